@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Second half of scripts/test.sh, run by `dbus-run-session` on a private session bus.
+# Do not call it directly: use scripts/test.sh.
+#
+# Creates and unlocks a throwaway `login` keyring, checks that the Secret Service
+# really stores and returns secrets, then runs `cargo test --locked "$@"`.
+set -euo pipefail
+
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+# Guard: only ever touch the throwaway keyring directory made by scripts/test.sh.
+[[ -n ${JIRA_AUTH_TEST_SCRATCH:-} && -n ${DBUS_SESSION_BUS_ADDRESS:-} &&
+    ${XDG_DATA_HOME:-} == "$JIRA_AUTH_TEST_SCRATCH"/* ]] ||
+    die "$(basename -- "$0") is run by scripts/test.sh; run that instead"
+
+# A random password: the keyring is thrown away afterwards anyway.
+pw=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+
+# --unlock creates the `login` collection (the default one) and unlocks it; without
+# it there is no default collection and every write fails. It may print VAR=value
+# lines (e.g. GNOME_KEYRING_CONTROL): export those, without eval-ing anything else.
+out=$(printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets) ||
+    die "gnome-keyring-daemon --unlock failed"
+while IFS= read -r line; do
+    if [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+        export "${BASH_REMATCH[1]}=${BASH_REMATCH[2]}"
+    fi
+done <<<"$out"
+
+# --unlock exits 0 even when it did not unlock anything: prove the keyring works.
+# (timeout: a locked collection would otherwise wait for a prompt nobody answers.)
+probe=(service jira-auth-probe user probe)
+probe_value="probe-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf %s "$probe_value" | timeout 30 secret-tool store --label=probe "${probe[@]}" ||
+    die "the throwaway keyring does not work: 'secret-tool store' failed"
+got=$(timeout 30 secret-tool lookup "${probe[@]}") ||
+    die "the throwaway keyring does not work: 'secret-tool lookup' failed"
+[[ $got == "$probe_value" ]] ||
+    die "the throwaway keyring does not work: 'secret-tool lookup' returned another value"
+timeout 30 secret-tool clear "${probe[@]}" ||
+    die "the throwaway keyring does not work: 'secret-tool clear' failed"
+
+# The keychain tests skip themselves unless this is set.
+export JIRA_AUTH_TEST_SECRET_SERVICE=1
+exec cargo test --locked "$@"

@@ -1,0 +1,204 @@
+//! Atlassian's API side: accessible-resources and the choice of site among them.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, Exit};
+use crate::oauth::Endpoints;
+use crate::oauth::http::{Http, HttpError};
+
+/// One entry of `GET /oauth/token/accessible-resources`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Resource {
+    /// The cloud id.
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default, rename = "avatarUrl")]
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("Atlassian refused the access token ({0})")]
+    Unauthorized(String),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("{what}: unexpected answer: {detail}")]
+    Protocol { what: &'static str, detail: String },
+}
+
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> CliError {
+        let message = e.to_string();
+        match e {
+            ApiError::Unauthorized(_) => CliError::new(Exit::AuthNeeded, message),
+            ApiError::Http(_) => CliError::new(Exit::Unavailable, message)
+                .hint("check your network or proxy, and https://status.atlassian.com"),
+            ApiError::Protocol { .. } => CliError::new(Exit::Unavailable, message),
+        }
+    }
+}
+
+pub async fn accessible_resources(
+    http: &Http,
+    endpoints: &Endpoints,
+    token: &SecretString,
+) -> Result<Vec<Resource>, ApiError> {
+    const WHAT: &str = "accessible-resources";
+    let url = endpoints.api("oauth/token/accessible-resources");
+    let resp = http
+        .send(WHAT, |c| {
+            c.get(url.clone())
+                .bearer_auth(token.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json")
+        })
+        .await?;
+    let status = resp.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+        return Err(ApiError::Unauthorized(format!("{WHAT} answered {status}")));
+    }
+    if !status.is_success() {
+        return Err(ApiError::Protocol {
+            what: WHAT,
+            detail: format!("status {status}"),
+        });
+    }
+    let bytes = resp.bytes().await.map_err(|e| ApiError::Protocol {
+        what: WHAT,
+        detail: crate::oauth::http::describe_transport_error(&e),
+    })?;
+    // The serde error names a line and column, never the content.
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol {
+        what: WHAT,
+        detail: format!(
+            "not the expected JSON array (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
+/// How a site is named on the command line: subdomain, URL, or cloud id.
+pub fn matches(res: &Resource, wanted: &str) -> bool {
+    let wanted = wanted.trim();
+    if wanted.is_empty() {
+        return false;
+    }
+    if res.id.eq_ignore_ascii_case(wanted) {
+        return true;
+    }
+    let host = |s: &str| -> Option<String> {
+        let with_scheme = if s.contains("://") {
+            s.to_string()
+        } else {
+            format!("https://{s}")
+        };
+        url::Url::parse(&with_scheme)
+            .ok()?
+            .host_str()
+            .map(|h| h.to_ascii_lowercase())
+    };
+    let res_host = host(&res.url);
+    if wanted.contains('.') || wanted.contains("://") {
+        return res_host.is_some() && host(wanted) == res_host;
+    }
+    let sub = wanted.to_ascii_lowercase();
+    res_host.as_deref() == Some(&format!("{sub}.atlassian.net"))
+        || res.name.eq_ignore_ascii_case(&sub)
+}
+
+/// Lines like "acme  https://acme.atlassian.net  (cloud id …)", for errors and pickers.
+pub fn describe(res: &Resource) -> String {
+    format!("{}  {}  (cloud id {})", res.name, res.url, res.id)
+}
+
+/// Picks the site: `--site` when given, the only one when there is one, else `None` (the
+/// caller asks or fails). Never the first of several: the order means nothing.
+pub fn choose<'a>(
+    resources: &'a [Resource],
+    wanted: Option<&str>,
+) -> Result<Option<&'a Resource>, CliError> {
+    if resources.is_empty() {
+        return Err(CliError::new(
+            Exit::AuthNeeded,
+            "the authorization covers no Jira site",
+        )
+        .hint("on the consent page, pick the site to grant access to (resource-level grants need a site)")
+        .hint("check that your account can use Jira on that site"));
+    }
+    if let Some(w) = wanted {
+        let found: Vec<&Resource> = resources.iter().filter(|r| matches(r, w)).collect();
+        return match found.as_slice() {
+            [one] => Ok(Some(one)),
+            [] => Err(list_error(
+                format!("no accessible site matches '{w}'"),
+                resources,
+            )),
+            _ => Err(list_error(
+                format!("'{w}' matches several sites"),
+                resources,
+            )),
+        };
+    }
+    if resources.len() == 1 {
+        return Ok(Some(&resources[0]));
+    }
+    Ok(None)
+}
+
+pub fn list_error(message: String, resources: &[Resource]) -> CliError {
+    let list: Vec<String> = resources
+        .iter()
+        .map(|r| format!("  {}", describe(r)))
+        .collect();
+    CliError::usage(format!("{message}; the sites are:\n{}", list.join("\n")))
+        .hint("choose one with --site SUBDOMAIN|URL|CLOUD_ID (or JIRA_AUTH_SITE)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(id: &str, name: &str) -> Resource {
+        Resource {
+            id: id.into(),
+            name: name.into(),
+            url: format!("https://{name}.atlassian.net"),
+            scopes: vec![],
+            avatar_url: None,
+        }
+    }
+
+    #[test]
+    fn site_matches_by_subdomain_url_or_id() {
+        let r = res("1324a887-45db-1bf4-1e99-ef0ff456d421", "acme");
+        for w in [
+            "acme",
+            "ACME",
+            "acme.atlassian.net",
+            "https://acme.atlassian.net",
+            "https://acme.atlassian.net/jira/your-work",
+            "1324a887-45db-1bf4-1e99-ef0ff456d421",
+        ] {
+            assert!(matches(&r, w), "{w}");
+        }
+        for w in ["acm", "acme.example.com", "", "https://other.atlassian.net"] {
+            assert!(!matches(&r, w), "{w}");
+        }
+    }
+
+    #[test]
+    fn choose_never_takes_the_first_of_several() {
+        let sites = vec![res("a", "one"), res("b", "two")];
+        assert!(choose(&sites, None).unwrap().is_none());
+        assert_eq!(choose(&sites, Some("two")).unwrap().unwrap().id, "b");
+        let e = choose(&sites, Some("three")).unwrap_err();
+        assert_eq!(e.exit, Exit::Usage);
+        assert!(e.message.contains("one  https://one.atlassian.net"));
+        assert_eq!(choose(&sites[..1], None).unwrap().unwrap().id, "a");
+        assert_eq!(choose(&[], None).unwrap_err().exit, Exit::AuthNeeded);
+    }
+}

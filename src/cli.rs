@@ -1,0 +1,154 @@
+//! The command line, as clap derive types; the doc comments are the help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Set up and keep alive OAuth 2.0 (3LO) access to Jira Cloud.
+///
+/// `jira-auth init` walks through the Atlassian developer console, consent in the browser,
+/// the code exchange and the choice of site, and stores the result in the OS keychain.
+#[derive(Debug, Parser)]
+#[command(
+    name = "jira-auth",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Profile to use [default: the profile marked default, else `default`]
+    #[arg(long, global = true, env = "JIRA_AUTH_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print one JSON document on stdout (human text always goes to stderr)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Never prompt; a missing value is an error naming its flag and env var
+    /// (also in force whenever stdin is not a terminal)
+    #[arg(long, global = true, env = "JIRA_AUTH_NO_INPUT", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_input: bool,
+
+    /// Where secrets are kept
+    #[arg(long, global = true, env = "JIRA_AUTH_STORE", value_enum)]
+    pub store: Option<StoreKind>,
+
+    /// More output on stderr (-v: info, -vv: debug); secrets are never logged
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colors (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)
+    Keychain,
+    /// A 0600 JSON file in the config directory (JIRA_AUTH_CONFIG_DIR)
+    File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Guided setup: console checklist, client credentials, consent, site, storage
+    Init(InitArgs),
+    /// Show profiles, site, cloud id, scopes, expiry and store backend (never a secret)
+    Status,
+    /// Delete a profile's stored secrets and entry (idempotent)
+    Logout(LogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Client ID of the OAuth 2.0 integration (developer console → Settings)
+    #[arg(long, env = "JIRA_AUTH_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Read the client secret from the first line of stdin (else env JIRA_AUTH_CLIENT_SECRET,
+    /// else a hidden prompt; never from a flag value, which `ps` would show)
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+
+    /// Scopes to request, comma or space separated (offline_access is always added)
+    #[arg(
+        long,
+        env = "JIRA_AUTH_SCOPES",
+        value_name = "LIST",
+        conflicts_with = "preset"
+    )]
+    pub scopes: Option<String>,
+
+    /// A named set of scopes (see `--help` of init for the list): read-only, read-write, admin
+    #[arg(long, env = "JIRA_AUTH_PRESET", value_name = "NAME")]
+    pub preset: Option<String>,
+
+    /// Callback URL registered in the console [default: http://127.0.0.1:8976/callback]
+    #[arg(
+        long,
+        env = "JIRA_AUTH_REDIRECT_URI",
+        value_name = "URL",
+        conflicts_with = "port"
+    )]
+    pub redirect_uri: Option<String>,
+
+    /// Port of the default callback URL http://127.0.0.1:PORT/callback
+    #[arg(long, env = "JIRA_AUTH_PORT", value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Site to use when the grant covers several: subdomain (acme), URL or cloud id
+    #[arg(long, env = "JIRA_AUTH_SITE", value_name = "SITE")]
+    pub site: Option<String>,
+
+    /// Print the consent URL but do not open a browser
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Seconds to wait for the browser to come back
+    #[arg(long, env = "JIRA_AUTH_TIMEOUT", value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Replace an existing profile of the same name without asking
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Remove every profile (the --profile choice is then ignored)
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn scopes_and_preset_conflict() {
+        let r = Cli::try_parse_from(["jira-auth", "init", "--scopes", "a", "--preset", "b"]);
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! `jira-auth logout`: remove a profile's secrets and its index entry; idempotent.
+
+use serde_json::json;
+
+use super::{Ctx, print_json};
+use crate::cli::{LogoutArgs, StoreKind};
+use crate::error::CliError;
+use crate::say;
+use crate::store::{self, StoreError};
+
+pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<()> {
+    let mut index = ctx.index()?;
+    let names: Vec<String> = if args.all {
+        index.profiles.keys().cloned().collect()
+    } else {
+        vec![ctx.profile(&index)?]
+    };
+    let mut removed = Vec::new();
+    for name in &names {
+        let known = index.profiles.get(name).map(|p| StoreKind::from(p.store));
+        let mut any = false;
+        match known {
+            // The index says where the secrets are: failing to reach that store is an error,
+            // never a silent "done" that leaves secrets behind.
+            Some(kind) => {
+                let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
+                any |= store.delete(name).map_err(CliError::from)?;
+            }
+            // Unknown to the index: clean what may be left in either store, and do not fail
+            // on a keychain that is not there (nothing of ours can be in it then).
+            None => {
+                for kind in [StoreKind::File, StoreKind::Keychain] {
+                    match store::open(kind, &ctx.config_dir).and_then(|s| s.delete(name)) {
+                        Ok(deleted) => any |= deleted,
+                        Err(StoreError::Unavailable { .. }) => {}
+                        Err(e) => return Err(CliError::from(e).into()),
+                    }
+                }
+            }
+        }
+        any |= index.remove(name);
+        index.save(&ctx.config_dir).map_err(CliError::from)?;
+        if any {
+            say!("Logged out of '{name}': its credentials were deleted.");
+            removed.push(name.clone());
+        } else {
+            say!("Nothing to remove for '{name}'.");
+        }
+    }
+    if args.all && names.is_empty() {
+        say!("No profiles to remove.");
+    }
+    if ctx.global.json {
+        print_json(&json!({ "removed": removed }));
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! One module per subcommand, and the context they share.
+
+pub mod init;
+pub mod logout;
+pub mod status;
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+use crate::cli::GlobalArgs;
+use crate::error::CliError;
+use crate::store::{self, index::Index};
+use crate::ui::Prompter;
+
+/// What every command receives: resolved global options and its I/O, as values.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub config_dir: PathBuf,
+    pub prompter: Box<dyn Prompter>,
+    /// JIRA_AUTH_CLIENT_SECRET, taken out of the environment at start-up so that child
+    /// processes (the browser) do not inherit it.
+    pub env_client_secret: Option<SecretString>,
+}
+
+impl Ctx {
+    /// The profile named by --profile / JIRA_AUTH_PROFILE, else the index's default.
+    pub fn profile(&self, index: &Index) -> Result<String, CliError> {
+        let name = match &self.global.profile {
+            Some(p) => p.trim().to_string(),
+            None => index.default_profile(),
+        };
+        store::check_profile_name(&name)?;
+        Ok(name)
+    }
+
+    pub fn index(&self) -> Result<Index, CliError> {
+        Ok(Index::load(&self.config_dir)?)
+    }
+}
+
+/// Prints a JSON document on stdout: the one thing scripts parse.
+pub fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("a Value always serializes")
+    );
+}
+
+/// "in 59 min", "3 min ago": how people read an expiry.
+pub fn relative(at: time::OffsetDateTime) -> String {
+    let secs = (at - time::OffsetDateTime::now_utc()).whole_seconds();
+    let (n, past) = (secs.unsigned_abs(), secs < 0);
+    let text = if n < 90 {
+        format!("{n} s")
+    } else if n < 90 * 60 {
+        format!("{} min", (n + 30) / 60)
+    } else if n < 48 * 3600 {
+        format!("{} h", (n + 1800) / 3600)
+    } else {
+        format!("{} days", (n + 43200) / 86400)
+    };
+    if past {
+        format!("{text} ago")
+    } else {
+        format!("in {text}")
+    }
+}
+
+pub fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC time always formats")
+}

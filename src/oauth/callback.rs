@@ -1,0 +1,499 @@
+//! The loopback listener that catches the browser's return from consent.
+//!
+//! It is bound before the consent URL is shown (so the browser can never arrive first) and
+//! keeps its socket until the answer arrives: no bind-release-rebind race. It answers only a
+//! GET on the callback path with the right `Host` and `state`; everything else gets an error
+//! page and the listener keeps waiting for the real callback.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use subtle::ConstantTimeEq;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use url::Url;
+
+use crate::error::{CliError, Exit};
+
+/// Request heads larger than this get 431: a real callback is well under 2 KB.
+const MAX_HEAD: usize = 8 * 1024;
+/// A client gets this long to send its request head, then it is dropped.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections handled at once; more wait in the kernel's backlog.
+const MAX_CONNECTIONS: usize = 16;
+
+/// What came back from the authorization server.
+pub enum Callback {
+    Code(SecretString),
+    Denied { error: String, description: String },
+}
+
+pub struct Listener {
+    sockets: Vec<TcpListener>,
+    path: String,
+    /// `Host` header values a browser following the redirect URI sends.
+    hosts: Vec<String>,
+    port: u16,
+}
+
+impl Listener {
+    /// Binds the loopback address(es) of the redirect URI.
+    pub async fn bind(redirect: &Url) -> Result<Listener, CliError> {
+        let port = redirect.port_or_known_default().unwrap_or(80);
+        let addrs: Vec<IpAddr> = match redirect.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => vec![IpAddr::V4(ip)],
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => vec![IpAddr::V6(ip)],
+            // Browsers may resolve localhost to either family: listen on both.
+            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ],
+            _ => {
+                return Err(CliError::usage(format!(
+                    "the redirect URI {redirect} is not on this machine: use http://127.0.0.1:PORT/..., http://localhost:PORT/... or http://[::1]:PORT/..."
+                )));
+            }
+        };
+        let mut sockets = Vec::new();
+        let mut first_err = None;
+        for ip in addrs {
+            match TcpListener::bind(SocketAddr::new(ip, port)).await {
+                Ok(s) => sockets.push(s),
+                Err(e) => {
+                    tracing::debug!(%ip, port, error = %e, "cannot bind callback address");
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        if sockets.is_empty() {
+            let e = first_err.expect("at least one address was tried");
+            return Err(bind_error(port, redirect, &e));
+        }
+        let host = redirect.host_str().unwrap_or_default().to_ascii_lowercase();
+        let mut hosts = vec![format!("{host}:{port}")];
+        if redirect.port().is_none() {
+            hosts.push(host);
+        }
+        Ok(Listener {
+            sockets,
+            path: redirect.path().to_string(),
+            hosts,
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Waits for the one real callback. Wrong requests are answered and ignored; the caller
+    /// bounds the wait with a timeout.
+    pub async fn wait(self, state: &str) -> Callback {
+        let (tx, mut rx) = mpsc::channel::<Callback>(1);
+        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let check = Arc::new(Check {
+            path: self.path,
+            hosts: self.hosts,
+            state: state.to_string(),
+        });
+        let mut tasks = tokio::task::JoinSet::new();
+        for socket in self.sockets {
+            let tx = tx.clone();
+            let limit = limit.clone();
+            let check = check.clone();
+            tasks.spawn(async move {
+                loop {
+                    let Ok(permit) = limit.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let Ok((stream, _)) = socket.accept().await else {
+                        continue;
+                    };
+                    let tx = tx.clone();
+                    let check = check.clone();
+                    tokio::spawn(async move {
+                        if let Some(cb) = serve(stream, &check).await {
+                            let _ = tx.send(cb).await;
+                        }
+                        drop(permit);
+                    });
+                }
+            });
+        }
+        drop(tx);
+        let cb = rx
+            .recv()
+            .await
+            .expect("accept loops never end while we wait");
+        tasks.abort_all();
+        cb
+    }
+}
+
+fn bind_error(port: u16, redirect: &Url, e: &std::io::Error) -> CliError {
+    let base = match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            format!("cannot listen for the callback: port {port} is already in use")
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            format!("cannot listen for the callback on port {port}: permission denied")
+        }
+        _ => format!("cannot listen for the callback on port {port}: {e}"),
+    };
+    let mut err = CliError::new(Exit::Usage, base)
+        .hint(format!(
+            "stop what uses port {port}, or pick another with --port N and set the app's callback URL in the developer console to match (now {redirect})"
+        ));
+    if cfg!(windows) {
+        err = err.hint(
+            "Windows reserves some port ranges (see `netsh interface ipv4 show excludedportrange protocol=tcp`)",
+        );
+    }
+    err
+}
+
+struct Check {
+    path: String,
+    hosts: Vec<String>,
+    state: String,
+}
+
+/// Answers one connection. Returns the callback when this request was the real one.
+async fn serve(mut stream: TcpStream, check: &Check) -> Option<Callback> {
+    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(HeadError::TooLarge)) => {
+            respond(
+                &mut stream,
+                431,
+                "Request Header Fields Too Large",
+                page_error("The request was too large."),
+            )
+            .await;
+            return None;
+        }
+        Ok(Err(HeadError::Io)) | Err(_) => return None,
+    };
+    let (status, reason, body, outcome) = decide(&head, check);
+    respond(&mut stream, status, reason, body).await;
+    outcome
+}
+
+enum HeadError {
+    TooLarge,
+    Io,
+}
+
+async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut chunk).await.map_err(|_| HeadError::Io)?;
+        if n == 0 {
+            return Err(HeadError::Io);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = find_head_end(&buf) {
+            buf.truncate(end);
+            return Ok(buf);
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+/// A parsed request head: just what the callback needs.
+#[derive(Debug, PartialEq)]
+pub struct Head {
+    pub method: String,
+    pub target: String,
+    pub host: Option<String>,
+}
+
+/// Parses an HTTP/1.x request head. `None` for anything malformed.
+pub fn parse_head(raw: &[u8]) -> Option<Head> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let mut lines = text.split("\r\n");
+    let mut parts = lines.next()?.split(' ');
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let version = parts.next()?;
+    if parts.next().is_some() || !version.starts_with("HTTP/1.") || method.is_empty() {
+        return None;
+    }
+    let mut host = None;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        if name.eq_ignore_ascii_case("host") {
+            if host.is_some() {
+                return None; // two Host headers: ambiguous, refuse
+            }
+            host = Some(value.trim().to_ascii_lowercase());
+        }
+    }
+    Some(Head {
+        method,
+        target,
+        host,
+    })
+}
+
+type Decision = (u16, &'static str, String, Option<Callback>);
+
+fn decide(raw: &[u8], check: &Check) -> Decision {
+    let Some(head) = parse_head(raw) else {
+        return (400, "Bad Request", page_error("Malformed request."), None);
+    };
+    match head.host.as_deref() {
+        Some(h) if check.hosts.iter().any(|ok| ok == h) => {}
+        _ => {
+            return (
+                400,
+                "Bad Request",
+                page_error("Unexpected Host header."),
+                None,
+            );
+        }
+    }
+    let (path, query) = match head.target.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (head.target.as_str(), ""),
+    };
+    if path != check.path {
+        return (404, "Not Found", page_error("Not found."), None);
+    }
+    if head.method != "GET" {
+        return (
+            405,
+            "Method Not Allowed",
+            page_error("Only GET is accepted here."),
+            None,
+        );
+    }
+    let Some(params) = parse_query(query) else {
+        return (
+            400,
+            "Bad Request",
+            page_error("Malformed or repeated query parameters."),
+            None,
+        );
+    };
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let state_ok = get("state")
+        .map(|s| bool::from(s.as_bytes().ct_eq(check.state.as_bytes())))
+        .unwrap_or(false);
+    if !state_ok {
+        tracing::debug!("ignored a callback request with a missing or wrong state");
+        return (
+            400,
+            "Bad Request",
+            page_error(
+                "This sign-in link does not belong to the jira-auth run that is waiting. Nothing was changed.",
+            ),
+            None,
+        );
+    }
+    if let Some(error) = get("error") {
+        let description = get("error_description").unwrap_or("").to_string();
+        let body = page_denied(error, &description);
+        return (
+            200,
+            "OK",
+            body,
+            Some(Callback::Denied {
+                error: error.to_string(),
+                description,
+            }),
+        );
+    }
+    match get("code") {
+        Some(code) if !code.is_empty() => (
+            200,
+            "OK",
+            page_success(),
+            Some(Callback::Code(SecretString::from(code.to_string()))),
+        ),
+        _ => (
+            400,
+            "Bad Request",
+            page_error("The callback carried no code."),
+            None,
+        ),
+    }
+}
+
+/// Parses a query string; a repeated parameter makes the whole query invalid (which of two
+/// `state` values would we trust?).
+pub fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if out.iter().any(|(n, _)| *n == k) {
+            return None;
+        }
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Some(out)
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, reason: &str, body: String) {
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    head.push_str("Content-Type: text/html; charset=utf-8\r\n");
+    head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    // The page loads nothing and runs nothing; inline style is all it has.
+    head.push_str("Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n");
+    head.push_str("Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n");
+    if status == 405 {
+        head.push_str("Allow: GET\r\n");
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body.as_bytes()).await;
+    let _ = stream.flush().await;
+    let _ = stream.shutdown().await;
+}
+
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body_html: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>jira-auth: {title}</title>\
+<style>body{{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#172b4d}}h1{{font-size:1.4em}}</style>\
+</head><body><h1>{title}</h1>{body_html}</body></html>"
+    )
+}
+
+fn page_success() -> String {
+    page(
+        "Signed in",
+        "<p>jira-auth received the authorization. You can close this tab and return to the terminal.</p>",
+    )
+}
+
+fn page_denied(error: &str, description: &str) -> String {
+    page(
+        "Authorization not granted",
+        &format!(
+            "<p>Atlassian answered <code>{}</code>: {}</p><p>Return to the terminal for what to do next.</p>",
+            html_escape(error),
+            html_escape(description)
+        ),
+    )
+}
+
+fn page_error(message: &str) -> String {
+    page("jira-auth", &format!("<p>{}</p>", html_escape(message)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check() -> Check {
+        Check {
+            path: "/callback".into(),
+            hosts: vec!["127.0.0.1:8976".into()],
+            state: "s3cr3t-state".into(),
+        }
+    }
+
+    fn req(target: &str, host: &str) -> Vec<u8> {
+        format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: t").into_bytes()
+    }
+
+    #[test]
+    fn the_real_callback_yields_the_code() {
+        let (status, _, body, cb) = decide(
+            &req("/callback?code=abc&state=s3cr3t-state", "127.0.0.1:8976"),
+            &check(),
+        );
+        assert_eq!(status, 200);
+        assert!(body.contains("Signed in"));
+        match cb {
+            Some(Callback::Code(c)) => {
+                assert_eq!(secrecy::ExposeSecret::expose_secret(&c), "abc")
+            }
+            _ => panic!("expected a code"),
+        }
+    }
+
+    #[test]
+    fn wrong_or_missing_state_is_ignored() {
+        for target in ["/callback?code=abc&state=nope", "/callback?code=abc"] {
+            let (status, _, _, cb) = decide(&req(target, "127.0.0.1:8976"), &check());
+            assert_eq!(status, 400, "{target}");
+            assert!(cb.is_none());
+        }
+    }
+
+    #[test]
+    fn other_paths_hosts_and_methods_are_refused() {
+        let (s, ..) = decide(&req("/favicon.ico", "127.0.0.1:8976"), &check());
+        assert_eq!(s, 404);
+        let (s, ..) = decide(
+            &req("/callback?code=a&state=s3cr3t-state", "evil.example:8976"),
+            &check(),
+        );
+        assert_eq!(s, 400);
+        let post = b"POST /callback?code=a&state=s3cr3t-state HTTP/1.1\r\nHost: 127.0.0.1:8976";
+        let (s, ..) = decide(post, &check());
+        assert_eq!(s, 405);
+        let (s, ..) = decide(b"garbage", &check());
+        assert_eq!(s, 400);
+    }
+
+    #[test]
+    fn denial_is_reported_and_escaped() {
+        let (status, _, body, cb) = decide(
+            &req(
+                "/callback?error=access_denied&error_description=%3Cscript%3Ex%3C%2Fscript%3E&state=s3cr3t-state",
+                "127.0.0.1:8976",
+            ),
+            &check(),
+        );
+        assert_eq!(status, 200);
+        assert!(!body.contains("<script>"));
+        assert!(body.contains("&lt;script&gt;"));
+        assert!(matches!(cb, Some(Callback::Denied { ref error, .. }) if error == "access_denied"));
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        assert!(parse_query("state=a&state=b").is_none());
+        assert_eq!(parse_query("a=1&b=%20").unwrap()[1].1, " ");
+    }
+
+    #[test]
+    fn head_parser_refuses_two_hosts_and_bad_versions() {
+        assert!(parse_head(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b").is_none());
+        assert!(parse_head(b"GET / SPDY/3").is_none());
+        assert_eq!(
+            parse_head(b"GET /x HTTP/1.0\r\nhOsT:  A:1 ")
+                .unwrap()
+                .host
+                .as_deref(),
+            Some("a:1")
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! The OS keychain backend through keyring v4 (keyring-core plus the platform's store crate).
+//!
+//! keyring errors are mapped here and never formatted with `{:?}`: some variants carry the
+//! raw stored bytes, which are our secrets.
+
+use std::sync::Arc;
+
+use keyring_core::{CredentialStore, Entry, Error as KError};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{AuthConfig, SERVICE, SecretStore, StoreError};
+use crate::cli::StoreKind;
+
+const BACKEND: &str = if cfg!(target_os = "macos") {
+    "macOS Keychain"
+} else if cfg!(windows) {
+    "Windows Credential Manager"
+} else {
+    "Secret Service keyring"
+};
+
+/// Account name used by `probe`; never a valid profile name (profiles cannot start with '.').
+const PROBE_ACCOUNT: &str = ".jira-auth-probe";
+
+pub struct Keychain {
+    store: Arc<CredentialStore>,
+}
+
+impl Keychain {
+    pub fn open() -> Result<Keychain, StoreError> {
+        Ok(Keychain {
+            store: platform_store()?,
+        })
+    }
+
+    fn entry(&self, account: &str) -> Result<Entry, StoreError> {
+        Entry::new_in_store(&self.store, SERVICE, account).map_err(map_err)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> Result<Arc<CredentialStore>, StoreError> {
+    let s = zbus_secret_service_keyring_store::Store::new().map_err(map_err)?;
+    Ok(s)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> Result<Arc<CredentialStore>, StoreError> {
+    let s = apple_native_keyring_store::keychain::Store::new().map_err(map_err)?;
+    Ok(s)
+}
+
+#[cfg(windows)]
+fn platform_store() -> Result<Arc<CredentialStore>, StoreError> {
+    let s = windows_native_keyring_store::Store::new().map_err(map_err)?;
+    Ok(s)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn platform_store() -> Result<Arc<CredentialStore>, StoreError> {
+    Err(StoreError::Unavailable {
+        backend: "OS keychain",
+        detail: "no keychain support on this platform".into(),
+    })
+}
+
+/// Maps keyring's errors to ours with a short, secret-free description.
+fn map_err(e: KError) -> StoreError {
+    match e {
+        KError::PlatformFailure(inner) => StoreError::Unavailable {
+            backend: BACKEND,
+            detail: short(&inner.to_string()),
+        },
+        KError::NoStorageAccess(inner) => StoreError::Locked {
+            backend: BACKEND,
+            detail: short(&inner.to_string()),
+        },
+        KError::BadEncoding(_) | KError::BadDataFormat(_, _) => StoreError::Corrupt {
+            profile: "?".into(),
+            detail: "the keychain item is not in jira-auth's format".into(),
+        },
+        KError::TooLong(what, limit) => StoreError::Refused(format!(
+            "the {BACKEND} refused the item: {what} is longer than {limit}"
+        )),
+        KError::Ambiguous(items) => StoreError::Refused(format!(
+            "the {BACKEND} holds {} items for this profile; remove the extra ones",
+            items.len()
+        )),
+        KError::NoEntry => StoreError::Io("no such keychain item".into()),
+        other => StoreError::Refused(format!(
+            "the {BACKEND} failed: {}",
+            short(&other.to_string())
+        )),
+    }
+}
+
+fn short(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > 200 {
+        s.chars().take(200).collect::<String>() + "…"
+    } else {
+        s.to_string()
+    }
+}
+
+impl SecretStore for Keychain {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Keychain
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        let entry = self.entry(PROBE_ACCOUNT)?;
+        let value = crate::oauth::new_state();
+        entry.set_password(&value).map_err(map_err)?;
+        let back = entry.get_password().map_err(map_err);
+        // Remove the probe whatever happened, so nothing is left behind.
+        let _ = entry.delete_credential();
+        if back? != value {
+            return Err(StoreError::Refused(format!(
+                "the {BACKEND} did not give back what was written"
+            )));
+        }
+        Ok(())
+    }
+
+    fn load(&self, profile: &str) -> Result<Option<AuthConfig>, StoreError> {
+        let entry = self.entry(profile)?;
+        match entry.get_password() {
+            Ok(json) => {
+                let json = SecretString::from(json);
+                AuthConfig::from_json(profile, json.expose_secret())
+                    .map(Some)
+                    .map_err(|e| with_profile(e, profile))
+            }
+            Err(KError::NoEntry) => Ok(None),
+            Err(e) => Err(with_profile(map_err(e), profile)),
+        }
+    }
+
+    fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError> {
+        let entry = self.entry(&cfg.profile)?;
+        // One item, replaced whole: a reader sees the old config or the new one.
+        entry
+            .set_password(cfg.to_secret_json().expose_secret())
+            .map_err(map_err)
+    }
+
+    fn delete(&self, profile: &str) -> Result<bool, StoreError> {
+        let entry = self.entry(profile)?;
+        match entry.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(KError::NoEntry) => Ok(false),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+}
+
+fn with_profile(e: StoreError, profile: &str) -> StoreError {
+    match e {
+        StoreError::Corrupt { detail, .. } => StoreError::Corrupt {
+            profile: profile.to_string(),
+            detail,
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,166 @@
+//! Talking to the person: prompts (interactive or refusing), the browser, and progress.
+
+pub mod browser;
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::error::{CliError, Exit};
+
+/// Every question the commands can ask. The interactive and the no-input paths run the
+/// same command code; only this object differs.
+pub trait Prompter {
+    fn interactive(&self) -> bool;
+    fn input(
+        &self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, CliError>;
+    fn password(&self, prompt: &str) -> Result<SecretString, CliError>;
+    fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, CliError>;
+    fn multi_select(
+        &self,
+        prompt: &str,
+        items: &[String],
+        defaults: &[bool],
+    ) -> Result<Vec<usize>, CliError>;
+    fn confirm(&self, prompt: &str, default: bool) -> Result<bool, CliError>;
+}
+
+/// True when prompting is possible: allowed by flags and both stdin and stderr (where
+/// dialoguer draws) are terminals.
+pub fn can_prompt(no_input: bool) -> bool {
+    !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+pub fn prompter(no_input: bool) -> Box<dyn Prompter> {
+    if can_prompt(no_input) {
+        Box::new(Dialoguer)
+    } else {
+        Box::new(NoInput)
+    }
+}
+
+/// Prompts on the terminal through dialoguer.
+pub struct Dialoguer;
+
+fn prompt_error(e: dialoguer::Error) -> CliError {
+    let dialoguer::Error::IO(io) = e;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        CliError::new(Exit::Interrupted, "interrupted")
+    } else {
+        CliError::usage(format!("cannot prompt: {io}"))
+            .hint("pass the value with its flag or env var, and --no-input")
+    }
+}
+
+impl Prompter for Dialoguer {
+    fn interactive(&self) -> bool {
+        true
+    }
+
+    fn input(
+        &self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, CliError> {
+        dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .validate_with(|s: &String| validate(s.trim()))
+            .interact_text()
+            .map(|s| s.trim().to_string())
+            .map_err(prompt_error)
+    }
+
+    fn password(&self, prompt: &str) -> Result<SecretString, CliError> {
+        dialoguer::Password::new()
+            .with_prompt(prompt)
+            .interact()
+            .map(SecretString::from)
+            .map_err(prompt_error)
+    }
+
+    fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, CliError> {
+        // Select, never FuzzySelect: FuzzySelect hangs without a terminal.
+        dialoguer::Select::new()
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    fn multi_select(
+        &self,
+        prompt: &str,
+        items: &[String],
+        defaults: &[bool],
+    ) -> Result<Vec<usize>, CliError> {
+        dialoguer::MultiSelect::new()
+            .with_prompt(prompt)
+            .items(items)
+            .defaults(defaults)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    fn confirm(&self, prompt: &str, default: bool) -> Result<bool, CliError> {
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+}
+
+/// The prompter for scripts: every question is an error that says how to answer it
+/// up front. Callers name the flag; this is the fallback when they did not.
+pub struct NoInput;
+
+fn no_input(prompt: &str) -> CliError {
+    CliError::usage(format!(
+        "'{prompt}' needs an answer, but prompting is off (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal)"
+    ))
+}
+
+impl Prompter for NoInput {
+    fn interactive(&self) -> bool {
+        false
+    }
+    fn input(
+        &self,
+        prompt: &str,
+        _: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, CliError> {
+        Err(no_input(prompt))
+    }
+    fn password(&self, prompt: &str) -> Result<SecretString, CliError> {
+        Err(no_input(prompt))
+    }
+    fn select(&self, prompt: &str, _: &[String], _: usize) -> Result<usize, CliError> {
+        Err(no_input(prompt))
+    }
+    fn multi_select(&self, prompt: &str, _: &[String], _: &[bool]) -> Result<Vec<usize>, CliError> {
+        Err(no_input(prompt))
+    }
+    fn confirm(&self, prompt: &str, _: bool) -> Result<bool, CliError> {
+        Err(no_input(prompt))
+    }
+}
+
+/// A spinner on stderr while waiting; hidden by indicatif when stderr is not a terminal.
+pub fn spinner(message: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// Human output: stderr, always (stdout is for the data scripts consume).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => { eprintln!($($arg)*) };
+}
