@@ -79,11 +79,12 @@ pub fn exit_of(err: &anyhow::Error) -> Exit {
 pub fn render(err: &anyhow::Error) -> String {
     let mut out = format!("error: {err}");
     let mut hints: Vec<&str> = Vec::new();
-    if let Some(c) = err.downcast_ref::<CliError>() {
-        hints.extend(c.hints.iter().map(String::as_str));
-    }
-    for cause in err.chain().skip(1) {
-        out.push_str(&format!("\n  caused by: {cause}"));
+    // chain() starts with the outermost error itself; anyhow's downcast would also see
+    // through context, so hints are gathered from the chain alone (once each).
+    for (i, cause) in err.chain().enumerate() {
+        if i > 0 {
+            out.push_str(&format!("\n  caused by: {cause}"));
+        }
         if let Some(c) = cause.downcast_ref::<CliError>() {
             hints.extend(c.hints.iter().map(String::as_str));
         }

@@ -19,8 +19,10 @@ const BACKEND: &str = if cfg!(target_os = "macos") {
     "Secret Service keyring"
 };
 
-/// Account name used by `probe`; never a valid profile name (profiles cannot start with '.').
-const PROBE_ACCOUNT: &str = ".jira-auth-probe";
+/// Prefix of the account `probe` writes; never a valid profile name (profiles cannot start
+/// with '.'). Each probe adds a random suffix: two processes probing at once must not
+/// delete each other's item.
+const PROBE_PREFIX: &str = ".jira-auth-probe-";
 
 pub struct Keychain {
     store: Arc<CredentialStore>,
@@ -109,8 +111,8 @@ impl SecretStore for Keychain {
     }
 
     fn probe(&self) -> Result<(), StoreError> {
-        let entry = self.entry(PROBE_ACCOUNT)?;
         let value = crate::oauth::new_state();
+        let entry = self.entry(&format!("{PROBE_PREFIX}{}", &value[..16]))?;
         entry.set_password(&value).map_err(map_err)?;
         let back = entry.get_password().map_err(map_err);
         // Remove the probe whatever happened, so nothing is left behind.

@@ -1,0 +1,302 @@
+//! `init` end to end: the happy paths, sites, stores, and what ends up stored.
+
+use crate::support::emulator::{Endpoint, Site};
+use crate::support::env::{CLIENT_ID, SITE_ID, TestEnv, require_secret_service, run, run_with};
+use std::time::Duration;
+
+#[test]
+fn happy_path_stores_a_working_profile_in_the_secret_service() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let out = run(env.init());
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains(&format!("Saved profile '{}' (keychain)", env.profile)),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(SITE_ID));
+    assert!(out.stdout.is_empty(), "human output goes to stderr only");
+
+    // What the real Secret Service holds, read back with libsecret's own tool.
+    let item = env.keychain_item().expect("the profile is in the keychain");
+    assert_eq!(item["client_id"], CLIENT_ID);
+    assert_eq!(item["client_secret"], env.secret.as_str());
+    assert_eq!(item["site"]["cloud_id"], SITE_ID);
+    assert_eq!(item["site"]["url"], "https://acme.atlassian.net");
+    let issued = env.emu.issued_secrets();
+    assert!(issued.iter().any(|s| item["access_token"] == s.as_str()));
+    assert!(issued.iter().any(|s| item["refresh_token"] == s.as_str()));
+    assert_eq!(
+        item["scopes_requested"],
+        serde_json::json!([
+            "read:jira-work",
+            "read:jira-user",
+            "read:me",
+            "offline_access"
+        ])
+    );
+
+    // One of each request; the browser saw the success page.
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 1);
+    assert_eq!(env.emu.hits(Endpoint::Token), 1);
+    assert_eq!(env.emu.hits(Endpoint::AccessibleResources), 1);
+    let log = env.browser_entries();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["consent_status"], 302);
+    assert_eq!(log[0]["callback_status"], 200);
+    assert!(
+        log[0]["callback_body"]
+            .as_str()
+            .unwrap()
+            .contains("Signed in")
+    );
+
+    let status = run({
+        let mut c = env.cmd();
+        c.args(["status", "--json"]);
+        c
+    });
+    status.assert_code(0);
+    let s = status.json();
+    assert_eq!(s["profiles"][0]["name"], env.profile.as_str());
+    assert_eq!(s["profiles"][0]["store"], "keychain");
+    assert_eq!(s["profiles"][0]["site"]["cloud_id"], SITE_ID);
+    assert_eq!(s["profiles"][0]["has_refresh_token"], true);
+    env.assert_no_leaks(&out);
+    env.assert_no_leaks(&status);
+
+    // logout removes the item; a second logout is a no-op that still succeeds.
+    run({
+        let mut c = env.cmd();
+        c.arg("logout");
+        c
+    })
+    .assert_code(0);
+    assert!(env.keychain_item().is_none());
+    let again = run({
+        let mut c = env.cmd();
+        c.arg("logout");
+        c
+    });
+    again.assert_code(0);
+    assert!(
+        again.stderr.contains("Nothing to remove"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn json_summary_on_stdout() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.arg("--json");
+    let out = run(cmd);
+    out.assert_code(0);
+    let j = out.json();
+    assert_eq!(j["profile"], env.profile.as_str());
+    assert_eq!(j["store"], "keychain");
+    assert_eq!(j["site"]["cloud_id"], SITE_ID);
+    assert_eq!(
+        j["api_base_url"],
+        format!("{}/ex/jira/{SITE_ID}", env.emu.api_url()).as_str()
+    );
+    assert!(
+        j["scopes_granted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "read:jira-work")
+    );
+    assert_eq!(j["has_refresh_token"], true);
+    env.assert_no_leaks(&out);
+}
+
+fn two_sites(env: &TestEnv) {
+    env.emu.set_sites(vec![
+        Site::new(
+            "aaaaaaaa-0000-0000-0000-000000000001",
+            "alpha",
+            "https://alpha.atlassian.net",
+        ),
+        Site::new(
+            "bbbbbbbb-0000-0000-0000-000000000002",
+            "beta",
+            "https://beta.atlassian.net",
+        ),
+    ]);
+}
+
+#[test]
+fn several_sites_without_site_is_a_usage_error_listing_them() {
+    require_secret_service();
+    let env = TestEnv::new();
+    two_sites(&env);
+    let out = run(env.init());
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("alpha  https://alpha.atlassian.net"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("beta  https://beta.atlassian.net"));
+    assert!(out.stderr.contains("--site"));
+    assert!(env.keychain_item().is_none(), "nothing is stored");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn site_flag_picks_by_subdomain_url_or_cloud_id() {
+    require_secret_service();
+    for wanted in [
+        "beta",
+        "https://beta.atlassian.net",
+        "bbbbbbbb-0000-0000-0000-000000000002",
+    ] {
+        let env = TestEnv::new();
+        two_sites(&env);
+        let mut cmd = env.init();
+        cmd.args(["--site", wanted, "--json"]);
+        let out = run(cmd);
+        out.assert_code(0);
+        assert_eq!(out.json()["site"]["name"], "beta", "--site {wanted}");
+        assert_eq!(env.keychain_item().unwrap()["site"]["name"], "beta");
+    }
+}
+
+#[test]
+fn site_flag_that_matches_nothing_lists_the_sites() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.args(["--site", "gamma"]);
+    let out = run(cmd);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("no accessible site matches 'gamma'"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("acme  https://acme.atlassian.net"));
+}
+
+#[test]
+fn file_store_writes_a_private_file_and_no_keychain_item() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.args(["--store", "file"]);
+    let out = run(cmd);
+    out.assert_code(0);
+    let path = env
+        .config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile));
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(stored["client_secret"], env.secret.as_str());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+    }
+    assert!(env.keychain_item().is_none());
+    env.assert_no_leaks(&out);
+    let status = run({
+        let mut c = env.cmd();
+        c.args(["status", "--json"]);
+        c
+    });
+    assert_eq!(status.json()["profiles"][0]["store"], "file");
+    run({
+        let mut c = env.cmd();
+        c.arg("logout");
+        c
+    })
+    .assert_code(0);
+    assert!(!path.exists());
+}
+
+#[test]
+fn token_endpoint_503_twice_then_ok_succeeds() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.fail_next(Endpoint::Token, 503, 2, None);
+    let out = run(env.init());
+    out.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 3);
+    assert!(env.keychain_item().is_some());
+}
+
+#[test]
+fn accessible_resources_429_with_retry_after_is_honoured() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu
+        .fail_next(Endpoint::AccessibleResources, 429, 1, Some(1));
+    let started = std::time::Instant::now();
+    let out = run(env.init());
+    out.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::AccessibleResources), 2);
+    // Retry-After: 1 means the retry waited at least that second (a lower bound, which a
+    // slow machine cannot break).
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
+fn secret_from_stdin_works() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.env_remove("JIRA_AUTH_CLIENT_SECRET")
+        .arg("--client-secret-stdin");
+    let out = run_with(
+        cmd,
+        Some(&format!("  {}  \n", env.secret)),
+        Duration::from_secs(60),
+    );
+    out.assert_code(0);
+    assert_eq!(
+        env.keychain_item().unwrap()["client_secret"],
+        env.secret.as_str()
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn favicon_requests_do_not_end_the_wait() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.env("JIRA_AUTH_TEST_BROWSER_MODE", "favicon-first");
+    let out = run(cmd);
+    out.assert_code(0);
+    let log = env.browser_entries();
+    assert_eq!(log[0]["favicon_status"], 404);
+    assert_eq!(log[0]["callback_status"], 200);
+}
+
+#[test]
+fn existing_profile_needs_force() {
+    require_secret_service();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let first_token = env.keychain_item().unwrap()["access_token"].clone();
+    let again = run(env.init());
+    again.assert_code(2);
+    assert!(again.stderr.contains("already exists") && again.stderr.contains("--force"));
+    assert_eq!(
+        env.emu.hits(Endpoint::Authorize),
+        1,
+        "no second consent without --force"
+    );
+    let mut forced = env.init();
+    forced.arg("--force");
+    run(forced).assert_code(0);
+    assert_ne!(env.keychain_item().unwrap()["access_token"], first_token);
+}

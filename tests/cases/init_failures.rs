@@ -1,0 +1,328 @@
+//! `init` when something goes wrong: every failure has its exit code, its explanation, and
+//! leaves nothing stored.
+
+use std::time::{Duration, Instant};
+
+use crate::support::emulator::{Consent, Endpoint};
+use crate::support::env::{TestEnv, free_port, require_secret_service, run, run_with};
+
+#[track_caller]
+fn assert_nothing_stored(env: &TestEnv) {
+    assert!(env.keychain_item().is_none(), "nothing may be stored");
+    let status = run({
+        let mut c = env.cmd();
+        c.arg("status");
+        c
+    });
+    status.assert_code(3);
+}
+
+#[test]
+fn consent_denied_exits_3_and_stores_nothing() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.set_consent(Consent::Deny);
+    let out = run(env.init());
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("consent was declined"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("User did not authorize the request"));
+    assert_eq!(env.emu.hits(Endpoint::Token), 0);
+    let log = env.browser_entries();
+    assert!(
+        log[0]["callback_body"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization not granted")
+    );
+    assert_nothing_stored(&env);
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn wrong_state_is_ignored_then_times_out_with_7() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.env("JIRA_AUTH_TEST_BROWSER_MODE", "tamper-state")
+        .args(["--timeout", "3"]);
+    let out = run(cmd);
+    out.assert_code(7);
+    let log = env.browser_entries();
+    assert_eq!(
+        log[0]["callback_status"], 400,
+        "the forged callback is refused"
+    );
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        0,
+        "its code is never exchanged"
+    );
+    assert!(out.stderr.contains("no answer from the browser within 3 s"));
+    assert_nothing_stored(&env);
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn unconfigured_scope_times_out_with_the_explanation() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd2 = env.cmd();
+    cmd2.args([
+        "init",
+        "--no-input",
+        "--client-id",
+        crate::support::env::CLIENT_ID,
+    ])
+    .args(["--port", &env.port.to_string(), "--timeout", "3"])
+    .args([
+        "--scopes",
+        "read:jira-work,manage:jira-project,read:issue:jira",
+    ])
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let out = run(cmd2);
+    out.assert_code(7);
+    let log = env.browser_entries();
+    assert_eq!(
+        log[0]["consent_status"], 200,
+        "Atlassian shows a page, no redirect"
+    );
+    assert!(
+        log[0]["consent_body_excerpt"]
+            .as_str()
+            .unwrap()
+            .contains("Something went wrong")
+    );
+    assert!(
+        out.stderr.contains("Something went wrong"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("manage:jira-project  (Jira API → Classic scopes)")
+    );
+    assert!(
+        out.stderr
+            .contains("read:issue:jira  (Jira API → Granular scopes)")
+    );
+    assert!(out.stderr.contains(&env.redirect_uri()));
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn unregistered_callback_url_times_out_and_names_the_url() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let other = free_port();
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--no-input",
+        "--client-id",
+        crate::support::env::CLIENT_ID,
+    ])
+    .args([
+        "--preset",
+        "read-only",
+        "--port",
+        &other.to_string(),
+        "--timeout",
+        "3",
+    ])
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let out = run(cmd);
+    out.assert_code(7);
+    assert_eq!(env.browser_entries()[0]["consent_status"], 400);
+    assert!(
+        out.stderr.contains(&format!(
+            "must be exactly http://127.0.0.1:{other}/callback"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn wrong_client_secret_exits_3_with_a_secret_specific_message() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.env("JIRA_AUTH_CLIENT_SECRET", "ATOAnot-the-right-secret-at-all");
+    let out = run(cmd);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("client secret was rejected"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("ATOAnot-the-right-secret-at-all"));
+    assert_eq!(env.emu.hits(Endpoint::Token), 1, "a 401 is not retried");
+    assert_nothing_stored(&env);
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn token_endpoint_down_exits_5_after_bounded_retries() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.fail_next(Endpoint::Token, 503, 100, None);
+    let out = run(env.init());
+    out.assert_code(5);
+    let hits = env.emu.hits(Endpoint::Token);
+    assert!((2..=5).contains(&hits), "bounded retries, got {hits}");
+    assert!(out.stderr.contains("503"), "{}", out.stderr);
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn unavailable_keychain_exits_6_before_any_browser() {
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/jira-auth-test-bus",
+    );
+    let started = Instant::now();
+    let out = run(cmd);
+    out.assert_code(6);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(out.stderr.contains("--store file"), "{}", out.stderr);
+    assert_eq!(
+        env.emu.hits(Endpoint::Authorize),
+        0,
+        "no consent was asked for"
+    );
+    assert!(
+        crate::support::browser::wait_for_browser_log(
+            env.browser_log(),
+            1,
+            Duration::from_millis(500)
+        )
+        .is_empty(),
+        "no browser was opened"
+    );
+}
+
+#[test]
+fn missing_values_name_their_flag_and_env_var() {
+    let env = TestEnv::new();
+    let cases: [(&[&str], &str, &str); 3] = [
+        (
+            &["init", "--no-input", "--preset", "read-only"],
+            "--client-id",
+            "JIRA_AUTH_CLIENT_ID",
+        ),
+        (
+            &["init", "--no-input", "--client-id", "abcdefgh12345678"],
+            "--preset",
+            "JIRA_AUTH_SCOPES",
+        ),
+        (
+            &[
+                "init",
+                "--no-input",
+                "--client-id",
+                "abcdefgh12345678",
+                "--preset",
+                "read-only",
+            ],
+            "--client-secret-stdin",
+            "JIRA_AUTH_CLIENT_SECRET",
+        ),
+    ];
+    for (args, flag, var) in cases {
+        let mut cmd = env.cmd();
+        cmd.args(args);
+        let out = run(cmd);
+        out.assert_code(2);
+        assert!(
+            out.stderr.contains(flag) && out.stderr.contains(var),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
+}
+
+#[test]
+fn no_terminal_means_no_prompt_even_without_no_input() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.arg("init");
+    // stdin is /dev/null: prompting must be off, and the command must fail fast, not hang.
+    let out = run_with(cmd, None, Duration::from_secs(20));
+    out.assert_code(2);
+    assert!(out.stderr.contains("--preset"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_inputs_are_usage_errors() {
+    let env = TestEnv::new();
+    let bad: [(&[&str], &str); 6] = [
+        (&["--scopes", "read jira"], "is not a scope name"),
+        (&["--preset", "everything"], "unknown preset 'everything'"),
+        (
+            &["--redirect-uri", "https://example.com/cb"],
+            "must be http://127.0.0.1",
+        ),
+        (&["--client-id", "has spaces in it"], "client id contains"),
+        (&["--profile", "../etc"], "invalid profile name"),
+        (&["--port", "0"], "--port"),
+    ];
+    for (extra, msg) in bad {
+        let mut cmd = env.cmd();
+        cmd.args(["init", "--no-input"]).args(extra);
+        if !extra.contains(&"--client-id") {
+            cmd.args(["--client-id", "abcdefgh12345678"]);
+        }
+        if !extra.contains(&"--scopes") && !extra.contains(&"--preset") {
+            cmd.args(["--preset", "read-only"]);
+        }
+        cmd.env("JIRA_AUTH_CLIENT_SECRET", "ATOA-a-valid-looking-secret");
+        let out = run(cmd);
+        out.assert_code(2);
+        assert!(out.stderr.contains(msg), "{extra:?}: {}", out.stderr);
+    }
+    let mut cmd = env.init();
+    cmd.env("JIRA_AUTH_AUTH_URL", "http://auth.example.com");
+    let out = run(cmd);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("only allowed for loopback"),
+        "{}",
+        out.stderr
+    );
+    let mut cmd = env.init();
+    cmd.env("JIRA_AUTH_CLIENT_SECRET", "short");
+    let out = run(cmd);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("client secret from JIRA_AUTH_CLIENT_SECRET")
+    );
+    assert!(!out.stderr.contains("short\n"));
+}
+
+#[test]
+fn port_in_use_fails_fast_with_the_fix() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", env.port)).unwrap();
+    let started = Instant::now();
+    let out = run(env.init());
+    out.assert_code(2);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        out.stderr
+            .contains(&format!("port {} is already in use", env.port)),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--port"));
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
+}

@@ -1,0 +1,108 @@
+//! The interactive wizard, driven through a pseudo-terminal like a person at a keyboard.
+
+use std::time::Duration;
+
+use expectrl::{Eof, Expect, Session};
+
+use crate::support::emulator::Endpoint;
+use crate::support::env::{CLIENT_ID, TestEnv, require_secret_service};
+
+const DOWN: &str = "\x1b[B";
+
+/// Reads until `needle`, keeping everything the terminal showed in `screen`.
+#[track_caller]
+fn expect_text<S: Expect>(p: &mut S, screen: &mut String, needle: &str) {
+    match p.expect(needle) {
+        Ok(c) => screen.push_str(&String::from_utf8_lossy(c.as_bytes())),
+        Err(e) => panic!("waiting for {needle:?}: {e}\n--- screen so far\n{screen}"),
+    }
+}
+
+#[test]
+fn wizard_prompts_for_everything_in_a_terminal() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"])
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    // Second entry: read-write.
+    p.send(DOWN).unwrap();
+    p.send("\r").unwrap();
+
+    // The checklist is generated for the chosen scopes and callback.
+    expect_text(&mut p, &mut screen, &env.redirect_uri());
+    expect_text(&mut p, &mut screen, "[ ] write:jira-work");
+
+    expect_text(&mut p, &mut screen, "Client ID");
+    p.send("not valid!\r").unwrap();
+    expect_text(&mut p, &mut screen, "contains");
+    // Clear the rejected text, then type the real id (with stray spaces, as when pasted).
+    p.send("\x15").unwrap();
+    for _ in 0.."not valid!".len() {
+        p.send("\x7f").unwrap();
+    }
+    p.send(format!("  {CLIENT_ID} \r")).unwrap();
+
+    expect_text(&mut p, &mut screen, "Client secret");
+    p.send(format!("{}\r", env.secret)).unwrap();
+
+    expect_text(&mut p, &mut screen, "Saved profile");
+    expect_text(&mut p, &mut screen, "expires");
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().expect("wait for jira-auth");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "exit: {status:?}\n--- screen\n{screen}"
+    );
+
+    let item = env.keychain_item().expect("stored");
+    assert_eq!(item["client_id"], CLIENT_ID);
+    assert_eq!(
+        item["scopes_requested"],
+        serde_json::json!([
+            "read:jira-work",
+            "write:jira-work",
+            "read:jira-user",
+            "read:me",
+            "offline_access"
+        ])
+    );
+    assert_eq!(env.emu.hits(Endpoint::Token), 1);
+    // The hidden prompt never echoed the secret; nothing else showed a secret either.
+    env.assert_no_secret_in("the terminal", &screen);
+}
+
+#[test]
+fn declining_to_replace_a_profile_changes_nothing() {
+    require_secret_service();
+    let env = TestEnv::new();
+    crate::support::env::run(env.init()).assert_code(0);
+    let before = env.keychain_item().unwrap();
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--port",
+        &env.port.to_string(),
+        "--preset",
+        "read-only",
+    ])
+    .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+    expect_text(&mut p, &mut screen, "exists. Replace it?");
+    p.send("n").unwrap();
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 2)),
+        "{status:?}\n{screen}"
+    );
+    assert_eq!(env.keychain_item().unwrap(), before);
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 1);
+}

@@ -1,0 +1,6 @@
+//! The test cases, one module per area.
+
+mod init;
+mod init_failures;
+mod interactive;
+mod profiles;

@@ -1,0 +1,6 @@
+//! Test support shared by the integration tests: HTTP plumbing, the Atlassian emulator and the fake browser.
+
+pub mod browser;
+pub mod emulator;
+pub mod env;
+pub mod http;
