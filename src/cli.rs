@@ -72,6 +72,37 @@ pub enum Command {
     Status,
     /// Delete a profile's stored secrets and entry (idempotent)
     Logout(LogoutArgs),
+    /// Print a valid access token on stdout (refreshed first when it is about to expire)
+    Token(TokenArgs),
+    /// Print an HTTP Authorization header value, `Bearer <token>`, on stdout
+    Header(TokenArgs),
+    /// Run a command with a valid token in its environment: `jira-auth exec -- CMD ARGS…`
+    ///
+    /// Sets JIRA_ACCESS_TOKEN, JIRA_CLOUD_ID, JIRA_SITE_URL and JIRA_API_BASE_URL; exits with
+    /// the command's exit code.
+    Exec(ExecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Refresh first when the access token has this many seconds left or fewer
+    #[arg(
+        long,
+        env = "JIRA_AUTH_MIN_TTL",
+        value_name = "SECS",
+        default_value_t = 60
+    )]
+    pub min_ttl: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    /// The command to run and its arguments (after `--`)
+    #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -150,5 +181,18 @@ mod tests {
     fn scopes_and_preset_conflict() {
         let r = Cli::try_parse_from(["jira-auth", "init", "--scopes", "a", "--preset", "b"]);
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn exec_takes_everything_after_the_separator() {
+        let cli = Cli::try_parse_from(["jira-auth", "exec", "--", "sh", "-c", "exit 3"]).unwrap();
+        match cli.command {
+            Command::Exec(a) => {
+                assert_eq!(a.command, ["sh", "-c", "exit 3"]);
+                assert_eq!(a.token.min_ttl, 60);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["jira-auth", "exec"]).is_err());
     }
 }

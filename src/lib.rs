@@ -10,6 +10,8 @@ pub mod scopes;
 pub mod store;
 pub mod ui;
 
+use std::process::ExitCode;
+
 use secrecy::SecretString;
 
 use cli::{Cli, Command};
@@ -21,16 +23,21 @@ pub struct Startup {
     pub env_client_secret: Option<SecretString>,
 }
 
-pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<()> {
+/// Runs one command. The exit code is ours (0) except for `exec`, which passes on its child's.
+pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
     let ctx = Ctx {
         config_dir: store::config_dir()?,
         prompter: ui::prompter(cli.global.no_input),
         global: cli.global,
         env_client_secret: startup.env_client_secret,
     };
+    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
-        Command::Init(args) => commands::init::run(&ctx, args),
-        Command::Status => commands::status::run(&ctx),
-        Command::Logout(args) => commands::logout::run(&ctx, args),
+        Command::Init(args) => done(commands::init::run(&ctx, args)),
+        Command::Status => done(commands::status::run(&ctx)),
+        Command::Logout(args) => done(commands::logout::run(&ctx, args)),
+        Command::Token(args) => done(commands::token::run_token(&ctx, args)),
+        Command::Header(args) => done(commands::token::run_header(&ctx, args)),
+        Command::Exec(args) => commands::exec::run(&ctx, args),
     }
 }

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     init_color(cli.global.color);
     init_logging(cli.global.verbose);
     match jira_auth::run(cli, jira_auth::Startup { env_client_secret }) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("{}", render(&err));
             let code = exit_of(&err);

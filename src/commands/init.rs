@@ -161,6 +161,8 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         access_token_expires_at: tokens.expires_at,
         refresh_token_issued_at: tokens.refresh_token.as_ref().map(|_| now),
         refresh_token: tokens.refresh_token,
+        previous_refresh_token: None,
+        previous_rotated_at: None,
         created_at: now,
         updated_at: now,
     };

@@ -1,8 +1,10 @@
 //! One module per subcommand, and the context they share.
 
+pub mod exec;
 pub mod init;
 pub mod logout;
 pub mod status;
+pub mod token;
 
 use std::path::PathBuf;
 

@@ -1,12 +1,13 @@
-//! OAuth 2.0 (3LO) against auth.atlassian.com: endpoints, the consent URL, the code exchange.
+//! OAuth 2.0 (3LO) against auth.atlassian.com: endpoints, the consent URL, the code exchange
+//! and the refresh.
 
 pub mod callback;
 pub mod http;
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RequestTokenError,
-    Scope, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -141,6 +142,9 @@ pub enum OAuthError {
     ClientRejected(String),
     #[error("the authorization code was rejected: {0}")]
     CodeRejected(String),
+    /// `invalid_grant` on a refresh: the refresh token was revoked, expired or reused.
+    #[error("Atlassian no longer accepts this profile's refresh token: {0}")]
+    RefreshRejected(String),
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error("unexpected answer from the token endpoint: {0}")]
@@ -158,6 +162,8 @@ impl From<OAuthError> for CliError {
                 .hint("check the Client ID and that the app's callback URL matches exactly"),
             OAuthError::CodeRejected(_) => CliError::new(Exit::AuthNeeded, message)
                 .hint("codes are single-use and short-lived: run the command again to get a new one"),
+            OAuthError::RefreshRejected(_) => CliError::new(Exit::AuthNeeded, message)
+                .hint("run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept"),
             OAuthError::Http(HttpError::Setup(_)) => CliError::new(Exit::Unexpected, message),
             OAuthError::Http(_) => CliError::new(Exit::Unavailable, message)
                 .hint("check your network or proxy, and https://status.atlassian.com; then run the command again"),
@@ -188,6 +194,37 @@ pub async fn exchange_code(
         .await
         .map_err(map_token_error)?;
     Ok(token_set(&resp))
+}
+
+/// Trades a refresh token for a new access token and (Atlassian rotates them) a new refresh
+/// token. The one sent stops working once Atlassian's reuse interval has passed.
+pub async fn refresh(
+    http: &Http,
+    endpoints: &Endpoints,
+    client_id: &str,
+    client_secret: &SecretString,
+    refresh_token: &SecretString,
+) -> Result<TokenSet, OAuthError> {
+    let client = BasicClient::new(ClientId::new(client_id.to_string()))
+        .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_string()))
+        .set_auth_type(oauth2::AuthType::RequestBody)
+        .set_token_uri(TokenUrl::from_url(endpoints.token()));
+    let call = |req| http.oauth_call(req);
+    let token = RefreshToken::new(refresh_token.expose_secret().to_string());
+    let resp = client
+        .exchange_refresh_token(&token)
+        .request_async(&call)
+        .await
+        .map_err(map_refresh_error)?;
+    Ok(token_set(&resp))
+}
+
+/// As `map_token_error`, except that `invalid_grant` is about the refresh token, not a code.
+fn map_refresh_error(e: TokenError) -> OAuthError {
+    match map_token_error(e) {
+        OAuthError::CodeRejected(desc) => OAuthError::RefreshRejected(desc),
+        other => other,
+    }
 }
 
 fn token_set(resp: &oauth2::basic::BasicTokenResponse) -> TokenSet {

@@ -3,6 +3,7 @@
 pub mod file;
 pub mod index;
 pub mod keychain;
+pub mod lock;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,13 @@ pub struct AuthConfig {
     pub refresh_token: Option<SecretString>,
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub refresh_token_issued_at: Option<OffsetDateTime>,
+    /// The refresh token that the current one replaced, kept while Atlassian still honours
+    /// it (its reuse interval), so a rejected newest token is not the end of the profile.
+    #[serde(serialize_with = "expose_opt", default)]
+    pub previous_refresh_token: Option<SecretString>,
+    /// When `previous_refresh_token` was rotated out.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub previous_rotated_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -211,6 +219,8 @@ pub(crate) mod tests {
             access_token_expires_at: now,
             refresh_token: Some(SecretString::from("rt-value")),
             refresh_token_issued_at: Some(now),
+            previous_refresh_token: None,
+            previous_rotated_at: None,
             created_at: now,
             updated_at: now,
         }

@@ -53,11 +53,7 @@ fn happy_path_stores_a_working_profile_in_the_secret_service() {
             .contains("Signed in")
     );
 
-    let status = run({
-        let mut c = env.cmd();
-        c.args(["status", "--json"]);
-        c
-    });
+    let status = env.jira(&["status", "--json"]);
     status.assert_code(0);
     let s = status.json();
     assert_eq!(s["profiles"][0]["name"], env.profile.as_str());
@@ -68,18 +64,9 @@ fn happy_path_stores_a_working_profile_in_the_secret_service() {
     env.assert_no_leaks(&status);
 
     // logout removes the item; a second logout is a no-op that still succeeds.
-    run({
-        let mut c = env.cmd();
-        c.arg("logout");
-        c
-    })
-    .assert_code(0);
+    env.jira(&["logout"]).assert_code(0);
     assert!(env.keychain_item().is_none());
-    let again = run({
-        let mut c = env.cmd();
-        c.arg("logout");
-        c
-    });
+    let again = env.jira(&["logout"]);
     again.assert_code(0);
     assert!(
         again.stderr.contains("Nothing to remove"),
@@ -207,18 +194,9 @@ fn file_store_writes_a_private_file_and_no_keychain_item() {
     }
     assert!(env.keychain_item().is_none());
     env.assert_no_leaks(&out);
-    let status = run({
-        let mut c = env.cmd();
-        c.args(["status", "--json"]);
-        c
-    });
+    let status = env.jira(&["status", "--json"]);
     assert_eq!(status.json()["profiles"][0]["store"], "file");
-    run({
-        let mut c = env.cmd();
-        c.arg("logout");
-        c
-    })
-    .assert_code(0);
+    env.jira(&["logout"]).assert_code(0);
     assert!(!path.exists());
 }
 

@@ -9,11 +9,7 @@ use crate::support::env::{TestEnv, free_port, require_secret_service, run, run_w
 #[track_caller]
 fn assert_nothing_stored(env: &TestEnv) {
     assert!(env.keychain_item().is_none(), "nothing may be stored");
-    let status = run({
-        let mut c = env.cmd();
-        c.arg("status");
-        c
-    });
+    let status = env.jira(&["status"]);
     status.assert_code(3);
 }
 
@@ -325,4 +321,93 @@ fn port_in_use_fails_fast_with_the_fix() {
     );
     assert!(out.stderr.contains("--port"));
     assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
+}
+
+#[test]
+fn no_browser_prints_the_url_and_opens_nothing() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.args(["--no-browser", "--timeout", "2"]);
+    let out = run(cmd);
+    out.assert_code(7);
+    assert!(
+        out.stderr
+            .contains(&format!("{}/authorize?", env.emu.auth_url())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("no browser opened"));
+    assert!(
+        crate::support::browser::wait_for_browser_log(
+            env.browser_log(),
+            1,
+            Duration::from_millis(300)
+        )
+        .is_empty()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn interrupt_while_waiting_exits_130_and_stores_nothing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.args(["--no-browser"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // Wait until it is listening (the URL is printed after the bind), then interrupt.
+    let mut line = String::new();
+    while !line.contains("/authorize?") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "jira-auth ended early"
+        );
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(rest.contains("interrupted"), "{rest}");
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn nothing_secret_at_the_highest_verbosity() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.init();
+    cmd.args(["-vvv", "--json"]);
+    let out = run(cmd);
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+    for sub in [
+        &["status", "-vvv"][..],
+        &["status", "--json", "-vv"],
+        &["logout", "-vvv"],
+    ] {
+        let mut c = env.cmd();
+        c.args(sub);
+        let out = run(c);
+        out.assert_code(0);
+        env.assert_no_leaks(&out);
+    }
 }

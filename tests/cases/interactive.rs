@@ -106,3 +106,48 @@ fn declining_to_replace_a_profile_changes_nothing() {
     assert_eq!(env.keychain_item().unwrap(), before);
     assert_eq!(env.emu.hits(Endpoint::Authorize), 1);
 }
+
+#[test]
+fn several_sites_are_offered_in_a_picker() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.set_sites(vec![
+        crate::support::emulator::Site::new("aaaaaaaa-1", "alpha", "https://alpha.atlassian.net"),
+        crate::support::emulator::Site::new("bbbbbbbb-2", "beta", "https://beta.atlassian.net"),
+    ]);
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--port",
+        &env.port.to_string(),
+        "--preset",
+        "read-only",
+    ])
+    .args(["--client-id", CLIENT_ID])
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
+    .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+    expect_text(&mut p, &mut screen, "Which site should this profile use?");
+    expect_text(&mut p, &mut screen, "(cloud id");
+    expect_text(&mut p, &mut screen, "(cloud id");
+    // The order is the emulator's (deliberately unstable): take whichever is shown second.
+    let tail = &screen[screen.rfind("Which site").unwrap()..];
+    let second = if tail.find("alpha").unwrap() < tail.find("beta").unwrap() {
+        "beta"
+    } else {
+        "alpha"
+    };
+    p.send(DOWN).unwrap();
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile");
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}\n{screen}"
+    );
+    assert_eq!(env.keychain_item().unwrap()["site"]["name"], second);
+    env.assert_no_secret_in("the terminal", &screen);
+}

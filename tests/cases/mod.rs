@@ -4,3 +4,4 @@ mod init;
 mod init_failures;
 mod interactive;
 mod profiles;
+mod token;

@@ -126,6 +126,13 @@ impl TestEnv {
         cmd
     }
 
+    /// Runs `jira-auth ARGS…` in this world.
+    pub fn jira(&self, args: &[&str]) -> Run {
+        let mut cmd = self.cmd();
+        cmd.args(args);
+        run(cmd)
+    }
+
     /// `init` with every value given by flag or env, as a script would.
     pub fn init(&self) -> Command {
         let mut cmd = self.cmd();

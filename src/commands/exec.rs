@@ -1,0 +1,79 @@
+//! `jira-auth exec -- CMD ARGS…`: runs a command with a valid token in its environment and
+//! passes on its exit status.
+
+use std::process::{Command, ExitCode};
+
+use secrecy::ExposeSecret;
+
+use super::Ctx;
+use super::token::{api_base_url, valid_config};
+use crate::cli::ExecArgs;
+use crate::error::{CliError, Exit};
+
+pub fn run(ctx: &Ctx, args: ExecArgs) -> anyhow::Result<ExitCode> {
+    let (cfg, endpoints) = valid_config(ctx, args.token.min_ttl)?;
+    let (program, rest) = args
+        .command
+        .split_first()
+        .ok_or_else(|| CliError::usage("exec needs a command: `jira-auth exec -- CMD ARGS…`"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(rest)
+        .env("JIRA_ACCESS_TOKEN", cfg.access_token.expose_secret())
+        .env("JIRA_CLOUD_ID", &cfg.site.cloud_id)
+        .env("JIRA_SITE_URL", &cfg.site.url)
+        .env("JIRA_API_BASE_URL", api_base_url(&cfg, &endpoints));
+    drop(cfg);
+
+    // Ctrl-C reaches the child too (same process group): it decides whether to stop, and we
+    // stay to report its status instead of dying first.
+    let _keep_sigint = ignore_interrupts();
+    let status = cmd.status().map_err(|e| {
+        let exit = if e.kind() == std::io::ErrorKind::NotFound {
+            Exit::Usage
+        } else {
+            Exit::Unexpected
+        };
+        let what = if e.kind() == std::io::ErrorKind::NotFound {
+            "command not found".to_string()
+        } else {
+            e.to_string()
+        };
+        CliError::new(exit, format!("cannot run '{program}': {what}"))
+    })?;
+    if let Some(code) = status.code() {
+        // Exit statuses are 0-255 on Unix; Windows codes wider than that are truncated.
+        return Ok(ExitCode::from(code as u8));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            // What a shell reports for a child killed by a signal.
+            return Ok(ExitCode::from(128u8.wrapping_add(sig as u8)));
+        }
+    }
+    Ok(ExitCode::from(Exit::Unexpected.code()))
+}
+
+/// Installs a SIGINT handler that does nothing, for the rest of the process's life.
+/// Returns the runtime that owns it so the registration stays valid while the child runs.
+fn ignore_interrupts() -> Option<tokio::runtime::Runtime> {
+    #[cfg(unix)]
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let sig = rt.block_on(async {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        });
+        // Leaked on purpose: dropping the stream would not restore the default action
+        // anyway, and keeping it avoids any doubt about the handler's lifetime.
+        std::mem::forget(sig);
+        Some(rt)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}

@@ -1,0 +1,282 @@
+//! `jira-auth token` and `jira-auth header`, and `valid_config`: the one path by which every
+//! command gets an access token that is valid now, refreshing it safely across processes.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use super::{Ctx, rfc3339};
+use crate::cli::{StoreKind, TokenArgs};
+use crate::error::{CliError, Exit};
+use crate::oauth::http::Http;
+use crate::oauth::{self, Endpoints, OAuthError, TokenSet};
+use crate::say;
+use crate::store::index::ProfileInfo;
+use crate::store::{self, AuthConfig, SecretStore, lock};
+
+/// Atlassian's reuse interval: a rotated refresh token keeps working this long.
+const REUSE_INTERVAL: Duration = Duration::minutes(10);
+
+pub fn run_token(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<()> {
+    let (cfg, endpoints) = valid_config(ctx, args.min_ttl)?;
+    let out = if ctx.global.json {
+        let doc = json!({
+            "access_token": cfg.access_token.expose_secret(),
+            "expires_at": rfc3339(cfg.access_token_expires_at),
+            "cloud_id": cfg.site.cloud_id,
+            "site_url": cfg.site.url,
+            "api_base_url": api_base_url(&cfg, &endpoints),
+        });
+        SecretString::from(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).expect("a Value always serializes")
+        ))
+    } else {
+        SecretString::from(format!("{}\n", cfg.access_token.expose_secret()))
+    };
+    print_secret(&out)
+}
+
+pub fn run_header(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<()> {
+    let (cfg, _) = valid_config(ctx, args.min_ttl)?;
+    print_secret(&SecretString::from(format!(
+        "Bearer {}\n",
+        cfg.access_token.expose_secret()
+    )))
+}
+
+/// The REST base for the profile's site, e.g. `https://api.atlassian.com/ex/jira/CLOUD_ID`.
+pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
+    endpoints
+        .api(&format!("ex/jira/{}", cfg.site.cloud_id))
+        .to_string()
+}
+
+/// Writes to stdout without println!'s panic on a closed pipe (`jira-auth token | head -c0`).
+fn print_secret(text: &SecretString) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.expose_secret().as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing to stdout")
+}
+
+/// The selected profile with an access token valid for more than `min_ttl` seconds, and the
+/// endpoints to use it with. A token that is fresh enough costs no lock and no request;
+/// otherwise the refresh happens under the profile's lock, and is skipped if another process
+/// refreshed while we waited.
+pub fn valid_config(ctx: &Ctx, min_ttl: u64) -> anyhow::Result<(AuthConfig, Endpoints)> {
+    let endpoints = Endpoints::from_env()?;
+    let index = ctx.index()?;
+    let profile = ctx.profile(&index)?;
+    let Some(info) = index.profiles.get(&profile) else {
+        return Err(
+            CliError::new(Exit::AuthNeeded, format!("no profile named '{profile}'"))
+                .hint(format!(
+                    "create it with `jira-auth init --profile {profile}`"
+                ))
+                .into(),
+        );
+    };
+    let kind = StoreKind::from(info.store);
+    let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
+    let min_ttl = Duration::seconds(i64::try_from(min_ttl).unwrap_or(i64::MAX / 2));
+
+    let cfg = load(store.as_ref(), &profile)?;
+    if fresh(&cfg, min_ttl) {
+        return Ok((cfg, endpoints));
+    }
+
+    let _lock = lock::lock(&ctx.config_dir, &profile)
+        .map_err(CliError::from)
+        .context("waiting for the profile's refresh lock")?;
+    // Whoever held the lock before us may have refreshed already: their result is in the
+    // store, and refreshing again would spend the refresh token they just rotated out.
+    let cfg = load(store.as_ref(), &profile)?;
+    if fresh(&cfg, min_ttl) {
+        tracing::debug!("another process refreshed the token while we waited");
+        return Ok((cfg, endpoints));
+    }
+    let cfg = refresh_and_save(ctx, store.as_ref(), kind, &endpoints, cfg)?;
+    Ok((cfg, endpoints))
+}
+
+fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
+    cfg.access_token_expires_at - OffsetDateTime::now_utc() > min_ttl
+}
+
+fn load(store: &dyn SecretStore, profile: &str) -> anyhow::Result<AuthConfig> {
+    match store.load(profile).map_err(CliError::from)? {
+        Some(cfg) => Ok(cfg),
+        None => Err(CliError::new(
+            Exit::AuthNeeded,
+            format!(
+                "profile '{profile}' is listed but its credentials are missing from the {}",
+                store::kind_name(store.kind())
+            ),
+        )
+        .hint(format!(
+            "run `jira-auth init --force --profile {profile}` to set it up again"
+        ))
+        .into()),
+    }
+}
+
+/// Refreshes with the stored refresh token (or, if Atlassian rejects it, with the previous
+/// one while its reuse interval lasts) and stores the result before anyone sees it: the old
+/// refresh token is now on its way out, so the new one must not exist only in memory.
+fn refresh_and_save(
+    ctx: &Ctx,
+    store: &dyn SecretStore,
+    kind: StoreKind,
+    endpoints: &Endpoints,
+    cfg: AuthConfig,
+) -> anyhow::Result<AuthConfig> {
+    let Some(current) = cfg.refresh_token.clone() else {
+        return Err(CliError::new(
+            Exit::AuthNeeded,
+            format!(
+                "the access token of profile '{}' has expired and there is no refresh token to renew it",
+                cfg.profile
+            ),
+        )
+        .hint("run `jira-auth login` (or `jira-auth init --force`) to consent again, with the offline_access scope")
+        .into());
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let http = Http::new()
+        .map_err(OAuthError::from)
+        .map_err(CliError::from)?;
+    let call = |token: &SecretString| {
+        rt.block_on(oauth::refresh(
+            &http,
+            endpoints,
+            &cfg.client_id,
+            &cfg.client_secret,
+            token,
+        ))
+    };
+
+    let now = OffsetDateTime::now_utc();
+    let (tokens, used) = match call(&current) {
+        Ok(tokens) => (tokens, current),
+        Err(OAuthError::RefreshRejected(why)) => match previous_in_leeway(&cfg, now) {
+            Some(previous) => {
+                tracing::info!(
+                    "the newest refresh token was rejected; trying the previous one, still within Atlassian's reuse interval"
+                );
+                (call(&previous).map_err(CliError::from)?, previous)
+            }
+            None => return Err(CliError::from(OAuthError::RefreshRejected(why)).into()),
+        },
+        Err(e) => return Err(CliError::from(e).into()),
+    };
+    drop(http);
+    drop(rt);
+
+    let new = renewed(cfg, tokens, used, OffsetDateTime::now_utc());
+    store
+        .save(&new)
+        .map_err(CliError::from)
+        .context("saving the refreshed tokens (the previous refresh token keeps working for about 10 minutes; run the command again)")?;
+    // The index only mirrors what `status` shows: stale is tolerable, a failed command is not.
+    if let Err(e) = update_index(ctx, &new, kind) {
+        say!("warning: the profile index was not updated: {e}");
+    }
+    Ok(new)
+}
+
+fn previous_in_leeway(cfg: &AuthConfig, now: OffsetDateTime) -> Option<SecretString> {
+    match (&cfg.previous_refresh_token, cfg.previous_rotated_at) {
+        (Some(previous), Some(at)) if now - at < REUSE_INTERVAL => Some(previous.clone()),
+        _ => None,
+    }
+}
+
+/// The config after a successful refresh that spent `used`.
+fn renewed(
+    cfg: AuthConfig,
+    tokens: TokenSet,
+    used: SecretString,
+    now: OffsetDateTime,
+) -> AuthConfig {
+    let scopes_granted = if tokens.scopes.is_empty() {
+        cfg.scopes_granted.clone()
+    } else {
+        tokens.scopes
+    };
+    // Atlassian always rotates; should a response carry no new refresh token, the one we
+    // sent is still the one to use next time.
+    let (refresh_token, issued_at, previous, rotated_at) = match tokens.refresh_token {
+        Some(new) => (Some(new), Some(now), Some(used), Some(now)),
+        None => (
+            Some(used),
+            cfg.refresh_token_issued_at,
+            cfg.previous_refresh_token.clone(),
+            cfg.previous_rotated_at,
+        ),
+    };
+    AuthConfig {
+        access_token: tokens.access_token,
+        access_token_expires_at: tokens.expires_at,
+        refresh_token,
+        refresh_token_issued_at: issued_at,
+        previous_refresh_token: previous,
+        previous_rotated_at: rotated_at,
+        scopes_granted,
+        updated_at: now,
+        ..cfg
+    }
+}
+
+fn update_index(ctx: &Ctx, cfg: &AuthConfig, kind: StoreKind) -> anyhow::Result<()> {
+    // Loaded again: other profiles' entries may have changed since we started.
+    let mut index = ctx.index()?;
+    index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind));
+    index.save(&ctx.config_dir).map_err(CliError::from)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewed_keeps_the_spent_token_as_previous() {
+        let cfg = crate::store::tests::sample("p");
+        let now = OffsetDateTime::now_utc();
+        let tokens = TokenSet {
+            access_token: SecretString::from("at-new"),
+            expires_at: now + Duration::hours(1),
+            refresh_token: Some(SecretString::from("rt-new")),
+            scopes: vec![],
+        };
+        let new = renewed(cfg, tokens, SecretString::from("rt-value"), now);
+        assert_eq!(new.access_token.expose_secret(), "at-new");
+        assert_eq!(new.refresh_token.unwrap().expose_secret(), "rt-new");
+        assert_eq!(
+            new.previous_refresh_token.unwrap().expose_secret(),
+            "rt-value"
+        );
+        assert_eq!(new.previous_rotated_at, Some(now));
+        assert_eq!(new.refresh_token_issued_at, Some(now));
+        assert_eq!(new.scopes_granted, ["read:jira-work", "offline_access"]);
+    }
+
+    #[test]
+    fn previous_token_only_within_the_reuse_interval() {
+        let mut cfg = crate::store::tests::sample("p");
+        let now = OffsetDateTime::now_utc();
+        assert!(previous_in_leeway(&cfg, now).is_none());
+        cfg.previous_refresh_token = Some(SecretString::from("rt-old"));
+        cfg.previous_rotated_at = Some(now - Duration::minutes(9));
+        assert!(previous_in_leeway(&cfg, now).is_some());
+        cfg.previous_rotated_at = Some(now - Duration::minutes(11));
+        assert!(previous_in_leeway(&cfg, now).is_none());
+    }
+}

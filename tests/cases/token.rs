@@ -1,0 +1,241 @@
+//! `token`, `header` and `exec`: a valid token from the stored profile, refreshed at most once
+//! even when many processes ask at the same moment.
+
+use std::io::Read;
+use std::process::Stdio;
+
+use crate::support::emulator::Endpoint;
+use crate::support::env::{SITE_ID, TestEnv, require_secret_service, run};
+
+fn stored(env: &TestEnv, field: &str) -> String {
+    env.keychain_item().expect("the profile is in the keychain")[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} is a string"))
+        .to_string()
+}
+
+/// A profile whose stored access token is due for refresh: it has 30 s left, under the
+/// default --min-ttl of 60 s. (A token issued with ttl 0 cannot be used: init's own
+/// accessible-resources call would be refused.) Later tokens live an hour.
+fn expired_profile(env: &TestEnv) {
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    env.emu.set_access_token_ttl(3600);
+    assert_eq!(env.emu.hits(Endpoint::Token), 1);
+}
+
+#[test]
+fn valid_token_is_printed_without_any_request() {
+    require_secret_service();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let out = env.jira(&["token"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, format!("{}\n", stored(&env, "access_token")));
+    assert_eq!(env.emu.hits(Endpoint::Token), 1, "only init's exchange");
+
+    let json = env.jira(&["token", "--json"]);
+    json.assert_code(0);
+    let j = json.json();
+    assert_eq!(j["access_token"], stored(&env, "access_token").as_str());
+    assert_eq!(j["cloud_id"], SITE_ID);
+    assert_eq!(j["site_url"], "https://acme.atlassian.net");
+    assert_eq!(
+        j["api_base_url"],
+        format!("{}/ex/jira/{SITE_ID}", env.emu.api_url()).as_str()
+    );
+    assert!(j["expires_at"].as_str().is_some());
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+#[test]
+fn expired_token_is_refreshed_once_and_stored() {
+    require_secret_service();
+    let env = TestEnv::new();
+    expired_profile(&env);
+    let (old_access, old_refresh) = (stored(&env, "access_token"), stored(&env, "refresh_token"));
+
+    let out = env.jira(&["token"]);
+    out.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2, "exactly one refresh");
+    let new_access = stored(&env, "access_token");
+    assert_ne!(new_access, old_access);
+    assert_eq!(out.stdout, format!("{new_access}\n"));
+    let item = env.keychain_item().unwrap();
+    assert_ne!(item["refresh_token"], old_refresh.as_str(), "rotated");
+    assert!(
+        env.emu
+            .issued_secrets()
+            .iter()
+            .any(|s| item["refresh_token"] == s.as_str())
+    );
+    assert_eq!(item["previous_refresh_token"], old_refresh.as_str());
+
+    let again = env.jira(&["token"]);
+    again.assert_code(0);
+    assert_eq!(again.stdout, out.stdout);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        2,
+        "the refreshed token is reused"
+    );
+
+    // The index follows, so `status` shows the new expiry.
+    let status = env.jira(&["status", "--json"]);
+    assert_eq!(status.json()["profiles"][0]["access_token_expired"], false);
+    env.assert_no_leaks(&status);
+}
+
+#[test]
+fn concurrent_processes_refresh_only_once() {
+    require_secret_service();
+    let env = TestEnv::new();
+    // Strict: any reuse of a rotated refresh token would revoke the whole family.
+    env.emu.set_reuse_interval(0);
+    expired_profile(&env);
+
+    let children: Vec<_> = (0..32)
+        .map(|_| {
+            let mut cmd = env.cmd();
+            cmd.arg("token")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd.spawn().expect("jira-auth starts")
+        })
+        .collect();
+    let mut outputs = Vec::new();
+    for mut child in children {
+        let mut stdout = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status}: {stderr}");
+        outputs.push(stdout);
+    }
+    let first = &outputs[0];
+    assert!(outputs.iter().all(|o| o == first), "{outputs:?}");
+    assert_eq!(*first, format!("{}\n", stored(&env, "access_token")));
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        2,
+        "init + exactly one refresh"
+    );
+}
+
+#[test]
+fn rejected_refresh_token_asks_for_consent_and_keeps_the_profile() {
+    require_secret_service();
+    let env = TestEnv::new();
+    expired_profile(&env);
+    env.emu.revoke_all_refresh_tokens();
+
+    let out = env.jira(&["token"]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("jira-auth login"), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(env.keychain_item().is_some(), "the profile was kept");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn exec_passes_token_and_site_and_exit_code() {
+    require_secret_service();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let access = stored(&env, "access_token");
+    let api = format!("{}/ex/jira/{SITE_ID}", env.emu.api_url());
+    let script = format!(
+        r#"test "$JIRA_CLOUD_ID" = "{SITE_ID}" && test "$JIRA_API_BASE_URL" = "{api}" && test "$JIRA_SITE_URL" = "https://acme.atlassian.net" && test "$JIRA_ACCESS_TOKEN" = "{access}" && exit 42; exit 1"#
+    );
+    let out = env.jira(&["exec", "--", "sh", "-c", &script]);
+    out.assert_code(42);
+
+    // Killed by a signal: reported as a shell would, 128 + the signal number.
+    env.jira(&["exec", "--", "sh", "-c", "kill -TERM $$"])
+        .assert_code(128 + 15);
+
+    let missing = env.jira(&["exec", "--", "jira-auth-no-such-command-xyz"]);
+    missing.assert_code(2);
+    assert!(missing.stderr.contains("not found"), "{}", missing.stderr);
+}
+
+#[test]
+fn header_prints_a_bearer_value() {
+    require_secret_service();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let out = env.jira(&["header"]);
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout,
+        format!("Bearer {}\n", stored(&env, "access_token"))
+    );
+}
+
+#[test]
+fn no_profile_is_auth_needed() {
+    let env = TestEnv::new();
+    let out = env.jira(&["token"]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("jira-auth init"), "{}", out.stderr);
+    assert_eq!(env.emu.hits(Endpoint::Token), 0);
+}
+
+#[test]
+fn rejected_newest_refresh_token_falls_back_to_the_previous_one_within_the_interval() {
+    // The file store, so the test can plant a refresh token Atlassian does not know.
+    let env = TestEnv::new();
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(init).assert_code(0);
+    let path = env
+        .config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile));
+    let read = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    // A first refresh (forced: the token is fresh) records the spent token as previous.
+    env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2);
+    let after_first = read();
+    assert!(after_first["previous_refresh_token"].is_string());
+
+    // The newest token is lost (say, a failed write elsewhere); the previous one is still
+    // inside Atlassian's reuse interval (10 minutes in the emulator by default).
+    let mut planted = after_first.clone();
+    planted["refresh_token"] = "rt-not-issued-by-anyone".into();
+    std::fs::write(&path, serde_json::to_string(&planted).unwrap()).unwrap();
+
+    let out = env.jira(&["token", "--min-ttl", "4000"]);
+    out.assert_code(0);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        4,
+        "rejected, then the previous one"
+    );
+    let now = read();
+    assert_eq!(
+        out.stdout,
+        format!("{}\n", now["access_token"].as_str().unwrap())
+    );
+    assert_ne!(now["refresh_token"], "rt-not-issued-by-anyone");
+    assert_eq!(
+        now["previous_refresh_token"],
+        after_first["previous_refresh_token"]
+    );
+    // stdout holds the token by design; nothing else may.
+    env.assert_no_secret_in("stderr", &out.stderr);
+}
