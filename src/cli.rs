@@ -68,6 +68,9 @@ pub enum ColorChoice {
 pub enum Command {
     /// Guided setup: console checklist, client credentials, consent, site, storage
     Init(InitArgs),
+    /// Consent again for an existing profile with its stored client (e.g. after its refresh
+    /// token expired or was revoked), optionally with other scopes or another site
+    Login(LoginArgs),
     /// Show profiles, site, cloud id, scopes, expiry and store backend (never a secret)
     Status,
     /// Delete a profile's stored secrets and entry (idempotent)
@@ -158,6 +161,37 @@ pub struct InitArgs {
     /// Replace an existing profile of the same name without asking
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Scopes to request, comma or space separated (offline_access is always added)
+    /// [default: the profile's requested scopes]
+    #[arg(
+        long,
+        env = "JIRA_AUTH_SCOPES",
+        value_name = "LIST",
+        conflicts_with = "preset"
+    )]
+    pub scopes: Option<String>,
+
+    /// A named set of scopes: read-only, read-write, admin
+    #[arg(long, env = "JIRA_AUTH_PRESET", value_name = "NAME")]
+    pub preset: Option<String>,
+
+    /// Site to use: subdomain (acme), URL or cloud id [default: the profile's site while the
+    /// grant still covers it]
+    #[arg(long, env = "JIRA_AUTH_SITE", value_name = "SITE")]
+    pub site: Option<String>,
+
+    /// Print the consent URL but do not open a browser
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Seconds to wait for the browser to come back
+    #[arg(long, env = "JIRA_AUTH_TIMEOUT", value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

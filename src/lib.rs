@@ -34,6 +34,7 @@ pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Init(args) => done(commands::init::run(&ctx, args)),
+        Command::Login(args) => done(commands::login::run(&ctx, args)),
         Command::Status => done(commands::status::run(&ctx)),
         Command::Logout(args) => done(commands::logout::run(&ctx, args)),
         Command::Token(args) => done(commands::token::run_token(&ctx, args)),

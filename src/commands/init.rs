@@ -5,37 +5,19 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
-use time::OffsetDateTime;
 use url::Url;
 
-use super::{Ctx, print_json, relative, rfc3339};
-use crate::atlassian::{self, Resource};
+use super::Ctx;
+use super::consent::{self, Plan};
 use crate::cli::{InitArgs, StoreKind};
-use crate::error::{CliError, Exit};
-use crate::oauth::callback::{Callback, Listener};
-use crate::oauth::http::Http;
+use crate::error::CliError;
 use crate::oauth::{self, Endpoints};
 use crate::say;
 use crate::scopes;
-use crate::store::index::ProfileInfo;
-use crate::store::{self, AuthConfig, CONFIG_VERSION, SecretStore, Site};
-use crate::ui::{self, Prompter, browser};
+use crate::store;
+use crate::ui::{Prompter, browser};
 
 pub const DEFAULT_PORT: u16 = 8976;
-
-/// Everything `init` needs, resolved from flags, env and prompts before any network step.
-struct Plan {
-    profile: String,
-    store_kind: StoreKind,
-    redirect: Url,
-    scopes: Vec<String>,
-    client_id: String,
-    client_secret: SecretString,
-    site: Option<String>,
-    open_browser: bool,
-    timeout: Duration,
-}
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
     let endpoints = Endpoints::from_env()?;
@@ -92,6 +74,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         site: args.site.clone(),
         open_browser: !args.no_browser && browser::available(),
         timeout: Duration::from_secs(args.timeout),
+        command: "init",
     };
 
     // A dead keychain found after consent would waste the user's consent: check it first.
@@ -101,100 +84,9 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         .map_err(CliError::from)
         .context("checking the credential store before asking for consent")?;
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let http = Http::new()
-        .map_err(oauth::OAuthError::from)
-        .map_err(CliError::from)?;
-
-    let code = rt.block_on(consent(&endpoints, &plan))?;
-    let tokens = rt
-        .block_on(oauth::exchange_code(
-            &http,
-            &endpoints,
-            &plan.client_id,
-            &plan.client_secret,
-            &plan.redirect,
-            code,
-        ))
-        .map_err(CliError::from)?;
-    if tokens.refresh_token.is_none() {
-        say!(
-            "warning: Atlassian sent no refresh token; the profile will stop working when the access token expires"
-        );
-    }
-    let resources = rt
-        .block_on(atlassian::accessible_resources(
-            &http,
-            &endpoints,
-            &tokens.access_token,
-        ))
-        .map_err(CliError::from)?;
-    let site = pick_site(&resources, plan.site.as_deref(), p)?;
-
-    let granted = if tokens.scopes.is_empty() {
-        // Atlassian always returns `scope`; if a proxy strips it, the site's list is the
-        // next best truth.
-        scopes::with_offline_access(site.scopes.clone())
-    } else {
-        tokens.scopes.clone()
-    };
-    let now = OffsetDateTime::now_utc();
-    let cfg = AuthConfig {
-        version: CONFIG_VERSION,
-        profile: plan.profile.clone(),
-        method: "oauth2".into(),
-        grant: "authorization_code".into(),
-        client_id: plan.client_id.clone(),
-        client_secret: plan.client_secret.clone(),
-        scopes_requested: plan.scopes.clone(),
-        scopes_granted: granted,
-        redirect_uri: plan.redirect.to_string(),
-        site: Site {
-            cloud_id: site.id.clone(),
-            url: site.url.clone(),
-            name: site.name.clone(),
-        },
-        access_token: tokens.access_token,
-        access_token_expires_at: tokens.expires_at,
-        refresh_token_issued_at: tokens.refresh_token.as_ref().map(|_| now),
-        refresh_token: tokens.refresh_token,
-        previous_refresh_token: None,
-        previous_rotated_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    save(ctx, store.as_ref(), &mut index, &cfg)?;
-    summary(ctx, &cfg, &endpoints, plan.store_kind);
-    Ok(())
-}
-
-/// Secrets first, index second: an index entry without its secrets would be a profile that
-/// `status` shows and `token` cannot use.
-fn save(
-    ctx: &Ctx,
-    store: &dyn SecretStore,
-    index: &mut store::index::Index,
-    cfg: &AuthConfig,
-) -> anyhow::Result<()> {
-    store
-        .save(cfg)
-        .map_err(CliError::from)
-        .context("saving the profile's credentials")?;
-    // Another store may hold an older copy of this profile (re-init with another --store).
-    if let Some(old) = index.profiles.get(&cfg.profile)
-        && store::index::StoreName::from(store.kind()) != old.store
-        && let Ok(other) = store::open(old.store.into(), &ctx.config_dir)
-    {
-        let _ = other.delete(&cfg.profile);
-    }
-    index.upsert(&cfg.profile, ProfileInfo::of(cfg, store.kind()));
-    index
-        .save(&ctx.config_dir)
-        .map_err(CliError::from)
-        .context("saving the profile index")?;
+    let cfg = consent::authorize(ctx, &endpoints, &plan, None, None)?;
+    consent::save(ctx, store.as_ref(), &mut index, &cfg)?;
+    consent::summary(ctx, &cfg, &endpoints, plan.store_kind);
     Ok(())
 }
 
@@ -375,160 +267,6 @@ impl<R: BufRead> TakeLine for R {
         limited.read_line(out)?;
         Ok(())
     }
-}
-
-/// Binds the listener, shows and opens the consent URL, and waits for the callback.
-async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, CliError> {
-    let listener = Listener::bind(&plan.redirect).await?;
-    let state = oauth::new_state();
-    let url = oauth::authorize_url(
-        endpoints,
-        &plan.client_id,
-        &plan.redirect,
-        &plan.scopes,
-        &state,
-    );
-    say!(
-        "Open this URL in a browser to grant access (it is waiting on port {}):",
-        listener.port()
-    );
-    say!("  {url}");
-    if plan.open_browser {
-        browser::open(url.as_str());
-    } else {
-        say!("(no browser opened: open the URL yourself, on this machine)");
-    }
-    let spinner = ui::spinner("Waiting for the browser to come back…");
-    let outcome = tokio::select! {
-        r = tokio::time::timeout(plan.timeout, listener.wait(&state)) => r.ok(),
-        _ = tokio::signal::ctrl_c() => {
-            spinner.finish_and_clear();
-            return Err(CliError::new(Exit::Interrupted, "interrupted; nothing was stored"));
-        }
-    };
-    spinner.finish_and_clear();
-    match outcome {
-        Some(Callback::Code(code)) => Ok(code),
-        Some(Callback::Denied { error, description }) => {
-            let what = if error == "access_denied" {
-                "consent was declined".to_string()
-            } else {
-                format!("Atlassian returned an error ({error})")
-            };
-            let desc = if description.is_empty() {
-                String::new()
-            } else {
-                format!(": {description}")
-            };
-            Err(CliError::new(
-                Exit::AuthNeeded,
-                format!("{what}{desc}; nothing was stored"),
-            )
-            .hint("run `jira-auth init` again and choose Accept on the consent page"))
-        }
-        None => Err(timeout_error(plan)),
-    }
-}
-
-/// Silence is what both common console mistakes look like from here: say so, with the
-/// exact values to compare.
-fn timeout_error(plan: &Plan) -> CliError {
-    let mut ticks = String::new();
-    for s in plan
-        .scopes
-        .iter()
-        .filter(|s| s.as_str() != scopes::OFFLINE_ACCESS)
-    {
-        let (api, kind) = scopes::classify(s);
-        let tab = match kind {
-            scopes::Kind::Classic => "Classic",
-            scopes::Kind::Granular => "Granular",
-        };
-        ticks.push_str(&format!(
-            "\n      {s}  ({} → {tab} scopes)",
-            api.console_name()
-        ));
-    }
-    CliError::new(
-        Exit::Timeout,
-        format!(
-            "no answer from the browser within {} s; nothing was stored",
-            plan.timeout.as_secs()
-        ),
-    )
-    .hint(format!(
-        "if the consent page said \"Something went wrong\", a requested scope is not ticked for the app in the developer console (Permissions). These must all be ticked:{ticks}"
-    ))
-    .hint(format!(
-        "if Atlassian showed an error about redirect_uri or unauthorized_client, the app's callback URL (Authorization → OAuth 2.0 (3LO)) must be exactly {} — 127.0.0.1 and localhost are different, and so are ports",
-        plan.redirect
-    ))
-    .hint("if the page never opened, open the printed URL yourself; allow more time with --timeout SECS")
-}
-
-fn pick_site<'a>(
-    resources: &'a [Resource],
-    wanted: Option<&str>,
-    p: &dyn Prompter,
-) -> Result<&'a Resource, CliError> {
-    if let Some(r) = atlassian::choose(resources, wanted)? {
-        return Ok(r);
-    }
-    if !p.interactive() {
-        return Err(atlassian::list_error(
-            format!("the authorization covers {} sites", resources.len()),
-            resources,
-        ));
-    }
-    let items: Vec<String> = resources.iter().map(atlassian::describe).collect();
-    let i = p.select("Which site should this profile use?", &items, 0)?;
-    Ok(&resources[i])
-}
-
-fn summary(ctx: &Ctx, cfg: &AuthConfig, endpoints: &Endpoints, kind: StoreKind) {
-    let api_base = endpoints.api(&format!("ex/jira/{}", cfg.site.cloud_id));
-    if ctx.global.json {
-        print_json(&json!({
-            "profile": cfg.profile,
-            "store": store::kind_name(kind),
-            "site": { "name": cfg.site.name, "url": cfg.site.url, "cloud_id": cfg.site.cloud_id },
-            "api_base_url": api_base.as_str(),
-            "scopes_requested": cfg.scopes_requested,
-            "scopes_granted": cfg.scopes_granted,
-            "access_token_expires_at": rfc3339(cfg.access_token_expires_at),
-            "has_refresh_token": cfg.refresh_token.is_some(),
-        }));
-        return;
-    }
-    let missing: Vec<&String> = cfg
-        .scopes_requested
-        .iter()
-        .filter(|s| !cfg.scopes_granted.contains(s))
-        .collect();
-    say!(
-        "Saved profile '{}' ({}).",
-        cfg.profile,
-        store::kind_name(kind)
-    );
-    say!("  site       {}  {}", cfg.site.name, cfg.site.url);
-    say!("  cloud id   {}", cfg.site.cloud_id);
-    say!("  api base   {api_base}");
-    say!("  scopes     {}", cfg.scopes_granted.join(" "));
-    if !missing.is_empty() {
-        say!(
-            "  warning    requested but not granted: {}",
-            missing
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-    }
-    say!(
-        "  expires    {} ({})",
-        rfc3339(cfg.access_token_expires_at),
-        relative(cfg.access_token_expires_at)
-    );
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! One module per subcommand, and the context they share.
 
+mod consent;
 pub mod exec;
 pub mod init;
+pub mod login;
 pub mod logout;
 pub mod status;
 pub mod token;

@@ -20,6 +20,10 @@ use crate::store::{self, AuthConfig, SecretStore, lock};
 /// Atlassian's reuse interval: a rotated refresh token keeps working this long.
 const REUSE_INTERVAL: Duration = Duration::minutes(10);
 
+/// Atlassian expires a refresh token after 90 days without use; warn this long before.
+const INACTIVITY_EXPIRY_DAYS: i64 = 90;
+const INACTIVITY_WARN_DAYS: i64 = 80;
+
 pub fn run_token(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<()> {
     let (cfg, endpoints) = valid_config(ctx, args.min_ttl)?;
     let out = if ctx.global.json {
@@ -86,6 +90,7 @@ pub fn valid_config(ctx: &Ctx, min_ttl: u64) -> anyhow::Result<(AuthConfig, Endp
 
     let cfg = load(store.as_ref(), &profile)?;
     if fresh(&cfg, min_ttl) {
+        warn_if_inactive(&cfg, OffsetDateTime::now_utc());
         return Ok((cfg, endpoints));
     }
 
@@ -97,10 +102,30 @@ pub fn valid_config(ctx: &Ctx, min_ttl: u64) -> anyhow::Result<(AuthConfig, Endp
     let cfg = load(store.as_ref(), &profile)?;
     if fresh(&cfg, min_ttl) {
         tracing::debug!("another process refreshed the token while we waited");
+        warn_if_inactive(&cfg, OffsetDateTime::now_utc());
         return Ok((cfg, endpoints));
     }
     let cfg = refresh_and_save(ctx, store.as_ref(), kind, &endpoints, cfg)?;
     Ok((cfg, endpoints))
+}
+
+/// Only called when this run does not refresh: a refresh resets Atlassian's inactivity
+/// clock, so warning after one would be wrong.
+fn warn_if_inactive(cfg: &AuthConfig, now: OffsetDateTime) {
+    if let Some(days) = inactive_days(cfg, now) {
+        say!(
+            "warning: the refresh token of profile '{}' has not been used for {days} days; it expires after {INACTIVITY_EXPIRY_DAYS} days without use — run `jira-auth token` regularly or `jira-auth login`",
+            cfg.profile
+        );
+    }
+}
+
+/// Whole days since the refresh token was issued (last used), when that is past the warning
+/// threshold; `None` without a refresh token, as nothing can then expire from inactivity.
+fn inactive_days(cfg: &AuthConfig, now: OffsetDateTime) -> Option<i64> {
+    cfg.refresh_token.as_ref()?;
+    let days = (now - cfg.refresh_token_issued_at?).whole_days();
+    (days > INACTIVITY_WARN_DAYS).then_some(days)
 }
 
 fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
@@ -266,6 +291,18 @@ mod tests {
         assert_eq!(new.previous_rotated_at, Some(now));
         assert_eq!(new.refresh_token_issued_at, Some(now));
         assert_eq!(new.scopes_granted, ["read:jira-work", "offline_access"]);
+    }
+
+    #[test]
+    fn inactivity_warning_only_past_80_days() {
+        let mut cfg = crate::store::tests::sample("p");
+        let now = OffsetDateTime::now_utc();
+        cfg.refresh_token_issued_at = Some(now - Duration::days(85));
+        assert_eq!(inactive_days(&cfg, now), Some(85));
+        cfg.refresh_token_issued_at = Some(now - Duration::days(10));
+        assert_eq!(inactive_days(&cfg, now), None);
+        cfg.refresh_token_issued_at = None;
+        assert_eq!(inactive_days(&cfg, now), None);
     }
 
     #[test]

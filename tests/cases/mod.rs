@@ -3,5 +3,6 @@
 mod init;
 mod init_failures;
 mod interactive;
+mod login;
 mod profiles;
 mod token;

@@ -239,3 +239,98 @@ fn rejected_newest_refresh_token_falls_back_to_the_previous_one_within_the_inter
     // stdout holds the token by design; nothing else may.
     env.assert_no_secret_in("stderr", &out.stderr);
 }
+
+/// Sets the file store's `refresh_token_issued_at` to `days` ago, keeping the access token.
+fn age_refresh_token(env: &TestEnv, days: i64) {
+    let path = env
+        .config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile));
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+    cfg["refresh_token_issued_at"] = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .into();
+    // Overwritten in place: the file keeps its 0600 mode.
+    std::fs::write(&path, serde_json::to_string(&cfg).unwrap()).unwrap();
+}
+
+#[test]
+fn unused_refresh_token_warns_before_its_inactivity_expiry() {
+    let env = TestEnv::new();
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(init).assert_code(0);
+
+    age_refresh_token(&env, 85);
+    let out = env.jira(&["token"]);
+    out.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 1, "no refresh");
+    let warning = format!(
+        "warning: the refresh token of profile '{}' has not been used for 85 days; it expires after 90 days without use",
+        env.profile
+    );
+    assert_eq!(out.stderr.matches(&warning).count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("jira-auth login"), "{}", out.stderr);
+    env.assert_no_secret_in("stderr", &out.stderr);
+
+    // A refresh resets Atlassian's clock: no warning then.
+    let refreshed = env.jira(&["token", "--min-ttl", "4000"]);
+    refreshed.assert_code(0);
+    assert!(
+        !refreshed.stderr.contains("warning"),
+        "{}",
+        refreshed.stderr
+    );
+
+    age_refresh_token(&env, 10);
+    let recent = env.jira(&["token"]);
+    recent.assert_code(0);
+    assert!(!recent.stderr.contains("warning"), "{}", recent.stderr);
+}
+
+#[test]
+fn killed_during_refresh_leaves_a_working_profile() {
+    require_secret_service();
+    let env = TestEnv::new();
+    // Every token lives 30 s, under the default --min-ttl of 60 s: each `token` refreshes.
+    // The reuse interval stays at the emulator's default (600 s), so a rotated refresh token
+    // whose successor died with the killed process still works, as at Atlassian.
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    for round in 0..5 {
+        let before = env.emu.hits(Endpoint::Token);
+        let mut cmd = env.cmd();
+        cmd.arg("token")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("jira-auth starts");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while env.emu.hits(Endpoint::Token) == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: no refresh request"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // At once: the new tokens may or may not have been stored yet; both must be fine.
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success() || child.try_wait().unwrap().is_some());
+        let _ = child.wait();
+
+        let out = env.jira(&["token"]);
+        out.assert_code(0);
+        assert_eq!(
+            out.stdout,
+            format!("{}\n", stored(&env, "access_token")),
+            "round {round}"
+        );
+        env.assert_no_leaks(&env.jira(&["status"]));
+    }
+}

@@ -1,0 +1,102 @@
+//! `jira-auth login`: consent again for an existing profile with its stored client id,
+//! secret and callback URL — the way back after its refresh token died.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use url::Url;
+
+use super::Ctx;
+use super::consent::{self, Plan};
+use crate::cli::{LoginArgs, StoreKind};
+use crate::error::{CliError, Exit};
+use crate::oauth::Endpoints;
+use crate::scopes;
+use crate::store::{self, lock};
+use crate::ui::browser;
+
+pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
+    let endpoints = Endpoints::from_env()?;
+    let index = ctx.index()?;
+    let profile = ctx.profile(&index)?;
+    let Some(info) = index.profiles.get(&profile) else {
+        return Err(
+            CliError::new(Exit::AuthNeeded, format!("no profile named '{profile}'"))
+                .hint(format!(
+                    "create it with `jira-auth init --profile {profile}`"
+                ))
+                .into(),
+        );
+    };
+    // The profile stays where it is: login renews it, moving it is init's job.
+    let store_kind = StoreKind::from(info.store);
+    let store = store::open(store_kind, &ctx.config_dir).map_err(CliError::from)?;
+    // A dead keychain found after consent would waste the user's consent: check it first.
+    store
+        .probe()
+        .map_err(CliError::from)
+        .context("checking the credential store before asking for consent")?;
+    let Some(old) = store.load(&profile).map_err(CliError::from)? else {
+        return Err(CliError::new(
+            Exit::AuthNeeded,
+            format!(
+                "profile '{profile}' is listed but its credentials are missing from the {}",
+                store::kind_name(store_kind)
+            ),
+        )
+        .hint(format!(
+            "run `jira-auth init --force --profile {profile}` to set it up again"
+        ))
+        .into());
+    };
+
+    let scopes = match (&args.scopes, &args.preset) {
+        (Some(list), _) => scopes::parse_list(list)?,
+        (None, Some(name)) => scopes::with_offline_access(
+            scopes::preset(name.trim())?
+                .scopes
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (None, None) => scopes::with_offline_access(old.scopes_requested.clone()),
+    };
+    let redirect = Url::parse(&old.redirect_uri).map_err(|e| {
+        CliError::new(
+            Exit::AuthNeeded,
+            format!("the stored callback URL of profile '{profile}' is not a URL: {e}"),
+        )
+        .hint(format!(
+            "run `jira-auth init --force --profile {profile}` to set it up again"
+        ))
+    })?;
+    let plan = Plan {
+        profile: profile.clone(),
+        store_kind,
+        redirect,
+        scopes,
+        client_id: old.client_id.clone(),
+        client_secret: old.client_secret.clone(),
+        site: args.site.clone(),
+        open_browser: !args.no_browser && browser::available(),
+        timeout: Duration::from_secs(args.timeout),
+        command: "login",
+    };
+
+    let cfg = consent::authorize(
+        ctx,
+        &endpoints,
+        &plan,
+        Some(&old.site.cloud_id),
+        Some(old.created_at),
+    )?;
+    // Under the refresh lock, so a `token` running meanwhile cannot save its result over
+    // the new grant; the index is read again for the same reason.
+    let _lock = lock::lock(&ctx.config_dir, &profile)
+        .map_err(CliError::from)
+        .context("waiting for the profile's refresh lock")?;
+    let mut index = ctx.index()?;
+    consent::save(ctx, store.as_ref(), &mut index, &cfg)?;
+    consent::summary(ctx, &cfg, &endpoints, store_kind);
+    Ok(())
+}
