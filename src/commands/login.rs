@@ -18,16 +18,7 @@ use crate::ui::browser;
 pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
     let endpoints = Endpoints::from_env()?;
     let index = ctx.index()?;
-    let profile = ctx.profile(&index)?;
-    let Some(info) = index.profiles.get(&profile) else {
-        return Err(
-            CliError::new(Exit::AuthNeeded, format!("no profile named '{profile}'"))
-                .hint(format!(
-                    "create it with `jira-auth init --profile {profile}`"
-                ))
-                .into(),
-        );
-    };
+    let (profile, info) = ctx.existing_profile(&index)?;
     // The profile stays where it is: login renews it, moving it is init's job.
     let store_kind = StoreKind::from(info.store);
     let store = store::open(store_kind, &ctx.config_dir).map_err(CliError::from)?;

@@ -13,8 +13,9 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 
 use crate::cli::GlobalArgs;
-use crate::error::CliError;
-use crate::store::{self, index::Index};
+use crate::error::{CliError, Exit};
+use crate::store::index::{Index, ProfileInfo};
+use crate::store::{self};
 use crate::ui::Prompter;
 
 /// What every command receives: resolved global options and its I/O, as values.
@@ -36,6 +37,22 @@ impl Ctx {
         };
         store::check_profile_name(&name)?;
         Ok(name)
+    }
+
+    /// The selected profile's name and index entry; a profile that does not exist is
+    /// "authentication needed" (3), with the command that creates it.
+    pub fn existing_profile<'a>(
+        &self,
+        index: &'a Index,
+    ) -> Result<(String, &'a ProfileInfo), CliError> {
+        let name = self.profile(index)?;
+        match index.profiles.get(&name) {
+            Some(info) => Ok((name, info)),
+            None => Err(
+                CliError::new(Exit::AuthNeeded, format!("no profile named '{name}'"))
+                    .hint(format!("create it with `jira-auth init --profile {name}`")),
+            ),
+        }
     }
 
     pub fn index(&self) -> Result<Index, CliError> {

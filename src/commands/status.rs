@@ -11,22 +11,9 @@ use crate::store::index::{ProfileInfo, StoreName};
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<()> {
     let index = ctx.index()?;
-    let selected: Vec<(&String, &ProfileInfo)> = match &ctx.global.profile {
-        Some(_) => {
-            let name = ctx.profile(&index)?;
-            match index.profiles.get_key_value(&name) {
-                Some(p) => vec![p],
-                None => {
-                    return Err(CliError::new(
-                        Exit::AuthNeeded,
-                        format!("no profile named '{name}'"),
-                    )
-                    .hint(format!("create it with `jira-auth init --profile {name}`"))
-                    .into());
-                }
-            }
-        }
-        None => index.profiles.iter().collect(),
+    let selected: Vec<(String, &ProfileInfo)> = match &ctx.global.profile {
+        Some(_) => vec![ctx.existing_profile(&index)?],
+        None => index.profiles.iter().map(|(n, p)| (n.clone(), p)).collect(),
     };
     let now = OffsetDateTime::now_utc();
     if ctx.global.json {

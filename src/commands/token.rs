@@ -74,16 +74,7 @@ fn print_secret(text: &SecretString) -> anyhow::Result<()> {
 pub fn valid_config(ctx: &Ctx, min_ttl: u64) -> anyhow::Result<(AuthConfig, Endpoints)> {
     let endpoints = Endpoints::from_env()?;
     let index = ctx.index()?;
-    let profile = ctx.profile(&index)?;
-    let Some(info) = index.profiles.get(&profile) else {
-        return Err(
-            CliError::new(Exit::AuthNeeded, format!("no profile named '{profile}'"))
-                .hint(format!(
-                    "create it with `jira-auth init --profile {profile}`"
-                ))
-                .into(),
-        );
-    };
+    let (profile, info) = ctx.existing_profile(&index)?;
     let kind = StoreKind::from(info.store);
     let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
     let min_ttl = Duration::seconds(i64::try_from(min_ttl).unwrap_or(i64::MAX / 2));
