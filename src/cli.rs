@@ -84,6 +84,42 @@ pub enum Command {
     /// Sets JIRA_ACCESS_TOKEN, JIRA_CLOUD_ID, JIRA_SITE_URL and JIRA_API_BASE_URL; exits with
     /// the command's exit code.
     Exec(ExecArgs),
+    /// The scope catalog, and a check of required against granted scopes
+    #[command(subcommand)]
+    Scopes(ScopesCommand),
+    /// Check everything from the credential store to a live API call, each with a fix
+    Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScopesCommand {
+    /// List every Jira OAuth scope jira-auth knows, with its API and console tab
+    List(ScopesListArgs),
+    /// Compare required scopes with those granted to the profile's token (exit 4 if any is missing)
+    Check(ScopesCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScopesListArgs {
+    /// Only granular scopes
+    #[arg(long, conflicts_with = "classic")]
+    pub granular: bool,
+
+    /// Only classic scopes
+    #[arg(long)]
+    pub classic: bool,
+
+    /// Only scopes whose name or description contains TERM (case-insensitive)
+    #[arg(long, value_name = "TERM")]
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScopesCheckArgs {
+    /// Scopes that must be granted, comma or space separated [default: the profile's
+    /// requested scopes]
+    #[arg(long, value_name = "LIST")]
+    pub require: Option<String>,
 }
 
 #[derive(Debug, Args)]

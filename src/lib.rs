@@ -40,5 +40,7 @@ pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
         Command::Token(args) => done(commands::token::run_token(&ctx, args)),
         Command::Header(args) => done(commands::token::run_header(&ctx, args)),
         Command::Exec(args) => commands::exec::run(&ctx, args),
+        Command::Scopes(cmd) => done(commands::scopes::run(&ctx, cmd)),
+        Command::Doctor => done(commands::doctor::run(&ctx)),
     }
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand, and the context they share.
 
 mod consent;
+pub mod doctor;
 pub mod exec;
 pub mod init;
 pub mod login;
 pub mod logout;
+pub mod scopes;
 pub mod status;
 pub mod token;
 
