@@ -1,0 +1,14 @@
+//! `jira-auth scopes …`: dispatch to `list` (the catalog) and `check` (required vs granted).
+
+mod check;
+mod list;
+
+use super::Ctx;
+use crate::cli::ScopesCommand;
+
+pub fn run(ctx: &Ctx, cmd: ScopesCommand) -> anyhow::Result<()> {
+    match cmd {
+        ScopesCommand::List(args) => list::run(ctx, args),
+        ScopesCommand::Check(args) => check::run(ctx, args),
+    }
+}
