@@ -6,23 +6,23 @@ use std::process::{Command, ExitCode};
 use secrecy::ExposeSecret;
 
 use super::Ctx;
-use super::token::{api_base_url, valid_config};
+use super::token::{api_base_url, valid_token};
 use crate::cli::ExecArgs;
 use crate::error::{CliError, Exit};
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> anyhow::Result<ExitCode> {
-    let (cfg, endpoints) = valid_config(ctx, args.token.min_ttl)?;
+    let (tok, endpoints) = valid_token(ctx, args.token.min_ttl)?;
     let (program, rest) = args
         .command
         .split_first()
         .ok_or_else(|| CliError::usage("exec needs a command: `jira-auth exec -- CMD ARGS…`"))?;
     let mut cmd = Command::new(program);
     cmd.args(rest)
-        .env("JIRA_ACCESS_TOKEN", cfg.access_token.expose_secret())
-        .env("JIRA_CLOUD_ID", &cfg.site.cloud_id)
-        .env("JIRA_SITE_URL", &cfg.site.url)
-        .env("JIRA_API_BASE_URL", api_base_url(&cfg, &endpoints));
-    drop(cfg);
+        .env("JIRA_ACCESS_TOKEN", tok.access_token.expose_secret())
+        .env("JIRA_CLOUD_ID", &tok.site.cloud_id)
+        .env("JIRA_SITE_URL", &tok.site.url)
+        .env("JIRA_API_BASE_URL", api_base_url(&tok.site, &endpoints));
+    drop(tok);
 
     // Ctrl-C reaches the child too (same process group): it decides whether to stop, and we
     // stay to report its status instead of dying first.

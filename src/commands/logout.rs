@@ -19,6 +19,8 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<()> {
     for name in &names {
         let known = index.profiles.get(name).map(|p| StoreKind::from(p.store));
         let mut any = false;
+        // Whatever happens with the store below, no cached token outlives a logout.
+        store::cache::remove(&ctx.config_dir, name);
         match known {
             // The index says where the secrets are: failing to reach that store is an error,
             // never a silent "done" that leaves secrets behind.

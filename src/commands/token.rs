@@ -14,8 +14,9 @@ use crate::error::{CliError, Exit};
 use crate::oauth::http::Http;
 use crate::oauth::{self, Endpoints, OAuthError, TokenSet};
 use crate::say;
+use crate::store::cache::{self, CachedToken};
 use crate::store::index::ProfileInfo;
-use crate::store::{self, AuthConfig, SecretStore, lock};
+use crate::store::{self, AuthConfig, SecretStore, Site, lock};
 
 /// Atlassian's reuse interval: a rotated refresh token keeps working this long.
 const REUSE_INTERVAL: Duration = Duration::minutes(10);
@@ -25,37 +26,37 @@ const INACTIVITY_EXPIRY_DAYS: i64 = 90;
 const INACTIVITY_WARN_DAYS: i64 = 80;
 
 pub fn run_token(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<()> {
-    let (cfg, endpoints) = valid_config(ctx, args.min_ttl)?;
+    let (tok, endpoints) = valid_token(ctx, args.min_ttl)?;
     let out = if ctx.global.json {
         let doc = json!({
-            "access_token": cfg.access_token.expose_secret(),
-            "expires_at": rfc3339(cfg.access_token_expires_at),
-            "cloud_id": cfg.site.cloud_id,
-            "site_url": cfg.site.url,
-            "api_base_url": api_base_url(&cfg, &endpoints),
+            "access_token": tok.access_token.expose_secret(),
+            "expires_at": rfc3339(tok.expires_at),
+            "cloud_id": tok.site.cloud_id,
+            "site_url": tok.site.url,
+            "api_base_url": api_base_url(&tok.site, &endpoints),
         });
         SecretString::from(format!(
             "{}\n",
             serde_json::to_string_pretty(&doc).expect("a Value always serializes")
         ))
     } else {
-        SecretString::from(format!("{}\n", cfg.access_token.expose_secret()))
+        SecretString::from(format!("{}\n", tok.access_token.expose_secret()))
     };
     print_secret(&out)
 }
 
 pub fn run_header(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<()> {
-    let (cfg, _) = valid_config(ctx, args.min_ttl)?;
+    let (tok, _) = valid_token(ctx, args.min_ttl)?;
     print_secret(&SecretString::from(format!(
         "Bearer {}\n",
-        cfg.access_token.expose_secret()
+        tok.access_token.expose_secret()
     )))
 }
 
-/// The REST base for the profile's site, e.g. `https://api.atlassian.com/ex/jira/CLOUD_ID`.
-pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
+/// The REST base for a site, e.g. `https://api.atlassian.com/ex/jira/CLOUD_ID`.
+pub fn api_base_url(site: &Site, endpoints: &Endpoints) -> String {
     endpoints
-        .api(&format!("ex/jira/{}", cfg.site.cloud_id))
+        .api(&format!("ex/jira/{}", site.cloud_id))
         .to_string()
 }
 
@@ -75,34 +76,72 @@ pub fn valid_config(ctx: &Ctx, min_ttl: u64) -> anyhow::Result<(AuthConfig, Endp
     let endpoints = Endpoints::from_env()?;
     let index = ctx.index()?;
     let (profile, info) = ctx.existing_profile(&index)?;
-    let kind = StoreKind::from(info.store);
-    let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
-    let min_ttl = Duration::seconds(i64::try_from(min_ttl).unwrap_or(i64::MAX / 2));
+    let cfg = valid_config_of(
+        ctx,
+        &profile,
+        StoreKind::from(info.store),
+        &endpoints,
+        min_ttl,
+    )?;
+    Ok((cfg, endpoints))
+}
 
-    let cfg = load(store.as_ref(), &profile)?;
+/// What `token`, `header` and `exec` need, as `valid_config` gives it, but answered from the
+/// kernel-keyring cache when that holds a token valid for more than `min_ttl`: no keychain
+/// connection, no lock, no request (see store::cache).
+pub fn valid_token(ctx: &Ctx, min_ttl: u64) -> anyhow::Result<(CachedToken, Endpoints)> {
+    let endpoints = Endpoints::from_env()?;
+    let index = ctx.index()?;
+    let (profile, info) = ctx.existing_profile(&index)?;
+    let kind = StoreKind::from(info.store);
+    if kind == StoreKind::Keychain
+        && let Some(tok) = cache::get(&ctx.config_dir, &profile)
+        && tok.expires_at - OffsetDateTime::now_utc() > ttl(min_ttl)
+    {
+        warn_if_inactive(&tok, OffsetDateTime::now_utc());
+        return Ok((tok, endpoints));
+    }
+    let cfg = valid_config_of(ctx, &profile, kind, &endpoints, min_ttl)?;
+    Ok((CachedToken::of(&cfg), endpoints))
+}
+
+fn ttl(secs: u64) -> Duration {
+    Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
+}
+
+fn valid_config_of(
+    ctx: &Ctx,
+    profile: &str,
+    kind: StoreKind,
+    endpoints: &Endpoints,
+    min_ttl: u64,
+) -> anyhow::Result<AuthConfig> {
+    let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
+    let min_ttl = ttl(min_ttl);
+
+    let cfg = load(store.as_ref(), profile)?;
     if fresh(&cfg, min_ttl) {
-        warn_if_inactive(&cfg, OffsetDateTime::now_utc());
-        return Ok((cfg, endpoints));
+        warn_if_inactive(&CachedToken::of(&cfg), OffsetDateTime::now_utc());
+        return Ok(cfg);
     }
 
-    let _lock = lock::lock(&ctx.config_dir, &profile)
+    let _lock = lock::lock(&ctx.config_dir, profile)
         .map_err(CliError::from)
         .context("waiting for the profile's refresh lock")?;
     // Whoever held the lock before us may have refreshed already: their result is in the
     // store, and refreshing again would spend the refresh token they just rotated out.
-    let cfg = load(store.as_ref(), &profile)?;
+    let cfg = load(store.as_ref(), profile)?;
     if fresh(&cfg, min_ttl) {
         tracing::debug!("another process refreshed the token while we waited");
-        warn_if_inactive(&cfg, OffsetDateTime::now_utc());
-        return Ok((cfg, endpoints));
+        warn_if_inactive(&CachedToken::of(&cfg), OffsetDateTime::now_utc());
+        return Ok(cfg);
     }
-    let cfg = refresh_and_save(ctx, store.as_ref(), kind, &endpoints, cfg)?;
-    Ok((cfg, endpoints))
+    refresh_and_save(ctx, store.as_ref(), kind, endpoints, cfg)
 }
 
 /// Only called when this run does not refresh: a refresh resets Atlassian's inactivity
 /// clock, so warning after one would be wrong.
-fn warn_if_inactive(cfg: &AuthConfig, now: OffsetDateTime) {
+fn warn_if_inactive(cfg: &CachedToken, now: OffsetDateTime) {
     if let Some(days) = inactive_days(cfg, now) {
         say!(
             "warning: the refresh token of profile '{}' has not been used for {days} days; it expires after {INACTIVITY_EXPIRY_DAYS} days without use — run `jira-auth token` regularly or `jira-auth login`",
@@ -113,8 +152,10 @@ fn warn_if_inactive(cfg: &AuthConfig, now: OffsetDateTime) {
 
 /// Whole days since the refresh token was issued (last used), when that is past the warning
 /// threshold; `None` without a refresh token, as nothing can then expire from inactivity.
-fn inactive_days(cfg: &AuthConfig, now: OffsetDateTime) -> Option<i64> {
-    cfg.refresh_token.as_ref()?;
+fn inactive_days(cfg: &CachedToken, now: OffsetDateTime) -> Option<i64> {
+    if !cfg.has_refresh_token {
+        return None;
+    }
     let days = (now - cfg.refresh_token_issued_at?).whole_days();
     (days > INACTIVITY_WARN_DAYS).then_some(days)
 }
@@ -289,11 +330,12 @@ mod tests {
         let mut cfg = crate::store::tests::sample("p");
         let now = OffsetDateTime::now_utc();
         cfg.refresh_token_issued_at = Some(now - Duration::days(85));
-        assert_eq!(inactive_days(&cfg, now), Some(85));
+        assert_eq!(inactive_days(&CachedToken::of(&cfg), now), Some(85));
         cfg.refresh_token_issued_at = Some(now - Duration::days(10));
-        assert_eq!(inactive_days(&cfg, now), None);
-        cfg.refresh_token_issued_at = None;
-        assert_eq!(inactive_days(&cfg, now), None);
+        assert_eq!(inactive_days(&CachedToken::of(&cfg), now), None);
+        cfg.refresh_token_issued_at = Some(now - Duration::days(85));
+        cfg.refresh_token = None;
+        assert_eq!(inactive_days(&CachedToken::of(&cfg), now), None);
     }
 
     #[test]

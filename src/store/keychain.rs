@@ -3,12 +3,14 @@
 //! keyring errors are mapped here and never formatted with `{:?}`: some variants carry the
 //! raw stored bytes, which are our secrets.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry, Error as KError};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
-use super::{AuthConfig, SERVICE, SecretStore, StoreError};
+use super::chunked::{Chunked, ReadError, WINDOWS_ENTRY_LIMIT};
+use super::{AuthConfig, SERVICE, SecretStore, StoreError, cache};
 use crate::cli::StoreKind;
 
 const BACKEND: &str = if cfg!(target_os = "macos") {
@@ -26,18 +28,39 @@ const PROBE_PREFIX: &str = ".jira-auth-probe-";
 
 pub struct Keychain {
     store: Arc<CredentialStore>,
+    /// Where the index lives: it names the kernel-keyring cache entries (see store::cache).
+    config_dir: PathBuf,
+    /// Largest value one keychain entry takes; larger ones are split (store::chunked).
+    entry_limit: Option<usize>,
 }
 
 impl Keychain {
-    pub fn open() -> Result<Keychain, StoreError> {
+    pub fn open(config_dir: &Path) -> Result<Keychain, StoreError> {
         Ok(Keychain {
             store: platform_store()?,
+            config_dir: config_dir.to_path_buf(),
+            entry_limit: entry_limit(),
         })
     }
 
     fn entry(&self, account: &str) -> Result<Entry, StoreError> {
         Entry::new_in_store(&self.store, SERVICE, account).map_err(map_err)
     }
+
+    fn chunked(&self) -> Chunked<'_> {
+        Chunked::new(&self.store, SERVICE, self.entry_limit)
+    }
+}
+
+/// Windows caps an entry at 2,560 bytes; the other keychains take our configs whole.
+/// JIRA_AUTH_KEYCHAIN_ENTRY_BYTES sets another limit, so that the splitting is exercised
+/// against a real keychain on any platform (the tests do this on Linux).
+fn entry_limit() -> Option<usize> {
+    let forced = std::env::var("JIRA_AUTH_KEYCHAIN_ENTRY_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0);
+    forced.or(cfg!(windows).then_some(WINDOWS_ENTRY_LIMIT))
 }
 
 #[cfg(target_os = "linux")]
@@ -126,34 +149,41 @@ impl SecretStore for Keychain {
     }
 
     fn load(&self, profile: &str) -> Result<Option<AuthConfig>, StoreError> {
-        let entry = self.entry(profile)?;
-        match entry.get_password() {
-            Ok(json) => {
-                let json = SecretString::from(json);
-                AuthConfig::from_json(profile, json.expose_secret())
-                    .map(Some)
-                    .map_err(|e| with_profile(e, profile))
+        let bytes = match self.chunked().read(profile) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
+            Err(ReadError::Keyring(e)) => return Err(with_profile(map_err(e), profile)),
+            Err(ReadError::Inconsistent) => {
+                return Err(StoreError::Corrupt {
+                    profile: profile.to_string(),
+                    detail: "its keychain entries are incomplete".into(),
+                });
             }
-            Err(KError::NoEntry) => Ok(None),
-            Err(e) => Err(with_profile(map_err(e), profile)),
-        }
+        };
+        let json = std::str::from_utf8(&bytes).map_err(|_| StoreError::Corrupt {
+            profile: profile.to_string(),
+            detail: "the keychain item is not text".into(),
+        })?;
+        let cfg = AuthConfig::from_json(profile, json).map_err(|e| with_profile(e, profile))?;
+        cache::put(&self.config_dir, &cfg, true);
+        Ok(Some(cfg))
     }
 
     fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError> {
-        let entry = self.entry(&cfg.profile)?;
-        // One item, replaced whole: a reader sees the old config or the new one.
-        entry
-            .set_password(cfg.to_secret_json().expose_secret())
-            .map_err(map_err)
+        // Replaced whole (split where the keychain needs it): a reader sees the old config
+        // or the new one.
+        let json = cfg.to_secret_json();
+        self.chunked()
+            .write(&cfg.profile, json.expose_secret().as_bytes())
+            .map_err(map_err)?;
+        cache::put(&self.config_dir, cfg, false);
+        Ok(())
     }
 
     fn delete(&self, profile: &str) -> Result<bool, StoreError> {
-        let entry = self.entry(profile)?;
-        match entry.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(KError::NoEntry) => Ok(false),
-            Err(e) => Err(map_err(e)),
-        }
+        // The cache goes first: a token must not outlive its profile there.
+        cache::remove(&self.config_dir, profile);
+        self.chunked().delete(profile).map_err(map_err)
     }
 }
 

@@ -1,5 +1,7 @@
 //! What is stored per profile (`AuthConfig`), where (keychain or file), and the non-secret index.
 
+pub mod cache;
+pub mod chunked;
 pub mod file;
 pub mod index;
 pub mod keychain;
@@ -165,7 +167,7 @@ pub fn config_dir() -> Result<PathBuf, CliError> {
 
 pub fn open(kind: StoreKind, dir: &std::path::Path) -> Result<Box<dyn SecretStore>, StoreError> {
     Ok(match kind {
-        StoreKind::Keychain => Box::new(keychain::Keychain::open()?),
+        StoreKind::Keychain => Box::new(keychain::Keychain::open(dir)?),
         StoreKind::File => Box::new(file::FileStore::new(dir.join("credentials"))),
     })
 }

@@ -1,5 +1,6 @@
 //! The test cases, one module per area.
 
+mod cache;
 mod init;
 mod init_failures;
 mod interactive;

@@ -203,6 +203,17 @@ impl TestEnv {
     }
 }
 
+/// The kernel-keyring cache tests need keyutils in the user keyring, which scripts/test.sh
+/// checks before it sets this.
+#[track_caller]
+pub fn require_keyutils() {
+    assert_eq!(
+        std::env::var("JIRA_AUTH_TEST_KEYUTILS").as_deref(),
+        Ok("1"),
+        "this test needs keyutils (keyctl add … @u) to work: run the suite with scripts/test.sh, outside a container that filters keyctl"
+    );
+}
+
 /// The keychain tests need the throwaway Secret Service that scripts/test.sh starts.
 #[track_caller]
 pub fn require_secret_service() {

@@ -1,0 +1,213 @@
+//! The access-token cache in the Linux kernel keyring, in front of the Secret Service.
+//!
+//! `jira-auth token` runs once per API request in scripts; a Secret Service lookup costs a
+//! D-Bus connection and a key exchange (~10 ms) each time, a kernel keyring read ~1 ms. The
+//! cache holds only what `token`, `header` and `exec` print: the access token, its expiry and
+//! the site. Never the refresh token or the client secret: losing the cache costs one
+//! Secret Service read, losing those costs a consent.
+//!
+//! Keys live in the user keyring (@u: per user, in memory only, gone at reboot), are readable
+//! by their possessors only (processes of the user whose session keyring links @u: the normal
+//! login session), and expire in the kernel with the token. Where keyutils is refused
+//! (seccomp in containers, a session keyring that does not link @u, quota), every call here
+//! quietly does nothing and the Secret Service answers instead.
+
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{AuthConfig, Site};
+
+/// What a cache hit gives: enough for `token --json`, `header` and `exec`.
+#[derive(Serialize, Deserialize)]
+pub struct CachedToken {
+    pub profile: String,
+    #[serde(serialize_with = "super::expose")]
+    pub access_token: SecretString,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub site: Site,
+    /// Whether a refresh token stands behind this access token, and since when: the
+    /// inactivity warning needs both, and neither is a secret.
+    pub has_refresh_token: bool,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub refresh_token_issued_at: Option<OffsetDateTime>,
+}
+
+impl CachedToken {
+    pub fn of(cfg: &AuthConfig) -> CachedToken {
+        CachedToken {
+            profile: cfg.profile.clone(),
+            access_token: cfg.access_token.clone(),
+            expires_at: cfg.access_token_expires_at,
+            site: cfg.site.clone(),
+            has_refresh_token: cfg.refresh_token.is_some(),
+            refresh_token_issued_at: cfg.refresh_token_issued_at,
+        }
+    }
+}
+
+/// `JIRA_AUTH_NO_CACHE=1` turns the cache off (reads and writes; stale entries are still
+/// removed when the profile changes).
+pub fn enabled() -> bool {
+    !matches!(
+        std::env::var("JIRA_AUTH_NO_CACHE").ok().as_deref().map(str::trim),
+        Some(v) if !v.is_empty() && !matches!(v, "0" | "false" | "no" | "off")
+    )
+}
+
+/// The kernel key's description: the config directory is part of it, so two setups of the
+/// same user (a test's JIRA_AUTH_CONFIG_DIR, a second install) never see each other's tokens.
+pub fn description(config_dir: &Path, profile: &str) -> String {
+    let dir = std::path::absolute(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
+    format!(
+        "jira-auth:v1:{:016x}:{profile}",
+        fnv1a(dir.as_os_str().as_encoded_bytes())
+    )
+}
+
+/// FNV-1a 64: stable across builds and platforms (std's hasher is not), and only a namespace,
+/// not a security boundary.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+    use secrecy::zeroize::Zeroizing;
+
+    use super::CachedToken;
+
+    fn user_keyring() -> Option<KeyRing> {
+        KeyRing::from_special_id(KeyRingIdentifier::User, false)
+            .inspect_err(|e| tracing::debug!("kernel keyring cache unavailable: {e}"))
+            .ok()
+    }
+
+    pub fn get(description: &str) -> Option<CachedToken> {
+        let key = user_keyring()?
+            .search(description)
+            .inspect_err(|e| tracing::debug!("kernel keyring cache miss ({description}): {e}"))
+            .ok()?;
+        let bytes = Zeroizing::new(key.read_to_vec().ok()?);
+        // A value we cannot parse (an older format) is a miss, not an error.
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn put(description: &str, token: &CachedToken, ttl_secs: usize) {
+        let Some(ring) = user_keyring() else { return };
+        let json = Zeroizing::new(serde_json::to_vec(token).expect("CachedToken serializes"));
+        // add_key replaces the payload of an existing key of that description in place, so
+        // a concurrent reader gets the old token or the new one.
+        let result = ring.add_key(description, json.as_slice()).and_then(|key| {
+            let perms = KeyPermissionsBuilder::builder()
+                .posessor(Permission::ALL)
+                .user(Permission::VIEW)
+                .build();
+            key.set_perms(perms)?;
+            key.set_timeout(ttl_secs)
+        });
+        match result {
+            Ok(()) => tracing::debug!("access token cached in the kernel keyring ({description})"),
+            Err(e) => tracing::debug!("kernel keyring cache not written: {e}"),
+        }
+    }
+
+    pub fn remove(description: &str) {
+        if let Some(key) = user_keyring().and_then(|r| r.search(description).ok()) {
+            // Invalidate, not unlink: the key disappears from every keyring at once.
+            if let Err(e) = key.invalidate() {
+                tracing::debug!("kernel keyring cache entry not removed: {e}");
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use super::CachedToken;
+    pub fn get(_: &str) -> Option<CachedToken> {
+        None
+    }
+    pub fn put(_: &str, _: &CachedToken, _: usize) {}
+    pub fn remove(_: &str) {}
+}
+
+/// The cached token of `profile`, if the cache is on and holds one.
+pub fn get(config_dir: &Path, profile: &str) -> Option<CachedToken> {
+    if !enabled() {
+        return None;
+    }
+    let desc = description(config_dir, profile);
+    let hit = imp::get(&desc).filter(|t| t.profile == profile);
+    if hit.is_some() {
+        tracing::debug!("access token from the kernel keyring cache ({desc})");
+    }
+    hit
+}
+
+/// Caches the access token of `cfg` until it expires. `only_if_newer`: a reader that loaded
+/// the store must not replace a token another process has just refreshed.
+pub fn put(config_dir: &Path, cfg: &AuthConfig, only_if_newer: bool) {
+    let desc = description(config_dir, &cfg.profile);
+    if !enabled() {
+        imp::remove(&desc);
+        return;
+    }
+    let ttl = (cfg.access_token_expires_at - OffsetDateTime::now_utc()).whole_seconds();
+    if ttl <= 0 {
+        imp::remove(&desc);
+        return;
+    }
+    if only_if_newer && imp::get(&desc).is_some_and(|c| c.expires_at >= cfg.access_token_expires_at)
+    {
+        return;
+    }
+    imp::put(
+        &desc,
+        &CachedToken::of(cfg),
+        usize::try_from(ttl).unwrap_or(usize::MAX),
+    );
+}
+
+/// Forgets the profile's cached token (logout, a replaced profile).
+pub fn remove(config_dir: &Path, profile: &str) {
+    imp::remove(&description(config_dir, profile));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_separate_config_dirs_and_profiles() {
+        let a = description(Path::new("/tmp/a"), "p");
+        assert!(a.starts_with("jira-auth:v1:") && a.ends_with(":p"), "{a}");
+        assert_ne!(a, description(Path::new("/tmp/b"), "p"));
+        assert_ne!(a, description(Path::new("/tmp/a"), "q"));
+        assert_eq!(a, description(Path::new("/tmp/a"), "p"));
+    }
+
+    #[test]
+    fn fnv1a_is_the_published_function() {
+        // Test vectors of FNV-1a 64.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn cached_token_never_holds_the_refresh_token_or_client_secret() {
+        let cfg = crate::store::tests::sample("p");
+        let json = serde_json::to_string(&CachedToken::of(&cfg)).unwrap();
+        assert!(json.contains("at-value"));
+        assert!(
+            !json.contains("rt-value") && !json.contains("csecret-value"),
+            "{json}"
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! Keychain items larger than the keychain allows per entry, split over several entries with
+//! one small head entry as the commit point, so a reader sees the old value or the new one.
+//!
+//! Windows Credential Manager holds at most 2,560 bytes per credential, and an Atlassian
+//! config (a JWT access token, a refresh token, the client secret, scopes) can be twice that.
+//! Layout for account `A`:
+//! - a value that fits is stored in `A` itself (as before: nothing changes where it fits);
+//! - a larger one is written to `.chunk.A.GEN.0`, `.chunk.A.GEN.1`, … under a fresh random
+//!   generation GEN, and only then `A` is replaced by the head `jira-auth-chunks:v1:GEN:N:LEN`.
+//!   The previous generation's chunks are deleted after the head moved on.
+//!
+//! Chunk accounts start with '.', which no profile name may, so they can never collide with
+//! a profile. A reader that finds a chunk missing raced a writer that has just replaced the
+//! generation it read the head of; it reads the head again.
+
+use std::sync::Arc;
+
+use keyring_core::{CredentialStore, Entry, Error as KError};
+use rand::Rng as _;
+use secrecy::zeroize::Zeroizing;
+
+/// CRED_MAX_CREDENTIAL_BLOB_SIZE: 5 × 512 bytes.
+pub const WINDOWS_ENTRY_LIMIT: usize = 2560;
+
+const HEAD_MAGIC: &str = "jira-auth-chunks:v1:";
+const GEN_LEN: usize = 16;
+/// Attempts at reading a consistent generation while a writer replaces it.
+const READ_ATTEMPTS: usize = 5;
+
+/// One keychain service, with entries of at most `limit` bytes (`None`: no limit).
+pub struct Chunked<'a> {
+    store: &'a Arc<CredentialStore>,
+    service: &'a str,
+    limit: Option<usize>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Head {
+    generation: String,
+    count: usize,
+    len: usize,
+}
+
+impl Head {
+    fn encode(&self) -> String {
+        format!(
+            "{HEAD_MAGIC}{}:{}:{}",
+            self.generation, self.count, self.len
+        )
+    }
+
+    /// `None` when the value is not a head (then it is the whole value, stored inline).
+    fn parse(value: &[u8]) -> Option<Head> {
+        let rest = value.strip_prefix(HEAD_MAGIC.as_bytes())?;
+        let rest = std::str::from_utf8(rest).ok()?;
+        let mut parts = rest.split(':');
+        let generation = parts.next()?;
+        let count = parts.next()?.parse().ok()?;
+        let len = parts.next()?.parse().ok()?;
+        let valid_gen =
+            generation.len() == GEN_LEN && generation.bytes().all(|b| b.is_ascii_hexdigit());
+        (valid_gen && parts.next().is_none() && count > 0).then(|| Head {
+            generation: generation.to_string(),
+            count,
+            len,
+        })
+    }
+}
+
+/// Why a stored value could not be read back whole.
+pub enum ReadError {
+    Keyring(KError),
+    /// A head whose chunks do not add up, even after re-reading.
+    Inconsistent,
+}
+
+impl<'a> Chunked<'a> {
+    pub fn new(store: &'a Arc<CredentialStore>, service: &'a str, limit: Option<usize>) -> Self {
+        // A head must always fit in one entry, whatever limit a test sets.
+        let limit = limit.map(|l| l.max(HEAD_MAGIC.len() + GEN_LEN + 48));
+        Chunked {
+            store,
+            service,
+            limit,
+        }
+    }
+
+    fn entry(&self, account: &str) -> Result<Entry, KError> {
+        Entry::new_in_store(self.store, self.service, account)
+    }
+
+    fn chunk_account(account: &str, generation: &str, index: usize) -> String {
+        format!(".chunk.{account}.{generation}.{index}")
+    }
+
+    /// The head stored at `account`, if the entry exists and is one.
+    fn current_head(&self, account: &str) -> Result<Option<Head>, KError> {
+        match self.entry(account)?.get_secret() {
+            Ok(v) => Ok(Head::parse(&Zeroizing::new(v))),
+            Err(KError::NoEntry) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces the value at `account` as a whole.
+    pub fn write(&self, account: &str, value: &[u8]) -> Result<(), KError> {
+        let old = self.current_head(account).unwrap_or(None);
+        match self.limit {
+            Some(limit) if value.len() > limit => {
+                let generation = new_generation();
+                let mut written = 0;
+                let result = value
+                    .chunks(limit)
+                    .enumerate()
+                    .try_for_each(|(i, part)| {
+                        self.entry(&Self::chunk_account(account, &generation, i))?
+                            .set_secret(part)?;
+                        written += 1;
+                        Ok(())
+                    })
+                    .and_then(|()| {
+                        let head = Head {
+                            generation: generation.clone(),
+                            count: written,
+                            len: value.len(),
+                        };
+                        self.entry(account)?.set_secret(head.encode().as_bytes())
+                    });
+                if let Err(e) = result {
+                    // The head still names the old generation: the new chunks are garbage.
+                    self.delete_chunks(account, &generation, written);
+                    return Err(e);
+                }
+            }
+            _ => self.entry(account)?.set_secret(value)?,
+        }
+        if let Some(old) = old {
+            self.delete_chunks(account, &old.generation, old.count);
+        }
+        Ok(())
+    }
+
+    /// The whole value at `account`, or `None` when nothing is stored there.
+    pub fn read(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ReadError> {
+        for _ in 0..READ_ATTEMPTS {
+            let value = match self.entry(account).and_then(|e| e.get_secret()) {
+                Ok(v) => Zeroizing::new(v),
+                Err(KError::NoEntry) => return Ok(None),
+                Err(e) => return Err(ReadError::Keyring(e)),
+            };
+            let Some(head) = Head::parse(&value) else {
+                return Ok(Some(value));
+            };
+            match self.read_chunks(account, &head) {
+                Ok(Some(whole)) => return Ok(Some(whole)),
+                // A chunk vanished: a writer moved the head on; read the new head.
+                Ok(None) => continue,
+                Err(e) => return Err(ReadError::Keyring(e)),
+            }
+        }
+        Err(ReadError::Inconsistent)
+    }
+
+    fn read_chunks(
+        &self,
+        account: &str,
+        head: &Head,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, KError> {
+        let mut whole = Zeroizing::new(Vec::with_capacity(head.len));
+        for i in 0..head.count {
+            match self
+                .entry(&Self::chunk_account(account, &head.generation, i))?
+                .get_secret()
+            {
+                Ok(part) => whole.extend_from_slice(&Zeroizing::new(part)),
+                Err(KError::NoEntry) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((whole.len() == head.len).then_some(whole))
+    }
+
+    /// Removes the value and its chunks; true when something was there.
+    pub fn delete(&self, account: &str) -> Result<bool, KError> {
+        let head = self.current_head(account)?;
+        // The head goes first: once it is gone, nobody reads the chunks any more.
+        let existed = match self.entry(account)?.delete_credential() {
+            Ok(()) => true,
+            Err(KError::NoEntry) => false,
+            Err(e) => return Err(e),
+        };
+        if let Some(head) = head {
+            self.delete_chunks(account, &head.generation, head.count);
+        }
+        Ok(existed)
+    }
+
+    /// Best effort: a chunk left behind holds nothing that a head still refers to.
+    fn delete_chunks(&self, account: &str, generation: &str, count: usize) {
+        for i in 0..count {
+            if let Ok(e) = self.entry(&Self::chunk_account(account, generation, i)) {
+                let _ = e.delete_credential();
+            }
+        }
+    }
+}
+
+fn new_generation() -> String {
+    let bytes: [u8; GEN_LEN / 2] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::sample;
+    use secrecy::{ExposeSecret, SecretString};
+
+    fn mock() -> Arc<CredentialStore> {
+        keyring_core::mock::Store::new().unwrap()
+    }
+
+    fn big_config() -> Vec<u8> {
+        let mut cfg = sample("big");
+        // An Atlassian-sized JWT access token: the config ends up over 6 KB.
+        cfg.access_token = SecretString::from(format!("eyJ{}", "x".repeat(6000)));
+        cfg.to_secret_json().expose_secret().as_bytes().to_vec()
+    }
+
+    fn stored(store: &Arc<CredentialStore>, account: &str) -> Option<Vec<u8>> {
+        Entry::new_in_store(store, "svc", account)
+            .unwrap()
+            .get_secret()
+            .ok()
+    }
+
+    #[test]
+    fn a_6kb_config_round_trips_in_entries_of_at_most_2560_bytes() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", Some(WINDOWS_ENTRY_LIMIT));
+        let value = big_config();
+        assert!(value.len() > 6000, "{}", value.len());
+        chunked.write("big", &value).unwrap();
+
+        let head = Head::parse(&stored(&store, "big").unwrap()).expect("a head");
+        assert_eq!(head.count, value.len().div_ceil(WINDOWS_ENTRY_LIMIT));
+        for i in 0..head.count {
+            let part = stored(&store, &Chunked::chunk_account("big", &head.generation, i))
+                .expect("every chunk exists");
+            assert!(
+                part.len() <= WINDOWS_ENTRY_LIMIT,
+                "chunk {i}: {}",
+                part.len()
+            );
+        }
+        let back = chunked.read("big").ok().unwrap().unwrap();
+        assert_eq!(*back, value);
+        let cfg = crate::store::AuthConfig::from_json("big", std::str::from_utf8(&back).unwrap())
+            .ok()
+            .unwrap();
+        assert!(cfg.access_token.expose_secret().starts_with("eyJxxx"));
+    }
+
+    #[test]
+    fn a_value_that_fits_is_stored_inline() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", Some(WINDOWS_ENTRY_LIMIT));
+        chunked.write("small", b"{\"a\":1}").unwrap();
+        assert_eq!(stored(&store, "small").unwrap(), b"{\"a\":1}");
+        assert_eq!(*chunked.read("small").ok().unwrap().unwrap(), b"{\"a\":1}");
+    }
+
+    #[test]
+    fn rewriting_removes_the_previous_generation_and_delete_removes_all() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", Some(WINDOWS_ENTRY_LIMIT));
+        let first = big_config();
+        chunked.write("p", &first).unwrap();
+        let old = Head::parse(&stored(&store, "p").unwrap()).unwrap();
+
+        let mut second = first.clone();
+        second.extend_from_slice(b"  ");
+        chunked.write("p", &second).unwrap();
+        let new = Head::parse(&stored(&store, "p").unwrap()).unwrap();
+        assert_ne!(old.generation, new.generation);
+        for i in 0..old.count {
+            let account = Chunked::chunk_account("p", &old.generation, i);
+            assert!(stored(&store, &account).is_none(), "{account} left behind");
+        }
+        assert_eq!(*chunked.read("p").ok().unwrap().unwrap(), second);
+
+        // Shrinking back to an inline value removes the chunks too.
+        chunked.write("p", b"{}").unwrap();
+        for i in 0..new.count {
+            assert!(stored(&store, &Chunked::chunk_account("p", &new.generation, i)).is_none());
+        }
+
+        chunked.write("p", &first).unwrap();
+        let last = Head::parse(&stored(&store, "p").unwrap()).unwrap();
+        assert!(chunked.delete("p").unwrap());
+        assert!(stored(&store, "p").is_none());
+        for i in 0..last.count {
+            assert!(stored(&store, &Chunked::chunk_account("p", &last.generation, i)).is_none());
+        }
+        assert!(!chunked.delete("p").unwrap());
+        assert!(chunked.read("p").ok().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_reader_never_sees_a_mix_of_generations() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", Some(WINDOWS_ENTRY_LIMIT));
+        let value = big_config();
+        chunked.write("p", &value).unwrap();
+        let head = Head::parse(&stored(&store, "p").unwrap()).unwrap();
+        // A chunk missing under the current head (a writer in the middle of replacing it,
+        // or a damaged store) is never returned as a shorter value.
+        Entry::new_in_store(
+            &store,
+            "svc",
+            &Chunked::chunk_account("p", &head.generation, 1),
+        )
+        .unwrap()
+        .delete_credential()
+        .unwrap();
+        assert!(matches!(chunked.read("p"), Err(ReadError::Inconsistent)));
+    }
+
+    #[test]
+    fn without_a_limit_nothing_is_split() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", None);
+        let value = big_config();
+        chunked.write("p", &value).unwrap();
+        assert_eq!(stored(&store, "p").unwrap(), value);
+    }
+
+    #[test]
+    fn heads_parse_strictly() {
+        let h = Head {
+            generation: "0123456789abcdef".into(),
+            count: 3,
+            len: 6000,
+        };
+        assert_eq!(Head::parse(h.encode().as_bytes()), Some(h));
+        for bad in [
+            "jira-auth-chunks:v1:0123:3:6000",
+            "jira-auth-chunks:v1:0123456789abcdef:0:6000",
+            "jira-auth-chunks:v1:0123456789abcdef:3:6000:x",
+            "jira-auth-chunks:v2:0123456789abcdef:3:6000",
+            "{\"version\":1}",
+        ] {
+            assert_eq!(Head::parse(bad.as_bytes()), None, "{bad}");
+        }
+    }
+}

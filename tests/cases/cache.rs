@@ -1,0 +1,269 @@
+//! The kernel-keyring access-token cache in front of the Secret Service, and the splitting of
+//! large keychain items, both against the real keyrings of this machine.
+
+use std::process::Command;
+
+use crate::support::emulator::{Endpoint, Site};
+use crate::support::env::{Run, TestEnv, require_keyutils, require_secret_service, run};
+
+/// A session bus address where nothing listens: any Secret Service access fails at once.
+const NO_BUS: &str = "unix:path=/nonexistent/jira-auth-test-bus";
+
+/// `token -vv`, and the cache key it names when it answers from the cache.
+fn token_from_cache(env: &TestEnv) -> (Run, String) {
+    let out = env.jira(&["token", "-vv"]);
+    out.assert_code(0);
+    let marker = "access token from the kernel keyring cache (";
+    let at = out
+        .stderr
+        .find(marker)
+        .unwrap_or_else(|| panic!("not answered from the cache:\n{}", out.stderr));
+    let rest = &out.stderr[at + marker.len()..];
+    let desc = rest[..rest.find(')').unwrap()].to_string();
+    (out, desc)
+}
+
+fn keyctl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("keyctl")
+        .args(args)
+        .output()
+        .expect("keyctl runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    )
+}
+
+fn key_id(desc: &str) -> Option<String> {
+    let (ok, id) = keyctl(&["search", "@u", "user", desc]);
+    ok.then_some(id)
+}
+
+#[test]
+fn token_header_and_exec_are_answered_without_the_secret_service() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let (first, desc) = token_from_cache(&env);
+    assert!(desc.ends_with(&format!(":{}", env.profile)), "{desc}");
+    env.assert_no_secret_in("stderr", &first.stderr);
+
+    // With the Secret Service out of reach, the cache still answers…
+    let mut cmd = env.cmd();
+    cmd.args(["token"]).env("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
+    let cached = run(cmd);
+    cached.assert_code(0);
+    assert_eq!(cached.stdout, first.stdout);
+
+    let mut cmd = env.cmd();
+    cmd.args(["header"]).env("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
+    run(cmd).assert_code(0);
+
+    let mut cmd = env.cmd();
+    cmd.args([
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "test -n \"$JIRA_ACCESS_TOKEN\" && printf %s \"$JIRA_CLOUD_ID\"",
+    ])
+    .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
+    let exec = run(cmd);
+    exec.assert_code(0);
+    assert_eq!(exec.stdout, crate::support::env::SITE_ID);
+
+    // …and without the cache it is the Secret Service that answers: here, nobody.
+    let mut cmd = env.cmd();
+    cmd.args(["token"])
+        .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+        .env("JIRA_AUTH_NO_CACHE", "1");
+    let refused = run(cmd);
+    refused.assert_code(6);
+    assert!(refused.stdout.is_empty());
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        1,
+        "no request: only init's exchange"
+    );
+}
+
+#[test]
+fn a_token_that_would_expire_within_min_ttl_is_not_taken_from_the_cache() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let (cached, _) = token_from_cache(&env);
+
+    // The stored token has an hour; asking for more than that means a refresh.
+    let out = env.jira(&["token", "--min-ttl", "4000"]);
+    out.assert_code(0);
+    assert_ne!(out.stdout, cached.stdout);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2, "one refresh");
+    // The refreshed token replaced the cached one.
+    let (after, _) = token_from_cache(&env);
+    assert_eq!(after.stdout, out.stdout);
+}
+
+#[test]
+fn a_replaced_profile_replaces_its_cached_token_and_logout_removes_it() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let (_, desc) = token_from_cache(&env);
+    assert!(key_id(&desc).is_some());
+
+    // The same profile set up again for another site: the cache must follow.
+    env.emu.set_sites(vec![Site::new(
+        "9f1c0a44-0000-4000-8000-00000000beef",
+        "globex",
+        "https://globex.atlassian.net",
+    )]);
+    let mut init = env.init();
+    init.arg("--force");
+    run(init).assert_code(0);
+    let out = env.jira(&["token", "--json", "-vv"]);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("from the kernel keyring cache"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.json()["cloud_id"],
+        "9f1c0a44-0000-4000-8000-00000000beef"
+    );
+
+    env.jira(&["logout"]).assert_code(0);
+    assert!(key_id(&desc).is_none(), "the cached token outlived logout");
+}
+
+#[test]
+fn a_kernel_keyring_that_refuses_us_falls_back_to_the_secret_service() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::new();
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    env.emu.set_access_token_ttl(3600);
+    let out = env.jira(&["token", "-vv", "--min-ttl", "0"]);
+    let desc = {
+        let marker = "kernel keyring cache (";
+        let s = &out.stderr[out.stderr.find(marker).expect("cache named") + marker.len()..];
+        s[..s.find(')').unwrap()].to_string()
+    };
+    let id = key_id(&desc).expect("the key exists");
+    // What a container's seccomp policy or a foreign session keyring amounts to: a key we
+    // may neither read nor replace. (It expires on its own: no litter in @u.)
+    assert!(keyctl(&["timeout", &id, "120"]).0);
+    assert!(keyctl(&["setperm", &id, "0x01000000"]).0);
+    assert!(key_id(&desc).is_none(), "still readable");
+
+    // Due for refresh (30 s < 60 s): refreshed, stored in the Secret Service, printed.
+    let refreshed = env.jira(&["token", "-vv"]);
+    refreshed.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2);
+    assert!(
+        refreshed
+            .stderr
+            .contains("kernel keyring cache not written"),
+        "{}",
+        refreshed.stderr
+    );
+    env.assert_no_secret_in("stderr", &refreshed.stderr);
+    // And answered by the Secret Service from now on, without a request.
+    let again = env.jira(&["token"]);
+    again.assert_code(0);
+    assert_eq!(again.stdout, refreshed.stdout);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2);
+}
+
+/// Every keychain item of this test's profile, by account, read with libsecret's tool.
+fn secret_tool_lookup(account: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "jira-auth", "username", account])
+        .output()
+        .expect("secret-tool runs");
+    (out.status.success() && !out.stdout.is_empty())
+        .then(|| String::from_utf8(out.stdout).expect("utf-8"))
+}
+
+fn chunk_accounts(env: &TestEnv, head: &str) -> Vec<String> {
+    // jira-auth-chunks:v1:GEN:COUNT:LEN
+    let parts: Vec<&str> = head.trim().split(':').collect();
+    assert_eq!(parts[..2], ["jira-auth-chunks", "v1"], "{head}");
+    let count: usize = parts[3].parse().unwrap();
+    (0..count)
+        .map(|i| format!(".chunk.{}.{}.{i}", env.profile, parts[2]))
+        .collect()
+}
+
+#[test]
+fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
+    require_secret_service();
+    let env = TestEnv::new();
+    // Windows' 2,560 bytes, scaled down so that an emulator-sized config needs several.
+    let small = |mut cmd: Command| {
+        cmd.env("JIRA_AUTH_KEYCHAIN_ENTRY_BYTES", "300")
+            .env("JIRA_AUTH_NO_CACHE", "1");
+        cmd
+    };
+    env.emu.set_access_token_ttl(30);
+    run(small(env.init())).assert_code(0);
+    env.emu.set_access_token_ttl(3600);
+
+    let head = secret_tool_lookup(&env.profile).expect("the head item");
+    let first = chunk_accounts(&env, &head);
+    assert!(first.len() >= 3, "{head}");
+    let mut json = String::new();
+    for account in &first {
+        let part = secret_tool_lookup(account).expect("every chunk is stored");
+        assert!(part.len() <= 300, "{account}: {} bytes", part.len());
+        json.push_str(&part);
+    }
+    let cfg: serde_json::Value =
+        serde_json::from_str(&json).expect("the chunks join to the config");
+    assert_eq!(cfg["profile"], env.profile.as_str());
+
+    // A refresh rewrites the whole config under a new generation; the old chunks go.
+    let mut cmd = small(env.cmd());
+    cmd.arg("token");
+    let out = run(cmd);
+    out.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2);
+    let head2 = secret_tool_lookup(&env.profile).expect("the head item");
+    assert_ne!(head2, head);
+    for account in &first {
+        assert!(
+            secret_tool_lookup(account).is_none(),
+            "{account} left behind"
+        );
+    }
+    let second = chunk_accounts(&env, &head2);
+    let mut cmd = small(env.cmd());
+    cmd.args(["token", "--json"]);
+    let again = run(cmd);
+    again.assert_code(0);
+    assert_eq!(
+        format!("{}\n", again.json()["access_token"].as_str().unwrap()),
+        out.stdout
+    );
+    env.assert_no_secret_in("stderr", &again.stderr);
+
+    // A reader without the limit (another platform's build, or the variable unset) still
+    // reads the split item.
+    env.jira(&["token"]).assert_code(0);
+
+    let mut cmd = small(env.cmd());
+    cmd.arg("logout");
+    run(cmd).assert_code(0);
+    assert!(secret_tool_lookup(&env.profile).is_none());
+    for account in &second {
+        assert!(
+            secret_tool_lookup(account).is_none(),
+            "{account} left behind"
+        );
+    }
+}
