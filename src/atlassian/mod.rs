@@ -59,7 +59,9 @@ pub async fn accessible_resources(
     endpoints: &Endpoints,
     token: &SecretString,
 ) -> Result<Vec<Resource>, ApiError> {
-    Ok(accessible_resources_dated(http, endpoints, token).await?.value)
+    Ok(accessible_resources_dated(http, endpoints, token)
+        .await?
+        .value)
 }
 
 /// An answer with the server's `Date` header, which `doctor` compares with the local clock.
@@ -108,7 +110,14 @@ pub async fn myself(
     token: &SecretString,
 ) -> Result<Dated<Myself>, ApiError> {
     let url = endpoints.api(&format!("ex/jira/{cloud_id}/rest/api/3/myself"));
-    get_json(http, "Jira /myself", url, token, "not the expected user object").await
+    get_json(
+        http,
+        "Jira /myself",
+        url,
+        token,
+        "not the expected user object",
+    )
+    .await
 }
 
 pub async fn me(
@@ -165,7 +174,10 @@ async fn get_json<T: serde::de::DeserializeOwned>(
         let message = serde_json::from_slice::<ApiMessage>(&bytes)
             .map(|m| m.message)
             .unwrap_or_default();
-        if message.to_ascii_lowercase().contains("scope does not match") {
+        if message
+            .to_ascii_lowercase()
+            .contains("scope does not match")
+        {
             return Err(ApiError::ScopeMismatch(what));
         }
         return Err(ApiError::Unauthorized(format!("{what} answered {status}")));

@@ -221,7 +221,12 @@ mod tests {
         assert_eq!(c.extra, ["read:me"]);
         assert_eq!(c.granted, ["read:jira-work", "read:me"]);
         assert!(!c.ok());
-        let c = compare(&req[..1], &v(&["read:jira-work"]), true, SiteScopes::Unknown);
+        let c = compare(
+            &req[..1],
+            &v(&["read:jira-work"]),
+            true,
+            SiteScopes::Unknown,
+        );
         assert!(c.ok());
         assert_eq!(c.extra, ["offline_access"]);
         assert_eq!(c.rows[0].status(), "ok");

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{AuthConfig, SERVICE, SecretStore, StoreError};
 use crate::cli::StoreKind;
 
-const BACKEND: &str = if cfg!(target_os = "macos") {
+pub const BACKEND: &str = if cfg!(target_os = "macos") {
     "macOS Keychain"
 } else if cfg!(windows) {
     "Windows Credential Manager"
