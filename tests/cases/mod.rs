@@ -1,8 +1,10 @@
 //! The test cases, one module per area.
 
+mod doctor;
 mod init;
 mod init_failures;
 mod interactive;
 mod login;
 mod profiles;
+mod scopes_check;
 mod token;
