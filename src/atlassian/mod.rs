@@ -81,7 +81,16 @@ pub async fn accessible_resources_dated(
 ) -> Result<Dated<Vec<Resource>>, ApiError> {
     const WHAT: &str = "accessible-resources";
     let url = endpoints.api("oauth/token/accessible-resources");
-    get_json(http, WHAT, url, token, "not the expected JSON array").await
+    get_json(http, WHAT, url, token, "not the expected JSON array")
+        .await
+        // No site is involved here: a 404 means the API base URL is wrong, not a lost site.
+        .map_err(|e| match e {
+            ApiError::NotFound(what) => ApiError::Protocol {
+                what,
+                detail: "status 404 Not Found".into(),
+            },
+            other => other,
+        })
 }
 
 /// `GET {api}/ex/jira/{cloudid}/rest/api/3/myself`: the user as the Jira site sees them.

@@ -44,8 +44,8 @@ const SKEW_FAIL_SECS: i64 = 5 * 60;
 /// Where `login` listens when a profile does not say (init's default).
 const DEFAULT_REDIRECT: &str = "http://127.0.0.1:8976/callback";
 
-/// The scopes `/myself` accepts; the first is the one to tick (the classic "read users").
-const MYSELF_SCOPES: &[&str] = &["read:jira-user", "read:jira-work", "read:user:jira"];
+/// The scope `/myself` documents: classic "read users" (granular apps: read:user:jira).
+const MYSELF_SCOPE: &str = "read:jira-user";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -160,6 +160,8 @@ struct Facts {
     /// The profile as stored (check 2), then as renewed (check 3).
     cfg: Option<AuthConfig>,
     token_ok: bool,
+    /// Atlassian refused to renew the token (as opposed to not being reachable).
+    token_rejected: bool,
     /// accessible-resources: `Some(Some(site))`, `Some(None)` when the site is gone, `None`
     /// when there was no answer.
     site: Option<Option<Resource>>,
@@ -372,7 +374,12 @@ fn check_token(ctx: &Ctx, facts: &mut Facts, checks: &mut Vec<Check>) {
                 NAME,
                 format!(
                     "access token valid ({how}expires {} ({}))",
-                    rfc3339(cfg.access_token_expires_at),
+                    // Whole seconds: this line is read by people.
+                    rfc3339(
+                        cfg.access_token_expires_at
+                            .replace_nanosecond(0)
+                            .unwrap_or(cfg.access_token_expires_at)
+                    ),
                     relative(cfg.access_token_expires_at)
                 ),
             ));
@@ -380,6 +387,7 @@ fn check_token(ctx: &Ctx, facts: &mut Facts, checks: &mut Vec<Check>) {
             facts.token_ok = true;
         }
         Err(e) => {
+            facts.token_rejected = exit_of(&e) == Exit::AuthNeeded;
             let profile = facts.profile.clone().unwrap_or_default();
             checks.push(Check::from_error(
                 NAME,
@@ -399,6 +407,10 @@ fn check_refresh_age(facts: &Facts) -> Check {
     };
     if cfg.refresh_token.is_none() {
         return Check::skip(NAME, "no refresh token (see profile)");
+    }
+    // Its age says nothing once Atlassian has refused it.
+    if facts.token_rejected {
+        return Check::skip(NAME, "the refresh token was refused (see token)");
     }
     let p = &cfg.profile;
     let Some(issued) = cfg.refresh_token_issued_at else {
@@ -573,13 +585,12 @@ fn check_myself(api: &Api, endpoints: &Endpoints, facts: &mut Facts) -> Check {
             )
         }
         Err(ApiError::ScopeMismatch(_)) => {
-            let scope = MYSELF_SCOPES[0];
+            let scope = MYSELF_SCOPE;
             Check::fail(
                 NAME,
                 Exit::ScopeCheck,
                 format!(
-                    "GET /rest/api/3/myself answered 401 \"scope does not match\": the token has none of {}; {scope} is the one it needs",
-                    MYSELF_SCOPES.join(", ")
+                    "GET /rest/api/3/myself answered 401 \"scope does not match\": the token lacks {scope} (granular apps: read:user:jira)"
                 ),
                 format!(
                     "{}, then run `{}`",

@@ -102,7 +102,8 @@ pub fn compare(
             if site_agrees == Some(false) {
                 notes.push(if is_granted {
                     format!(
-                        "{s}: the token has it but accessible-resources no longer lists it for the site; it will likely be gone after the next refresh"
+                        "{s}: the token has it but accessible-resources no longer lists it for the site; it will likely be gone after the next refresh (check that it is still ticked under {})",
+                        console_place(s)
                     )
                 } else {
                     format!(

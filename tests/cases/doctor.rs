@@ -53,7 +53,10 @@ fn all_checks_pass_on_a_healthy_profile() {
         assert!(fix.is_none(), "{name}");
     }
     let (store, _) = check(&out, "✓", "store");
-    assert!(store.contains("Secret Service keyring reachable"), "{store}");
+    assert!(
+        store.contains("Secret Service keyring reachable"),
+        "{store}"
+    );
     let (me, _) = check(&out, "✓", "me");
     assert!(me.contains("Ada Lovelace"), "{me}");
     // Aligned: every detail starts in the same column.
@@ -66,7 +69,11 @@ fn all_checks_pass_on_a_healthy_profile() {
         })
         .collect();
     assert!(columns.iter().all(|c| *c == columns[0]), "{}", out.stdout);
-    assert_eq!(env.emu.hits(Endpoint::Token), 1, "a fresh token is not refreshed");
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        1,
+        "a fresh token is not refreshed"
+    );
     assert_eq!(env.emu.hits(Endpoint::Myself), 1);
     assert_eq!(env.emu.hits(Endpoint::Me), 1);
     env.assert_no_leaks(&out);
@@ -106,7 +113,12 @@ fn unavailable_store_fails_with_the_file_store_fix() {
     check(&out, "✗", "profile");
     check(&out, "-", "token");
     check(&out, "-", "myself");
-    assert!(out.stderr.contains("error: 2 checks failed: store, profile"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error: 2 checks failed: store, profile"),
+        "{}",
+        out.stderr
+    );
     env.assert_no_leaks(&out);
 }
 
@@ -118,12 +130,17 @@ fn missing_profile_fails_with_init() {
     out.assert_code(3);
     check(&out, "✓", "store");
     let (line, fix) = check(&out, "✗", "profile");
-    assert!(line.contains(&format!("no profile named '{}'", env.profile)), "{line}");
+    assert!(
+        line.contains(&format!("no profile named '{}'", env.profile)),
+        "{line}"
+    );
     assert!(
         fix.unwrap()
             .contains(&format!("jira-auth init --profile {}", env.profile))
     );
-    for name in ["token", "refresh", "site", "myself", "me", "scopes", "clock"] {
+    for name in [
+        "token", "refresh", "site", "myself", "me", "scopes", "clock",
+    ] {
         check(&out, "-", name);
     }
     assert_eq!(env.emu.hits(Endpoint::Token), 0);
@@ -143,6 +160,8 @@ fn revoked_refresh_token_fails_the_token_check_and_keeps_the_profile() {
     let (line, fix) = check(&out, "✗", "token");
     assert!(line.contains("no longer accepts"), "{line}");
     assert!(fix.unwrap().contains("jira-auth login"), "{}", out.stdout);
+    let (age, _) = check(&out, "-", "refresh");
+    assert!(age.contains("was refused"), "{age}");
     let (site, _) = check(&out, "-", "site");
     assert!(site.contains("no valid access token"), "{site}");
     check(&out, "-", "myself");
@@ -181,17 +200,24 @@ fn myself_scope_mismatch_names_read_jira_user() {
     require_secret_service();
     let env = TestEnv::new();
     let mut init = env.cmd();
-    init.args(["init", "--no-input", "--client-id", CLIENT_ID, "--scopes", "read:me"])
-        .args(["--port", &env.port.to_string()])
-        .env("JIRA_AUTH_TIMEOUT", "20")
-        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    init.args([
+        "init",
+        "--no-input",
+        "--client-id",
+        CLIENT_ID,
+        "--scopes",
+        "read:me",
+    ])
+    .args(["--port", &env.port.to_string()])
+    .env("JIRA_AUTH_TIMEOUT", "20")
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
     run(init).assert_code(0);
 
     let out = env.jira(&["doctor"]);
     out.assert_code(4);
     let (line, fix) = check(&out, "✗", "myself");
     assert!(
-        line.contains("answered 401 \"scope does not match\"") && line.contains("read:jira-user"),
+        line.contains("answered 401 \"scope does not match\": the token lacks read:jira-user"),
         "{line}"
     );
     let fix = fix.unwrap();
@@ -240,7 +266,10 @@ fn callback_port_in_use_is_a_warning_with_the_fix() {
     let out = env.jira(&["doctor"]);
     out.assert_code(0);
     let (line, fix) = check(&out, "!", "callback");
-    assert!(line.contains(&format!("port {} of the callback URL", env.port)), "{line}");
+    assert!(
+        line.contains(&format!("port {} of the callback URL", env.port)),
+        "{line}"
+    );
     assert!(line.contains("is already in use"), "{line}");
     assert!(fix.unwrap().contains("--port N"), "{}", out.stdout);
 }
@@ -248,7 +277,11 @@ fn callback_port_in_use_is_a_warning_with_the_fix() {
 #[test]
 fn api_down_fails_its_checks_and_doctor_still_reports_the_rest() {
     let env = profile();
-    for ep in [Endpoint::AccessibleResources, Endpoint::Myself, Endpoint::Me] {
+    for ep in [
+        Endpoint::AccessibleResources,
+        Endpoint::Myself,
+        Endpoint::Me,
+    ] {
         env.emu.fail_next(ep, 503, 1000, None);
     }
     let out = env.jira(&["doctor"]);
@@ -257,7 +290,11 @@ fn api_down_fails_its_checks_and_doctor_still_reports_the_rest() {
     for name in ["site", "myself", "me"] {
         let (line, fix) = check(&out, "✗", name);
         assert!(line.contains("the server answered 503"), "{line}");
-        assert!(fix.unwrap().contains("status.atlassian.com"), "{}", out.stdout);
+        assert!(
+            fix.unwrap().contains("status.atlassian.com"),
+            "{}",
+            out.stdout
+        );
     }
     check(&out, "✓", "scopes");
     check(&out, "-", "clock");
@@ -267,5 +304,44 @@ fn api_down_fails_its_checks_and_doctor_still_reports_the_rest() {
         "{}",
         out.stderr
     );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn refresh_token_near_its_inactivity_expiry_warns_and_past_it_fails() {
+    // The file store, so the test can backdate the refresh token.
+    let env = TestEnv::new();
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(init).assert_code(0);
+    let path = env
+        .config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile));
+    let age = |days: i64| {
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+        cfg["refresh_token_issued_at"] = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .into();
+        std::fs::write(&path, serde_json::to_string(&cfg).unwrap()).unwrap();
+    };
+
+    age(85);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(0);
+    let (store, _) = check(&out, "✓", "store");
+    assert!(store.contains("file store"), "{store}");
+    let (line, fix) = check(&out, "!", "refresh");
+    assert!(line.contains("85 days ago"), "{line}");
+    assert!(fix.unwrap().contains("--min-ttl 3600"), "{}", out.stdout);
+
+    age(95);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(3);
+    let (_, fix) = check(&out, "✗", "refresh");
+    assert!(fix.unwrap().contains("jira-auth login"), "{}", out.stdout);
     env.assert_no_leaks(&out);
 }

@@ -30,23 +30,50 @@ fn all_granted_exits_0_with_the_table() {
     let env = profile();
     let out = env.jira(&["scopes", "check"]);
     out.assert_code(0);
-    let header: Vec<&str> = out.stdout.lines().next().unwrap().split_whitespace().collect();
+    let header: Vec<&str> = out
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     assert_eq!(header, ["SCOPE", "REQUIRED", "GRANTED", "STATUS"]);
-    for scope in ["read:jira-work", "read:jira-user", "read:me", "offline_access"] {
+    for scope in [
+        "read:jira-work",
+        "read:jira-user",
+        "read:me",
+        "offline_access",
+    ] {
         assert_eq!(row(&out.stdout, scope), ["yes", "yes", "ok"], "{scope}");
     }
     assert!(out.stderr.is_empty(), "{}", out.stderr);
-    assert_eq!(env.emu.hits(Endpoint::Token), 1, "no refresh for a fresh token");
-    assert_eq!(env.emu.hits(Endpoint::AccessibleResources), 2, "init's and ours");
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        1,
+        "no refresh for a fresh token"
+    );
+    assert_eq!(
+        env.emu.hits(Endpoint::AccessibleResources),
+        2,
+        "init's and ours"
+    );
     env.assert_no_leaks(&out);
 }
 
 #[test]
 fn required_scope_not_granted_exits_4_with_the_console_fix() {
     let env = profile();
-    let out = env.jira(&["scopes", "check", "--require", "read:jira-work,write:jira-work"]);
+    let out = env.jira(&[
+        "scopes",
+        "check",
+        "--require",
+        "read:jira-work,write:jira-work",
+    ]);
     out.assert_code(4);
-    assert_eq!(row(&out.stdout, "write:jira-work"), ["yes", "no", "MISSING"]);
+    assert_eq!(
+        row(&out.stdout, "write:jira-work"),
+        ["yes", "no", "MISSING"]
+    );
     assert_eq!(row(&out.stdout, "read:jira-work"), ["yes", "yes", "ok"]);
     assert_eq!(row(&out.stdout, "read:me"), ["no", "yes", "extra"]);
     assert!(
@@ -78,7 +105,8 @@ fn required_scope_not_granted_exits_4_with_the_console_fix() {
         "{}",
         granular.stderr
     );
-    env.jira(&["scopes", "check", "--require", "read jira"]).assert_code(2);
+    env.jira(&["scopes", "check", "--require", "read jira"])
+        .assert_code(2);
 }
 
 #[test]
@@ -129,10 +157,18 @@ fn json_has_required_granted_missing_extra_and_keeps_exit_4() {
     ]);
     out.assert_code(4);
     let j = out.json();
-    assert_eq!(j["required"], serde_json::json!(["read:jira-work", "write:jira-work"]));
+    assert_eq!(
+        j["required"],
+        serde_json::json!(["read:jira-work", "write:jira-work"])
+    );
     assert_eq!(
         j["granted"],
-        serde_json::json!(["read:jira-work", "read:jira-user", "read:me", "offline_access"])
+        serde_json::json!([
+            "read:jira-work",
+            "read:jira-user",
+            "read:me",
+            "offline_access"
+        ])
     );
     assert_eq!(j["missing"], serde_json::json!(["write:jira-work"]));
     assert_eq!(
@@ -143,7 +179,12 @@ fn json_has_required_granted_missing_extra_and_keeps_exit_4() {
     assert_eq!(j["profile"], env.profile.as_str());
     assert_eq!(j["site"]["cloud_id"], SITE_ID);
     assert_eq!(j["site"]["in_accessible_resources"], true);
-    assert!(j["fixes"][0].as_str().unwrap().contains("Jira API → Classic scopes"));
+    assert!(
+        j["fixes"][0]
+            .as_str()
+            .unwrap()
+            .contains("Jira API → Classic scopes")
+    );
     env.assert_no_leaks(&out);
 
     let ok = env.jira(&["scopes", "check", "--json"]);
@@ -164,7 +205,11 @@ fn expired_access_token_is_refreshed_first() {
 
     let out = env.jira(&["scopes", "check"]);
     out.assert_code(0);
-    assert_eq!(env.emu.hits(Endpoint::Token), 2, "init + exactly one refresh");
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        2,
+        "init + exactly one refresh"
+    );
     env.assert_no_leaks(&out);
 }
 

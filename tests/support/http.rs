@@ -113,7 +113,11 @@ impl Response {
             }
         }
         // A handler may set its own Date (a server with a wrong clock); else the true time.
-        if !self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("date")) {
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("date"))
+        {
             head.push_str(&format!("Date: {}\r\n", http_date(SystemTime::now())));
         }
         head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
