@@ -1,7 +1,9 @@
-//! Atlassian's API side: accessible-resources and the choice of site among them.
+//! Atlassian's API side: accessible-resources and the choice of site among them, and the
+//! "who am I" probes (`/myself` of a Jira site, `/me` of the User Identity API).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use crate::error::{CliError, Exit};
 use crate::oauth::Endpoints;
@@ -28,6 +30,12 @@ pub enum ApiError {
     Http(#[from] HttpError),
     #[error("{what}: unexpected answer: {detail}")]
     Protocol { what: &'static str, detail: String },
+    /// `401 "Unauthorized; scope does not match"`: the token lacks the scope this call needs.
+    #[error("{0} answered 401 \"scope does not match\": the token lacks a scope this call needs")]
+    ScopeMismatch(&'static str),
+    /// For `/myself`: the site is unknown or no longer accessible with this grant.
+    #[error("{0} answered 404: the site is not accessible with this grant")]
+    NotFound(&'static str),
 }
 
 impl From<ApiError> for CliError {
@@ -38,6 +46,10 @@ impl From<ApiError> for CliError {
             ApiError::Http(_) => CliError::new(Exit::Unavailable, message)
                 .hint("check your network or proxy, and https://status.atlassian.com"),
             ApiError::Protocol { .. } => CliError::new(Exit::Unavailable, message),
+            ApiError::ScopeMismatch(_) => CliError::new(Exit::ScopeCheck, message)
+                .hint("see which scope is missing with `jira-auth scopes check`"),
+            ApiError::NotFound(_) => CliError::new(Exit::AuthNeeded, message)
+                .hint("run `jira-auth login` and pick the site on the consent page"),
         }
     }
 }
@@ -47,38 +59,170 @@ pub async fn accessible_resources(
     endpoints: &Endpoints,
     token: &SecretString,
 ) -> Result<Vec<Resource>, ApiError> {
+    Ok(accessible_resources_dated(http, endpoints, token)
+        .await?
+        .value)
+}
+
+/// An answer with the server's `Date` header, which `doctor` compares with the local clock.
+#[derive(Debug, Clone)]
+pub struct Dated<T> {
+    pub value: T,
+    pub date: Option<OffsetDateTime>,
+    /// The local clock when the answer arrived.
+    pub received_at: OffsetDateTime,
+}
+
+/// As `accessible_resources`, keeping the server's `Date`.
+pub async fn accessible_resources_dated(
+    http: &Http,
+    endpoints: &Endpoints,
+    token: &SecretString,
+) -> Result<Dated<Vec<Resource>>, ApiError> {
     const WHAT: &str = "accessible-resources";
     let url = endpoints.api("oauth/token/accessible-resources");
+    get_json(http, WHAT, url, token, "not the expected JSON array")
+        .await
+        // No site is involved here: a 404 means the API base URL is wrong, not a lost site.
+        .map_err(|e| match e {
+            ApiError::NotFound(what) => ApiError::Protocol {
+                what,
+                detail: "status 404 Not Found".into(),
+            },
+            other => other,
+        })
+}
+
+/// `GET {api}/ex/jira/{cloudid}/rest/api/3/myself`: the user as the Jira site sees them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Myself {
+    #[serde(rename = "accountId")]
+    pub account_id: String,
+    #[serde(rename = "displayName", default)]
+    pub display_name: String,
+}
+
+/// `GET {api}/me` (User Identity API, scope read:me).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Me {
+    pub account_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+pub async fn myself(
+    http: &Http,
+    endpoints: &Endpoints,
+    cloud_id: &str,
+    token: &SecretString,
+) -> Result<Dated<Myself>, ApiError> {
+    let url = endpoints.api(&format!("ex/jira/{cloud_id}/rest/api/3/myself"));
+    get_json(
+        http,
+        "Jira /myself",
+        url,
+        token,
+        "not the expected user object",
+    )
+    .await
+}
+
+pub async fn me(
+    http: &Http,
+    endpoints: &Endpoints,
+    token: &SecretString,
+) -> Result<Dated<Me>, ApiError> {
+    get_json(
+        http,
+        "/me",
+        endpoints.api("me"),
+        token,
+        "not the expected user object",
+    )
+    .await
+}
+
+/// The shape of Atlassian's error bodies on the API side; only the message is kept, and
+/// only to recognise the scope mismatch (it never holds a token, unlike a success body).
+#[derive(Deserialize)]
+struct ApiMessage {
+    #[serde(default)]
+    message: String,
+}
+
+/// A Bearer GET whose 2xx body is JSON of type `T`. Bodies never reach an error message: a
+/// misbehaving proxy could echo the Authorization header into one.
+async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &Http,
+    what: &'static str,
+    url: url::Url,
+    token: &SecretString,
+    shape: &str,
+) -> Result<Dated<T>, ApiError> {
     let resp = http
-        .send(WHAT, |c| {
+        .send(what, |c| {
             c.get(url.clone())
                 .bearer_auth(token.expose_secret())
                 .header(reqwest::header::ACCEPT, "application/json")
         })
         .await?;
+    let received_at = OffsetDateTime::now_utc();
     let status = resp.status();
+    let date = resp
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_http_date);
+    let bytes = resp.bytes().await.map_err(|e| ApiError::Protocol {
+        what,
+        detail: crate::oauth::http::describe_transport_error(&e),
+    })?;
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        return Err(ApiError::Unauthorized(format!("{WHAT} answered {status}")));
+        let message = serde_json::from_slice::<ApiMessage>(&bytes)
+            .map(|m| m.message)
+            .unwrap_or_default();
+        if message
+            .to_ascii_lowercase()
+            .contains("scope does not match")
+        {
+            return Err(ApiError::ScopeMismatch(what));
+        }
+        return Err(ApiError::Unauthorized(format!("{what} answered {status}")));
+    }
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return Err(ApiError::NotFound(what));
     }
     if !status.is_success() {
         return Err(ApiError::Protocol {
-            what: WHAT,
+            what,
             detail: format!("status {status}"),
         });
     }
-    let bytes = resp.bytes().await.map_err(|e| ApiError::Protocol {
-        what: WHAT,
-        detail: crate::oauth::http::describe_transport_error(&e),
-    })?;
     // The serde error names a line and column, never the content.
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol {
-        what: WHAT,
-        detail: format!(
-            "not the expected JSON array (line {}, column {})",
-            e.line(),
-            e.column()
-        ),
+    let value = serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol {
+        what,
+        detail: format!("{shape} (line {}, column {})", e.line(), e.column()),
+    })?;
+    Ok(Dated {
+        value,
+        date,
+        received_at,
     })
+}
+
+/// An RFC 9110 `Date` (IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`); the obsolete
+/// forms are not worth a dependency: every server we talk to sends this one.
+pub fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
+    // Built at run time: time's `macros` feature is not enabled, and this runs once per call.
+    let format = time::format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .expect("a valid format description");
+    time::PrimitiveDateTime::parse(text.trim(), &format)
+        .ok()
+        .map(|t| t.assume_utc())
 }
 
 /// How a site is named on the command line: subdomain, URL, or cloud id.
@@ -170,6 +314,14 @@ mod tests {
             scopes: vec![],
             avatar_url: None,
         }
+    }
+
+    #[test]
+    fn http_dates_parse_and_garbage_does_not() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.unix_timestamp(), 784111777);
+        assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_none());
+        assert!(parse_http_date("").is_none());
     }
 
     #[test]

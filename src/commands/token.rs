@@ -22,8 +22,8 @@ use crate::store::{self, AuthConfig, SecretStore, Site, lock};
 const REUSE_INTERVAL: Duration = Duration::minutes(10);
 
 /// Atlassian expires a refresh token after 90 days without use; warn this long before.
-const INACTIVITY_EXPIRY_DAYS: i64 = 90;
-const INACTIVITY_WARN_DAYS: i64 = 80;
+pub(crate) const INACTIVITY_EXPIRY_DAYS: i64 = 90;
+pub(crate) const INACTIVITY_WARN_DAYS: i64 = 80;
 
 pub fn run_token(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<()> {
     let (tok, endpoints) = valid_token(ctx, args.min_ttl)?;

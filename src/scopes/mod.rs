@@ -4,6 +4,8 @@
 //! needs: knowing which API and which console tab a scope is ticked under, so that the checklist
 //! tells the user exactly what to tick.
 
+pub mod check;
+
 use std::fmt::Write as _;
 
 use crate::error::CliError;

@@ -13,7 +13,7 @@ use super::chunked::{Chunked, ReadError, WINDOWS_ENTRY_LIMIT};
 use super::{AuthConfig, SERVICE, SecretStore, StoreError, cache};
 use crate::cli::StoreKind;
 
-const BACKEND: &str = if cfg!(target_os = "macos") {
+pub const BACKEND: &str = if cfg!(target_os = "macos") {
     "macOS Keychain"
 } else if cfg!(windows) {
     "Windows Credential Manager"

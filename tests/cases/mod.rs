@@ -1,9 +1,11 @@
 //! The test cases, one module per area.
 
 mod cache;
+mod doctor;
 mod init;
 mod init_failures;
 mod interactive;
 mod login;
 mod profiles;
+mod scopes_check;
 mod token;

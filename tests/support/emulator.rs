@@ -102,7 +102,11 @@ impl Emulator {
         let auth_state = Arc::clone(&state);
         let auth: Handler = Arc::new(move |req: &Request| lock(&auth_state).handle_auth(req));
         let api_state = Arc::clone(&state);
-        let api: Handler = Arc::new(move |req: &Request| lock(&api_state).handle_api(req));
+        let api: Handler = Arc::new(move |req: &Request| {
+            let mut state = lock(&api_state);
+            let response = state.handle_api(req);
+            state.dated(response)
+        });
         Emulator {
             state,
             auth: HttpServer::start(auth),
@@ -169,6 +173,25 @@ impl Emulator {
         }
     }
 
+    /// What un-ticking a scope in the console after consent does: the grant loses it, so
+    /// accessible-resources stops listing it and refreshed tokens come without it, while
+    /// access tokens already issued (self-contained JWTs) keep it until they expire.
+    pub fn withdraw_scope(&self, scope: &str) {
+        let mut state = self.lock();
+        for client in state.clients.values_mut() {
+            client.scopes.retain(|s| s != scope);
+        }
+        for token in state.refresh_tokens.values_mut() {
+            token.scopes.retain(|s| s != scope);
+        }
+        state.withdrawn_scopes.push(scope.to_string());
+    }
+
+    /// The API server's clock runs this many seconds ahead (negative: behind) in its `Date`.
+    pub fn set_api_clock_skew(&self, secs: i64) {
+        self.lock().api_clock_skew = secs;
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
@@ -223,6 +246,8 @@ struct State {
     next_family: u64,
     issued: Vec<String>,
     rng: Rng,
+    withdrawn_scopes: Vec<String>,
+    api_clock_skew: i64,
 }
 
 type Params = Vec<(String, String)>;
@@ -255,6 +280,8 @@ impl State {
             next_family: 1,
             issued: Vec::new(),
             rng: Rng::new(),
+            withdrawn_scopes: Vec::new(),
+            api_clock_skew: 0,
         }
     }
 
@@ -532,6 +559,21 @@ impl State {
 
     // ---- API server --------------------------------------------------------------------
 
+    /// Stamps the API server's (possibly skewed) clock on a response.
+    fn dated(&self, response: Response) -> Response {
+        if self.api_clock_skew == 0 {
+            return response;
+        }
+        let now = SystemTime::now();
+        let skew = Duration::from_secs(self.api_clock_skew.unsigned_abs());
+        let at = if self.api_clock_skew > 0 {
+            now + skew
+        } else {
+            now - skew
+        };
+        response.with_header("Date", &super::http::http_date(at))
+    }
+
     fn handle_api(&mut self, req: &Request) -> Response {
         let cloud_id = myself_cloud_id(&req.path);
         let ep = match req.path.as_str() {
@@ -558,10 +600,11 @@ impl State {
         let has = |scope: &str| token.scopes.iter().any(|s| s == scope);
         match ep {
             Endpoint::AccessibleResources => {
+                // The grant as it is now, not as the token remembers it.
                 let scopes: Vec<&String> = token
                     .scopes
                     .iter()
-                    .filter(|s| *s != OFFLINE_ACCESS)
+                    .filter(|s| *s != OFFLINE_ACCESS && !self.withdrawn_scopes.contains(s))
                     .collect();
                 let mut sites: Vec<Value> = self
                     .sites

@@ -55,7 +55,8 @@ impl Request {
     }
 }
 
-/// A response to send; `Content-Length`, `Connection: close` and `Date` are added when written.
+/// A response to send; `Content-Length`, `Connection: close` and (unless set) `Date` are added
+/// when written.
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
@@ -105,13 +106,20 @@ impl Response {
     /// The serialized response; framing headers are ours so the handler cannot get them wrong.
     fn to_bytes(&self) -> Vec<u8> {
         let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
-        let framing = ["content-length", "connection", "date"];
+        let framing = ["content-length", "connection"];
         for (name, value) in &self.headers {
             if !framing.contains(&name.to_ascii_lowercase().as_str()) {
                 head.push_str(&format!("{name}: {value}\r\n"));
             }
         }
-        head.push_str(&format!("Date: {}\r\n", http_date(SystemTime::now())));
+        // A handler may set its own Date (a server with a wrong clock); else the true time.
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("date"))
+        {
+            head.push_str(&format!("Date: {}\r\n", http_date(SystemTime::now())));
+        }
         head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
         head.push_str("Connection: close\r\n\r\n");
         let mut bytes = head.into_bytes();

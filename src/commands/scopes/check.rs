@@ -1,9 +1,197 @@
-//! `jira-auth scopes check`.
+//! `jira-auth scopes check`: required scopes against those granted to the profile's current
+//! token and listed for its site; exit 4 when any is missing.
 
+use anyhow::Context as _;
+use serde_json::json;
+
+use crate::atlassian::{self, Resource};
 use crate::cli::ScopesCheckArgs;
-use crate::commands::Ctx;
+use crate::commands::{Ctx, print_json, token};
 use crate::error::{CliError, Exit};
+use crate::oauth::OAuthError;
+use crate::oauth::http::Http;
+use crate::say;
+use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
+use crate::scopes::{self, OFFLINE_ACCESS};
 
-pub fn run(_ctx: &Ctx, _args: ScopesCheckArgs) -> anyhow::Result<()> {
-    Err(CliError::new(Exit::Unexpected, "not built yet").into())
+/// The token must outlive the accessible-resources call; the same margin as `token`.
+const MIN_TTL_SECS: u64 = 60;
+
+pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
+    let required_arg = args.require.as_deref().map(parse_required).transpose()?;
+    let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
+    let required = required_arg.unwrap_or_else(|| cfg.scopes_requested.clone());
+
+    // accessible-resources is the second witness: without an answer the token alone decides,
+    // and the user is told that the site could not be confirmed.
+    let (site, site_note) = match fetch_resources(&cfg.access_token, &endpoints) {
+        Ok(resources) => match resources.into_iter().find(|r| r.id == cfg.site.cloud_id) {
+            Some(r) => (Some(r), None),
+            None => (None, None),
+        },
+        Err(e) => (
+            None,
+            Some(format!(
+                "accessible-resources could not be read ({e}); only the token's scopes were compared"
+            )),
+        ),
+    };
+    let site_scopes = match (&site, &site_note) {
+        (Some(r), _) => SiteScopes::Listed(&r.scopes),
+        (None, None) => SiteScopes::Gone,
+        (None, Some(_)) => SiteScopes::Unknown,
+    };
+    let c = cmp::compare(
+        &required,
+        &cfg.scopes_granted,
+        cfg.refresh_token.is_some(),
+        site_scopes,
+    );
+    let mut notes = c.notes.clone();
+    notes.extend(site_note);
+    let login = cmp::login_command(&cfg.profile, &cfg.scopes_requested, &c.missing);
+
+    if ctx.global.json {
+        print_json(&json!({
+            "profile": cfg.profile,
+            "site": {
+                "name": cfg.site.name,
+                "url": cfg.site.url,
+                "cloud_id": cfg.site.cloud_id,
+                "in_accessible_resources": match site_scopes {
+                    SiteScopes::Listed(_) => Some(true),
+                    SiteScopes::Gone => Some(false),
+                    SiteScopes::Unknown => None,
+                },
+            },
+            "required": c.required,
+            "granted": c.granted,
+            "missing": c.missing,
+            "extra": c.extra,
+            "notes": notes,
+            "fixes": c.missing.iter().map(|m| cmp::fix_for(m)).collect::<Vec<_>>(),
+            "login": (!c.ok()).then_some(&login),
+            "ok": c.ok(),
+        }));
+    } else {
+        print!("{}", table(&c));
+        for n in &notes {
+            say!("note: {n}");
+        }
+        if !c.ok() {
+            say!("to fix:");
+            for m in &c.missing {
+                say!("  {}", cmp::fix_for(m));
+            }
+            say!("  then run `{login}` to consent again");
+        }
+    }
+    if c.ok() {
+        return Ok(());
+    }
+    Err(CliError::new(
+        Exit::ScopeCheck,
+        format!(
+            "{} required scope{} not granted to profile '{}': {}",
+            c.missing.len(),
+            if c.missing.len() == 1 { " is" } else { "s are" },
+            cfg.profile,
+            c.missing.join(", ")
+        ),
+    )
+    .into())
+}
+
+/// `--require LIST`: split and checked like every scope list, but offline_access only when
+/// the user named it (parse_list adds it for consent, where it is always wanted).
+fn parse_required(list: &str) -> Result<Vec<String>, CliError> {
+    let named: Vec<&str> = list
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !named.is_empty() && named.iter().all(|s| *s == OFFLINE_ACCESS) {
+        return Ok(vec![OFFLINE_ACCESS.to_string()]);
+    }
+    let mut parsed = scopes::parse_list(list)?;
+    if !named.contains(&OFFLINE_ACCESS) {
+        parsed.retain(|s| s != OFFLINE_ACCESS);
+    }
+    Ok(parsed)
+}
+
+fn fetch_resources(
+    token: &secrecy::SecretString,
+    endpoints: &crate::oauth::Endpoints,
+) -> anyhow::Result<Vec<Resource>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let http = Http::new()
+        .map_err(OAuthError::from)
+        .map_err(CliError::from)?;
+    Ok(rt.block_on(atlassian::accessible_resources(&http, endpoints, token))?)
+}
+
+/// The table, with columns as wide as their longest cell.
+pub fn table(c: &Comparison) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let width = c
+        .rows
+        .iter()
+        .map(|r| r.scope.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("SCOPE".len());
+    let mut out = format!(
+        "{:<width$}  REQUIRED  GRANTED  STATUS\n",
+        "SCOPE",
+        width = width
+    );
+    for r in &c.rows {
+        out.push_str(&format!(
+            "{:<width$}  {:<8}  {:<7}  {}\n",
+            r.scope,
+            yes_no(r.required),
+            yes_no(r.granted),
+            r.status(),
+            width = width
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_list_keeps_offline_access_only_when_named() {
+        assert_eq!(
+            parse_required("read:jira-work, write:jira-work").unwrap(),
+            ["read:jira-work", "write:jira-work"]
+        );
+        assert_eq!(
+            parse_required("offline_access read:me").unwrap(),
+            ["offline_access", "read:me"]
+        );
+        assert_eq!(
+            parse_required("offline_access").unwrap(),
+            ["offline_access"]
+        );
+        assert!(parse_required("read jira").is_err());
+        assert!(parse_required(" , ").is_err());
+    }
+
+    #[test]
+    fn table_aligns_columns() {
+        let req = vec!["read:jira-work".to_string(), "write:jira-work".to_string()];
+        let c = cmp::compare(&req, &req[..1], true, SiteScopes::Unknown);
+        let t = table(&c);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "SCOPE            REQUIRED  GRANTED  STATUS");
+        assert_eq!(lines[1], "read:jira-work   yes       yes      ok");
+        assert_eq!(lines[2], "write:jira-work  yes       no       MISSING");
+        assert_eq!(lines[3], "offline_access   no        yes      extra");
+    }
 }

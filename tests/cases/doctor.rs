@@ -1,0 +1,347 @@
+//! `doctor`: each check's pass, and each failing check's message and fix, against the
+//! emulator and the real Secret Service.
+
+use std::time::{Duration, Instant};
+
+use crate::support::emulator::{Endpoint, Site};
+use crate::support::env::{CLIENT_ID, Run, TestEnv, require_secret_service, run};
+
+const CHECKS: [&str; 10] = [
+    "store", "profile", "token", "refresh", "site", "myself", "me", "scopes", "clock", "callback",
+];
+
+fn profile() -> TestEnv {
+    require_secret_service();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    env
+}
+
+/// The line of check `name` with its status mark, and its `fix:` line when it has one.
+#[track_caller]
+fn check<'a>(out: &'a Run, mark: &str, name: &str) -> (&'a str, Option<&'a str>) {
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.split_whitespace().nth(1) == Some(name))
+        .unwrap_or_else(|| panic!("no {name} check in:\n{}", out.stdout));
+    assert!(
+        lines[i].starts_with(&format!("{mark} {name} ")),
+        "expected {mark} for {name}:\n{}",
+        out.stdout
+    );
+    let fix = lines
+        .get(i + 1)
+        .map(|l| l.trim_start())
+        .filter(|l| l.starts_with("fix: "));
+    (lines[i], fix)
+}
+
+#[test]
+fn all_checks_pass_on_a_healthy_profile() {
+    let env = profile();
+    let out = env.jira(&["doctor"]);
+    out.assert_code(0);
+    let names: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(names, CHECKS, "{}", out.stdout);
+    for name in CHECKS {
+        let (_, fix) = check(&out, "✓", name);
+        assert!(fix.is_none(), "{name}");
+    }
+    let (store, _) = check(&out, "✓", "store");
+    assert!(
+        store.contains("Secret Service keyring reachable"),
+        "{store}"
+    );
+    let (me, _) = check(&out, "✓", "me");
+    assert!(me.contains("Ada Lovelace"), "{me}");
+    // Aligned: every detail starts in the same column.
+    let columns: Vec<usize> = out
+        .stdout
+        .lines()
+        .map(|l| {
+            let name_end = l.find(' ').unwrap() + 1 + l.split_whitespace().nth(1).unwrap().len();
+            name_end + l[name_end..].len() - l[name_end..].trim_start().len()
+        })
+        .collect();
+    assert!(columns.iter().all(|c| *c == columns[0]), "{}", out.stdout);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        1,
+        "a fresh token is not refreshed"
+    );
+    assert_eq!(env.emu.hits(Endpoint::Myself), 1);
+    assert_eq!(env.emu.hits(Endpoint::Me), 1);
+    env.assert_no_leaks(&out);
+
+    let json = env.jira(&["doctor", "--json"]);
+    json.assert_code(0);
+    let j = json.json();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["profile"], env.profile.as_str());
+    let checks = j["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 10);
+    for (c, name) in checks.iter().zip(CHECKS) {
+        assert_eq!(c["name"], name);
+        assert_eq!(c["status"], "pass", "{c}");
+        assert!(c["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        assert!(c["fix"].is_null());
+    }
+    env.assert_no_leaks(&json);
+}
+
+#[test]
+fn unavailable_store_fails_with_the_file_store_fix() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.arg("doctor").env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/jira-auth-test-bus",
+    );
+    let started = Instant::now();
+    let out = run(cmd);
+    out.assert_code(6);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let (line, fix) = check(&out, "✗", "store");
+    assert!(line.contains("not available"), "{line}");
+    assert!(fix.unwrap().contains("--store file"), "{}", out.stdout);
+    // Later checks still report; those that need the store or a token are skipped.
+    check(&out, "✗", "profile");
+    check(&out, "-", "token");
+    check(&out, "-", "myself");
+    assert!(
+        out.stderr
+            .contains("error: 2 checks failed: store, profile"),
+        "{}",
+        out.stderr
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn missing_profile_fails_with_init() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let out = env.jira(&["doctor"]);
+    out.assert_code(3);
+    check(&out, "✓", "store");
+    let (line, fix) = check(&out, "✗", "profile");
+    assert!(
+        line.contains(&format!("no profile named '{}'", env.profile)),
+        "{line}"
+    );
+    assert!(
+        fix.unwrap()
+            .contains(&format!("jira-auth init --profile {}", env.profile))
+    );
+    for name in [
+        "token", "refresh", "site", "myself", "me", "scopes", "clock",
+    ] {
+        check(&out, "-", name);
+    }
+    assert_eq!(env.emu.hits(Endpoint::Token), 0);
+}
+
+#[test]
+fn revoked_refresh_token_fails_the_token_check_and_keeps_the_profile() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    env.emu.revoke_all_refresh_tokens();
+
+    let out = env.jira(&["doctor"]);
+    out.assert_code(3);
+    check(&out, "✓", "profile");
+    let (line, fix) = check(&out, "✗", "token");
+    assert!(line.contains("no longer accepts"), "{line}");
+    assert!(fix.unwrap().contains("jira-auth login"), "{}", out.stdout);
+    let (age, _) = check(&out, "-", "refresh");
+    assert!(age.contains("was refused"), "{age}");
+    let (site, _) = check(&out, "-", "site");
+    assert!(site.contains("no valid access token"), "{site}");
+    check(&out, "-", "myself");
+    assert!(env.keychain_item().is_some(), "never logs the user out");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn site_gone_from_accessible_resources_fails_and_names_what_is_left() {
+    let env = profile();
+    env.emu.set_sites(vec![Site::new(
+        "22222222-bbbb-4000-8000-000000000002",
+        "beta",
+        "https://beta.atlassian.net",
+    )]);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(3);
+    let (line, fix) = check(&out, "✗", "site");
+    assert!(
+        line.contains("acme (https://acme.atlassian.net, cloud id")
+            && line.contains("is no longer in accessible-resources; the grant covers beta (https://beta.atlassian.net)"),
+        "{line}"
+    );
+    assert!(
+        fix.unwrap()
+            .contains(&format!("jira-auth login --profile {}", env.profile))
+    );
+    let (myself, _) = check(&out, "-", "myself");
+    assert!(myself.contains("not in accessible-resources"), "{myself}");
+    check(&out, "✓", "token");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn myself_scope_mismatch_names_read_jira_user() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut init = env.cmd();
+    init.args([
+        "init",
+        "--no-input",
+        "--client-id",
+        CLIENT_ID,
+        "--scopes",
+        "read:me",
+    ])
+    .args(["--port", &env.port.to_string()])
+    .env("JIRA_AUTH_TIMEOUT", "20")
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    run(init).assert_code(0);
+
+    let out = env.jira(&["doctor"]);
+    out.assert_code(4);
+    let (line, fix) = check(&out, "✗", "myself");
+    assert!(
+        line.contains("answered 401 \"scope does not match\": the token lacks read:jira-user"),
+        "{line}"
+    );
+    let fix = fix.unwrap();
+    assert!(fix.contains("under Jira API → Classic scopes"), "{fix}");
+    assert!(
+        fix.contains(&format!(
+            "jira-auth login --profile {} --scopes \"read:me read:jira-user\"",
+            env.profile
+        )),
+        "{fix}"
+    );
+    check(&out, "✓", "me");
+    check(&out, "✓", "scopes");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn clock_skew_warns_past_a_minute_and_fails_past_five() {
+    let env = profile();
+    env.emu.set_api_clock_skew(90);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(0);
+    let (line, fix) = check(&out, "!", "clock");
+    assert!(line.contains("behind Atlassian's"), "{line}");
+    assert!(fix.unwrap().contains("timedatectl set-ntp true"));
+
+    env.emu.set_api_clock_skew(-600);
+    let out = env.jira(&["doctor", "--json"]);
+    out.assert_code(1);
+    let j = out.json();
+    assert_eq!(j["ok"], false);
+    let clock = &j["checks"][8];
+    assert_eq!(clock["name"], "clock");
+    assert_eq!(clock["status"], "fail");
+    let detail = clock["detail"].as_str().unwrap();
+    assert!(detail.contains("ahead of Atlassian's"), "{detail}");
+    let secs: i64 = detail.split_whitespace().nth(4).unwrap().parse().unwrap();
+    assert!((599..=602).contains(&secs), "{detail}");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn callback_port_in_use_is_a_warning_with_the_fix() {
+    let env = profile();
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", env.port)).unwrap();
+    let out = env.jira(&["doctor"]);
+    out.assert_code(0);
+    let (line, fix) = check(&out, "!", "callback");
+    assert!(
+        line.contains(&format!("port {} of the callback URL", env.port)),
+        "{line}"
+    );
+    assert!(line.contains("is already in use"), "{line}");
+    assert!(fix.unwrap().contains("--port N"), "{}", out.stdout);
+}
+
+#[test]
+fn api_down_fails_its_checks_and_doctor_still_reports_the_rest() {
+    let env = profile();
+    for ep in [
+        Endpoint::AccessibleResources,
+        Endpoint::Myself,
+        Endpoint::Me,
+    ] {
+        env.emu.fail_next(ep, 503, 1000, None);
+    }
+    let out = env.jira(&["doctor"]);
+    out.assert_code(5);
+    check(&out, "✓", "token");
+    for name in ["site", "myself", "me"] {
+        let (line, fix) = check(&out, "✗", name);
+        assert!(line.contains("the server answered 503"), "{line}");
+        assert!(
+            fix.unwrap().contains("status.atlassian.com"),
+            "{}",
+            out.stdout
+        );
+    }
+    check(&out, "✓", "scopes");
+    check(&out, "-", "clock");
+    check(&out, "✓", "callback");
+    assert!(
+        out.stderr.contains("3 checks failed: site, myself, me"),
+        "{}",
+        out.stderr
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn refresh_token_near_its_inactivity_expiry_warns_and_past_it_fails() {
+    // The file store, so the test can backdate the refresh token.
+    let env = TestEnv::new();
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(init).assert_code(0);
+    let path = env
+        .config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile));
+    let age = |days: i64| {
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+        cfg["refresh_token_issued_at"] = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .into();
+        std::fs::write(&path, serde_json::to_string(&cfg).unwrap()).unwrap();
+    };
+
+    age(85);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(0);
+    let (store, _) = check(&out, "✓", "store");
+    assert!(store.contains("file store"), "{store}");
+    let (line, fix) = check(&out, "!", "refresh");
+    assert!(line.contains("85 days ago"), "{line}");
+    assert!(fix.unwrap().contains("--min-ttl 3600"), "{}", out.stdout);
+
+    age(95);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(3);
+    let (_, fix) = check(&out, "✗", "refresh");
+    assert!(fix.unwrap().contains("jira-auth login"), "{}", out.stdout);
+    env.assert_no_leaks(&out);
+}

@@ -1,0 +1,237 @@
+//! `scopes check`: required against granted scopes, the fix for each missing one, exit 4.
+
+use crate::support::emulator::Endpoint;
+use crate::support::env::{SITE_ID, TestEnv, require_secret_service, run};
+
+/// A profile from `init --preset read-only` (read:jira-work, read:jira-user, read:me and
+/// offline_access), in the real keychain.
+fn profile() -> TestEnv {
+    require_secret_service();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    env
+}
+
+/// The table row of `scope`, with its cells split on whitespace.
+#[track_caller]
+fn row(stdout: &str, scope: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(scope))
+        .unwrap_or_else(|| panic!("no row for {scope} in:\n{stdout}"))
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn all_granted_exits_0_with_the_table() {
+    let env = profile();
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(0);
+    let header: Vec<&str> = out
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(header, ["SCOPE", "REQUIRED", "GRANTED", "STATUS"]);
+    for scope in [
+        "read:jira-work",
+        "read:jira-user",
+        "read:me",
+        "offline_access",
+    ] {
+        assert_eq!(row(&out.stdout, scope), ["yes", "yes", "ok"], "{scope}");
+    }
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        1,
+        "no refresh for a fresh token"
+    );
+    assert_eq!(
+        env.emu.hits(Endpoint::AccessibleResources),
+        2,
+        "init's and ours"
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn required_scope_not_granted_exits_4_with_the_console_fix() {
+    let env = profile();
+    let out = env.jira(&[
+        "scopes",
+        "check",
+        "--require",
+        "read:jira-work,write:jira-work",
+    ]);
+    out.assert_code(4);
+    assert_eq!(
+        row(&out.stdout, "write:jira-work"),
+        ["yes", "no", "MISSING"]
+    );
+    assert_eq!(row(&out.stdout, "read:jira-work"), ["yes", "yes", "ok"]);
+    assert_eq!(row(&out.stdout, "read:me"), ["no", "yes", "extra"]);
+    assert!(
+        out.stderr.contains(
+            "write:jira-work: tick it in the developer console (https://developer.atlassian.com/console/myapps/ → your app → Permissions) under Jira API → Classic scopes"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Not requested by the profile: login needs the widened list.
+    let login = format!(
+        "jira-auth login --profile {} --scopes \"read:jira-work read:jira-user read:me write:jira-work\"",
+        env.profile
+    );
+    assert!(out.stderr.contains(&login), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("1 required scope is not granted to profile"),
+        "{}",
+        out.stderr
+    );
+    env.assert_no_leaks(&out);
+
+    // A granular scope names the other tab; a bad name is a usage error.
+    let granular = env.jira(&["scopes", "check", "--require", "read:issue:jira"]);
+    granular.assert_code(4);
+    assert!(
+        granular.stderr.contains("under Jira API → Granular scopes"),
+        "{}",
+        granular.stderr
+    );
+    env.jira(&["scopes", "check", "--require", "read jira"])
+        .assert_code(2);
+}
+
+#[test]
+fn scope_withdrawn_after_consent_is_noted_then_missing_after_the_refresh() {
+    let env = profile();
+    env.emu.withdraw_scope("read:jira-user");
+
+    // The current token still carries it: granted, with accessible-resources' disagreement.
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(0);
+    assert_eq!(
+        row(&out.stdout, "read:jira-user"),
+        ["yes", "yes", "ok", "(site", "disagrees)"]
+    );
+    assert!(
+        out.stderr.contains(
+            "note: read:jira-user: the token has it but accessible-resources no longer lists it for the site"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    // The next token comes without it.
+    env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(4);
+    assert_eq!(row(&out.stdout, "read:jira-user"), ["yes", "no", "MISSING"]);
+    assert!(
+        out.stderr.contains(&format!(
+            "then run `jira-auth login --profile {}` to consent again",
+            env.profile
+        )),
+        "{}",
+        out.stderr
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn json_has_required_granted_missing_extra_and_keeps_exit_4() {
+    let env = profile();
+    let out = env.jira(&[
+        "scopes",
+        "check",
+        "--json",
+        "--require",
+        "read:jira-work write:jira-work",
+    ]);
+    out.assert_code(4);
+    let j = out.json();
+    assert_eq!(
+        j["required"],
+        serde_json::json!(["read:jira-work", "write:jira-work"])
+    );
+    assert_eq!(
+        j["granted"],
+        serde_json::json!([
+            "read:jira-work",
+            "read:jira-user",
+            "read:me",
+            "offline_access"
+        ])
+    );
+    assert_eq!(j["missing"], serde_json::json!(["write:jira-work"]));
+    assert_eq!(
+        j["extra"],
+        serde_json::json!(["read:jira-user", "read:me", "offline_access"])
+    );
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["profile"], env.profile.as_str());
+    assert_eq!(j["site"]["cloud_id"], SITE_ID);
+    assert_eq!(j["site"]["in_accessible_resources"], true);
+    assert!(
+        j["fixes"][0]
+            .as_str()
+            .unwrap()
+            .contains("Jira API → Classic scopes")
+    );
+    env.assert_no_leaks(&out);
+
+    let ok = env.jira(&["scopes", "check", "--json"]);
+    ok.assert_code(0);
+    let j = ok.json();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["missing"], serde_json::json!([]));
+    assert_eq!(j["login"], serde_json::Value::Null);
+}
+
+#[test]
+fn expired_access_token_is_refreshed_first() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    env.emu.set_access_token_ttl(3600);
+
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(0);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        2,
+        "init + exactly one refresh"
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn revoked_refresh_token_exits_3() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    env.emu.revoke_all_refresh_tokens();
+
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(3);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(out.stderr.contains("jira-auth login"), "{}", out.stderr);
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn no_profile_exits_3() {
+    let env = TestEnv::new();
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("jira-auth init"), "{}", out.stderr);
+}
