@@ -207,24 +207,14 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
 }
 
 /// Silence is what both common console mistakes look like from here: say so, with the
-/// exact values to compare.
+/// exact values to compare, the scopes grouped by API and tab as the console shows them.
 fn timeout_error(plan: &Plan) -> CliError {
-    let mut ticks = String::new();
-    for s in plan
-        .scopes
-        .iter()
-        .filter(|s| s.as_str() != scopes::OFFLINE_ACCESS)
-    {
-        let (api, kind) = scopes::classify(s);
-        let tab = match kind {
-            scopes::Kind::Classic => "Classic",
-            scopes::Kind::Granular => "Granular",
-        };
-        ticks.push_str(&format!(
-            "\n      {s}  ({} → {tab} scopes)",
-            api.console_name()
-        ));
-    }
+    let apis = if scopes::needs_user_identity_api(&plan.scopes) {
+        "Jira API and User Identity API"
+    } else {
+        "Jira API"
+    };
+    let ticks = scopes::tick_list(&plan.scopes, "      ");
     CliError::new(
         Exit::Timeout,
         format!(
@@ -233,7 +223,8 @@ fn timeout_error(plan: &Plan) -> CliError {
         ),
     )
     .hint(format!(
-        "if the consent page said \"Something went wrong\", a requested scope is not ticked for the app in the developer console (Permissions). These must all be ticked:{ticks}"
+        "if the consent page said \"Something went wrong\", a requested scope is not ticked for the app in the developer console: Permissions must have the {apis} added, and these ticked (offline_access is not ticked):\n{}",
+        ticks.trim_end()
     ))
     .hint(format!(
         "if Atlassian showed an error about redirect_uri or unauthorized_client, the app's callback URL (Authorization → OAuth 2.0 (3LO)) must be exactly {} — 127.0.0.1 and localhost are different, and so are ports",
