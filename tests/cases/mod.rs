@@ -5,4 +5,5 @@ mod init_failures;
 mod interactive;
 mod login;
 mod profiles;
+mod scopes_list;
 mod token;
