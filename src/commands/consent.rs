@@ -153,6 +153,15 @@ pub(super) fn save(
 /// Binds the listener, shows and opens the consent URL, and waits for the callback.
 async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, CliError> {
     let listener = Listener::bind(&plan.redirect).await?;
+    // Ctrl-C is caught from before the URL is shown: tokio installs its handler at the
+    // future's first poll, and a signal before that would kill the process the default way
+    // (no 130, no message). One biased poll against a ready future installs it now.
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    tokio::select! {
+        biased;
+        _ = &mut interrupted => return Err(interrupted_error()),
+        () = std::future::ready(()) => {}
+    }
     let state = oauth::new_state();
     let url = oauth::authorize_url(
         endpoints,
@@ -174,9 +183,9 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
     let spinner = ui::spinner("Waiting for the browser to come back…");
     let outcome = tokio::select! {
         r = tokio::time::timeout(plan.timeout, listener.wait(&state)) => r.ok(),
-        _ = tokio::signal::ctrl_c() => {
+        _ = &mut interrupted => {
             spinner.finish_and_clear();
-            return Err(CliError::new(Exit::Interrupted, "interrupted; nothing was stored"));
+            return Err(interrupted_error());
         }
     };
     spinner.finish_and_clear();
@@ -204,6 +213,10 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
         }
         None => Err(timeout_error(plan)),
     }
+}
+
+fn interrupted_error() -> CliError {
+    CliError::new(Exit::Interrupted, "interrupted; nothing was stored")
 }
 
 /// Silence is what both common console mistakes look like from here: say so, with the
