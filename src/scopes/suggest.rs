@@ -1,9 +1,9 @@
 //! "Did you mean …": the catalog names closest to a scope the catalog does not know.
 //!
-//! Scope typos are mostly one slip (a swapped pair, a plural, a missing suffix), so the
-//! measure is the optimal-string-alignment distance (Levenshtein plus adjacent swaps), made
-//! smaller when the resource part matches, since `write:issue` next to `read:issue:jira` is
-//! a closer miss than `read:issuetype:jira`.
+//! Scope typos are mostly one slip (a swapped pair, a plural, a missing or wrong product
+//! suffix), so the measure is the optimal-string-alignment distance (Levenshtein plus
+//! adjacent swaps), one less when the resource part matches, with a few near-miss rules
+//! (see `score`) for slips that cost many characters but leave no doubt.
 
 use super::catalog;
 
@@ -13,7 +13,7 @@ pub const MAX_SUGGESTIONS: usize = 3;
 /// Up to three catalog names close to `wanted`, closest first; empty when nothing is close.
 pub fn closest(wanted: &str) -> Vec<&'static str> {
     let wanted_l = wanted.to_ascii_lowercase();
-    // A typo may cost about one edit per four characters; below that it is another word.
+    // A typo may cost about one edit per four characters; beyond that it is another word.
     let limit = (wanted_l.chars().count() / 4).max(2);
     // Ties on the score go to the plainly closer spelling.
     let mut scored: Vec<(usize, usize, &'static str)> = catalog::all()
@@ -24,36 +24,53 @@ pub fn closest(wanted: &str) -> Vec<&'static str> {
         })
         .collect();
     scored.sort();
-    // Only the near-best: after an obvious fix, farther names are noise.
+    // Only the near-best: after an obvious fix, farther names are noise; after a name
+    // that only lacks its product, any other name is.
     let best = scored.first().map_or(0, |(s, _, _)| *s);
+    let cutoff = if best == 0 { 0 } else { best + 1 };
     scored
         .into_iter()
-        .take_while(|(s, _, _)| *s <= best + 1)
+        .take_while(|(s, _, _)| *s <= cutoff)
         .take(MAX_SUGGESTIONS)
         .map(|(_, _, n)| n)
         .collect()
 }
 
-/// Lower is closer. Three near misses count as one edit whatever their length: a
-/// name that only lacks the product (`read:issue` for `read:issue:jira`), the right verb and
-/// resource with the wrong product (`read:sprint:jira`), and a resource named by its last
-/// word (`read:worklog:jira` for `read:issue-worklog:jira`).
+/// Lower is closer. A name that only lacks the product (`read:issue` for `read:issue:jira`)
+/// is as good as exact (0). Two near misses count as one edit whatever their length: the
+/// right verb and resource with the wrong product (`read:sprint:jira`), and a resource named
+/// by one of its words (`read:worklog:jira` for `read:issue-worklog:jira`). A name without a
+/// product is otherwise measured with the product added (`read:comments`, `read:comment:jira`).
 fn score(wanted: &str, candidate: &'static str) -> usize {
     if candidate
         .strip_prefix(wanted)
         .is_some_and(|rest| rest.starts_with(':') && !rest[1..].contains(':'))
     {
-        return 1;
+        return 0;
     }
     let (w, c) = (parts(wanted), parts(candidate));
     if w.0 == c.0 && w.1 == c.1 && w.2.is_some() && c.2.is_some() {
         return 1;
     }
-    // Words of the resource itself, not of a sub-resource: `worklog` names
-    // `issue-worklog`, not `issue-worklog.property`.
-    let main_words = |r: &'static str| r.split('.').next().unwrap_or(r).split('-');
-    if w.0 == c.0 && w.2 == c.2 && w.1 != c.1 && main_words(c.1).any(|word| word == w.1) {
+    // Words of the resource itself, not of its parent: `worklog` names `issue-worklog`,
+    // `vote` names `issue.vote`, but `worklog` does not name `issue-worklog.property`.
+    let own_words = |r: &'static str| r.rsplit('.').next().unwrap_or(r).split('-');
+    if w.0 == c.0
+        && (w.2.is_none() || w.2 == c.2)
+        && w.1 != c.1
+        && own_words(c.1).any(|word| word == w.1)
+    {
         return 1;
+    }
+    // A name without its product is compared as if it had the candidate's.
+    if w.2.is_none()
+        && let Some(product) = c.2
+    {
+        let completed = format!("{wanted}:{product}");
+        let d = osa_distance(&completed, candidate) + 1;
+        if d < osa_distance(wanted, candidate) {
+            return d;
+        }
     }
     let d = osa_distance(wanted, candidate);
     if d > 0 && !w.1.is_empty() && w.1 == c.1 {
@@ -125,12 +142,27 @@ mod tests {
             ("read:worklog:jira", "read:issue-worklog:jira"),
             ("offline-access", "offline_access"),
             ("read:jira-users", "read:jira-user"),
+            ("read:comments", "read:comment:jira"),
+            ("read:vote:jira", "read:issue.vote:jira"),
+            ("write:jira", "write:jira-work"),
+            ("write:worklog", "write:issue-worklog:jira"),
+            ("read:work", "read:jira-work"),
         ];
         for (typo, want) in cases {
             let got = closest(typo);
             assert_eq!(got.first(), Some(&want), "{typo} → {got:?}");
             assert!(got.len() <= MAX_SUGGESTIONS);
         }
+    }
+
+    #[test]
+    fn a_parent_resource_does_not_name_its_properties() {
+        let got = closest("delete:worklog:jira");
+        assert_eq!(got.first(), Some(&"delete:issue-worklog:jira"));
+        assert!(
+            !got.contains(&"delete:issue-worklog.property:jira"),
+            "{got:?}"
+        );
     }
 
     #[test]
