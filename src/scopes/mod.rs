@@ -158,7 +158,19 @@ pub fn presets_overview() -> String {
     let mut out = String::from("Scope presets (each also gets offline_access):\n");
     for p in PRESETS {
         let _ = writeln!(out, "  {:<11} {}", p.name, p.summary);
-        let _ = writeln!(out, "  {:<11} {}", "", p.scopes.join(" "));
+        // Wrapped to fit 80 columns beside the 14-column indent.
+        let mut line = String::new();
+        for s in p.scopes {
+            if !line.is_empty() && line.len() + 1 + s.len() > 66 {
+                let _ = writeln!(out, "  {:<11} {line}", "");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(s);
+        }
+        let _ = writeln!(out, "  {:<11} {line}", "");
     }
     out
 }
@@ -469,6 +481,14 @@ mod tests {
         assert_eq!(names, ["read-only", "read-write", "admin"], "a contract");
         let text = presets_overview();
         assert!(text.contains("read:jira-work write:jira-work read:jira-user read:me"));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        for p in PRESETS {
+            for s in p.scopes {
+                assert!(text.contains(s), "{s} of {} not shown", p.name);
+            }
+        }
     }
 
     #[test]
