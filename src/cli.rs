@@ -101,11 +101,12 @@ pub enum ScopesCommand {
 
 #[derive(Debug, Args)]
 pub struct ScopesListArgs {
-    /// Only granular scopes
+    /// Only scopes on a Granular tab of the console
     #[arg(long, conflicts_with = "classic")]
     pub granular: bool,
 
-    /// Only classic scopes
+    /// Only scopes on a Classic tab of the console (the Jira classic scopes, read:me and
+    /// read:account)
     #[arg(long)]
     pub classic: bool,
 

@@ -153,6 +153,15 @@ pub(super) fn save(
 /// Binds the listener, shows and opens the consent URL, and waits for the callback.
 async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, CliError> {
     let listener = Listener::bind(&plan.redirect).await?;
+    // Ctrl-C is caught from before the URL is shown: tokio installs its handler at the
+    // future's first poll, and a signal before that would kill the process the default way
+    // (no 130, no message). One biased poll against a ready future installs it now.
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    tokio::select! {
+        biased;
+        _ = &mut interrupted => return Err(interrupted_error()),
+        () = std::future::ready(()) => {}
+    }
     let state = oauth::new_state();
     let url = oauth::authorize_url(
         endpoints,
@@ -174,9 +183,9 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
     let spinner = ui::spinner("Waiting for the browser to come back…");
     let outcome = tokio::select! {
         r = tokio::time::timeout(plan.timeout, listener.wait(&state)) => r.ok(),
-        _ = tokio::signal::ctrl_c() => {
+        _ = &mut interrupted => {
             spinner.finish_and_clear();
-            return Err(CliError::new(Exit::Interrupted, "interrupted; nothing was stored"));
+            return Err(interrupted_error());
         }
     };
     spinner.finish_and_clear();
@@ -206,25 +215,19 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
     }
 }
 
+fn interrupted_error() -> CliError {
+    CliError::new(Exit::Interrupted, "interrupted; nothing was stored")
+}
+
 /// Silence is what both common console mistakes look like from here: say so, with the
-/// exact values to compare.
+/// exact values to compare, the scopes grouped by API and tab as the console shows them.
 fn timeout_error(plan: &Plan) -> CliError {
-    let mut ticks = String::new();
-    for s in plan
-        .scopes
-        .iter()
-        .filter(|s| s.as_str() != scopes::OFFLINE_ACCESS)
-    {
-        let (api, kind) = scopes::classify(s);
-        let tab = match kind {
-            scopes::Kind::Classic => "Classic",
-            scopes::Kind::Granular => "Granular",
-        };
-        ticks.push_str(&format!(
-            "\n      {s}  ({} → {tab} scopes)",
-            api.console_name()
-        ));
-    }
+    let apis = if scopes::needs_user_identity_api(&plan.scopes) {
+        "Jira API and User Identity API"
+    } else {
+        "Jira API"
+    };
+    let ticks = scopes::tick_list(&plan.scopes, "      ");
     CliError::new(
         Exit::Timeout,
         format!(
@@ -233,7 +236,8 @@ fn timeout_error(plan: &Plan) -> CliError {
         ),
     )
     .hint(format!(
-        "if the consent page said \"Something went wrong\", a requested scope is not ticked for the app in the developer console (Permissions). These must all be ticked:{ticks}"
+        "if the consent page said \"Something went wrong\", a requested scope is not ticked for the app in the developer console: Permissions must have the {apis} added, and these ticked (offline_access is not ticked):\n{}",
+        ticks.trim_end()
     ))
     .hint(format!(
         "if Atlassian showed an error about redirect_uri or unauthorized_client, the app's callback URL (Authorization → OAuth 2.0 (3LO)) must be exactly {} — 127.0.0.1 and localhost are different, and so are ports",

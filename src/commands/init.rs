@@ -39,12 +39,8 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
 
     let redirect = redirect_uri(&args)?;
     let scopes = resolve_scopes(&args, p)?;
-    if scopes.len() > scopes::ADVISED_MAX {
-        say!(
-            "warning: {} scopes requested; Atlassian advises fewer than {} per app",
-            scopes.len(),
-            scopes::ADVISED_MAX
-        );
+    if let Some(warning) = scopes::too_many(&scopes) {
+        say!("{warning}");
     }
 
     // The checklist is for the person about to create the app and paste its id; a script
@@ -121,10 +117,7 @@ fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliE
         return scopes::parse_list(list);
     }
     if let Some(name) = &args.preset {
-        let preset = scopes::preset(name.trim())?;
-        return Ok(scopes::with_offline_access(
-            preset.scopes.iter().map(|s| s.to_string()).collect(),
-        ));
+        return Ok(scopes::preset(name.trim())?.request());
     }
     if !p.interactive() {
         return Err(CliError::missing(
@@ -133,6 +126,8 @@ fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliE
             "JIRA_AUTH_SCOPES or JIRA_AUTH_PRESET",
         ));
     }
+    // The exact scopes go above the menu: a menu line has room for the summary only.
+    say!("{}", scopes::presets_overview());
     let mut items: Vec<String> = scopes::PRESETS
         .iter()
         .map(|p| format!("{:<11} {}", p.name, p.summary))
@@ -140,30 +135,52 @@ fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliE
     items.push("custom      choose scopes one by one".into());
     let choice = p.select("Which access does this profile need?", &items, 0)?;
     if let Some(preset) = scopes::PRESETS.get(choice) {
-        return Ok(scopes::with_offline_access(
-            preset.scopes.iter().map(|s| s.to_string()).collect(),
-        ));
+        return Ok(preset.request());
     }
-    let all: Vec<&str> = scopes::CLASSIC_JIRA
+    custom_scopes(p)
+}
+
+/// The classic and User Identity scopes to tick off (few, and enough for most uses), plus
+/// a typed list for granular ones: the catalog has 200 of those, too many for a menu.
+fn custom_scopes(p: &dyn Prompter) -> Result<Vec<String>, CliError> {
+    let offered: Vec<&scopes::ScopeInfo> = scopes::CLASSIC_JIRA
         .iter()
         .chain(scopes::USER_IDENTITY)
-        .copied()
+        .filter_map(|s| scopes::lookup(s))
         .collect();
-    let items: Vec<String> = all.iter().map(|s| s.to_string()).collect();
-    let defaults: Vec<bool> = all
+    let width = offered.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let mut items: Vec<String> = offered
         .iter()
-        .map(|s| ["read:jira-work", "read:jira-user", "read:me"].contains(s))
+        .map(|s| format!("{:<width$}  {}", s.name, s.description))
         .collect();
+    items.push("other scopes: type their names (e.g. granular ones)".into());
+    let mut defaults: Vec<bool> = offered
+        .iter()
+        .map(|s| ["read:jira-work", "read:jira-user", "read:me"].contains(&s.name))
+        .collect();
+    defaults.push(false);
     loop {
         let picked = p.multi_select(
             "Scopes (space to toggle, enter to accept)",
             &items,
             &defaults,
         )?;
-        if !picked.is_empty() {
-            return Ok(scopes::with_offline_access(
-                picked.into_iter().map(|i| items[i].clone()).collect(),
-            ));
+        let mut list: Vec<String> = picked
+            .iter()
+            .filter_map(|&i| offered.get(i))
+            .map(|s| s.name.to_string())
+            .collect();
+        if picked.contains(&offered.len()) {
+            // The same check as --scopes, so a typo is caught here with its suggestions.
+            let typed = p.input(
+                "Scope names, comma or space separated (`jira-auth scopes list` shows them all)",
+                &|s| scopes::parse_list(s).map(|_| ()).map_err(|e| e.message),
+            )?;
+            list.extend(scopes::parse_list(&typed)?);
+        }
+        if !list.is_empty() {
+            let joined = list.join(" ");
+            return scopes::parse_list(&joined);
         }
         say!("Pick at least one scope.");
     }

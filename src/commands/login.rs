@@ -11,6 +11,7 @@ use super::consent::{self, Plan};
 use crate::cli::{LoginArgs, StoreKind};
 use crate::error::{CliError, Exit};
 use crate::oauth::Endpoints;
+use crate::say;
 use crate::scopes;
 use crate::store::{self, lock};
 use crate::ui::browser;
@@ -43,15 +44,12 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
 
     let scopes = match (&args.scopes, &args.preset) {
         (Some(list), _) => scopes::parse_list(list)?,
-        (None, Some(name)) => scopes::with_offline_access(
-            scopes::preset(name.trim())?
-                .scopes
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        ),
+        (None, Some(name)) => scopes::preset(name.trim())?.request(),
         (None, None) => scopes::with_offline_access(old.scopes_requested.clone()),
     };
+    if let Some(warning) = scopes::too_many(&scopes) {
+        say!("{warning}");
+    }
     let redirect = Url::parse(&old.redirect_uri).map_err(|e| {
         CliError::new(
             Exit::AuthNeeded,

@@ -13,6 +13,20 @@ fn assert_nothing_stored(env: &TestEnv) {
     status.assert_code(3);
 }
 
+/// A scope's description as `scopes list --json` (the catalog) gives it.
+fn catalog_description(env: &TestEnv, name: &str) -> String {
+    let list = env.jira(&["scopes", "list", "--json", "--search", name]);
+    list.assert_code(0);
+    let all = list.json();
+    let entry = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .expect("in the catalog");
+    entry["description"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn consent_denied_exits_3_and_stores_nothing() {
     require_secret_service();
@@ -97,14 +111,26 @@ fn unconfigured_scope_times_out_with_the_explanation() {
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr
-            .contains("manage:jira-project  (Jira API → Classic scopes)")
-    );
-    assert!(
-        out.stderr
-            .contains("read:issue:jira  (Jira API → Granular scopes)")
-    );
+    // The scopes to tick, from the catalog, grouped by API and tab as in the console, each
+    // with its description; offline_access is never among them.
+    let classic = out
+        .stderr
+        .find("Jira API → Classic scopes:")
+        .expect(&out.stderr);
+    let granular = out
+        .stderr
+        .find("Jira API → Granular scopes:")
+        .expect(&out.stderr);
+    let work = out.stderr.find("[ ] read:jira-work ").expect(&out.stderr);
+    let project = out.stderr.find("[ ] manage:jira-project ").unwrap();
+    let issue = out.stderr.find("[ ] read:issue:jira ").unwrap();
+    assert!(classic < work && work < project && project < granular && granular < issue);
+    assert!(out.stderr.contains(&format!(
+        "[ ] read:issue:jira      {}",
+        catalog_description(&env, "read:issue:jira")
+    )));
+    assert!(!out.stderr.contains("[ ] offline_access"));
+    assert!(!out.stderr.contains("User Identity API"), "not requested");
     assert!(out.stderr.contains(&env.redirect_uri()));
     assert_nothing_stored(&env);
 }
@@ -259,8 +285,12 @@ fn no_terminal_means_no_prompt_even_without_no_input() {
 #[test]
 fn bad_inputs_are_usage_errors() {
     let env = TestEnv::new();
-    let bad: [(&[&str], &str); 6] = [
+    let bad: [(&[&str], &str); 7] = [
         (&["--scopes", "read jira"], "is not a scope name"),
+        (
+            &["--scopes", "read:jira-work,read:issues:jira"],
+            "unknown scope 'read:issues:jira': did you mean read:issue:jira",
+        ),
         (&["--preset", "everything"], "unknown preset 'everything'"),
         (
             &["--redirect-uri", "https://example.com/cb"],

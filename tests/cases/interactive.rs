@@ -151,3 +151,70 @@ fn several_sites_are_offered_in_a_picker() {
     assert_eq!(env.keychain_item().unwrap()["site"]["name"], second);
     env.assert_no_secret_in("the terminal", &screen);
 }
+
+#[test]
+fn custom_scopes_are_ticked_or_typed_and_a_typo_is_caught_in_the_prompt() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"])
+        .args(["--client-id", CLIENT_ID])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+
+    // Each preset is shown with its exact scopes before the menu.
+    expect_text(
+        &mut p,
+        &mut screen,
+        "read:jira-work write:jira-work read:jira-user",
+    );
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    // Fourth entry: custom.
+    for _ in 0..3 {
+        p.send(DOWN).unwrap();
+    }
+    p.send("\r").unwrap();
+
+    // Classic and User Identity scopes with their descriptions; the last entry types more.
+    expect_text(&mut p, &mut screen, "Scopes (space to toggle");
+    expect_text(&mut p, &mut screen, "other scopes: type their names");
+    for _ in 0..9 {
+        p.send(DOWN).unwrap();
+    }
+    p.send(" ").unwrap();
+    p.send("\r").unwrap();
+
+    expect_text(&mut p, &mut screen, "Scope names");
+    p.send("write:jira-wrok\r").unwrap();
+    expect_text(&mut p, &mut screen, "did you mean write:jira-work?");
+    p.send("\x15").unwrap();
+    for _ in 0.."write:jira-wrok".len() {
+        p.send("\x7f").unwrap();
+    }
+    p.send("write:jira-work\r").unwrap();
+
+    // The checklist has every chosen scope, with its description.
+    expect_text(&mut p, &mut screen, "[ ] write:jira-work");
+    expect_text(&mut p, &mut screen, "Saved profile");
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().expect("wait for jira-auth");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "exit: {status:?}\n--- screen\n{screen}"
+    );
+    let item = env.keychain_item().expect("stored");
+    assert_eq!(
+        item["scopes_requested"],
+        serde_json::json!([
+            "read:jira-work",
+            "read:jira-user",
+            "read:me",
+            "write:jira-work",
+            "offline_access"
+        ])
+    );
+    env.assert_no_secret_in("the terminal", &screen);
+}

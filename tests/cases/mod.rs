@@ -8,4 +8,5 @@ mod interactive;
 mod login;
 mod profiles;
 mod scopes_check;
+mod scopes_list;
 mod token;
