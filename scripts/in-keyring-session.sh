@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
-# Second half of scripts/test.sh, run by `dbus-run-session` on a private session bus.
-# Do not call it directly: use scripts/test.sh.
+# Second half of scripts/test.sh and scripts/bench.sh, run by `dbus-run-session` on a
+# private session bus. Do not call it directly: use those.
 #
 # Creates and unlocks a throwaway `login` keyring, checks that the Secret Service
-# really stores and returns secrets, then runs `cargo test --locked "$@"`.
+# really stores and returns secrets, then runs its arguments as a command.
 set -euo pipefail
 
-log() { printf 'test.sh: %s\n' "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
+script_name=in-keyring-session.sh
+# shellcheck source=scripts/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 # Guard: only ever touch the throwaway keyring directory made by scripts/test.sh.
 [[ -n ${JIRA_AUTH_TEST_SCRATCH:-} && -n ${DBUS_SESSION_BUS_ADDRESS:-} &&
     ${XDG_DATA_HOME:-} == "$JIRA_AUTH_TEST_SCRATCH"/* ]] ||
-    die "$(basename -- "$0") is run by scripts/test.sh; run that instead"
+    die "$(basename -- "$0") is run by scripts/test.sh or scripts/bench.sh; run those instead"
 
 # A random password: the keyring is thrown away afterwards anyway.
 pw=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -55,4 +53,5 @@ fi
 
 # The keychain tests refuse to run unless this is set.
 export JIRA_AUTH_TEST_SECRET_SERVICE=1
-exec cargo test --locked "$@"
+[[ $# -gt 0 ]] || die "no command to run"
+exec "$@"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Benchmark of `jira-auth token` against one Secret Service round trip, in one run:
+#
+#     scripts/bench.sh            # 300 timed runs of each command
+#     RUNS=1000 scripts/bench.sh
+#
+# Inside a private D-Bus session with a throwaway gnome-keyring (as scripts/test.sh), it
+# stores one 1.5 KB secret with `secret-tool` and a ready profile with examples/seed_profile,
+# then times with hyperfine, interleaved in one run:
+#   - `secret-tool lookup` of that secret (C libsecret: the cost of one Secret Service lookup);
+#   - `jira-auth token` answered from the kernel-keyring cache;
+#   - `jira-auth token` with JIRA_AUTH_NO_CACHE=1, i.e. from the Secret Service;
+# and measures the peak RSS of both `token` variants. Every command runs through `env` so
+# that all three carry the same exec overhead. Targets (issue 3): median with the cache
+# <= 0.3x secret-tool, without it <= 1.2x, peak RSS <= 15 MB. Exits 1 if one is missed.
+# Machines here are shared and noisy: compare the ratios, not the milliseconds.
+set -euo pipefail
+
+repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+script_name=bench.sh
+# shellcheck source=scripts/lib.sh
+. "$repo_root/scripts/lib.sh"
+
+ensure_commands "${KEYRING_TOOLS[@]}" hyperfine:hyperfine python3:python3
+# GNU time measures peak RSS; `time` alone is the shell keyword, hence the path.
+[[ -x /usr/bin/time ]] || ensure_commands /usr/bin/time:time
+ensure_cargo
+
+log "building the release binary and the seeding example (a few minutes when cold)"
+cargo build --release --locked --bin jira-auth --example seed_profile
+make_scratch
+export BENCH_RUNS=${RUNS:-300}
+dbus-run-session -- "$repo_root/scripts/in-keyring-session.sh" "$repo_root/scripts/bench-in-session.sh"
