@@ -50,9 +50,9 @@ fn main() -> anyhow::Result<()> {
     };
     let keychain = store::open(StoreKind::Keychain, &dir)?;
     keychain.save(&cfg)?;
-    let mut index = Index::load(&dir)?;
-    index.upsert(&profile, ProfileInfo::of(&cfg, StoreKind::Keychain));
-    index.save(&dir)?;
+    Index::update(&dir, |index| {
+        index.upsert(&profile, ProfileInfo::of(&cfg, StoreKind::Keychain))
+    })?;
     eprintln!("seeded profile '{profile}' in {}", dir.display());
     Ok(())
 }

@@ -125,28 +125,25 @@ pub(super) fn authorize(
 
 /// Secrets first, index second: an index entry without its secrets would be a profile that
 /// `status` shows and `token` cannot use.
-pub(super) fn save(
-    ctx: &Ctx,
-    store: &dyn SecretStore,
-    index: &mut store::index::Index,
-    cfg: &AuthConfig,
-) -> anyhow::Result<()> {
+pub(super) fn save(ctx: &Ctx, store: &dyn SecretStore, cfg: &AuthConfig) -> anyhow::Result<()> {
     store
         .save(cfg)
         .map_err(CliError::from)
         .context("saving the profile's credentials")?;
+    let previous = store::index::Index::update(&ctx.config_dir, |index| {
+        let previous = index.profiles.get(&cfg.profile).map(|p| p.store);
+        index.upsert(&cfg.profile, ProfileInfo::of(cfg, store.kind()));
+        previous
+    })
+    .map_err(CliError::from)
+    .context("saving the profile index")?;
     // Another store may hold an older copy of this profile (re-init with another --store).
-    if let Some(old) = index.profiles.get(&cfg.profile)
-        && store::index::StoreName::from(store.kind()) != old.store
-        && let Ok(other) = store::open(old.store.into(), &ctx.config_dir)
+    if let Some(old) = previous
+        && store::index::StoreName::from(store.kind()) != old
+        && let Ok(other) = store::open(old.into(), &ctx.config_dir)
     {
         let _ = other.delete(&cfg.profile);
     }
-    index.upsert(&cfg.profile, ProfileInfo::of(cfg, store.kind()));
-    index
-        .save(&ctx.config_dir)
-        .map_err(CliError::from)
-        .context("saving the profile index")?;
     Ok(())
 }
 

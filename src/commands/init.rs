@@ -21,7 +21,7 @@ pub const DEFAULT_PORT: u16 = 8976;
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
     let endpoints = Endpoints::from_env()?;
-    let mut index = ctx.index()?;
+    let index = ctx.index()?;
     let profile = ctx.profile(&index)?;
     let p = ctx.prompter.as_ref();
 
@@ -81,7 +81,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         .context("checking the credential store before asking for consent")?;
 
     let cfg = consent::authorize(ctx, &endpoints, &plan, None, None)?;
-    consent::save(ctx, store.as_ref(), &mut index, &cfg)?;
+    consent::save(ctx, store.as_ref(), &cfg)?;
     consent::summary(ctx, &cfg, &endpoints, plan.store_kind);
     Ok(())
 }

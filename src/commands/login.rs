@@ -80,12 +80,11 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
         Some(old.created_at),
     )?;
     // Under the refresh lock, so a `token` running meanwhile cannot save its result over
-    // the new grant; the index is read again for the same reason.
+    // the new grant (the index is updated under its own lock).
     let _lock = lock::lock(&ctx.config_dir, &profile)
         .map_err(CliError::from)
         .context("waiting for the profile's refresh lock")?;
-    let mut index = ctx.index()?;
-    consent::save(ctx, store.as_ref(), &mut index, &cfg)?;
+    consent::save(ctx, store.as_ref(), &cfg)?;
     consent::summary(ctx, &cfg, &endpoints, store_kind);
     Ok(())
 }

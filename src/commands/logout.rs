@@ -6,10 +6,11 @@ use super::{Ctx, print_json};
 use crate::cli::{LogoutArgs, StoreKind};
 use crate::error::CliError;
 use crate::say;
+use crate::store::index::Index;
 use crate::store::{self, StoreError};
 
 pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<()> {
-    let mut index = ctx.index()?;
+    let index = ctx.index()?;
     let names: Vec<String> = if args.all {
         index.profiles.keys().cloned().collect()
     } else {
@@ -40,8 +41,8 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        any |= index.remove(name);
-        index.save(&ctx.config_dir).map_err(CliError::from)?;
+        any |=
+            Index::update(&ctx.config_dir, |index| index.remove(name)).map_err(CliError::from)?;
         if any {
             say!("Logged out of '{name}': its credentials were deleted.");
             removed.push(name.clone());

@@ -15,7 +15,7 @@ use crate::oauth::http::Http;
 use crate::oauth::{self, Endpoints, OAuthError, TokenSet};
 use crate::say;
 use crate::store::cache::{self, CachedToken};
-use crate::store::index::ProfileInfo;
+use crate::store::index::{Index, ProfileInfo};
 use crate::store::{self, AuthConfig, SecretStore, Site, lock};
 
 /// Atlassian's reuse interval: a rotated refresh token keeps working this long.
@@ -292,10 +292,11 @@ fn renewed(
 }
 
 fn update_index(ctx: &Ctx, cfg: &AuthConfig, kind: StoreKind) -> anyhow::Result<()> {
-    // Loaded again: other profiles' entries may have changed since we started.
-    let mut index = ctx.index()?;
-    index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind));
-    index.save(&ctx.config_dir).map_err(CliError::from)?;
+    // Under the index's lock: other profiles' entries may change while we refresh.
+    Index::update(&ctx.config_dir, |index| {
+        index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind))
+    })
+    .map_err(CliError::from)?;
     Ok(())
 }
 

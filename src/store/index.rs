@@ -96,7 +96,17 @@ impl Index {
         }
     }
 
-    pub fn save(&self, dir: &Path) -> Result<(), StoreError> {
+    /// Loads, changes and saves the index under its lock: two processes changing different
+    /// profiles at once (an `init` beside a `token` refresh) must not drop each other's entry.
+    pub fn update<R>(dir: &Path, change: impl FnOnce(&mut Index) -> R) -> Result<R, StoreError> {
+        let _lock = super::lock::lock_index(dir)?;
+        let mut index = Index::load(dir)?;
+        let out = change(&mut index);
+        index.save(dir)?;
+        Ok(out)
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), StoreError> {
         let text = serde_json::to_vec_pretty(self).expect("the index always serializes");
         write_private_atomic(&path(dir), &text)
     }
@@ -159,13 +169,35 @@ mod tests {
     #[test]
     fn index_holds_no_secret() {
         let dir = tempfile::tempdir().unwrap();
-        let mut idx = Index::default();
-        idx.upsert("p", ProfileInfo::of(&sample("p"), StoreKind::File));
-        idx.save(dir.path()).unwrap();
+        Index::update(dir.path(), |idx| {
+            idx.upsert("p", ProfileInfo::of(&sample("p"), StoreKind::File))
+        })
+        .unwrap();
         let text = std::fs::read_to_string(path(dir.path())).unwrap();
         for secret in ["csecret-value", "at-value", "rt-value"] {
             assert!(!text.contains(secret));
         }
         assert!(text.contains("acme.atlassian.net"));
+    }
+
+    #[test]
+    fn concurrent_updates_of_different_profiles_keep_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let d = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    let name = format!("p{i}");
+                    Index::update(&d, |idx| {
+                        idx.upsert(&name, ProfileInfo::of(&sample(&name), StoreKind::File))
+                    })
+                    .unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(Index::load(dir.path()).unwrap().profiles.len(), 16);
     }
 }

@@ -1,5 +1,5 @@
-//! The per-profile lock file (`locks/PROFILE.lock` in the config dir) that serializes
-//! refreshes across processes.
+//! Lock files in the config dir: `locks/PROFILE.lock` serializes a profile's refreshes across
+//! processes, `locks/.index.lock` the read-modify-write of the profile index.
 //!
 //! Atlassian rotates refresh tokens and treats reuse of a rotated one (after its reuse
 //! interval) as theft, revoking the whole family; two processes refreshing the same profile
@@ -19,9 +19,19 @@ pub struct ProfileLock(#[allow(dead_code)] File);
 
 /// Blocks until this process holds the profile's lock.
 pub fn lock(config_dir: &Path, profile: &str) -> Result<ProfileLock, StoreError> {
+    lock_named(config_dir, profile)
+}
+
+/// Blocks until this process holds the index's lock. Its name starts with '.', which no
+/// profile name may, so it never shares a file with a profile's lock.
+pub fn lock_index(config_dir: &Path) -> Result<ProfileLock, StoreError> {
+    lock_named(config_dir, ".index")
+}
+
+fn lock_named(config_dir: &Path, name: &str) -> Result<ProfileLock, StoreError> {
     let dir = config_dir.join("locks");
     ensure_private_dir(&dir)?;
-    let path = dir.join(format!("{profile}.lock"));
+    let path = dir.join(format!("{name}.lock"));
     let mut opts = OpenOptions::new();
     // The file's content is never used; write access is what some platforms need to lock.
     opts.create(true).truncate(false).read(true).write(true);
