@@ -31,6 +31,10 @@ pub struct ProfileInfo {
     #[serde(with = "time::serde::rfc3339")]
     pub access_token_expires_at: OffsetDateTime,
     pub has_refresh_token: bool,
+    /// When the refresh token was issued, i.e. last used: Atlassian expires it after 90 days
+    /// without use. (Absent in indexes written before it was recorded.)
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub refresh_token_issued_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
@@ -72,6 +76,7 @@ impl ProfileInfo {
             redirect_uri: cfg.redirect_uri.clone(),
             access_token_expires_at: cfg.access_token_expires_at,
             has_refresh_token: cfg.refresh_token.is_some(),
+            refresh_token_issued_at: cfg.refresh_token_issued_at,
             updated_at: cfg.updated_at,
         }
     }

@@ -1,6 +1,6 @@
 //! Several profiles: the default, status for all, logout of one and of all.
 
-use crate::support::env::{TestEnv, run};
+use crate::support::env::{TestEnv, require_secret_service, run};
 
 fn init_file_profile(env: &TestEnv, name: &str) {
     let mut cmd = env.init();
@@ -56,4 +56,53 @@ fn status_lists_profiles_and_logout_all_removes_them() {
     let mut status = env.cmd();
     status.env_remove("JIRA_AUTH_PROFILE").arg("status");
     run(status).assert_code(3);
+}
+
+#[test]
+fn status_shows_refresh_token_expiry_and_scopes_lost_since_consent() {
+    require_secret_service();
+    let env = TestEnv::new();
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    env.emu.set_access_token_ttl(3600);
+    // The app's admin un-ticks a scope; the next refreshed token comes without it.
+    env.emu.withdraw_scope("read:jira-user");
+    env.jira(&["token"]).assert_code(0);
+
+    let out = env.jira(&["status", "--json"]);
+    out.assert_code(0);
+    let p = &out.json()["profiles"][0];
+    assert_eq!(p["scopes_missing"], serde_json::json!(["read:jira-user"]));
+    assert_eq!(
+        p["api_base_url"],
+        format!(
+            "{}/ex/jira/{}",
+            env.emu.api_url(),
+            crate::support::env::SITE_ID
+        )
+        .as_str()
+    );
+    let issued = p["refresh_token_issued_at"].as_str().expect("issued_at");
+    let dies = p["refresh_token_expires_if_unused_at"]
+        .as_str()
+        .expect("expiry");
+    let parse = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    assert_eq!(parse(dies) - parse(issued), time::Duration::days(90));
+    env.assert_no_leaks(&out);
+
+    let human = env.jira(&["status"]);
+    human.assert_code(0);
+    assert!(
+        human.stderr.contains("missing    read:jira-user"),
+        "{}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains("expires if unused by"),
+        "{}",
+        human.stderr
+    );
+    env.assert_no_leaks(&human);
 }
