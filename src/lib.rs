@@ -42,5 +42,6 @@ pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
         Command::Exec(args) => commands::exec::run(&ctx, args),
         Command::Scopes(cmd) => done(commands::scopes::run(&ctx, cmd)),
         Command::Doctor => done(commands::doctor::run(&ctx)),
+        Command::Sites(args) => done(commands::sites::run(&ctx, args)),
     }
 }

@@ -9,4 +9,5 @@ mod login;
 mod profiles;
 mod scopes_check;
 mod scopes_list;
+mod sites;
 mod token;
