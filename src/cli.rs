@@ -92,6 +92,10 @@ pub enum Command {
     /// List the sites the profile's grant covers (`*` marks the profile's site), or switch the
     /// profile to another of them with `sites use SITE`
     Sites(SitesArgs),
+    /// Print a shell completion script on stdout, e.g. `jira-auth completions bash`
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, e.g. `jira-auth man > jira-auth.1`
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +118,13 @@ pub struct SitesUseArgs {
     /// The site: subdomain (acme), URL or cloud id
     #[arg(value_name = "SITE")]
     pub site: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -308,5 +319,16 @@ mod tests {
         }
         assert!(cli.global.json);
         assert!(Cli::try_parse_from(["jira-auth", "sites", "use"]).is_err());
+    }
+
+    #[test]
+    fn completions_take_a_known_shell() {
+        for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+            assert!(
+                Cli::try_parse_from(["jira-auth", "completions", shell]).is_ok(),
+                "{shell}"
+            );
+        }
+        assert!(Cli::try_parse_from(["jira-auth", "completions", "tcsh"]).is_err());
     }
 }

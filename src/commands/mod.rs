@@ -1,11 +1,13 @@
 //! One module per subcommand, and the context they share.
 
+pub mod completions;
 mod consent;
 pub mod doctor;
 pub mod exec;
 pub mod init;
 pub mod login;
 pub mod logout;
+pub mod man;
 pub mod scopes;
 pub mod sites;
 pub mod status;

@@ -1,6 +1,7 @@
 //! The test cases, one module per area.
 
 mod cache;
+mod completions;
 mod doctor;
 mod init;
 mod init_failures;
