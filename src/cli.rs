@@ -89,6 +89,42 @@ pub enum Command {
     Scopes(ScopesCommand),
     /// Check everything from the credential store to a live API call, each with a fix
     Doctor,
+    /// List the sites the profile's grant covers (`*` marks the profile's site), or switch the
+    /// profile to another of them with `sites use SITE`
+    Sites(SitesArgs),
+    /// Print a shell completion script on stdout, e.g. `jira-auth completions bash`
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, e.g. `jira-auth man > jira-auth.1`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SitesArgs {
+    #[command(subcommand)]
+    pub command: Option<SitesCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// Make SITE the profile's site, without a new consent, when the grant covers it
+    ///
+    /// SITE is a subdomain (acme), a URL (https://acme.atlassian.net) or a cloud id. A site the
+    /// grant does not cover needs a new consent: `jira-auth login --site SITE`.
+    Use(SitesUseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SitesUseArgs {
+    /// The site: subdomain (acme), URL or cloud id
+    #[arg(value_name = "SITE")]
+    pub site: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,5 +301,34 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(Cli::try_parse_from(["jira-auth", "exec"]).is_err());
+    }
+
+    #[test]
+    fn sites_lists_without_a_subcommand_and_use_takes_a_site() {
+        let cli = Cli::try_parse_from(["jira-auth", "sites"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Sites(SitesArgs { command: None })
+        ));
+        let cli = Cli::try_parse_from(["jira-auth", "sites", "use", "acme", "--json"]).unwrap();
+        match cli.command {
+            Command::Sites(SitesArgs {
+                command: Some(SitesCommand::Use(a)),
+            }) => assert_eq!(a.site, "acme"),
+            other => panic!("{other:?}"),
+        }
+        assert!(cli.global.json);
+        assert!(Cli::try_parse_from(["jira-auth", "sites", "use"]).is_err());
+    }
+
+    #[test]
+    fn completions_take_a_known_shell() {
+        for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+            assert!(
+                Cli::try_parse_from(["jira-auth", "completions", shell]).is_ok(),
+                "{shell}"
+            );
+        }
+        assert!(Cli::try_parse_from(["jira-auth", "completions", "tcsh"]).is_err());
     }
 }

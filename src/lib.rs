@@ -25,13 +25,22 @@ pub struct Startup {
 
 /// Runs one command. The exit code is ours (0) except for `exec`, which passes on its child's.
 pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
+    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
+    // These two describe the command line only: no config dir, profile or store is involved,
+    // so they work on a machine where those cannot be found.
+    match &cli.command {
+        Command::Completions(args) => {
+            return done(commands::completions::run(&cli.global, args.shell));
+        }
+        Command::Man => return done(commands::man::run(&cli.global)),
+        _ => {}
+    }
     let ctx = Ctx {
         config_dir: store::config_dir()?,
         prompter: ui::prompter(cli.global.no_input),
         global: cli.global,
         env_client_secret: startup.env_client_secret,
     };
-    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Init(args) => done(commands::init::run(&ctx, args)),
         Command::Login(args) => done(commands::login::run(&ctx, args)),
@@ -42,5 +51,7 @@ pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
         Command::Exec(args) => commands::exec::run(&ctx, args),
         Command::Scopes(cmd) => done(commands::scopes::run(&ctx, cmd)),
         Command::Doctor => done(commands::doctor::run(&ctx)),
+        Command::Sites(args) => done(commands::sites::run(&ctx, args)),
+        Command::Completions(_) | Command::Man => unreachable!("handled before the context"),
     }
 }

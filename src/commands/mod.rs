@@ -1,12 +1,15 @@
 //! One module per subcommand, and the context they share.
 
+pub mod completions;
 mod consent;
 pub mod doctor;
 pub mod exec;
 pub mod init;
 pub mod login;
 pub mod logout;
+pub mod man;
 pub mod scopes;
+pub mod sites;
 pub mod status;
 pub mod token;
 
@@ -68,6 +71,20 @@ pub fn print_json(value: &serde_json::Value) {
         "{}",
         serde_json::to_string_pretty(value).expect("a Value always serializes")
     );
+}
+
+/// Writes data to stdout. Lists, scripts and pages are made to be piped into `head` or
+/// `grep -m1`: a reader that stops early is not an error (print! would panic on the broken
+/// pipe).
+pub fn write_stdout(data: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// "in 59 min", "3 min ago": how people read an expiry.

@@ -164,7 +164,9 @@ fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
     cfg.access_token_expires_at - OffsetDateTime::now_utc() > min_ttl
 }
 
-fn load(store: &dyn SecretStore, profile: &str) -> anyhow::Result<AuthConfig> {
+/// The stored config of a profile the index lists; missing credentials are "authentication
+/// needed", with the command that sets the profile up again.
+pub(super) fn load(store: &dyn SecretStore, profile: &str) -> anyhow::Result<AuthConfig> {
     match store.load(profile).map_err(CliError::from)? {
         Some(cfg) => Ok(cfg),
         None => Err(CliError::new(

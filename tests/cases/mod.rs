@@ -1,6 +1,7 @@
 //! The test cases, one module per area.
 
 mod cache;
+mod completions;
 mod doctor;
 mod init;
 mod init_failures;
@@ -9,4 +10,5 @@ mod login;
 mod profiles;
 mod scopes_check;
 mod scopes_list;
+mod sites;
 mod token;

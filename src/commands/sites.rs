@@ -1,0 +1,381 @@
+//! `jira-auth sites` and `jira-auth sites use SITE`: the sites the profile's grant covers, and
+//! moving the profile to another of them without a new consent.
+//!
+//! One grant (one refresh token) can cover several sites: all of the user's sites for an
+//! account-level grant, the ones picked on the consent page for a resource-level grant. The
+//! profile's site only decides which cloud id `token --json`, `exec` and `status` report, so
+//! switching among covered sites needs no new token, only a careful rewrite of the stored
+//! profile.
+
+use anyhow::Context as _;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{Ctx, print_json, token, write_stdout};
+use crate::atlassian::{self, Resource};
+use crate::cli::{SitesArgs, SitesCommand, StoreKind};
+use crate::error::{CliError, Exit};
+use crate::oauth::http::Http;
+use crate::oauth::{Endpoints, OAuthError};
+use crate::say;
+use crate::store::index::ProfileInfo;
+use crate::store::{self, AuthConfig, Site, lock};
+
+/// The token must outlive the accessible-resources call; the same margin as `token`.
+const MIN_TTL_SECS: u64 = 60;
+
+/// The SCOPES column is cut to about this many characters; `--json` has the full lists.
+const SCOPES_WIDTH: usize = 48;
+
+pub fn run(ctx: &Ctx, args: SitesArgs) -> anyhow::Result<()> {
+    match args.command {
+        None => list(ctx),
+        Some(SitesCommand::Use(a)) => switch(ctx, &a.site),
+    }
+}
+
+fn list(ctx: &Ctx) -> anyhow::Result<()> {
+    let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
+    let resources = covered_sites(&cfg, &endpoints)?;
+    let current = &cfg.site.cloud_id;
+    if resources.is_empty() {
+        say!(
+            "the grant of profile '{}' covers no Jira site; run `jira-auth login` and pick a site on the consent page",
+            cfg.profile
+        );
+    } else if !resources.iter().any(|r| &r.id == current) {
+        say!(
+            "note: the profile's site {} ({}) is no longer covered by its grant: choose another with `jira-auth sites use SITE`, or consent again with `jira-auth login --site {}`",
+            cfg.site.name,
+            cfg.site.url,
+            cfg.site.name
+        );
+    }
+    let text = if ctx.global.json {
+        let doc: Vec<_> = resources
+            .iter()
+            .map(|r| {
+                json!({
+                    "cloud_id": r.id,
+                    "name": r.name,
+                    "url": r.url,
+                    "scopes": r.scopes,
+                    "current": &r.id == current,
+                })
+            })
+            .collect();
+        serde_json::to_string_pretty(&doc)? + "\n"
+    } else if resources.is_empty() {
+        String::new()
+    } else {
+        table(&resources, current)
+    };
+    write_stdout(text.as_bytes())
+}
+
+fn switch(ctx: &Ctx, wanted: &str) -> anyhow::Result<()> {
+    let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
+    let resources = covered_sites(&cfg, &endpoints)?;
+    let target = pick(&resources, wanted, &cfg)?;
+    let new_site = Site {
+        cloud_id: target.id.clone(),
+        url: target.url.clone(),
+        name: target.name.clone(),
+    };
+    let profile = cfg.profile.clone();
+    // The token above may have been refreshed since: what is rewritten below is the stored
+    // config as it is under the lock, never this copy.
+    drop(cfg);
+
+    let index = ctx.index()?;
+    let (_, info) = ctx.existing_profile(&index)?;
+    let kind = StoreKind::from(info.store);
+    let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
+    // The refresh lock: a `token` refreshing meanwhile saves rotated tokens, and saving a
+    // config loaded before that would put a spent refresh token back (and Atlassian revokes
+    // the whole grant when a spent one is used after its reuse interval).
+    let lock = lock::lock(&ctx.config_dir, &profile)
+        .map_err(CliError::from)
+        .context("waiting for the profile's refresh lock")?;
+    let mut cfg = token::load(store.as_ref(), &profile)?;
+    let old_site = cfg.site.clone();
+    let changed = old_site != new_site;
+    if changed {
+        cfg.site = new_site;
+        cfg.updated_at = OffsetDateTime::now_utc();
+        // The keychain store also rewrites the kernel-keyring token cache with the new site,
+        // so `token` answered from the cache reports it at once.
+        store
+            .save(&cfg)
+            .map_err(CliError::from)
+            .context("saving the profile's new site")?;
+        update_index(ctx, &cfg, kind).context(
+            "the new site is stored with the profile's credentials, but the profile index (what `status` shows) still has the old one; run `jira-auth sites use` again",
+        )?;
+    }
+    drop(lock);
+
+    let describe = |s: &Site| format!("{}  {}  (cloud id {})", s.name, s.url, s.cloud_id);
+    if changed {
+        say!("Profile '{profile}' changed site:");
+        say!("  from  {}", describe(&old_site));
+        say!("  to    {}", describe(&cfg.site));
+    } else {
+        say!(
+            "Profile '{profile}' already uses {}; nothing changed",
+            describe(&cfg.site)
+        );
+    }
+    if ctx.global.json {
+        print_json(&json!({
+            "profile": profile,
+            "site": {
+                "cloud_id": cfg.site.cloud_id,
+                "name": cfg.site.name,
+                "url": cfg.site.url,
+            },
+        }));
+    }
+    Ok(())
+}
+
+/// accessible-resources for the profile's token, in a stable order (Atlassian's means
+/// nothing and changes between calls): by name, then URL.
+fn covered_sites(cfg: &AuthConfig, endpoints: &Endpoints) -> anyhow::Result<Vec<Resource>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let http = Http::new()
+        .map_err(OAuthError::from)
+        .map_err(CliError::from)?;
+    let mut resources = rt
+        .block_on(atlassian::accessible_resources(
+            &http,
+            endpoints,
+            &cfg.access_token,
+        ))
+        .map_err(CliError::from)?;
+    resources.sort_by(|a, b| {
+        (a.name.to_lowercase(), &a.url, &a.id).cmp(&(b.name.to_lowercase(), &b.url, &b.id))
+    });
+    Ok(resources)
+}
+
+/// The one covered site SITE names, matched as `--site` is in `init` and `login`.
+fn pick<'a>(
+    resources: &'a [Resource],
+    wanted: &str,
+    cfg: &AuthConfig,
+) -> Result<&'a Resource, CliError> {
+    if resources.is_empty() {
+        return Err(CliError::new(
+            Exit::AuthNeeded,
+            format!("the grant of profile '{}' covers no Jira site", cfg.profile),
+        )
+        .hint(format!(
+            "run `jira-auth login --profile {} --site {wanted}` and pick the site on the consent page",
+            cfg.profile
+        )));
+    }
+    let found: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| atlassian::matches(r, wanted))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => Err(CliError::usage(format!(
+            "no site covered by the grant of profile '{}' matches '{wanted}'; it covers:\n{}",
+            cfg.profile,
+            site_lines(resources.iter(), &cfg.site.cloud_id)
+        ))
+        .hint(format!(
+            "a site outside the grant needs a new consent: `jira-auth login --profile {} --site {wanted}` (with a resource-level grant, pick the site on the consent page)",
+            cfg.profile
+        ))),
+        several => Err(CliError::usage(format!(
+            "'{wanted}' matches {} sites covered by the grant of profile '{}':\n{}",
+            several.len(),
+            cfg.profile,
+            site_lines(several.iter().copied(), &cfg.site.cloud_id)
+        ))
+        .hint("name the site by its URL or cloud id")),
+    }
+}
+
+fn site_lines<'a>(sites: impl Iterator<Item = &'a Resource>, current: &str) -> String {
+    sites
+        .map(|r| {
+            let mark = if r.id == current { "  (current)" } else { "" };
+            format!("  {}{mark}", atlassian::describe(r))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn update_index(ctx: &Ctx, cfg: &AuthConfig, kind: StoreKind) -> anyhow::Result<()> {
+    // Loaded again, under the lock: other profiles' entries may have changed meanwhile.
+    let mut index = ctx.index()?;
+    index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind));
+    index.save(&ctx.config_dir).map_err(CliError::from)?;
+    Ok(())
+}
+
+/// Aligned columns, `*` before the profile's site.
+fn table(resources: &[Resource], current: &str) -> String {
+    let rows: Vec<[String; 5]> = resources
+        .iter()
+        .map(|r| {
+            [
+                if r.id == current { "*" } else { " " }.to_string(),
+                r.name.clone(),
+                r.url.clone(),
+                r.id.clone(),
+                short_scopes(&r.scopes, SCOPES_WIDTH),
+            ]
+        })
+        .collect();
+    let header = [" ", "NAME", "URL", "CLOUD ID", "SCOPES"].map(String::from);
+    let width = |i: usize| {
+        rows.iter()
+            .chain([&header])
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w1, w2, w3) = (width(1), width(2), width(3));
+    let line = |r: &[String; 5]| {
+        format!(
+            "{} {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            r[0], r[1], r[2], r[3], r[4]
+        )
+        .trim_end()
+        .to_string()
+            + "\n"
+    };
+    std::iter::once(&header).chain(&rows).map(line).collect()
+}
+
+/// The scopes that fit in about `width` characters, then how many more there are.
+fn short_scopes(scopes: &[String], width: usize) -> String {
+    if scopes.is_empty() {
+        return "-".into();
+    }
+    let mut out = String::new();
+    for (i, s) in scopes.iter().enumerate() {
+        let more = format!(" +{} more", scopes.len() - i);
+        let sep = if out.is_empty() { "" } else { " " };
+        let last = i + 1 == scopes.len();
+        // The last name may use the room the "+N more" would have taken.
+        let room = if last {
+            width
+        } else {
+            width.saturating_sub(more.len())
+        };
+        if i > 0 && out.len() + sep.len() + s.len() > room {
+            out.push_str(&more);
+            return out;
+        }
+        out.push_str(sep);
+        out.push_str(s);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(id: &str, name: &str, scopes: &[&str]) -> Resource {
+        Resource {
+            id: id.into(),
+            name: name.into(),
+            url: format!("https://{name}.atlassian.net"),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            avatar_url: None,
+        }
+    }
+
+    fn cfg_on(cloud_id: &str) -> AuthConfig {
+        let mut cfg = crate::store::tests::sample("p");
+        cfg.site.cloud_id = cloud_id.into();
+        cfg
+    }
+
+    #[test]
+    fn table_marks_the_current_site_and_aligns_columns() {
+        let sites = [
+            res("id-1", "acme", &["read:jira-work"]),
+            res("id-22", "beta", &[]),
+        ];
+        let t = table(&sites, "id-22");
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "  NAME  URL                         CLOUD ID  SCOPES",
+                "  acme  https://acme.atlassian.net  id-1      read:jira-work",
+                "* beta  https://beta.atlassian.net  id-22     -",
+            ]
+        );
+    }
+
+    #[test]
+    fn long_scope_lists_are_cut_with_a_count() {
+        let scopes: Vec<String> = [
+            "read:jira-work",
+            "read:jira-user",
+            "write:jira-work",
+            "manage:jira-project",
+            "read:me",
+        ]
+        .map(String::from)
+        .to_vec();
+        let s = short_scopes(&scopes, 48);
+        assert_eq!(s, "read:jira-work read:jira-user +3 more");
+        assert!(s.len() <= 48);
+        assert_eq!(
+            short_scopes(&scopes[..3], 48),
+            "read:jira-work read:jira-user write:jira-work"
+        );
+        // One name always shows, however long.
+        assert_eq!(short_scopes(&scopes[..2], 5), "read:jira-work +1 more");
+        assert_eq!(short_scopes(&[], 48), "-");
+    }
+
+    #[test]
+    fn pick_matches_like_site_and_explains_misses() {
+        let sites = [res("id-a", "acme", &[]), res("id-b", "beta", &[])];
+        let cfg = cfg_on("id-a");
+        assert_eq!(pick(&sites, "beta", &cfg).unwrap().id, "id-b");
+        assert_eq!(
+            pick(&sites, "https://beta.atlassian.net", &cfg).unwrap().id,
+            "id-b"
+        );
+        assert_eq!(pick(&sites, "id-b", &cfg).unwrap().id, "id-b");
+
+        let e = pick(&sites, "gamma", &cfg).unwrap_err();
+        assert_eq!(e.exit, Exit::Usage);
+        assert!(
+            e.message
+                .contains("acme  https://acme.atlassian.net  (cloud id id-a)  (current)"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("beta  https://beta.atlassian.net"));
+        assert!(
+            e.hints
+                .iter()
+                .any(|h| h.contains("jira-auth login --profile p --site gamma"))
+        );
+
+        // Two sites can share a name on different hosts; the URL tells them apart.
+        let mut twins = sites.to_vec();
+        twins[1].name = "acme".into();
+        let e = pick(&twins, "acme", &cfg).unwrap_err();
+        assert_eq!(e.exit, Exit::Usage);
+        assert!(e.message.contains("matches 2 sites"), "{}", e.message);
+
+        assert_eq!(pick(&[], "acme", &cfg).unwrap_err().exit, Exit::AuthNeeded);
+    }
+}
