@@ -18,7 +18,6 @@ use crate::error::{CliError, Exit};
 use crate::oauth::http::Http;
 use crate::oauth::{Endpoints, OAuthError};
 use crate::say;
-use crate::store::index::ProfileInfo;
 use crate::store::{self, AuthConfig, Site, lock};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
@@ -109,7 +108,7 @@ fn switch(ctx: &Ctx, wanted: &str) -> anyhow::Result<()> {
             .save(&cfg)
             .map_err(CliError::from)
             .context("saving the profile's new site")?;
-        update_index(ctx, &cfg, kind).context(
+        token::update_index(ctx, &cfg, kind).context(
             "the new site is stored with the profile's credentials, but the profile index (what `status` shows) still has the old one; run `jira-auth sites use` again",
         )?;
     }
@@ -211,14 +210,6 @@ fn site_lines<'a>(sites: impl Iterator<Item = &'a Resource>, current: &str) -> S
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn update_index(ctx: &Ctx, cfg: &AuthConfig, kind: StoreKind) -> anyhow::Result<()> {
-    // Loaded again, under the lock: other profiles' entries may have changed meanwhile.
-    let mut index = ctx.index()?;
-    index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind));
-    index.save(&ctx.config_dir).map_err(CliError::from)?;
-    Ok(())
 }
 
 /// Aligned columns, `*` before the profile's site.

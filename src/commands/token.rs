@@ -293,7 +293,7 @@ fn renewed(
     }
 }
 
-fn update_index(ctx: &Ctx, cfg: &AuthConfig, kind: StoreKind) -> anyhow::Result<()> {
+pub(super) fn update_index(ctx: &Ctx, cfg: &AuthConfig, kind: StoreKind) -> anyhow::Result<()> {
     // Under the index's lock: other profiles' entries may change while we refresh.
     Index::update(&ctx.config_dir, |index| {
         index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind))
