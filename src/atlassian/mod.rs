@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CliError, Exit};
 use crate::oauth::Endpoints;
-use crate::oauth::http::{Http, HttpError};
+use crate::oauth::http::{Http, HttpError, Retry};
 
 /// One entry of `GET /oauth/token/accessible-resources`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -24,21 +24,62 @@ pub struct Resource {
 pub enum ApiError {
     #[error("Atlassian refused the access token ({0})")]
     Unauthorized(String),
+    /// Atlassian's `401 {"message": "Unauthorized; scope does not match"}`: the token is
+    /// fine, but it was not granted a scope this call needs.
+    #[error(
+        "{0}: Atlassian answered 401 \"scope does not match\": the token lacks a scope this call needs"
+    )]
+    ScopeMismatch(&'static str),
     #[error(transparent)]
     Http(#[from] HttpError),
-    #[error("{what}: unexpected answer: {detail}")]
-    Protocol { what: &'static str, detail: String },
+    #[error("{what}: unexpected response from Atlassian (HTTP {status}, {detail})")]
+    Protocol {
+        what: &'static str,
+        status: u16,
+        detail: String,
+    },
 }
 
 impl From<ApiError> for CliError {
     fn from(e: ApiError) -> CliError {
         let message = e.to_string();
         match e {
-            ApiError::Unauthorized(_) => CliError::new(Exit::AuthNeeded, message),
-            ApiError::Http(_) => CliError::new(Exit::Unavailable, message)
-                .hint("check your network or proxy, and https://status.atlassian.com"),
-            ApiError::Protocol { .. } => CliError::new(Exit::Unavailable, message),
+            ApiError::Unauthorized(_) => CliError::new(Exit::AuthNeeded, message)
+                .hint("run `jira-auth login` to consent again"),
+            ApiError::ScopeMismatch(_) => CliError::new(Exit::AuthNeeded, message)
+                .hint("tick the scope for the app in the developer console (Permissions), then run `jira-auth login` to consent to it; `jira-auth scopes list` names the console tab of each scope"),
+            ApiError::Http(h) => CliError::from(h),
+            ApiError::Protocol { .. } => CliError::new(Exit::Unavailable, message)
+                .hint("a proxy may be answering instead of Atlassian; check JIRA_AUTH_API_URL and your proxy, then run the command again"),
         }
+    }
+}
+
+/// Sorts a response that is not a success. The body is read only for Atlassian's error
+/// `message`, and only the known "scope does not match" text is acted on.
+fn api_error(what: &'static str, status: reqwest::StatusCode, body: &[u8]) -> ApiError {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        #[serde(default)]
+        message: String,
+    }
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.message)
+        .unwrap_or_default();
+    if status == reqwest::StatusCode::UNAUTHORIZED
+        && message
+            .to_ascii_lowercase()
+            .contains("scope does not match")
+    {
+        return ApiError::ScopeMismatch(what);
+    }
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+        return ApiError::Unauthorized(format!("{what} answered {status}"));
+    }
+    ApiError::Protocol {
+        what,
+        status: status.as_u16(),
+        detail: "not a success".into(),
     }
 }
 
@@ -50,34 +91,34 @@ pub async fn accessible_resources(
     const WHAT: &str = "accessible-resources";
     let url = endpoints.api("oauth/token/accessible-resources");
     let resp = http
-        .send(WHAT, |c| {
+        .send(WHAT, Retry::Safe, |c| {
             c.get(url.clone())
                 .bearer_auth(token.expose_secret())
                 .header(reqwest::header::ACCEPT, "application/json")
         })
         .await?;
     let status = resp.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        return Err(ApiError::Unauthorized(format!("{WHAT} answered {status}")));
-    }
-    if !status.is_success() {
-        return Err(ApiError::Protocol {
-            what: WHAT,
-            detail: format!("status {status}"),
-        });
-    }
     let bytes = resp.bytes().await.map_err(|e| ApiError::Protocol {
         what: WHAT,
-        detail: crate::oauth::http::describe_transport_error(&e),
+        status: status.as_u16(),
+        detail: http.describe(&e),
     })?;
+    if !status.is_success() {
+        return Err(api_error(WHAT, status, &bytes));
+    }
     // The serde error names a line and column, never the content.
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol {
         what: WHAT,
-        detail: format!(
-            "not the expected JSON array (line {}, column {})",
-            e.line(),
-            e.column()
-        ),
+        status: status.as_u16(),
+        detail: if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            format!(
+                "JSON but not the expected array of sites (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        } else {
+            "not JSON".into()
+        },
     })
 }
 
@@ -188,6 +229,28 @@ mod tests {
         for w in ["acm", "acme.example.com", "", "https://other.atlassian.net"] {
             assert!(!matches(&r, w), "{w}");
         }
+    }
+
+    #[test]
+    fn api_errors_are_sorted_by_status_and_message() {
+        use reqwest::StatusCode;
+        let scope = br#"{"code":401,"message":"Unauthorized; scope does not match"}"#;
+        assert!(matches!(
+            api_error("x", StatusCode::UNAUTHORIZED, scope),
+            ApiError::ScopeMismatch("x")
+        ));
+        assert!(matches!(
+            api_error(
+                "x",
+                StatusCode::UNAUTHORIZED,
+                b"{\"code\":401,\"message\":\"Unauthorized\"}"
+            ),
+            ApiError::Unauthorized(_)
+        ));
+        // The body is never part of the message, whatever it holds.
+        let e = api_error("x", StatusCode::BAD_GATEWAY, b"at-secret-token");
+        assert!(!e.to_string().contains("at-secret"), "{e}");
+        assert!(e.to_string().contains("HTTP 502"), "{e}");
     }
 
     #[test]

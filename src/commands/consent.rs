@@ -67,6 +67,7 @@ pub(super) fn authorize(
             code,
         ))
         .map_err(CliError::from)?;
+    crate::fault_point("after-exchange");
     if tokens.refresh_token.is_none() {
         say!(
             "warning: Atlassian sent no refresh token; the profile will stop working when the access token expires"

@@ -61,6 +61,7 @@ pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
 
 /// Writes to stdout without println!'s panic on a closed pipe (`jira-auth token | head -c0`).
 fn print_secret(text: &SecretString) -> anyhow::Result<()> {
+    crate::fault_point("before-print");
     let mut out = std::io::stdout().lock();
     out.write_all(text.expose_secret().as_bytes())
         .and_then(|()| out.flush())
@@ -194,6 +195,7 @@ fn refresh_and_save(
     };
     drop(http);
     drop(rt);
+    crate::fault_point("after-refresh");
 
     let new = renewed(cfg, tokens, used, OffsetDateTime::now_utc());
     store

@@ -4,5 +4,6 @@ mod init;
 mod init_failures;
 mod interactive;
 mod login;
+mod network;
 mod profiles;
 mod token;
