@@ -57,6 +57,7 @@ pub(super) fn authorize(
         .map_err(CliError::from)?;
 
     let code = rt.block_on(consent(endpoints, plan))?;
+    tracing::debug!("the browser came back with a code; exchanging it");
     let tokens = rt
         .block_on(oauth::exchange_code(
             &http,

@@ -97,6 +97,11 @@ pub fn valid_config(ctx: &Ctx, min_ttl: u64) -> anyhow::Result<(AuthConfig, Endp
         warn_if_inactive(&cfg, OffsetDateTime::now_utc());
         return Ok((cfg, endpoints));
     }
+    tracing::debug!(
+        profile,
+        expires_at = %rfc3339(cfg.access_token_expires_at),
+        "the access token expires too soon; refreshing it"
+    );
     let cfg = refresh_and_save(ctx, store.as_ref(), kind, &endpoints, cfg)?;
     Ok((cfg, endpoints))
 }

@@ -134,6 +134,10 @@ impl Http {
         loop {
             attempt += 1;
             let outcome = build(&self.client).send().await;
+            if let Ok(resp) = &outcome {
+                // Status and URL only: headers and bodies can carry tokens.
+                tracing::debug!(what, attempt, status = %resp.status(), url = %resp.url(), "answered");
+            }
             let (wait, detail) = match outcome {
                 Ok(resp) if !is_retryable(resp.status()) => return Ok(resp),
                 Ok(resp) => {

@@ -6,4 +6,5 @@ mod interactive;
 mod login;
 mod network;
 mod profiles;
+mod secrets;
 mod token;
