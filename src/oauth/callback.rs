@@ -163,8 +163,8 @@ pub(crate) struct Check {
 
 /// For the fuzz target (`fuzz/`), which is another crate: the whole request path, from raw
 /// bytes to a decision, checked for the invariants that must hold for any input. Built only
-/// with `--cfg fuzzing`, which cargo-fuzz sets.
-#[cfg(fuzzing)]
+/// with `--cfg fuzzing` (which cargo-fuzz sets) and in unit tests, which keep it compiling.
+#[cfg(any(fuzzing, test))]
 pub fn fuzz_request(data: &[u8]) {
     let check = Check {
         path: "/callback".into(),
@@ -735,6 +735,18 @@ mod props {
                 prop_assert_ne!(outcome, Scan::NeedMore);
             }
         }
+    }
+
+    #[test]
+    fn the_fuzz_entry_point_holds_on_sample_inputs() {
+        fuzz_request(
+            b"GET /callback?code=abc&state=fuzz-state HTTP/1.1\r\nHost: 127.0.0.1:8976\r\n\r\n",
+        );
+        fuzz_request(
+            b"GET /callback?error=%3Cscript%3E&state=fuzz-state HTTP/1.1\r\nHost: 127.0.0.1:8976",
+        );
+        fuzz_request(&[0xff; 9000]);
+        fuzz_request(b"");
     }
 
     #[test]
