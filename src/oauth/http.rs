@@ -441,6 +441,59 @@ mod tests {
         }
     }
 
+    fn send_once(url: String) -> Result<Response, HttpError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let http = Http::new().unwrap();
+        rt.block_on(async { http.send("t", Retry::Once, |c| c.post(url.as_str())).await })
+    }
+
+    #[test]
+    fn single_use_request_is_retried_when_it_never_left() {
+        // A port nobody listens on: every connect is refused, nothing is sent.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        match send_once(format!("http://127.0.0.1:{port}/oauth/token")) {
+            Err(HttpError::Unavailable {
+                attempts, detail, ..
+            }) => {
+                assert_eq!(attempts, MAX_RETRIES + 1);
+                assert!(
+                    detail.starts_with("cannot connect to 127.0.0.1:"),
+                    "{detail}"
+                );
+            }
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn single_use_request_is_not_retried_once_it_arrived() {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            // Reads the request, then hangs up without an answer.
+            for mut stream in listener.incoming().flatten() {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+            }
+        });
+        match send_once(format!("http://127.0.0.1:{port}/oauth/token")) {
+            Err(HttpError::MaybeConsumed { .. }) => {}
+            other => panic!("expected MaybeConsumed, got {other:?}"),
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn only_5xx_and_429_are_retried() {
         assert!(is_retryable(StatusCode::SERVICE_UNAVAILABLE));
