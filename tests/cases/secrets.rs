@@ -90,6 +90,12 @@ fn whole_flow(store: &str, verbosity: &str) {
     out.assert_code(0);
     env.assert_no_secret_in("stderr", &out.stderr);
 
+    // Commands still being built: whatever they answer, no secret in it.
+    for args in [&["scopes", "list"][..], &["scopes", "check"], &["doctor"]] {
+        let out = run(loud(&env, args));
+        env.assert_no_leaks(&out);
+    }
+
     let out = run(loud(&env, &["logout"]));
     out.assert_code(0);
     env.assert_no_leaks(&out);
@@ -155,12 +161,24 @@ fn forced_panics_print_no_secret() {
 
 /// What any local user sees of a running `init` in `ps`: its command line.
 fn cmdline(pid: u32) -> String {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/cmdline: {e}"));
     String::from_utf8_lossy(&raw).replace('\0', " ")
 }
 
+/// The environment `ps e` shows.
+fn environ(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/environ"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/environ: {e}"));
+    assert!(!raw.is_empty(), "/proc/{pid}/environ is readable");
+    String::from_utf8_lossy(&raw).replace('\0', " ")
+}
+
+/// A running `init` and its stderr, which must stay open: a closed pipe would end it early.
+type Waiting = (std::process::Child, BufReader<std::process::ChildStderr>);
+
 /// Starts `init --no-browser`, waits until it listens for the callback, and returns it.
-fn waiting_init(mut cmd: Command, stdin: Option<&str>) -> std::process::Child {
+fn waiting_init(mut cmd: Command, stdin: Option<&str>) -> Waiting {
     cmd.args(["--no-browser", "--store", "file"])
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -186,7 +204,7 @@ fn waiting_init(mut cmd: Command, stdin: Option<&str>) -> std::process::Child {
         line.clear();
         assert!(stderr.read_line(&mut line).unwrap() > 0, "init ended early");
     }
-    child
+    (child, stderr)
 }
 
 #[cfg(target_os = "linux")]
@@ -201,30 +219,35 @@ fn the_process_list_shows_no_secret_while_init_waits() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
 
-    // The secret from the environment: argv never carries it.
-    let child = waiting_init(env.init(), None);
-    let args = cmdline(child.id());
+    // The secret from the environment: argv never carries it, and the value is wiped from
+    // the process's original environment block, which /proc/PID/environ (`ps e`) shows.
+    let waiting = waiting_init(env.init(), None);
+    let pid = waiting.0.id();
+    let args = cmdline(pid);
     assert!(
         args.contains("init") && args.contains("--client-id"),
         "{args}"
     );
     env.assert_no_secret_in("/proc/PID/cmdline", &args);
     env.assert_no_secret_in("ps -ww -eo pid,args", &ps());
-    stop(child);
+    env.assert_no_secret_in("/proc/PID/environ", &environ(pid));
+    stop(waiting);
 
     // The secret on stdin: neither argv nor the environment carries it.
     let mut cmd = env.init();
     cmd.env_remove("JIRA_AUTH_CLIENT_SECRET")
         .arg("--client-secret-stdin");
-    let child = waiting_init(cmd, Some(&format!("{}\n", env.secret)));
-    env.assert_no_secret_in("/proc/PID/cmdline", &cmdline(child.id()));
-    let environ = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap_or_default();
-    env.assert_no_secret_in("/proc/PID/environ", &String::from_utf8_lossy(&environ));
+    let waiting = waiting_init(cmd, Some(&format!("{}\n", env.secret)));
+    let pid = waiting.0.id();
+    let args = cmdline(pid);
+    assert!(args.contains("--client-secret-stdin"), "{args}");
+    env.assert_no_secret_in("/proc/PID/cmdline", &args);
+    env.assert_no_secret_in("/proc/PID/environ", &environ(pid));
     env.assert_no_secret_in("ps -ww -eo pid,args", &ps());
-    stop(child);
+    stop(waiting);
 }
 
-fn stop(mut child: std::process::Child) {
+fn stop((mut child, _stderr): Waiting) {
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
