@@ -369,6 +369,46 @@ mod tests {
     }
 
     #[test]
+    fn each_token_failure_has_its_exit_code_and_hint() {
+        let cli = |e: OAuthError| CliError::from(e);
+        let e = cli(OAuthError::CodeRejected("Invalid redirect_uri".into()));
+        assert_eq!(e.exit, Exit::AuthNeeded);
+        assert!(
+            e.hints.iter().any(|h| h.contains("redirect URI")),
+            "{:?}",
+            e.hints
+        );
+        assert!(e.hints.iter().any(|h| h.contains("single-use")));
+        let e = cli(OAuthError::CodeRejected(
+            "Invalid authorization code".into(),
+        ));
+        assert!(!e.hints.iter().any(|h| h.contains("redirect URI")));
+        let e = cli(OAuthError::Http(HttpError::MaybeConsumed {
+            what: "t".into(),
+            detail: "timed out".into(),
+        }));
+        assert_eq!(e.exit, Exit::Unavailable);
+        assert!(e.hints[0].contains("jira-auth init"), "{:?}", e.hints);
+        let e = cli(OAuthError::Http(HttpError::RateLimited {
+            what: "t".into(),
+            retry_after: Some(7),
+            attempts: 4,
+        }));
+        assert_eq!(e.exit, Exit::Unavailable);
+        assert!(e.message.contains("Retry-After: 7 s") && e.hints[0].contains("wait 7 s"));
+        let e = cli(OAuthError::Http(HttpError::Config("bad".into())));
+        assert_eq!(e.exit, Exit::Usage);
+        let e = cli(OAuthError::Unexpected {
+            status: 200,
+            what: "not JSON".into(),
+        });
+        assert_eq!(
+            e.message,
+            "unexpected response from Atlassian (HTTP 200, not JSON)"
+        );
+    }
+
+    #[test]
     fn state_is_long_and_random() {
         let a = new_state();
         assert_eq!(a.len(), 64);
