@@ -23,6 +23,18 @@ pub struct Startup {
     pub env_client_secret: Option<SecretString>,
 }
 
+/// Debug builds only: with `JIRA_AUTH_TEST_PANIC_AT=NAME` the program panics at the point
+/// called NAME, so that tests can check that a panic while secrets are in memory prints none
+/// of them (with `RUST_BACKTRACE=1` too). Release builds compile this to nothing.
+pub fn fault_point(name: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("JIRA_AUTH_TEST_PANIC_AT").is_ok_and(|v| v == name) {
+        panic!("forced panic at '{name}' (JIRA_AUTH_TEST_PANIC_AT)");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}
+
 /// Runs one command. The exit code is ours (0) except for `exec`, which passes on its child's.
 pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         .ok()
         .filter(|s| !s.is_empty())
         .map(SecretString::from);
+    scrub_initial_environment("JIRA_AUTH_CLIENT_SECRET");
     // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
     unsafe { std::env::remove_var("JIRA_AUTH_CLIENT_SECRET") };
 
@@ -32,6 +33,42 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// `/proc/PID/environ` (what `ps e` shows, to the same user and root) reads the process's
+/// original environment block, which removing a variable does not touch. So the value is
+/// overwritten in place first, and the secret does not stay readable there while `init`
+/// waits for the browser. Must run before any other thread exists.
+#[cfg(target_os = "linux")]
+fn scrub_initial_environment(name: &str) {
+    use std::ffi::{CStr, c_char};
+    unsafe extern "C" {
+        static mut environ: *mut *mut c_char;
+    }
+    let prefix = format!("{name}=");
+    // SAFETY: single-threaded (called first in main). `environ` is the C library's
+    // NULL-terminated array of NUL-terminated strings, all writable; only bytes inside the
+    // matching string's own length are written, and the string stays NUL-terminated.
+    unsafe {
+        let mut entry = std::ptr::addr_of!(environ).read();
+        if entry.is_null() {
+            return;
+        }
+        while !(*entry).is_null() {
+            let text = *entry;
+            let len = CStr::from_ptr(text).to_bytes().len();
+            if CStr::from_ptr(text)
+                .to_bytes()
+                .starts_with(prefix.as_bytes())
+            {
+                std::ptr::write_bytes(text.add(prefix.len()), 0, len - prefix.len());
+            }
+            entry = entry.add(1);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn scrub_initial_environment(_name: &str) {}
 
 fn init_color(choice: ColorChoice) {
     let enabled = match choice {

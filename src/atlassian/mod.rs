@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::error::{CliError, Exit};
 use crate::oauth::Endpoints;
-use crate::oauth::http::{Http, HttpError};
+use crate::oauth::http::{Http, HttpError, Retry};
 
 /// One entry of `GET /oauth/token/accessible-resources`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -26,13 +26,20 @@ pub struct Resource {
 pub enum ApiError {
     #[error("Atlassian refused the access token ({0})")]
     Unauthorized(String),
+    /// Atlassian's `401 {"message": "Unauthorized; scope does not match"}`: the token is
+    /// fine, but it was not granted a scope this call needs.
+    #[error(
+        "{0}: Atlassian answered 401 \"scope does not match\": the token lacks a scope this call needs"
+    )]
+    ScopeMismatch(&'static str),
     #[error(transparent)]
     Http(#[from] HttpError),
-    #[error("{what}: unexpected answer: {detail}")]
-    Protocol { what: &'static str, detail: String },
-    /// `401 "Unauthorized; scope does not match"`: the token lacks the scope this call needs.
-    #[error("{0} answered 401 \"scope does not match\": the token lacks a scope this call needs")]
-    ScopeMismatch(&'static str),
+    #[error("{what}: unexpected response from Atlassian (HTTP {status}, {detail})")]
+    Protocol {
+        what: &'static str,
+        status: u16,
+        detail: String,
+    },
     /// For `/myself`: the site is unknown or no longer accessible with this grant.
     #[error("{0} answered 404: the site is not accessible with this grant")]
     NotFound(&'static str),
@@ -42,15 +49,44 @@ impl From<ApiError> for CliError {
     fn from(e: ApiError) -> CliError {
         let message = e.to_string();
         match e {
-            ApiError::Unauthorized(_) => CliError::new(Exit::AuthNeeded, message),
-            ApiError::Http(_) => CliError::new(Exit::Unavailable, message)
-                .hint("check your network or proxy, and https://status.atlassian.com"),
-            ApiError::Protocol { .. } => CliError::new(Exit::Unavailable, message),
+            ApiError::Unauthorized(_) => CliError::new(Exit::AuthNeeded, message)
+                .hint("run `jira-auth login` to consent again"),
             ApiError::ScopeMismatch(_) => CliError::new(Exit::ScopeCheck, message)
-                .hint("see which scope is missing with `jira-auth scopes check`"),
+                .hint("tick the scope for the app in the developer console (Permissions), then run `jira-auth login` to consent to it; `jira-auth scopes check` shows which scopes are missing and where to tick them"),
+            ApiError::Http(h) => CliError::from(h),
+            ApiError::Protocol { .. } => CliError::new(Exit::Unavailable, message)
+                .hint("a proxy may be answering instead of Atlassian; check JIRA_AUTH_API_URL and your proxy, then run the command again"),
             ApiError::NotFound(_) => CliError::new(Exit::AuthNeeded, message)
                 .hint("run `jira-auth login` and pick the site on the consent page"),
         }
+    }
+}
+
+/// Sorts a response that is not a success. The body is read only for Atlassian's error
+/// `message`, and only the known "scope does not match" text is acted on.
+fn api_error(what: &'static str, status: reqwest::StatusCode, body: &[u8]) -> ApiError {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        #[serde(default)]
+        message: String,
+    }
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.message)
+        .unwrap_or_default();
+    if status == reqwest::StatusCode::UNAUTHORIZED
+        && message
+            .to_ascii_lowercase()
+            .contains("scope does not match")
+    {
+        return ApiError::ScopeMismatch(what);
+    }
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+        return ApiError::Unauthorized(format!("{what} answered {status}"));
+    }
+    ApiError::Protocol {
+        what,
+        status: status.as_u16(),
+        detail: "not a success".into(),
     }
 }
 
@@ -81,13 +117,14 @@ pub async fn accessible_resources_dated(
 ) -> Result<Dated<Vec<Resource>>, ApiError> {
     const WHAT: &str = "accessible-resources";
     let url = endpoints.api("oauth/token/accessible-resources");
-    get_json(http, WHAT, url, token, "not the expected JSON array")
+    get_json(http, WHAT, url, token, "not the expected array of sites")
         .await
         // No site is involved here: a 404 means the API base URL is wrong, not a lost site.
         .map_err(|e| match e {
             ApiError::NotFound(what) => ApiError::Protocol {
                 what,
-                detail: "status 404 Not Found".into(),
+                status: 404,
+                detail: "not a success".into(),
             },
             other => other,
         })
@@ -144,14 +181,6 @@ pub async fn me(
     .await
 }
 
-/// The shape of Atlassian's error bodies on the API side; only the message is kept, and
-/// only to recognise the scope mismatch (it never holds a token, unlike a success body).
-#[derive(Deserialize)]
-struct ApiMessage {
-    #[serde(default)]
-    message: String,
-}
-
 /// A Bearer GET whose 2xx body is JSON of type `T`. Bodies never reach an error message: a
 /// misbehaving proxy could echo the Authorization header into one.
 async fn get_json<T: serde::de::DeserializeOwned>(
@@ -162,7 +191,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(
     shape: &str,
 ) -> Result<Dated<T>, ApiError> {
     let resp = http
-        .send(what, |c| {
+        .send(what, Retry::Safe, |c| {
             c.get(url.clone())
                 .bearer_auth(token.expose_secret())
                 .header(reqwest::header::ACCEPT, "application/json")
@@ -177,33 +206,28 @@ async fn get_json<T: serde::de::DeserializeOwned>(
         .and_then(parse_http_date);
     let bytes = resp.bytes().await.map_err(|e| ApiError::Protocol {
         what,
-        detail: crate::oauth::http::describe_transport_error(&e),
+        status: status.as_u16(),
+        detail: http.describe(&e),
     })?;
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        let message = serde_json::from_slice::<ApiMessage>(&bytes)
-            .map(|m| m.message)
-            .unwrap_or_default();
-        if message
-            .to_ascii_lowercase()
-            .contains("scope does not match")
-        {
-            return Err(ApiError::ScopeMismatch(what));
-        }
-        return Err(ApiError::Unauthorized(format!("{what} answered {status}")));
-    }
     if status == reqwest::StatusCode::NOT_FOUND {
         return Err(ApiError::NotFound(what));
     }
     if !status.is_success() {
-        return Err(ApiError::Protocol {
-            what,
-            detail: format!("status {status}"),
-        });
+        return Err(api_error(what, status, &bytes));
     }
     // The serde error names a line and column, never the content.
     let value = serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol {
         what,
-        detail: format!("{shape} (line {}, column {})", e.line(), e.column()),
+        status: status.as_u16(),
+        detail: if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            format!(
+                "JSON but {shape} (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        } else {
+            "not JSON".into()
+        },
     })?;
     Ok(Dated {
         value,
@@ -340,6 +364,28 @@ mod tests {
         for w in ["acm", "acme.example.com", "", "https://other.atlassian.net"] {
             assert!(!matches(&r, w), "{w}");
         }
+    }
+
+    #[test]
+    fn api_errors_are_sorted_by_status_and_message() {
+        use reqwest::StatusCode;
+        let scope = br#"{"code":401,"message":"Unauthorized; scope does not match"}"#;
+        assert!(matches!(
+            api_error("x", StatusCode::UNAUTHORIZED, scope),
+            ApiError::ScopeMismatch("x")
+        ));
+        assert!(matches!(
+            api_error(
+                "x",
+                StatusCode::UNAUTHORIZED,
+                b"{\"code\":401,\"message\":\"Unauthorized\"}"
+            ),
+            ApiError::Unauthorized(_)
+        ));
+        // The body is never part of the message, whatever it holds.
+        let e = api_error("x", StatusCode::BAD_GATEWAY, b"at-secret-token");
+        assert!(!e.to_string().contains("at-secret"), "{e}");
+        assert!(e.to_string().contains("HTTP 502"), "{e}");
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub(super) fn authorize(
         .map_err(CliError::from)?;
 
     let code = rt.block_on(consent(endpoints, plan))?;
+    tracing::debug!("the browser came back with a code; exchanging it");
     let tokens = rt
         .block_on(oauth::exchange_code(
             &http,
@@ -67,6 +68,7 @@ pub(super) fn authorize(
             code,
         ))
         .map_err(CliError::from)?;
+    crate::fault_point("after-exchange");
     if tokens.refresh_token.is_none() {
         say!(
             "warning: Atlassian sent no refresh token; the profile will stop working when the access token expires"

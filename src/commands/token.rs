@@ -62,6 +62,7 @@ pub fn api_base_url(site: &Site, endpoints: &Endpoints) -> String {
 
 /// Writes to stdout without println!'s panic on a closed pipe (`jira-auth token | head -c0`).
 fn print_secret(text: &SecretString) -> anyhow::Result<()> {
+    crate::fault_point("before-print");
     let mut out = std::io::stdout().lock();
     out.write_all(text.expose_secret().as_bytes())
         .and_then(|()| out.flush())
@@ -136,6 +137,11 @@ fn valid_config_of(
         warn_if_inactive(&CachedToken::of(&cfg), OffsetDateTime::now_utc());
         return Ok(cfg);
     }
+    tracing::debug!(
+        profile,
+        expires_at = %rfc3339(cfg.access_token_expires_at),
+        "the access token expires too soon; refreshing it"
+    );
     refresh_and_save(ctx, store.as_ref(), kind, endpoints, cfg)
 }
 
@@ -237,6 +243,7 @@ fn refresh_and_save(
     };
     drop(http);
     drop(rt);
+    crate::fault_point("after-refresh");
 
     let new = renewed(cfg, tokens, used, OffsetDateTime::now_utc());
     store

@@ -155,10 +155,44 @@ fn bind_error(port: u16, redirect: &Url, e: &std::io::Error) -> CliError {
     err
 }
 
-struct Check {
-    path: String,
-    hosts: Vec<String>,
-    state: String,
+pub(crate) struct Check {
+    pub(crate) path: String,
+    pub(crate) hosts: Vec<String>,
+    pub(crate) state: String,
+}
+
+/// For the fuzz target (`fuzz/`), which is another crate: the whole request path, from raw
+/// bytes to a decision, checked for the invariants that must hold for any input. Built only
+/// with `--cfg fuzzing` (which cargo-fuzz sets) and in unit tests, which keep it compiling.
+#[cfg(any(fuzzing, test))]
+pub fn fuzz_request(data: &[u8]) {
+    let check = Check {
+        path: "/callback".into(),
+        hosts: vec!["127.0.0.1:8976".into()],
+        state: "fuzz-state".into(),
+    };
+    let head = match scan_head(data) {
+        Scan::Complete(end) => &data[..end],
+        Scan::TooLarge => return,
+        Scan::NeedMore => data,
+    };
+    let _ = parse_head(head);
+    let (status, _, body, outcome) = decide(head, &check);
+    assert!(
+        outcome.is_none() || status == 200,
+        "a callback only with 200"
+    );
+    assert!(
+        !body.contains("<script"),
+        "nothing from the request is reflected unescaped"
+    );
+    if let Some(Callback::Code(_)) = outcome {
+        let text = String::from_utf8_lossy(head);
+        assert!(text.starts_with("GET /callback"), "only a GET on the path");
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = parse_query(text);
+    }
 }
 
 /// Answers one connection. Returns the callback when this request was the real one.
@@ -196,30 +230,49 @@ async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
             return Err(HeadError::Io);
         }
         buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = find_head_end(&buf) {
-            buf.truncate(end);
-            return Ok(buf);
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(HeadError::TooLarge);
+        match scan_head(&buf) {
+            Scan::Complete(end) => {
+                buf.truncate(end);
+                return Ok(buf);
+            }
+            Scan::TooLarge => return Err(HeadError::TooLarge),
+            Scan::NeedMore => {}
         }
     }
 }
 
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n")
+/// Where reading a request head stands after the bytes received so far.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// The head is `buf[..n]`, at most `MAX_HEAD` bytes; `\r\n\r\n` follows it.
+    Complete(usize),
+    NeedMore,
+    /// The head is, or will be, longer than `MAX_HEAD`.
+    TooLarge,
+}
+
+/// Decides on the bytes received so far, so that memory stays bounded: once `buf` holds
+/// `MAX_HEAD + 4` bytes without the blank line, no valid head can follow.
+pub(crate) fn scan_head(buf: &[u8]) -> Scan {
+    match buf.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(end) if end <= MAX_HEAD => Scan::Complete(end),
+        Some(_) => Scan::TooLarge,
+        None if buf.len() >= MAX_HEAD + 4 => Scan::TooLarge,
+        None => Scan::NeedMore,
+    }
 }
 
 /// A parsed request head: just what the callback needs.
 #[derive(Debug, PartialEq)]
-pub struct Head {
-    pub method: String,
-    pub target: String,
-    pub host: Option<String>,
+pub(crate) struct Head {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) host: Option<String>,
 }
 
-/// Parses an HTTP/1.x request head. `None` for anything malformed.
-pub fn parse_head(raw: &[u8]) -> Option<Head> {
+/// Parses an HTTP/1.x request head (without its final blank line). `None` for anything
+/// malformed.
+pub(crate) fn parse_head(raw: &[u8]) -> Option<Head> {
     let text = std::str::from_utf8(raw).ok()?;
     let mut lines = text.split("\r\n");
     let mut parts = lines.next()?.split(' ');
@@ -246,9 +299,12 @@ pub fn parse_head(raw: &[u8]) -> Option<Head> {
     })
 }
 
-type Decision = (u16, &'static str, String, Option<Callback>);
+/// Status, reason phrase, page, and the callback when this request was the real one.
+pub(crate) type Decision = (u16, &'static str, String, Option<Callback>);
 
-fn decide(raw: &[u8], check: &Check) -> Decision {
+/// Everything the listener does with a request head, without the socket: pure, so that
+/// property tests and the fuzz target can drive it with any bytes.
+pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
     let Some(head) = parse_head(raw) else {
         return (400, "Bad Request", page_error("Malformed request."), None);
     };
@@ -332,7 +388,7 @@ fn decide(raw: &[u8], check: &Check) -> Decision {
 
 /// Parses a query string; a repeated parameter makes the whole query invalid (which of two
 /// `state` values would we trust?).
-pub fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         if out.iter().any(|(n, _)| *n == k) {
@@ -495,5 +551,212 @@ mod tests {
                 .as_deref(),
             Some("a:1")
         );
+    }
+}
+
+/// Properties of the pure request path, over arbitrary and generated input.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use secrecy::ExposeSecret;
+
+    const STATE: &str = "s3cr3t-state";
+    const HOST: &str = "127.0.0.1:8976";
+
+    fn check() -> Check {
+        Check {
+            path: "/callback".into(),
+            hosts: vec![HOST.into()],
+            state: STATE.into(),
+        }
+    }
+
+    fn enc(s: &str) -> String {
+        url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    }
+
+    fn head(method: &str, target: &str, host: &str) -> Vec<u8> {
+        format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nAccept: */*").into_bytes()
+    }
+
+    /// Byte strings rich in the characters the parsers split on.
+    fn http_ish() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"GET ".to_vec()),
+            Just(b" HTTP/1.1".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\r\n\r\n".to_vec()),
+            Just(b"Host: 127.0.0.1:8976".to_vec()),
+            Just(b"/callback?".to_vec()),
+            Just(b"state=s3cr3t-state".to_vec()),
+            Just(b"&code=".to_vec()),
+            Just(b"%".to_vec()),
+            Just(b":".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Nothing a client sends makes the listener panic, and a callback only ever
+        /// comes with a 200 page.
+        #[test]
+        fn any_bytes_are_answered_without_panic(
+            raw in prop_oneof![proptest::collection::vec(any::<u8>(), 0..2048), http_ish()]
+        ) {
+            let _ = parse_head(&raw);
+            let _ = scan_head(&raw);
+            let (status, _, body, outcome) = decide(&raw, &check());
+            prop_assert!([200, 400, 404, 405].contains(&status));
+            prop_assert!(outcome.is_none() || status == 200);
+            prop_assert!(body.starts_with("<!doctype html>"));
+            if let Ok(text) = std::str::from_utf8(&raw) {
+                let _ = parse_query(text);
+            }
+        }
+
+        /// A generated request yields the code exactly when it is a GET on the callback
+        /// path, with the expected Host and state and a non-empty code.
+        #[test]
+        fn exactly_valid_gets_are_accepted(
+            method in prop_oneof![
+                Just("GET".to_string()), Just("POST".to_string()), Just("get".to_string()), "[A-Z]{1,7}"
+            ],
+            path in prop_oneof![
+                Just("/callback".to_string()), Just("/callback/".to_string()),
+                Just("/Callback".to_string()), "/[a-z]{0,10}"
+            ],
+            host in prop_oneof![
+                Just(HOST.to_string()), Just("127.0.0.1:8977".to_string()),
+                Just("localhost:8976".to_string()), "[a-z.]{1,12}"
+            ],
+            state in prop_oneof![Just(STATE.to_string()), Just(String::new()), ".{0,20}"],
+            code in prop_oneof![Just(String::new()), ".{1,40}"],
+            with_state in any::<bool>(),
+        ) {
+            let mut q = format!("code={}", enc(&code));
+            if with_state {
+                q.push_str(&format!("&state={}", enc(&state)));
+            }
+            let raw = head(&method, &format!("{path}?{q}"), &host);
+            let (status, _, _, outcome) = decide(&raw, &check());
+            let valid = method == "GET" && path == "/callback" && host == HOST
+                && with_state && state == STATE && !code.is_empty();
+            match outcome {
+                Some(Callback::Code(c)) => {
+                    prop_assert!(valid);
+                    prop_assert_eq!(c.expose_secret(), code.as_str());
+                    prop_assert_eq!(status, 200);
+                }
+                Some(Callback::Denied { .. }) => prop_assert!(false, "no error parameter was sent"),
+                None => prop_assert!(!valid, "a valid callback was refused with {}", status),
+            }
+        }
+
+        /// The state must match byte for byte, whatever encoding carried it.
+        #[test]
+        fn state_must_match_exactly(state in any::<String>()) {
+            let raw = head("GET", &format!("/callback?code=c&state={}", enc(&state)), HOST);
+            let (_, _, _, outcome) = decide(&raw, &check());
+            prop_assert_eq!(outcome.is_some(), state == STATE);
+        }
+
+        /// What a browser percent-encodes comes back decoded, unchanged; repeated names
+        /// make the whole query invalid.
+        #[test]
+        fn percent_decoding_round_trips(
+            pairs in proptest::collection::vec((".{0,12}", ".{0,24}"), 0..6)
+        ) {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &pairs {
+                ser.append_pair(k, v);
+            }
+            let query = ser.finish();
+            let distinct = pairs.iter().enumerate()
+                .all(|(i, (k, _))| pairs[..i].iter().all(|(k2, _)| k2 != k));
+            match parse_query(&query) {
+                Some(parsed) => {
+                    prop_assert!(distinct);
+                    prop_assert_eq!(parsed, pairs);
+                }
+                None => prop_assert!(!distinct),
+            }
+        }
+
+        /// Any error text Atlassian (or an attacker) puts in the query reaches the page
+        /// escaped, never as markup.
+        #[test]
+        fn denial_text_is_never_reflected_raw(desc in ".{0,60}", err in "[a-z_<>\"'&]{1,20}") {
+            let target = format!(
+                "/callback?error={}&error_description={}&state={STATE}",
+                enc(&err), enc(&desc)
+            );
+            let (status, _, body, outcome) = decide(&head("GET", &target, HOST), &check());
+            prop_assert_eq!(status, 200);
+            let is_denied = matches!(outcome, Some(Callback::Denied { .. }));
+            prop_assert!(is_denied);
+            let shown = body.split("<body>").nth(1).unwrap_or_default();
+            prop_assert!(shown.contains(&html_escape(&desc)));
+            prop_assert!(shown.contains(&html_escape(&err)));
+            // The page's own markup: every '<' opens one of the tags page() writes.
+            let tags = shown.matches('<').count();
+            prop_assert_eq!(tags, 10, "{}", shown);
+        }
+
+        /// Heads up to MAX_HEAD bytes are read; longer ones are refused as soon as that is
+        /// certain, however the bytes are split into reads.
+        #[test]
+        fn oversized_heads_are_refused(
+            len in 0usize..(MAX_HEAD + 64),
+            fill in prop_oneof![Just(b'a'), Just(b'\r'), Just(b'\n'), Just(b' ')],
+            chunk in 1usize..2048,
+        ) {
+            // `fill` repeated never contains "\r\n\r\n" on its own.
+            let mut data = vec![fill; len];
+            data.extend_from_slice(b"\r\n\r\n");
+            let mut buf = Vec::new();
+            let mut outcome = Scan::NeedMore;
+            for piece in data.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                outcome = scan_head(&buf);
+                if outcome != Scan::NeedMore {
+                    break;
+                }
+                prop_assert!(buf.len() < MAX_HEAD + 4, "buffered past the limit");
+            }
+            let expected = if len <= MAX_HEAD { Scan::Complete(len) } else { Scan::TooLarge };
+            // A fill of '\r' or '\n' can form the terminator with the appended one earlier.
+            if fill == b'a' || fill == b' ' {
+                prop_assert_eq!(outcome, expected);
+            } else {
+                prop_assert_ne!(outcome, Scan::NeedMore);
+            }
+        }
+    }
+
+    #[test]
+    fn the_fuzz_entry_point_holds_on_sample_inputs() {
+        fuzz_request(
+            b"GET /callback?code=abc&state=fuzz-state HTTP/1.1\r\nHost: 127.0.0.1:8976\r\n\r\n",
+        );
+        fuzz_request(
+            b"GET /callback?error=%3Cscript%3E&state=fuzz-state HTTP/1.1\r\nHost: 127.0.0.1:8976",
+        );
+        fuzz_request(&[0xff; 9000]);
+        fuzz_request(b"");
+    }
+
+    #[test]
+    fn head_at_the_limit_is_read_and_one_more_byte_is_not() {
+        let mut at = vec![b'a'; MAX_HEAD];
+        at.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(scan_head(&at), Scan::Complete(MAX_HEAD));
+        let mut over = vec![b'a'; MAX_HEAD + 1];
+        over.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(scan_head(&over), Scan::TooLarge);
+        assert_eq!(scan_head(&over[..MAX_HEAD + 3]), Scan::NeedMore);
     }
 }

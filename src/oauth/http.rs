@@ -2,7 +2,9 @@
 //!
 //! Every request to Atlassian goes through `send`, which retries what is safe to retry
 //! (connection failures, 5xx, 429 with a capped `Retry-After`) a bounded number of times and
-//! never returns a response body in an error: Atlassian bodies can carry tokens.
+//! never returns a response body in an error: Atlassian bodies can carry tokens. A request
+//! that may be acted on only once (the authorization-code exchange) is retried only when it
+//! surely never reached the server, or the server said it did not act on it.
 
 use std::time::Duration;
 
@@ -15,63 +17,174 @@ const MAX_RETRIES: u32 = 3;
 const BASE_BACKOFF: Duration = Duration::from_millis(250);
 /// A server may ask for a long pause; beyond this we give up rather than hang a script.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// How long one attempt may wait for the answer once connected; `JIRA_AUTH_HTTP_TIMEOUT`
+/// (seconds) overrides it.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting takes at most this long (or `JIRA_AUTH_HTTP_TIMEOUT`, when that is shorter).
+/// The whole attempt may take both: were the two limits to end together, a connect that
+/// never completed would look like a request that may have been sent.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const TIMEOUT_ENV: &str = "JIRA_AUTH_HTTP_TIMEOUT";
+
+/// Whether a request may be sent again after it may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Sending it twice does no harm (refresh is safe too: Atlassian's reuse interval
+    /// accepts a refresh token sent again within 10 minutes).
+    Safe,
+    /// The server may act on it only once (an authorization code): resend only after a
+    /// failure to connect, a 429 or a 503, where the server cannot have used it.
+    Once,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// The server could not be reached or kept failing after every retry.
-    #[error("{what}: {detail} (after {attempts} attempts)")]
+    #[error("{what}: {detail} (after {})", attempts_text(*.attempts))]
     Unavailable {
         what: String,
         detail: String,
         attempts: u32,
     },
+    /// 429 on every attempt, or a `Retry-After` longer than we are willing to wait.
+    #[error(
+        "{what}: rate limited by Atlassian (429 Too Many Requests{}) after {}",
+        retry_after_text(*.retry_after),
+        attempts_text(*.attempts)
+    )]
+    RateLimited {
+        what: String,
+        retry_after: Option<u64>,
+        attempts: u32,
+    },
+    /// TLS failed: not retried, as a certificate or an intercepting proxy does not change
+    /// within seconds.
+    #[error("{what}: TLS handshake with {host} failed: {detail}")]
+    Tls {
+        what: String,
+        host: String,
+        detail: String,
+    },
+    /// A single-use request failed after it was sent: the server may have used it.
+    #[error(
+        "{what}: {detail} after the authorization code was sent; the code may have been used, and a code works only once, so it was not sent again"
+    )]
+    MaybeConsumed { what: String, detail: String },
+    /// A setting in the environment is not valid.
+    #[error("{0}")]
+    Config(String),
     /// The client could not be built (TLS roots missing and similar).
     #[error("cannot set up HTTPS: {0}")]
     Setup(String),
 }
 
+fn attempts_text(n: u32) -> String {
+    if n == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{n} attempts")
+    }
+}
+
+fn retry_after_text(secs: Option<u64>) -> String {
+    secs.map(|s| format!(", Retry-After: {s} s"))
+        .unwrap_or_default()
+}
+
 #[derive(Clone)]
 pub struct Http {
     client: Client,
+    timeout: Duration,
 }
 
 impl Http {
     pub fn new() -> Result<Http, HttpError> {
+        let timeout = timeout_from_env(std::env::var(TIMEOUT_ENV).ok().as_deref())?;
         let client = Client::builder()
             // A redirect from a token endpoint is never legitimate, and following one could
             // send credentials elsewhere (oauth2's docs warn of SSRF).
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(CONNECT_TIMEOUT.min(timeout) + timeout)
             .user_agent(concat!("jira-auth/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpError::Setup(e.to_string()))?;
-        Ok(Http { client })
+        Ok(Http { client, timeout })
     }
 
     pub fn client(&self) -> &Client {
         &self.client
     }
 
+    /// A short cause for a transport error met outside `send` (reading a body).
+    pub fn describe(&self, e: &reqwest::Error) -> String {
+        classify(e, self.timeout).text()
+    }
+
     /// Sends the request built by `build` (called again for each attempt), retrying
-    /// connection failures, 5xx and 429. Other statuses, 4xx included, are returned as they
-    /// are for the caller to interpret.
+    /// connection failures, 5xx and 429 as `policy` allows. Other statuses, 4xx included,
+    /// are returned as they are for the caller to interpret.
     pub async fn send(
         &self,
         what: &str,
+        policy: Retry,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, HttpError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let outcome = build(&self.client).send().await;
-            let (retry_after, detail) = match outcome {
+            if let Ok(resp) = &outcome {
+                // Status and URL only: headers and bodies can carry tokens.
+                tracing::debug!(what, attempt, status = %resp.status(), url = %resp.url(), "answered");
+            }
+            let (wait, detail) = match outcome {
                 Ok(resp) if !is_retryable(resp.status()) => return Ok(resp),
-                Ok(resp) => (
-                    retry_after(&resp),
-                    format!("the server answered {}", resp.status()),
-                ),
-                Err(e) => (None, describe_transport_error(&e)),
+                Ok(resp) => {
+                    let status = resp.status();
+                    if policy == Retry::Once
+                        && status != StatusCode::TOO_MANY_REQUESTS
+                        && status != StatusCode::SERVICE_UNAVAILABLE
+                    {
+                        return Err(HttpError::MaybeConsumed {
+                            what: what.to_string(),
+                            detail: format!("the server answered {status}"),
+                        });
+                    }
+                    let asked = retry_after(&resp);
+                    if status == StatusCode::TOO_MANY_REQUESTS
+                        && (attempt > MAX_RETRIES || asked.is_some_and(|d| d > MAX_RETRY_AFTER))
+                    {
+                        return Err(HttpError::RateLimited {
+                            what: what.to_string(),
+                            retry_after: asked.map(|d| d.as_secs()),
+                            attempts: attempt,
+                        });
+                    }
+                    (asked, format!("the server answered {status}"))
+                }
+                Err(e) => {
+                    let failure = classify(&e, self.timeout);
+                    match failure.kind {
+                        Kind::Tls => {
+                            return Err(HttpError::Tls {
+                                what: what.to_string(),
+                                host: failure.host,
+                                detail: failure.detail,
+                            });
+                        }
+                        // Connecting failed: the request never left this machine.
+                        Kind::Dns | Kind::Connect => {}
+                        Kind::Other if policy == Retry::Once => {
+                            return Err(HttpError::MaybeConsumed {
+                                what: what.to_string(),
+                                detail: failure.text(),
+                            });
+                        }
+                        Kind::Other => {}
+                    }
+                    (None, failure.text())
+                }
             };
             tracing::debug!(what, attempt, %detail, "request failed");
             if attempt > MAX_RETRIES {
@@ -81,19 +194,23 @@ impl Http {
                     attempts: attempt,
                 });
             }
-            tokio::time::sleep(retry_after.unwrap_or_else(|| backoff(attempt))).await;
+            tokio::time::sleep(wait.unwrap_or_else(|| backoff(attempt))).await;
         }
     }
 
-    /// The bridge the oauth2 crate calls for token requests.
+    /// The bridge the oauth2 crate calls for token requests. `seen` records the status and
+    /// whether the body was JSON, so a parse failure can be explained without the body.
     pub async fn oauth_call(
         &self,
         request: oauth2::HttpRequest,
+        policy: Retry,
+        seen: &Seen,
     ) -> Result<oauth2::HttpResponse, HttpError> {
+        const WHAT: &str = "the Atlassian token endpoint";
         let (parts, body) = request.into_parts();
         let url = parts.uri.to_string();
         let resp = self
-            .send("the Atlassian token endpoint", |c| {
+            .send(WHAT, policy, |c| {
                 let mut rb = c.request(parts.method.clone(), &url).body(body.clone());
                 for (name, value) in &parts.headers {
                     rb = rb.header(name, value);
@@ -103,11 +220,26 @@ impl Http {
             .await?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| HttpError::Unavailable {
-            what: "the Atlassian token endpoint".into(),
-            detail: describe_transport_error(&e),
-            attempts: 1,
-        })?;
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                let detail = classify(&e, self.timeout).text();
+                return Err(match policy {
+                    Retry::Once => HttpError::MaybeConsumed {
+                        what: WHAT.into(),
+                        detail,
+                    },
+                    Retry::Safe => HttpError::Unavailable {
+                        what: WHAT.into(),
+                        detail,
+                        attempts: 1,
+                    },
+                });
+            }
+        };
+        seen.status.set(Some(status.as_u16()));
+        seen.json
+            .set(serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok());
         let mut out = oauth2::http::Response::builder().status(status.as_u16());
         for (name, value) in &headers {
             out = out.header(name.as_str(), value.as_bytes());
@@ -117,11 +249,33 @@ impl Http {
     }
 }
 
+/// What the last token response looked like, without its content.
+#[derive(Default)]
+pub struct Seen {
+    pub status: std::cell::Cell<Option<u16>>,
+    pub json: std::cell::Cell<bool>,
+}
+
+fn timeout_from_env(raw: Option<&str>) -> Result<Duration, HttpError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(DEFAULT_TIMEOUT);
+    };
+    raw.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            HttpError::Config(format!(
+                "{TIMEOUT_ENV}={raw} is not a positive number of seconds"
+            ))
+        })
+}
+
 fn is_retryable(status: StatusCode) -> bool {
     status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
 }
 
-/// `Retry-After` in seconds (the form Atlassian sends), capped.
+/// `Retry-After` in seconds (the form Atlassian sends).
 fn retry_after(resp: &Response) -> Option<Duration> {
     let secs: u64 = resp
         .headers()
@@ -131,7 +285,7 @@ fn retry_after(resp: &Response) -> Option<Duration> {
         .trim()
         .parse()
         .ok()?;
-    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+    Some(Duration::from_secs(secs))
 }
 
 /// Exponential backoff with full jitter on top, so that many clients do not retry in step.
@@ -141,31 +295,124 @@ fn backoff(attempt: u32) -> Duration {
     base + Duration::from_millis(jitter)
 }
 
-/// A short cause without the body or headers; reqwest's own text names the URL, which
-/// never carries a secret in our requests.
-pub fn describe_transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_connect() {
-        "cannot connect"
-    } else if e.is_timeout() {
-        "timed out"
-    } else if e.is_body() || e.is_decode() {
-        "broken response"
-    } else {
-        "request failed"
-    };
-    let mut detail = kind.to_string();
-    let mut source = std::error::Error::source(e);
-    // The innermost cause is what names DNS/TLS/refused; stop at three levels.
-    let mut depth = 0;
-    while let Some(s) = source {
-        depth += 1;
-        if depth > 3 {
-            break;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dns,
+    Tls,
+    /// Connecting (TCP) failed or timed out: nothing was sent.
+    Connect,
+    /// Anything after the connection was up: a timeout, a reset, a broken response.
+    Other,
+}
+
+struct Failure {
+    kind: Kind,
+    host: String,
+    detail: String,
+}
+
+impl Failure {
+    fn text(&self) -> String {
+        match self.kind {
+            Kind::Dns => format!(
+                "cannot resolve {} (DNS lookup failed: {})",
+                self.host, self.detail
+            ),
+            Kind::Tls => format!("TLS handshake with {} failed: {}", self.host, self.detail),
+            Kind::Connect | Kind::Other => self.detail.clone(),
         }
-        detail = format!("{kind}: {s}");
-        source = s.source();
     }
-    detail
+}
+
+/// Sorts a transport error and says what happened, without the body or headers. reqwest's
+/// own text names the URL, which never carries a secret in our requests.
+fn classify(e: &reqwest::Error, timeout: Duration) -> Failure {
+    let host = e
+        .url()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
+        })
+        .unwrap_or_else(|| "the server".into());
+    let innermost = innermost(e);
+    let (kind, detail) = if let Some(tls) = find_tls_error(e) {
+        (Kind::Tls, tls)
+    } else if e.is_connect() && chain(e).any(|s| s.to_string().starts_with("dns error")) {
+        (Kind::Dns, innermost)
+    } else if e.is_connect() && e.is_timeout() {
+        (
+            Kind::Connect,
+            format!(
+                "cannot connect to {host}: no answer within {} s",
+                secs(CONNECT_TIMEOUT.min(timeout))
+            ),
+        )
+    } else if e.is_connect() {
+        (
+            Kind::Connect,
+            format!("cannot connect to {host}: {innermost}"),
+        )
+    } else if e.is_timeout() {
+        (
+            Kind::Other,
+            format!(
+                "{host} did not answer within {} s (timed out)",
+                secs(timeout)
+            ),
+        )
+    } else if e.is_body() || e.is_decode() {
+        (
+            Kind::Other,
+            format!("broken response from {host}: {innermost}"),
+        )
+    } else {
+        (
+            Kind::Other,
+            format!("request to {host} failed: {innermost}"),
+        )
+    };
+    Failure { kind, host, detail }
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", d.as_secs())
+    } else {
+        format!("{s:.1}")
+    }
+}
+
+fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| e.source())
+}
+
+fn innermost(e: &reqwest::Error) -> String {
+    chain(e)
+        .last()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// rustls' error, which hyper-rustls wraps in one or two `io::Error`s.
+fn find_tls_error(e: &reqwest::Error) -> Option<String> {
+    for s in chain(e) {
+        if let Some(t) = s.downcast_ref::<rustls::Error>() {
+            return Some(t.to_string());
+        }
+        let mut io = s.downcast_ref::<std::io::Error>();
+        while let Some(inner) = io.and_then(|i| i.get_ref()) {
+            if let Some(t) = inner.downcast_ref::<rustls::Error>() {
+                return Some(t.to_string());
+            }
+            io = inner.downcast_ref::<std::io::Error>();
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -179,6 +426,72 @@ mod tests {
         assert!(first >= BASE_BACKOFF && first <= BASE_BACKOFF * 2);
         assert!(third >= BASE_BACKOFF * 4 && third <= BASE_BACKOFF * 5);
         assert!(backoff(40) <= BASE_BACKOFF * 65);
+    }
+
+    #[test]
+    fn timeout_setting_is_checked() {
+        assert_eq!(timeout_from_env(None).unwrap(), DEFAULT_TIMEOUT);
+        assert_eq!(timeout_from_env(Some(" ")).unwrap(), DEFAULT_TIMEOUT);
+        assert_eq!(
+            timeout_from_env(Some("1.5")).unwrap(),
+            Duration::from_millis(1500)
+        );
+        for bad in ["0", "-1", "soon", "NaN", "inf"] {
+            assert!(timeout_from_env(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    fn send_once(url: String) -> Result<Response, HttpError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let http = Http::new().unwrap();
+        rt.block_on(async { http.send("t", Retry::Once, |c| c.post(url.as_str())).await })
+    }
+
+    #[test]
+    fn single_use_request_is_retried_when_it_never_left() {
+        // A port nobody listens on: every connect is refused, nothing is sent.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        match send_once(format!("http://127.0.0.1:{port}/oauth/token")) {
+            Err(HttpError::Unavailable {
+                attempts, detail, ..
+            }) => {
+                assert_eq!(attempts, MAX_RETRIES + 1);
+                assert!(
+                    detail.starts_with("cannot connect to 127.0.0.1:"),
+                    "{detail}"
+                );
+            }
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn single_use_request_is_not_retried_once_it_arrived() {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            // Reads the request, then hangs up without an answer.
+            for mut stream in listener.incoming().flatten() {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+            }
+        });
+        match send_once(format!("http://127.0.0.1:{port}/oauth/token")) {
+            Err(HttpError::MaybeConsumed { .. }) => {}
+            other => panic!("expected MaybeConsumed, got {other:?}"),
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::error::{CliError, Exit};
-use http::{Http, HttpError};
+use http::{Http, HttpError, Retry, Seen};
 
 pub const DEFAULT_AUTH_URL: &str = "https://auth.atlassian.com";
 pub const DEFAULT_API_URL: &str = "https://api.atlassian.com";
@@ -138,16 +138,19 @@ pub struct TokenSet {
 pub enum OAuthError {
     #[error("the client secret was rejected by Atlassian (401 access_denied)")]
     SecretRejected,
-    #[error("Atlassian rejected the client: {0}")]
+    #[error("Atlassian rejected the client at the token endpoint (unauthorized_client): {0}")]
     ClientRejected(String),
-    #[error("the authorization code was rejected: {0}")]
+    #[error("the authorization code was rejected (invalid_grant): {0}")]
     CodeRejected(String),
     /// `invalid_grant` on a refresh: the refresh token was revoked, expired or reused.
-    #[error("Atlassian no longer accepts this profile's refresh token: {0}")]
+    #[error("Atlassian no longer accepts this profile's refresh token (invalid_grant): {0}")]
     RefreshRejected(String),
     #[error(transparent)]
     Http(#[from] HttpError),
-    #[error("unexpected answer from the token endpoint: {0}")]
+    /// A response we cannot read; `what` says how, never what it held (it may be a token).
+    #[error("unexpected response from Atlassian (HTTP {status}, {what})")]
+    Unexpected { status: u16, what: String },
+    #[error("the token endpoint answered {0}")]
     Protocol(String),
 }
 
@@ -159,15 +162,48 @@ impl From<OAuthError> for CliError {
                 .hint("copy the Secret again from the developer console → your app → Settings (a regenerated secret replaces the old one)")
                 .hint("this is not a consent problem: consent succeeded; only the secret is wrong"),
             OAuthError::ClientRejected(_) => CliError::new(Exit::AuthNeeded, message)
-                .hint("check the Client ID and that the app's callback URL matches exactly"),
-            OAuthError::CodeRejected(_) => CliError::new(Exit::AuthNeeded, message)
-                .hint("codes are single-use and short-lived: run the command again to get a new one"),
+                .hint("check the Client ID, and that the app's callback URL in the developer console (Authorization → OAuth 2.0 (3LO)) is exactly the redirect URI jira-auth uses: 127.0.0.1 and localhost differ, and so do ports"),
+            OAuthError::CodeRejected(ref desc) => {
+                let err = CliError::new(Exit::AuthNeeded, message.clone());
+                let err = if desc.to_ascii_lowercase().contains("redirect") {
+                    err.hint("the redirect URI sent with the code must be the one the consent used, and registered for the app exactly")
+                } else {
+                    err
+                };
+                err.hint("codes are single-use and short-lived: run `jira-auth init` (or `jira-auth login`) again to get a new one")
+            }
             OAuthError::RefreshRejected(_) => CliError::new(Exit::AuthNeeded, message)
                 .hint("run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept"),
-            OAuthError::Http(HttpError::Setup(_)) => CliError::new(Exit::Unexpected, message),
-            OAuthError::Http(_) => CliError::new(Exit::Unavailable, message)
+            OAuthError::Http(h) => CliError::from(h),
+            OAuthError::Unexpected { .. } | OAuthError::Protocol(_) => {
+                CliError::new(Exit::Unavailable, message)
+                    .hint("a proxy may be answering instead of Atlassian; check JIRA_AUTH_AUTH_URL / JIRA_AUTH_API_URL and your proxy, then run the command again")
+            }
+        }
+    }
+}
+
+impl From<HttpError> for CliError {
+    fn from(e: HttpError) -> CliError {
+        let message = e.to_string();
+        match e {
+            HttpError::Setup(_) => CliError::new(Exit::Unexpected, message),
+            HttpError::Config(_) => CliError::usage(message),
+            HttpError::MaybeConsumed { .. } => CliError::new(Exit::Unavailable, message)
+                .hint("run `jira-auth init` (or `jira-auth login` for an existing profile) again: it asks for a new code"),
+            HttpError::RateLimited { retry_after, .. } => {
+                let wait = match retry_after {
+                    Some(s) => format!("wait {s} s (what Atlassian's Retry-After asked for)"),
+                    None => "wait a minute".to_string(),
+                };
+                CliError::new(Exit::Unavailable, message).hint(format!(
+                    "{wait}, then run the command again; every run that uses this app's client id counts against the same rate limit"
+                ))
+            }
+            HttpError::Tls { .. } => CliError::new(Exit::Unavailable, message)
+                .hint("a proxy or firewall that intercepts HTTPS, or a server that is not HTTPS, causes this; jira-auth trusts the operating system's CA certificates"),
+            HttpError::Unavailable { .. } => CliError::new(Exit::Unavailable, message)
                 .hint("check your network or proxy, and https://status.atlassian.com; then run the command again"),
-            OAuthError::Protocol(_) => CliError::new(Exit::Unavailable, message),
         }
     }
 }
@@ -187,12 +223,14 @@ pub async fn exchange_code(
         .set_auth_type(oauth2::AuthType::RequestBody)
         .set_token_uri(TokenUrl::from_url(endpoints.token()))
         .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
-    let call = |req| http.oauth_call(req);
+    // A code works once: never sent again once the server may have seen it.
+    let seen = Seen::default();
+    let call = |req| http.oauth_call(req, Retry::Once, &seen);
     let resp = client
         .exchange_code(AuthorizationCode::new(code.expose_secret().to_string()))
         .request_async(&call)
         .await
-        .map_err(map_token_error)?;
+        .map_err(|e| map_token_error(e, &seen))?;
     Ok(token_set(&resp))
 }
 
@@ -209,19 +247,20 @@ pub async fn refresh(
         .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_string()))
         .set_auth_type(oauth2::AuthType::RequestBody)
         .set_token_uri(TokenUrl::from_url(endpoints.token()));
-    let call = |req| http.oauth_call(req);
+    let seen = Seen::default();
+    let call = |req| http.oauth_call(req, Retry::Safe, &seen);
     let token = RefreshToken::new(refresh_token.expose_secret().to_string());
     let resp = client
         .exchange_refresh_token(&token)
         .request_async(&call)
         .await
-        .map_err(map_refresh_error)?;
+        .map_err(|e| map_refresh_error(e, &seen))?;
     Ok(token_set(&resp))
 }
 
 /// As `map_token_error`, except that `invalid_grant` is about the refresh token, not a code.
-fn map_refresh_error(e: TokenError) -> OAuthError {
-    match map_token_error(e) {
+fn map_refresh_error(e: TokenError, seen: &Seen) -> OAuthError {
+    match map_token_error(e, seen) {
         OAuthError::CodeRejected(desc) => OAuthError::RefreshRejected(desc),
         other => other,
     }
@@ -247,8 +286,8 @@ fn token_set(resp: &oauth2::basic::BasicTokenResponse) -> TokenSet {
 type TokenError = RequestTokenError<HttpError, oauth2::basic::BasicErrorResponse>;
 
 /// Turns the oauth2 crate's error into ours. Bodies are never included: a malformed
-/// success body can hold a token.
-fn map_token_error(e: TokenError) -> OAuthError {
+/// success body can hold a token; `seen` tells what the response was like.
+fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
     match e {
         RequestTokenError::ServerResponse(resp) => {
             let desc = resp
@@ -266,11 +305,24 @@ fn map_token_error(e: TokenError) -> OAuthError {
             }
         }
         RequestTokenError::Request(h) => OAuthError::Http(h),
-        RequestTokenError::Parse(err, _body) => OAuthError::Protocol(format!(
-            "the response is not the expected JSON ({})",
-            err.path()
-        )),
-        RequestTokenError::Other(s) => OAuthError::Protocol(s),
+        // Parse: the body did not deserialize. Other: oauth2's own checks (content type,
+        // empty body). Neither message is shown: `seen` says enough without the content.
+        RequestTokenError::Parse(err, _body) => OAuthError::Unexpected {
+            status: seen.status.get().unwrap_or(0),
+            what: if seen.json.get() {
+                format!("JSON without the expected fields (at {})", err.path())
+            } else {
+                "not JSON".into()
+            },
+        },
+        RequestTokenError::Other(_) => OAuthError::Unexpected {
+            status: seen.status.get().unwrap_or(0),
+            what: if seen.json.get() {
+                "JSON, but not what a token endpoint sends".into()
+            } else {
+                "not JSON".into()
+            },
+        },
     }
 }
 
@@ -313,6 +365,46 @@ mod tests {
         assert_eq!(
             endpoints().token().as_str(),
             "https://auth.atlassian.com/oauth/token"
+        );
+    }
+
+    #[test]
+    fn each_token_failure_has_its_exit_code_and_hint() {
+        let cli = |e: OAuthError| CliError::from(e);
+        let e = cli(OAuthError::CodeRejected("Invalid redirect_uri".into()));
+        assert_eq!(e.exit, Exit::AuthNeeded);
+        assert!(
+            e.hints.iter().any(|h| h.contains("redirect URI")),
+            "{:?}",
+            e.hints
+        );
+        assert!(e.hints.iter().any(|h| h.contains("single-use")));
+        let e = cli(OAuthError::CodeRejected(
+            "Invalid authorization code".into(),
+        ));
+        assert!(!e.hints.iter().any(|h| h.contains("redirect URI")));
+        let e = cli(OAuthError::Http(HttpError::MaybeConsumed {
+            what: "t".into(),
+            detail: "timed out".into(),
+        }));
+        assert_eq!(e.exit, Exit::Unavailable);
+        assert!(e.hints[0].contains("jira-auth init"), "{:?}", e.hints);
+        let e = cli(OAuthError::Http(HttpError::RateLimited {
+            what: "t".into(),
+            retry_after: Some(7),
+            attempts: 4,
+        }));
+        assert_eq!(e.exit, Exit::Unavailable);
+        assert!(e.message.contains("Retry-After: 7 s") && e.hints[0].contains("wait 7 s"));
+        let e = cli(OAuthError::Http(HttpError::Config("bad".into())));
+        assert_eq!(e.exit, Exit::Usage);
+        let e = cli(OAuthError::Unexpected {
+            status: 200,
+            what: "not JSON".into(),
+        });
+        assert_eq!(
+            e.message,
+            "unexpected response from Atlassian (HTTP 200, not JSON)"
         );
     }
 

@@ -419,25 +419,3 @@ fn interrupt_while_waiting_exits_130_and_stores_nothing() {
     assert!(rest.contains("interrupted"), "{rest}");
     assert_nothing_stored(&env);
 }
-
-#[test]
-fn nothing_secret_at_the_highest_verbosity() {
-    require_secret_service();
-    let env = TestEnv::new();
-    let mut cmd = env.init();
-    cmd.args(["-vvv", "--json"]);
-    let out = run(cmd);
-    out.assert_code(0);
-    env.assert_no_leaks(&out);
-    for sub in [
-        &["status", "-vvv"][..],
-        &["status", "--json", "-vv"],
-        &["logout", "-vvv"],
-    ] {
-        let mut c = env.cmd();
-        c.args(sub);
-        let out = run(c);
-        out.assert_code(0);
-        env.assert_no_leaks(&out);
-    }
-}

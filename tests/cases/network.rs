@@ -1,0 +1,353 @@
+//! Networks and servers that fail: every failure ends in bounded time with its exit code and
+//! a message that names it, the authorization code is never sent twice once the server may
+//! have used it, and no response body (which may hold tokens) is ever shown.
+
+use std::time::{Duration, Instant};
+
+use crate::support::broken::{self, Action, NoConnect, PlainHttp, Scripted};
+use crate::support::emulator::Endpoint;
+use crate::support::env::{Run, TestEnv, run};
+use crate::support::http::Response;
+
+/// Per-attempt HTTP timeout for these tests (JIRA_AUTH_HTTP_TIMEOUT), in seconds.
+const TIMEOUT: &str = "0.5";
+
+/// A working profile in the file store (these tests need no keychain).
+fn file_profile(env: &TestEnv) {
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(init).assert_code(0);
+}
+
+/// `token` forced to refresh, with the token endpoint at `auth_url`.
+fn refresh_via(env: &TestEnv, auth_url: &str) -> (Run, Duration) {
+    let mut cmd = env.cmd();
+    cmd.args(["token", "--min-ttl", "4000"])
+        .env("JIRA_AUTH_AUTH_URL", auth_url)
+        .env("JIRA_AUTH_HTTP_TIMEOUT", TIMEOUT);
+    let started = Instant::now();
+    let out = run(cmd);
+    (out, started.elapsed())
+}
+
+/// `init --store file` against the scripted server for both Atlassian hosts.
+fn init_via(env: &TestEnv, server: &Scripted) -> (Run, Duration) {
+    let mut cmd = env.init();
+    cmd.args(["--store", "file"])
+        .env("JIRA_AUTH_AUTH_URL", server.url())
+        .env("JIRA_AUTH_API_URL", server.url())
+        .env("JIRA_AUTH_HTTP_TIMEOUT", TIMEOUT);
+    let started = Instant::now();
+    let out = run(cmd);
+    (out, started.elapsed())
+}
+
+#[track_caller]
+fn assert_stderr_has(out: &Run, needle: &str) {
+    assert!(
+        out.stderr.contains(needle),
+        "stderr lacks {needle:?}:\n{}",
+        out.stderr
+    );
+}
+
+#[track_caller]
+fn assert_nothing_stored(env: &TestEnv) {
+    let creds = env.config_dir().join("credentials");
+    let files = std::fs::read_dir(&creds).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(files, 0, "nothing may be stored in {}", creds.display());
+}
+
+#[track_caller]
+fn assert_absent(out: &Run, secrets: &[&str]) {
+    for s in secrets {
+        assert!(
+            !out.stdout.contains(s) && !out.stderr.contains(s),
+            "{s} leaked:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn server_that_never_answers_fails_in_bounded_time() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    let server = Scripted::start(|_| Action::Silent);
+    let (out, took) = refresh_via(&env, &server.url());
+    out.assert_code(5);
+    assert_stderr_has(&out, "did not answer within 0.5 s (timed out)");
+    assert_stderr_has(&out, "(after 4 attempts)");
+    assert_eq!(server.hits("/oauth/token"), 4, "a refresh may be retried");
+    // 4 × (0.5 s + connect) plus backoff (at most 0.5 + 0.75 + 1.25 s): far below a minute.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+}
+
+#[test]
+fn connect_timeout_is_bounded_and_retried() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    let blocked = NoConnect::start();
+    let (out, took) = refresh_via(&env, &format!("http://127.0.0.1:{}", blocked.port));
+    out.assert_code(5);
+    assert_stderr_has(
+        &out,
+        &format!(
+            "cannot connect to 127.0.0.1:{}: no answer within 0.5 s",
+            blocked.port
+        ),
+    );
+    assert_stderr_has(&out, "(after 4 attempts)");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+}
+
+/// The three ways a code exchange can fail after the request went out: none is retried.
+fn code_exchange_not_retried(action: fn() -> Action, detail: &str) {
+    let env = TestEnv::new();
+    let server = Scripted::start(move |req| match req.path.as_str() {
+        "/oauth/token" => action(),
+        _ => broken::one_site(),
+    });
+    let (out, took) = init_via(&env, &server);
+    out.assert_code(5);
+    assert_eq!(server.hits("/oauth/token"), 1, "the code was sent once");
+    assert_stderr_has(&out, detail);
+    assert_stderr_has(&out, "after the authorization code was sent");
+    assert_stderr_has(&out, "a code works only once, so it was not sent again");
+    assert_stderr_has(&out, "run `jira-auth init`");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_absent(&out, &[&server.code, &env.secret]);
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn code_exchange_is_not_retried_after_a_timeout() {
+    code_exchange_not_retried(|| Action::Silent, "did not answer within 0.5 s");
+}
+
+#[test]
+fn code_exchange_is_not_retried_after_a_reset() {
+    code_exchange_not_retried(|| Action::Reset, "request to 127.0.0.1:");
+}
+
+#[test]
+fn code_exchange_is_not_retried_after_a_500() {
+    code_exchange_not_retried(
+        || {
+            Action::Respond(Response::json(
+                500,
+                serde_json::json!({"error": "server_error"}),
+            ))
+        },
+        "the server answered 500 Internal Server Error",
+    );
+}
+
+#[test]
+fn other_4xx_are_not_retried() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    env.emu.fail_next(Endpoint::Token, 400, 5, None);
+    let (out, _) = refresh_via(&env, &env.emu.auth_url());
+    out.assert_code(5);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2, "init, then one refresh");
+    assert_stderr_has(
+        &out,
+        "unexpected response from Atlassian (HTTP 400, JSON without the expected fields",
+    );
+}
+
+#[test]
+fn invalid_grant_on_the_code_says_codes_are_single_use() {
+    let env = TestEnv::new();
+    let server = Scripted::start(|req| match req.path.as_str() {
+        "/oauth/token" => broken::token_error(403, "invalid_grant", "Invalid authorization code"),
+        _ => broken::one_site(),
+    });
+    let (out, _) = init_via(&env, &server);
+    out.assert_code(3);
+    assert_eq!(server.hits("/oauth/token"), 1);
+    assert_stderr_has(
+        &out,
+        "the authorization code was rejected (invalid_grant): Invalid authorization code",
+    );
+    assert_stderr_has(&out, "codes are single-use");
+    assert_absent(&out, &[&server.code, &env.secret]);
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn unauthorized_client_at_the_token_endpoint_points_at_the_callback_url() {
+    let env = TestEnv::new();
+    let server = Scripted::start(|req| match req.path.as_str() {
+        "/oauth/token" => broken::token_error(
+            403,
+            "unauthorized_client",
+            "redirect_uri does not match the registered callback URL",
+        ),
+        _ => broken::one_site(),
+    });
+    let (out, _) = init_via(&env, &server);
+    out.assert_code(3);
+    assert_eq!(server.hits("/oauth/token"), 1);
+    assert_stderr_has(
+        &out,
+        "Atlassian rejected the client at the token endpoint (unauthorized_client)",
+    );
+    assert_stderr_has(&out, "callback URL in the developer console");
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn scope_mismatch_from_the_api_names_the_missing_scope_step() {
+    let env = TestEnv::new();
+    let server = Scripted::start(|req| match req.path.as_str() {
+        "/oauth/token" => broken::token_ok("at-scripted-9f8e7d", "rt-scripted-1a2b3c"),
+        _ => Action::Respond(Response::json(
+            401,
+            serde_json::json!({"code": 401, "message": "Unauthorized; scope does not match"}),
+        )),
+    });
+    let (out, _) = init_via(&env, &server);
+    // Exit 4 (scope check failed), as `doctor` and `scopes check` report it.
+    out.assert_code(4);
+    assert_stderr_has(
+        &out,
+        "accessible-resources: Atlassian answered 401 \"scope does not match\"",
+    );
+    assert_stderr_has(&out, "developer console (Permissions)");
+    assert_eq!(
+        server.hits("/oauth/token/accessible-resources"),
+        1,
+        "a 401 is not retried"
+    );
+    assert_absent(
+        &out,
+        &[
+            &server.code,
+            &env.secret,
+            "at-scripted-9f8e7d",
+            "rt-scripted-1a2b3c",
+        ],
+    );
+    assert_nothing_stored(&env);
+}
+
+#[test]
+fn rate_limit_exhausted_mentions_the_limit_and_retry_after() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    env.emu.fail_next(Endpoint::Token, 429, 10, Some(1));
+    let (out, took) = refresh_via(&env, &env.emu.auth_url());
+    out.assert_code(5);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        1 + 4,
+        "Retry-After honoured, bounded"
+    );
+    assert_stderr_has(
+        &out,
+        "rate limited by Atlassian (429 Too Many Requests, Retry-After: 1 s) after 4 attempts",
+    );
+    assert_stderr_has(&out, "wait 1 s");
+    assert!(took >= Duration::from_secs(3), "slept as asked: {took:?}");
+}
+
+#[test]
+fn a_retry_after_beyond_the_cap_is_not_waited_for() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    env.emu.fail_next(Endpoint::Token, 429, 10, Some(3600));
+    let (out, took) = refresh_via(&env, &env.emu.auth_url());
+    out.assert_code(5);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2);
+    assert_stderr_has(&out, "Retry-After: 3600 s) after 1 attempt");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
+fn tls_failure_names_the_host_and_is_not_retried() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    // https:// to a server that speaks plain HTTP: the handshake fails.
+    let port = PlainHttp::start().port;
+    let (out, took) = refresh_via(&env, &format!("https://127.0.0.1:{port}"));
+    out.assert_code(5);
+    assert_stderr_has(&out, &format!("TLS handshake with 127.0.0.1:{port} failed"));
+    assert_stderr_has(&out, "intercepts HTTPS");
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        1,
+        "no token request got through"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
+fn dns_failure_names_the_host() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    let (out, _) = refresh_via(&env, "https://nonexistent.invalid");
+    out.assert_code(5);
+    assert_stderr_has(
+        &out,
+        "cannot resolve nonexistent.invalid (DNS lookup failed",
+    );
+}
+
+#[test]
+fn malformed_token_response_is_described_never_shown() {
+    let leaked = "at-never-show-me-4c1d";
+    for content_type in ["application/json", "text/html"] {
+        let env = TestEnv::new();
+        let body = format!("{{\"access_token\": \"{leaked}\", \"refresh_tok");
+        let server = Scripted::start(move |req| match req.path.as_str() {
+            "/oauth/token" => Action::Respond(Response {
+                status: 200,
+                headers: vec![("Content-Type".into(), content_type.into())],
+                body: body.clone().into_bytes(),
+            }),
+            _ => broken::one_site(),
+        });
+        let (out, _) = init_via(&env, &server);
+        out.assert_code(5);
+        assert_stderr_has(
+            &out,
+            "unexpected response from Atlassian (HTTP 200, not JSON)",
+        );
+        assert_absent(&out, &[leaked, &server.code, &env.secret]);
+        assert_nothing_stored(&env);
+    }
+}
+
+#[test]
+fn malformed_sites_response_is_described_never_shown() {
+    let env = TestEnv::new();
+    let server = Scripted::start(|req| match req.path.as_str() {
+        "/oauth/token" => broken::token_ok("at-scripted-5e6f", "rt-scripted-7a8b"),
+        _ => Action::Respond(Response::html(200, "<html>at-scripted-5e6f</html>")),
+    });
+    let (out, _) = init_via(&env, &server);
+    out.assert_code(5);
+    assert_stderr_has(
+        &out,
+        "accessible-resources: unexpected response from Atlassian (HTTP 200, not JSON)",
+    );
+    assert_absent(&out, &["at-scripted-5e6f", "rt-scripted-7a8b"]);
+}
+
+#[test]
+fn a_bad_timeout_setting_is_a_usage_error() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    let mut cmd = env.cmd();
+    cmd.args(["token", "--min-ttl", "4000"])
+        .env("JIRA_AUTH_HTTP_TIMEOUT", "soon");
+    let out = run(cmd);
+    out.assert_code(2);
+    assert_stderr_has(
+        &out,
+        "JIRA_AUTH_HTTP_TIMEOUT=soon is not a positive number of seconds",
+    );
+}

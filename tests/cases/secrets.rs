@@ -1,0 +1,263 @@
+//! Secrets never leak: every command at `-vv` with `RUST_BACKTRACE=1`, panics forced while
+//! secrets are in memory, and the process list while `init` waits for the browser. The
+//! secrets are the client secret and every code and token the emulator issued.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::env::{Run, TestEnv, require_secret_service, run};
+
+/// `jira-auth ARGS… -vv` (or `VERBOSITY`) with backtraces on.
+fn loud_at(env: &TestEnv, verbosity: &str, args: &[&str]) -> Command {
+    let mut cmd = env.cmd();
+    cmd.args(args).arg(verbosity).env("RUST_BACKTRACE", "1");
+    cmd
+}
+
+fn loud(env: &TestEnv, args: &[&str]) -> Command {
+    loud_at(env, "-vv", args)
+}
+
+/// For `token` and `header`: stdout is exactly one issued access token (their product) and
+/// nothing else; stderr and files hold no secret.
+#[track_caller]
+fn assert_only_the_token_on_stdout(env: &TestEnv, out: &Run, prefix: &str) {
+    let line = out
+        .stdout
+        .strip_prefix(prefix)
+        .and_then(|s| s.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("unexpected stdout {:?}", out.stdout));
+    assert!(
+        line.starts_with("at-") && env.emu.issued_secrets().iter().any(|s| s == line),
+        "stdout is not one issued access token: {line:?}"
+    );
+    let rest = Run {
+        code: out.code,
+        stdout: String::new(),
+        stderr: out.stderr.clone(),
+    };
+    env.assert_no_leaks(&rest);
+}
+
+/// init, status, token, header, exec, a forced refresh, login, token, logout: each at
+/// `verbosity` (-vv is debug, -vvv trace: everything our crate logs).
+fn whole_flow(store: &str, verbosity: &str) {
+    let env = TestEnv::new();
+    let loud = |env: &TestEnv, args: &[&str]| loud_at(env, verbosity, args);
+    let mut init = env.init();
+    init.args(["--store", store, verbosity, "--json"])
+        .env("RUST_BACKTRACE", "1");
+    let out = run(init);
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+    // -vv really was in force: debug lines were written.
+    assert!(out.stderr.contains("DEBUG"), "{}", out.stderr);
+
+    for args in [&["status"][..], &["status", "--json"]] {
+        let out = run(loud(&env, args));
+        out.assert_code(0);
+        env.assert_no_leaks(&out);
+    }
+
+    let out = run(loud(&env, &["token"]));
+    out.assert_code(0);
+    assert_only_the_token_on_stdout(&env, &out, "");
+
+    let out = run(loud(&env, &["header"]));
+    out.assert_code(0);
+    assert_only_the_token_on_stdout(&env, &out, "Bearer ");
+
+    let out = run(loud(
+        &env,
+        &["exec", "--", "sh", "-c", r#"test -n "$JIRA_ACCESS_TOKEN""#],
+    ));
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+
+    // A refresh: a new access and refresh token, the old refresh token kept as previous.
+    let before = env.emu.issued_secrets().len();
+    let out = run(loud(&env, &["token", "--min-ttl", "4000"]));
+    out.assert_code(0);
+    assert!(env.emu.issued_secrets().len() > before, "it refreshed");
+    assert_only_the_token_on_stdout(&env, &out, "");
+
+    let out = run(loud(&env, &["login", "--no-input"]));
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+
+    let out = run(loud(&env, &["token", "--json"]));
+    out.assert_code(0);
+    env.assert_no_secret_in("stderr", &out.stderr);
+
+    // Commands still being built: whatever they answer, no secret in it.
+    for args in [&["scopes", "list"][..], &["scopes", "check"], &["doctor"]] {
+        let out = run(loud(&env, args));
+        env.assert_no_leaks(&out);
+    }
+
+    let out = run(loud(&env, &["logout"]));
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+    // After logout even the store holds nothing, so no file anywhere may hold a secret.
+    let creds = env.config_dir().join("credentials");
+    for entry in std::fs::read_dir(&creds).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        env.assert_no_secret_in(&entry.path().display().to_string(), &text);
+    }
+}
+
+#[test]
+fn every_command_at_vv_keeps_secrets_out_of_output_and_files_keychain() {
+    require_secret_service();
+    whole_flow("keychain", "-vv");
+}
+
+#[test]
+fn every_command_at_vvv_keeps_secrets_out_of_output_and_files_file_store() {
+    whole_flow("file", "-vvv");
+}
+
+/// The panic hook's message and backtrace, printed while codes and tokens are in memory.
+#[test]
+fn forced_panics_print_no_secret() {
+    let env = TestEnv::new();
+    let mut init = env.init();
+    init.args(["--store", "file", "-vv"])
+        .env("RUST_BACKTRACE", "1")
+        .env("JIRA_AUTH_TEST_PANIC_AT", "after-exchange");
+    let out = run(init);
+    out.assert_code(101);
+    assert!(
+        out.stderr
+            .contains("forced panic at 'after-exchange' (JIRA_AUTH_TEST_PANIC_AT)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("stack backtrace"), "{}", out.stderr);
+    env.assert_no_leaks(&out);
+
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(init).assert_code(0);
+    for (point, args) in [
+        ("after-refresh", &["token", "--min-ttl", "4000"][..]),
+        ("before-print", &["token"]),
+        ("before-print", &["header"]),
+    ] {
+        let mut cmd = loud(&env, args);
+        cmd.env("JIRA_AUTH_TEST_PANIC_AT", point);
+        let out = run(cmd);
+        out.assert_code(101);
+        assert!(
+            out.stderr.contains(&format!("forced panic at '{point}'")),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        env.assert_no_leaks(&out);
+    }
+}
+
+/// What any local user sees of a running `init` in `ps`: its command line.
+fn cmdline(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/cmdline: {e}"));
+    String::from_utf8_lossy(&raw).replace('\0', " ")
+}
+
+/// The environment `ps e` shows.
+fn environ(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/environ"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/environ: {e}"));
+    assert!(!raw.is_empty(), "/proc/{pid}/environ is readable");
+    String::from_utf8_lossy(&raw).replace('\0', " ")
+}
+
+/// A running `init` and its stderr, which must stay open: a closed pipe would end it early.
+type Waiting = (std::process::Child, BufReader<std::process::ChildStderr>);
+
+/// Starts `init --no-browser`, waits until it listens for the callback, and returns it.
+fn waiting_init(mut cmd: Command, stdin: Option<&str>) -> Waiting {
+    cmd.args(["--no-browser", "--store", "file"])
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("jira-auth starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut line = String::new();
+    while !line.contains("/authorize?") {
+        assert!(Instant::now() < deadline, "init never showed the URL");
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "init ended early");
+    }
+    (child, stderr)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_process_list_shows_no_secret_while_init_waits() {
+    let env = TestEnv::new();
+    let ps = || {
+        let out = Command::new("ps")
+            .args(["-ww", "-eo", "pid,args"])
+            .output()
+            .expect("ps runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    // The secret from the environment: argv never carries it, and the value is wiped from
+    // the process's original environment block, which /proc/PID/environ (`ps e`) shows.
+    let waiting = waiting_init(env.init(), None);
+    let pid = waiting.0.id();
+    let args = cmdline(pid);
+    assert!(
+        args.contains("init") && args.contains("--client-id"),
+        "{args}"
+    );
+    env.assert_no_secret_in("/proc/PID/cmdline", &args);
+    env.assert_no_secret_in("ps -ww -eo pid,args", &ps());
+    env.assert_no_secret_in("/proc/PID/environ", &environ(pid));
+    stop(waiting);
+
+    // The secret on stdin: neither argv nor the environment carries it.
+    let mut cmd = env.init();
+    cmd.env_remove("JIRA_AUTH_CLIENT_SECRET")
+        .arg("--client-secret-stdin");
+    let waiting = waiting_init(cmd, Some(&format!("{}\n", env.secret)));
+    let pid = waiting.0.id();
+    let args = cmdline(pid);
+    assert!(args.contains("--client-secret-stdin"), "{args}");
+    env.assert_no_secret_in("/proc/PID/cmdline", &args);
+    env.assert_no_secret_in("/proc/PID/environ", &environ(pid));
+    env.assert_no_secret_in("ps -ww -eo pid,args", &ps());
+    stop(waiting);
+}
+
+fn stop((mut child, _stderr): Waiting) {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.wait();
+}
