@@ -90,9 +90,19 @@ fn whole_flow(store: &str, verbosity: &str) {
     out.assert_code(0);
     env.assert_no_secret_in("stderr", &out.stderr);
 
-    // Commands still being built: whatever they answer, no secret in it.
-    for args in [&["scopes", "list"][..], &["scopes", "check"], &["doctor"]] {
+    // The diagnosis and site commands, human and JSON: they all handle the token.
+    for args in [
+        &["scopes", "list"][..],
+        &["scopes", "check"],
+        &["scopes", "check", "--json"],
+        &["doctor"],
+        &["doctor", "--json"],
+        &["sites"],
+        &["sites", "--json"],
+        &["sites", "use", "acme"],
+    ] {
         let out = run(loud(&env, args));
+        out.assert_code(0);
         env.assert_no_leaks(&out);
     }
 
