@@ -62,12 +62,26 @@ impl Ctx {
     }
 }
 
-/// Prints a JSON document on stdout: the one thing scripts parse.
+/// Prints a JSON document on stdout: the one thing scripts parse. A failed write is said on
+/// stderr instead of panicking as println! would (the exit code still tells the outcome).
 pub fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("a Value always serializes")
-    );
+    let text = serde_json::to_string_pretty(value).expect("a Value always serializes") + "\n";
+    if let Err(e) = write_stdout(&text) {
+        crate::say!("error: {e:#}");
+    }
+}
+
+/// Writes to stdout. A reader that stops early (`| head`, `| grep -m1`) is not an error:
+/// print! would panic on the broken pipe.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// "in 59 min", "3 min ago": how people read an expiry.

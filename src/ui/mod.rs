@@ -159,8 +159,56 @@ pub fn spinner(message: &str) -> indicatif::ProgressBar {
     pb
 }
 
+/// True when marks such as ✓ and ✗ can be shown: the locale's character set is UTF-8. The
+/// first of LC_ALL, LC_CTYPE and LANG that is set decides, as POSIX orders them; none set is
+/// the "C" locale, which is ASCII. Windows consoles are Unicode whatever the environment says.
+pub fn unicode_locale() -> bool {
+    cfg!(windows) || locale_is_utf8(|k| std::env::var(k).ok())
+}
+
+fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| var(k).filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+}
+
 /// Human output: stderr, always (stdout is for the data scripts consume).
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => { eprintln!($($arg)*) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_set_locale_variable_decides() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(locale_is_utf8(env(&[("LANG", "en_GB.UTF-8")])));
+        assert!(locale_is_utf8(env(&[("LANG", "C.utf8")])));
+        assert!(!locale_is_utf8(env(&[])), "no locale is C: ASCII");
+        assert!(!locale_is_utf8(env(&[("LANG", "C")])));
+        assert!(!locale_is_utf8(env(&[
+            ("LC_ALL", "C"),
+            ("LANG", "en_US.UTF-8")
+        ])));
+        assert!(locale_is_utf8(env(&[
+            ("LC_ALL", ""),
+            ("LC_CTYPE", "de_DE.UTF-8"),
+            ("LANG", "C")
+        ])));
+        assert!(!locale_is_utf8(env(&[("LANG", "de_DE.ISO-8859-1")])));
+    }
 }

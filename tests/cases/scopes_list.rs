@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::support::emulator::Endpoint;
-use crate::support::env::{CLIENT_ID, Run, TestEnv, run};
+use crate::support::emulator::{Client, Endpoint};
+use crate::support::env::{CLIENT_ID, Run, TICKED, TestEnv, run};
 
 fn names(run: &Run) -> Vec<String> {
     run.json()
@@ -235,4 +235,143 @@ fn duplicates_are_dropped_and_offline_access_added() {
         out.json()["scopes_requested"],
         serde_json::json!(["read:jira-work", "read:me", "offline_access"])
     );
+}
+
+/// A scope newer than the catalog, ticked for the test app as Atlassian would let you.
+const NEW_SCOPE: &str = "read:hologram:jira";
+
+fn app_with_new_scope(env: &TestEnv) {
+    let mut ticked = TICKED.to_vec();
+    ticked.push(NEW_SCOPE);
+    env.emu.register_client(Client::new(
+        CLIENT_ID,
+        env.secret.as_str(),
+        &env.redirect_uri(),
+        &ticked,
+    ));
+}
+
+#[test]
+fn allow_unknown_scopes_requests_a_name_newer_than_the_catalog_on_init_and_login() {
+    let env = TestEnv::new();
+    app_with_new_scope(&env);
+    let list = format!("read:jira-work {NEW_SCOPE}");
+    let init = |extra: &[&str], env_var: Option<&str>| {
+        let mut cmd = env.cmd();
+        cmd.args(["init", "--no-input", "--json", "--store", "file", "--force"])
+            .args(["--client-id", CLIENT_ID, "--port", &env.port.to_string()])
+            .args(["--scopes", &list])
+            .args(extra)
+            .env("JIRA_AUTH_TIMEOUT", "20")
+            .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+        if let Some(v) = env_var {
+            cmd.env("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", v);
+        }
+        run(cmd)
+    };
+
+    // Without the escape hatch: exit 2, and the hint names it.
+    let out = init(&[], None);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(&format!("unknown scope '{NEW_SCOPE}'")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("--allow-unknown-scopes (or JIRA_AUTH_ALLOW_UNKNOWN_SCOPES=1)"),
+        "{}",
+        out.stderr
+    );
+    // A false value of the env var is no permission.
+    init(&[], Some("0")).assert_code(2);
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
+
+    // With it: a warning, and the name goes to Atlassian and into the profile.
+    let out = init(&["--allow-unknown-scopes"], None);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: not in jira-auth's scope catalog, requested anyway (--allow-unknown-scopes): {NEW_SCOPE}"
+        )),
+        "{}",
+        out.stderr
+    );
+    let j = out.json();
+    assert_eq!(
+        j["scopes_requested"],
+        serde_json::json!(["read:jira-work", NEW_SCOPE, "offline_access"])
+    );
+    assert!(
+        j["scopes_granted"]
+            .as_array()
+            .unwrap()
+            .contains(&NEW_SCOPE.into()),
+        "{j}"
+    );
+    // `scopes check` of that profile compares it like any other scope.
+    env.jira(&["scopes", "check"]).assert_code(0);
+
+    // The shape check stays, flag or not.
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--no-input", "--force", "--allow-unknown-scopes"])
+        .args(["--client-id", CLIENT_ID])
+        .args(["--scopes", "read:jira-work https://example.com/scope"])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let out = run(cmd);
+    out.assert_code(2);
+    assert!(out.stderr.contains("is not a scope name"), "{}", out.stderr);
+
+    // login: the same refusal, and the env var as the escape hatch.
+    let out = env.jira(&["login", "--no-input", "--scopes", NEW_SCOPE]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("--allow-unknown-scopes"),
+        "{}",
+        out.stderr
+    );
+    let mut cmd = env.cmd();
+    cmd.args(["login", "--no-input", "--json", "--scopes", NEW_SCOPE])
+        .env("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", "1");
+    let out = run(cmd);
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("warning: not in jira-auth's scope catalog"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.json()["scopes_requested"],
+        serde_json::json!([NEW_SCOPE, "offline_access"])
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn an_allowed_unknown_scope_that_is_not_ticked_times_out_listed_under_its_tab() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--no-input",
+        "--allow-unknown-scopes",
+        "--client-id",
+        CLIENT_ID,
+    ])
+    .args(["--port", &env.port.to_string(), "--timeout", "3"])
+    .args(["--scopes", &format!("read:jira-work {NEW_SCOPE}")])
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let out = run(cmd);
+    out.assert_code(7);
+    let granular = out
+        .stderr
+        .find("Jira API → Granular scopes:")
+        .expect(&out.stderr);
+    let new = out
+        .stderr
+        .find(&format!("[ ] {NEW_SCOPE}"))
+        .expect(&out.stderr);
+    assert!(granular < new, "{}", out.stderr);
 }

@@ -122,7 +122,12 @@ impl TestEnv {
             .env("JIRA_AUTH_PROFILE", &self.profile)
             .env("BROWSER", browser::browser_env_value())
             .env(browser::LOG_ENV, self.browser_log())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            // A UTF-8 locale whatever the machine's, so marks like ✓ are predictable; tests
+            // of the ASCII fallback set LANG=C themselves.
+            .env_remove("LC_ALL")
+            .env_remove("LC_CTYPE")
+            .env("LANG", "C.UTF-8");
         cmd
     }
 

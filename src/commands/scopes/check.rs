@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::atlassian::{self, Resource};
 use crate::cli::ScopesCheckArgs;
-use crate::commands::{Ctx, print_json, token};
+use crate::commands::{Ctx, print_json, token, write_stdout};
 use crate::error::{CliError, Exit};
 use crate::oauth::OAuthError;
 use crate::oauth::http::Http;
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
             "ok": c.ok(),
         }));
     } else {
-        print!("{}", table(&c));
+        write_stdout(&table(&c))?;
         for n in &notes {
             say!("note: {n}");
         }

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::cli::ScopesListArgs;
-use crate::commands::Ctx;
+use crate::commands::{Ctx, write_stdout};
 use crate::say;
 use crate::scopes::{Api, CONSOLE_GROUPS, Kind, ScopeInfo, catalog};
 
@@ -26,19 +26,6 @@ pub fn run(ctx: &Ctx, args: ScopesListArgs) -> anyhow::Result<()> {
         table(&rows)
     };
     write_stdout(&text)
-}
-
-/// A list is made to be piped into `head` or `grep -m1`: a reader that stops early is not
-/// an error (print! would panic on the broken pipe).
-fn write_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(e).context("writing the list to stdout"))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// The scopes to show, grouped as the console groups them (API, then tab; offline_access
