@@ -375,14 +375,14 @@ fn check_token(ctx: &Ctx, facts: &mut Facts, checks: &mut Vec<Check>) {
     match token::valid_config(ctx, MIN_TTL_SECS) {
         Ok((cfg, _)) => {
             let how = if cfg.access_token_expires_at != before {
-                "refreshed now, "
+                ", refreshed now"
             } else {
                 ""
             };
             checks.push(Check::pass(
                 NAME,
                 format!(
-                    "access token valid ({how}expires {} ({}))",
+                    "access token valid until {} ({}){how}",
                     // Whole seconds: this line is read by people.
                     rfc3339(
                         cfg.access_token_expires_at
@@ -826,7 +826,7 @@ fn report(ctx: &Ctx, profile: Option<&str>, checks: &[Check]) -> anyhow::Result<
             out.push_str(&format!("{:mark_width$} {:<width$}  fix: {fix}\n", "", ""));
         }
     }
-    write_stdout(&out)
+    write_stdout(&crate::ui::plain(&out))
 }
 
 #[cfg(test)]

@@ -154,7 +154,11 @@ impl Prompter for NoInput {
 pub fn spinner(message: &str) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    pb.set_message(message.to_string());
+    if !unicode_locale() {
+        // indicatif's default frames are Braille characters.
+        pb.set_style(indicatif::ProgressStyle::default_spinner().tick_chars("-\\|/ "));
+    }
+    pb.set_message(plain(message).into_owned());
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
 }
@@ -176,10 +180,36 @@ fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
         })
 }
 
+/// Human text for a terminal that may not be UTF-8: the typographic characters the messages
+/// use (arrows of console paths, dashes, ellipses) spelled in ASCII when the locale is not
+/// UTF-8, so "Jira API → Classic scopes" does not reach a C-locale terminal as mojibake.
+/// JSON is data and stays as it is.
+pub fn plain(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() || unicode_locale() {
+        return text.into();
+    }
+    to_ascii_punctuation(text).into()
+}
+
+fn to_ascii_punctuation(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '→' => out.push_str("->"),
+            '—' | '–' => out.push('-'),
+            '…' => out.push_str("..."),
+            '✓' => out.push_str("ok"),
+            '✗' => out.push('x'),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Human output: stderr, always (stdout is for the data scripts consume).
 #[macro_export]
 macro_rules! say {
-    ($($arg:tt)*) => { eprintln!($($arg)*) };
+    ($($arg:tt)*) => { eprintln!("{}", $crate::ui::plain(&format!($($arg)*))) };
 }
 
 #[cfg(test)]
@@ -210,5 +240,13 @@ mod tests {
             ("LANG", "C")
         ])));
         assert!(!locale_is_utf8(env(&[("LANG", "de_DE.ISO-8859-1")])));
+    }
+
+    #[test]
+    fn ascii_punctuation_keeps_everything_else() {
+        assert_eq!(
+            to_ascii_punctuation("Jira API → Classic scopes — ok… ✓ ✗ café"),
+            "Jira API -> Classic scopes - ok... ok x café"
+        );
     }
 }

@@ -540,4 +540,18 @@ fn without_a_utf8_locale_the_marks_are_words() {
         out.stdout
     );
     assert!(fix.is_some());
+
+    // Fixes name console paths with arrows: spelled in ASCII too, on stdout and stderr.
+    env.emu.withdraw_scope("read:jira-user");
+    env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
+    for args in [&["doctor"][..], &["scopes", "check"]] {
+        let mut cmd = env.cmd();
+        cmd.args(args).env("LANG", "C");
+        let out = run(cmd);
+        out.assert_code(4);
+        assert!(out.stdout.is_ascii(), "{}", out.stdout);
+        assert!(out.stderr.is_ascii(), "{}", out.stderr);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(all.contains("under Jira API -> Classic scopes"), "{all}");
+    }
 }

@@ -50,6 +50,10 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
     let mut notes = c.notes.clone();
     notes.extend(site_note);
     let login = cmp::login_command(&cfg.profile, &cfg.scopes_requested, &c.missing);
+    // A site the grant no longer covers has no scope granted, whatever the token lists:
+    // every API call to it fails, so "all granted" would be a lie.
+    let site_gone = matches!(site_scopes, SiteScopes::Gone);
+    let ok = c.ok() && !site_gone;
 
     if ctx.global.json {
         print_json(&json!({
@@ -70,11 +74,11 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
             "extra": c.extra,
             "notes": notes,
             "fixes": c.missing.iter().map(|m| cmp::fix_for(m)).collect::<Vec<_>>(),
-            "login": (!c.ok()).then_some(&login),
-            "ok": c.ok(),
+            "login": (!ok).then_some(&login),
+            "ok": ok,
         }));
     } else {
-        write_stdout(&table(&c))?;
+        write_stdout(&crate::ui::plain(&table(&c)))?;
         for n in &notes {
             say!("note: {n}");
         }
@@ -86,7 +90,20 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
             say!("  then run `{login}` to consent again");
         }
     }
-    if c.ok() {
+    if site_gone {
+        return Err(CliError::new(
+            Exit::AuthNeeded,
+            format!(
+                "the site of profile '{}', {} ({}), is no longer in accessible-resources: no scope is granted for it",
+                cfg.profile, cfg.site.name, cfg.site.url
+            ),
+        )
+        .hint(format!(
+            "run `{login}` and grant access to the site on the consent page (if the app was removed from the site, a site admin must allow it again)"
+        ))
+        .into());
+    }
+    if ok {
         return Ok(());
     }
     Err(CliError::new(
