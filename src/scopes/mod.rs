@@ -212,9 +212,18 @@ impl Parsed {
     /// What to tell the user about the unknown names that are requested anyway.
     pub fn warning(&self) -> Option<String> {
         (!self.unknown.is_empty()).then(|| {
+            // A typo is still the likelier cause: keep the suggestions.
+            let each: Vec<String> = self
+                .unknown
+                .iter()
+                .map(|u| match did_you_mean(u) {
+                    Some(s) => format!("{u} ({s})"),
+                    None => u.clone(),
+                })
+                .collect();
             format!(
                 "warning: not in jira-auth's scope catalog, requested anyway (--allow-unknown-scopes): {}; if the consent page says \"Something went wrong\", check the spelling and that each is ticked in the developer console",
-                self.unknown.join(", ")
+                each.join(", ")
             )
         })
     }
@@ -529,7 +538,15 @@ mod tests {
             w.starts_with("warning: not in jira-auth's scope catalog"),
             "{w}"
         );
-        assert!(w.contains("read:brand-new:jira"), "{w}");
+        assert!(w.contains("read:brand-new:jira;"), "{w}");
+        let typo = parse_request("read:jira-wrok", Unknown::Allow).unwrap();
+        assert!(
+            typo.warning()
+                .unwrap()
+                .contains("read:jira-wrok (did you mean read:jira-work?)"),
+            "{:?}",
+            typo.warning()
+        );
         assert!(
             parse_request("read:jira-work", Unknown::Allow)
                 .unwrap()

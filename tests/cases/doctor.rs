@@ -311,22 +311,15 @@ fn api_down_fails_its_checks_and_doctor_still_reports_the_rest() {
 fn refresh_token_near_its_inactivity_expiry_warns_and_past_it_fails() {
     // The file store, so the test can backdate the refresh token.
     let env = TestEnv::new();
-    let mut init = env.init();
-    init.args(["--store", "file"]);
-    run(init).assert_code(0);
-    let path = env
-        .config_dir()
-        .join("credentials")
-        .join(format!("{}.json", env.profile));
+    let path = file_profile(&env, None);
     let age = |days: i64| {
-        let mut cfg: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-        cfg["refresh_token_issued_at"] = at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
-            .into();
-        std::fs::write(&path, serde_json::to_string(&cfg).unwrap()).unwrap();
+        edit_stored(&path, |cfg| {
+            let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+            cfg["refresh_token_issued_at"] = at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+                .into();
+        });
     };
 
     age(85);
