@@ -218,3 +218,62 @@ fn custom_scopes_are_ticked_or_typed_and_a_typo_is_caught_in_the_prompt() {
     );
     env.assert_no_secret_in("the terminal", &screen);
 }
+
+#[test]
+fn the_wizard_takes_an_unknown_scope_only_when_allowed() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let new_scope = crate::cases::scopes_list::NEW_SCOPE;
+    env.tick(&[new_scope]);
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"])
+        .args(["--client-id", CLIENT_ID])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
+        .env("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", "1")
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    for _ in 0..3 {
+        p.send(DOWN).unwrap();
+    }
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "other scopes: type their names");
+    for _ in 0..9 {
+        p.send(DOWN).unwrap();
+    }
+    p.send(" ").unwrap();
+    p.send("\r").unwrap();
+
+    // Malformed is refused even so; a well-formed unknown name is taken, with the warning.
+    expect_text(&mut p, &mut screen, "Scope names");
+    p.send("read jira\r").unwrap();
+    expect_text(&mut p, &mut screen, "is not a scope name");
+    p.send("\x15").unwrap();
+    for _ in 0.."read jira".len() {
+        p.send("\x7f").unwrap();
+    }
+    p.send(format!("{new_scope}\r")).unwrap();
+    expect_text(&mut p, &mut screen, "not in jira-auth's scope catalog");
+    expect_text(&mut p, &mut screen, &format!("[ ] {new_scope}"));
+    expect_text(&mut p, &mut screen, "Saved profile");
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().expect("wait for jira-auth");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "exit: {status:?}\n--- screen\n{screen}"
+    );
+    let item = env.keychain_item().expect("stored");
+    assert_eq!(
+        item["scopes_requested"],
+        serde_json::json!([
+            "read:jira-work",
+            "read:jira-user",
+            "read:me",
+            new_scope,
+            "offline_access"
+        ])
+    );
+}

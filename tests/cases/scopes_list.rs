@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::support::emulator::{Client, Endpoint};
-use crate::support::env::{CLIENT_ID, Run, TICKED, TestEnv, run};
+use crate::support::emulator::Endpoint;
+use crate::support::env::{CLIENT_ID, Run, TestEnv, run};
 
 fn names(run: &Run) -> Vec<String> {
     run.json()
@@ -237,24 +237,13 @@ fn duplicates_are_dropped_and_offline_access_added() {
     );
 }
 
-/// A scope newer than the catalog, ticked for the test app as Atlassian would let you.
-const NEW_SCOPE: &str = "read:hologram:jira";
-
-fn app_with_new_scope(env: &TestEnv) {
-    let mut ticked = TICKED.to_vec();
-    ticked.push(NEW_SCOPE);
-    env.emu.register_client(Client::new(
-        CLIENT_ID,
-        env.secret.as_str(),
-        &env.redirect_uri(),
-        &ticked,
-    ));
-}
+/// A scope newer than the catalog (tests tick it for the app as Atlassian would let them).
+pub const NEW_SCOPE: &str = "read:hologram:jira";
 
 #[test]
 fn allow_unknown_scopes_requests_a_name_newer_than_the_catalog_on_init_and_login() {
     let env = TestEnv::new();
-    app_with_new_scope(&env);
+    env.tick(&[NEW_SCOPE]);
     let list = format!("read:jira-work {NEW_SCOPE}");
     let init = |extra: &[&str], env_var: Option<&str>| {
         let mut cmd = env.cmd();

@@ -91,6 +91,17 @@ impl TestEnv {
         }
     }
 
+    /// Ticks `extra` scopes for the test app too, as a developer would in the console.
+    pub fn tick(&self, extra: &[&str]) {
+        let ticked: Vec<&str> = TICKED.iter().chain(extra).copied().collect();
+        self.emu.register_client(Client::new(
+            CLIENT_ID,
+            self.secret.as_str(),
+            &self.redirect_uri(),
+            &ticked,
+        ));
+    }
+
     pub fn config_dir(&self) -> PathBuf {
         self.dir.path().join("config")
     }
