@@ -269,7 +269,7 @@ pub fn parse_request(list: &str, policy: Unknown) -> Result<Parsed, CliError> {
 
 /// One error for all unknown names, each with its closest catalog names, so a list with
 /// two typos takes one round trip to fix.
-fn unknown_scopes(unknown: &[String], policy: Unknown) -> CliError {
+pub fn unknown_scopes(unknown: &[String], policy: Unknown) -> CliError {
     let message = match unknown {
         [one] => match did_you_mean(one) {
             Some(s) => format!("unknown scope '{one}': {s}"),

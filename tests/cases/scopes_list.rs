@@ -299,8 +299,18 @@ fn allow_unknown_scopes_requests_a_name_newer_than_the_catalog_on_init_and_login
             .contains(&NEW_SCOPE.into()),
         "{j}"
     );
-    // `scopes check` of that profile compares it like any other scope.
+    // `scopes check` of that profile compares it like any other scope, and --require may
+    // name it; an unknown name the profile does not have is still a usage error.
     env.jira(&["scopes", "check"]).assert_code(0);
+    env.jira(&["scopes", "check", "--require", NEW_SCOPE])
+        .assert_code(0);
+    let out = env.jira(&["scopes", "check", "--require", "read:other-new:jira"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("unknown scope 'read:other-new:jira'"),
+        "{}",
+        out.stderr
+    );
 
     // The shape check stays, flag or not.
     let mut cmd = env.cmd();

@@ -12,13 +12,16 @@ use crate::oauth::OAuthError;
 use crate::oauth::http::Http;
 use crate::say;
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
-use crate::scopes::{self, OFFLINE_ACCESS};
+use crate::scopes::{self, OFFLINE_ACCESS, Unknown};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
 const MIN_TTL_SECS: u64 = 60;
 
 pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
-    let required_arg = args.require.as_deref().map(parse_required).transpose()?;
+    let required_arg = match args.require.as_deref() {
+        Some(list) => Some(parse_required(list, &profile_scopes(ctx))?),
+        None => None,
+    };
     let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
     let required = required_arg.unwrap_or_else(|| cfg.scopes_requested.clone());
 
@@ -119,9 +122,28 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
     .into())
 }
 
+/// The scopes the profile requested or was granted, from the index (no keychain, no
+/// network): names there that the catalog does not know came in with
+/// `--allow-unknown-scopes` or from Atlassian, so `--require` may name them too.
+fn profile_scopes(ctx: &Ctx) -> Vec<String> {
+    let Ok(index) = ctx.index() else {
+        return Vec::new();
+    };
+    match ctx.existing_profile(&index) {
+        Ok((_, info)) => info
+            .scopes_requested
+            .iter()
+            .chain(&info.scopes_granted)
+            .cloned()
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// `--require LIST`: split and checked like every scope list, but offline_access only when
-/// the user named it (parse_list adds it for consent, where it is always wanted).
-fn parse_required(list: &str) -> Result<Vec<String>, CliError> {
+/// the user named it (parse_request adds it for consent, where it is always wanted). A name
+/// the catalog does not know is a usage error unless it is among `known_to_profile`.
+fn parse_required(list: &str, known_to_profile: &[String]) -> Result<Vec<String>, CliError> {
     let named: Vec<&str> = list
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
@@ -129,7 +151,16 @@ fn parse_required(list: &str) -> Result<Vec<String>, CliError> {
     if !named.is_empty() && named.iter().all(|s| *s == OFFLINE_ACCESS) {
         return Ok(vec![OFFLINE_ACCESS.to_string()]);
     }
-    let mut parsed = scopes::parse_list(list)?;
+    let request = scopes::parse_request(list, Unknown::Allow)?;
+    let strangers: Vec<String> = request
+        .unknown
+        .into_iter()
+        .filter(|u| !known_to_profile.contains(u))
+        .collect();
+    if !strangers.is_empty() {
+        return Err(scopes::unknown_scopes(&strangers, Unknown::Refuse));
+    }
+    let mut parsed = request.scopes;
     if !named.contains(&OFFLINE_ACCESS) {
         parsed.retain(|s| s != OFFLINE_ACCESS);
     }
@@ -185,19 +216,31 @@ mod tests {
     #[test]
     fn required_list_keeps_offline_access_only_when_named() {
         assert_eq!(
-            parse_required("read:jira-work, write:jira-work").unwrap(),
+            parse_required("read:jira-work, write:jira-work", &[]).unwrap(),
             ["read:jira-work", "write:jira-work"]
         );
         assert_eq!(
-            parse_required("offline_access read:me").unwrap(),
+            parse_required("offline_access read:me", &[]).unwrap(),
             ["offline_access", "read:me"]
         );
         assert_eq!(
-            parse_required("offline_access").unwrap(),
+            parse_required("offline_access", &[]).unwrap(),
             ["offline_access"]
         );
-        assert!(parse_required("read jira").is_err());
-        assert!(parse_required(" , ").is_err());
+        assert!(parse_required("read jira", &[]).is_err());
+        assert!(parse_required(" , ", &[]).is_err());
+        // An unknown name only when the profile has it.
+        let e = parse_required("read:jira-work read:new:jira", &[]).unwrap_err();
+        assert!(
+            e.message.starts_with("unknown scope 'read:new:jira'"),
+            "{}",
+            e.message
+        );
+        assert!(!e.hints.iter().any(|h| h.contains("--allow-unknown-scopes")));
+        assert_eq!(
+            parse_required("read:jira-work read:new:jira", &["read:new:jira".into()]).unwrap(),
+            ["read:jira-work", "read:new:jira"]
+        );
     }
 
     #[test]
