@@ -201,6 +201,11 @@ pub struct InitArgs {
     )]
     pub scopes: Option<String>,
 
+    /// Request scope names jira-auth's catalog does not know (scopes Atlassian added after
+    /// this release) with a warning instead of an error; each must still look like a scope
+    #[arg(long, env = "JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_unknown_scopes: bool,
+
     /// A named set of scopes (see `--help` of init for the list): read-only, read-write, admin
     #[arg(long, env = "JIRA_AUTH_PRESET", value_name = "NAME")]
     pub preset: Option<String>,
@@ -247,6 +252,11 @@ pub struct LoginArgs {
         conflicts_with = "preset"
     )]
     pub scopes: Option<String>,
+
+    /// Request scope names jira-auth's catalog does not know (scopes Atlassian added after
+    /// this release) with a warning instead of an error; each must still look like a scope
+    #[arg(long, env = "JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_unknown_scopes: bool,
 
     /// A named set of scopes: read-only, read-write, admin
     #[arg(long, env = "JIRA_AUTH_PRESET", value_name = "NAME")]

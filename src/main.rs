@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     match jira_auth::run(cli, jira_auth::Startup { env_client_secret }) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("{}", render(&err));
+            eprintln!("{}", jira_auth::ui::plain(&render(&err)));
             let code = exit_of(&err);
             if code == Exit::Unexpected {
                 tracing::debug!("unexpected error; run with -vv for details");

@@ -221,11 +221,7 @@ fn interrupted_error() -> CliError {
 /// Silence is what both common console mistakes look like from here: say so, with the
 /// exact values to compare, the scopes grouped by API and tab as the console shows them.
 fn timeout_error(plan: &Plan) -> CliError {
-    let apis = if scopes::needs_user_identity_api(&plan.scopes) {
-        "Jira API and User Identity API"
-    } else {
-        "Jira API"
-    };
+    let apis = scopes::apis_to_add(&plan.scopes);
     let ticks = scopes::tick_list(&plan.scopes, "      ");
     CliError::new(
         Exit::Timeout,

@@ -19,7 +19,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{Ctx, print_json, relative, rfc3339, token};
+use super::{Ctx, print_json, relative, rfc3339, token, write_stdout};
 use crate::atlassian::{self, ApiError, Dated, Resource};
 use crate::cli::StoreKind;
 use crate::error::{CliError, Exit, exit_of};
@@ -65,12 +65,21 @@ impl Status {
         }
     }
 
-    fn mark(self) -> console::StyledObject<&'static str> {
+    /// The line's mark: ✓ ! ✗ - where the locale is UTF-8, else the status as a word of the
+    /// same width for every status (FAIL in capitals, to stand out without colour).
+    fn mark(self, unicode: bool) -> console::StyledObject<&'static str> {
+        let (symbol, word) = match self {
+            Status::Pass => ("✓", "pass"),
+            Status::Warn => ("!", "warn"),
+            Status::Fail => ("✗", "FAIL"),
+            Status::Skip => ("-", "skip"),
+        };
+        let mark = console::style(if unicode { symbol } else { word });
         match self {
-            Status::Pass => console::style("✓").green(),
-            Status::Warn => console::style("!").yellow(),
-            Status::Fail => console::style("✗").red().bold(),
-            Status::Skip => console::style("-").dim(),
+            Status::Pass => mark.green(),
+            Status::Warn => mark.yellow(),
+            Status::Fail => mark.red().bold(),
+            Status::Skip => mark.dim(),
         }
     }
 }
@@ -187,7 +196,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<()> {
     checks.push(check_clock(&facts));
     checks.push(check_callback_port(&facts));
 
-    report(ctx, facts.profile.as_deref(), &checks);
+    report(ctx, facts.profile.as_deref(), &checks)?;
     let failed: Vec<&Check> = checks.iter().filter(|c| c.status == Status::Fail).collect();
     match failed.first() {
         None => Ok(()),
@@ -366,14 +375,14 @@ fn check_token(ctx: &Ctx, facts: &mut Facts, checks: &mut Vec<Check>) {
     match token::valid_config(ctx, MIN_TTL_SECS) {
         Ok((cfg, _)) => {
             let how = if cfg.access_token_expires_at != before {
-                "refreshed now, "
+                ", refreshed now"
             } else {
                 ""
             };
             checks.push(Check::pass(
                 NAME,
                 format!(
-                    "access token valid ({how}expires {} ({}))",
+                    "access token valid until {} ({}){how}",
                     // Whole seconds: this line is read by people.
                     rfc3339(
                         cfg.access_token_expires_at
@@ -785,7 +794,7 @@ fn check_callback_port(facts: &Facts) -> Check {
 
 // ---- output ----------------------------------------------------------------------------
 
-fn report(ctx: &Ctx, profile: Option<&str>, checks: &[Check]) {
+fn report(ctx: &Ctx, profile: Option<&str>, checks: &[Check]) -> anyhow::Result<()> {
     let ok = !checks.iter().any(|c| c.status == Status::Fail);
     if ctx.global.json {
         let list: Vec<_> = checks
@@ -800,22 +809,24 @@ fn report(ctx: &Ctx, profile: Option<&str>, checks: &[Check]) {
             })
             .collect();
         print_json(&json!({ "profile": profile, "checks": list, "ok": ok }));
-        return;
+        return Ok(());
     }
+    let unicode = crate::ui::unicode_locale();
+    let mark_width = if unicode { 1 } else { 4 };
     let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for c in checks {
         out.push_str(&format!(
             "{} {:<width$}  {}\n",
-            c.status.mark(),
+            c.status.mark(unicode),
             c.name,
             c.detail
         ));
         if let Some(fix) = &c.fix {
-            out.push_str(&format!("  {:<width$}  fix: {fix}\n", ""));
+            out.push_str(&format!("{:mark_width$} {:<width$}  fix: {fix}\n", "", ""));
         }
     }
-    print!("{out}");
+    write_stdout(crate::ui::plain(&out).as_bytes())
 }
 
 #[cfg(test)]

@@ -113,8 +113,9 @@ fn redirect_uri(args: &InitArgs) -> Result<Url, CliError> {
 }
 
 fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliError> {
+    let policy = scopes::Unknown::from_flag(args.allow_unknown_scopes);
     if let Some(list) = &args.scopes {
-        return scopes::parse_list(list);
+        return request(list, policy);
     }
     if let Some(name) = &args.preset {
         return Ok(scopes::preset(name.trim())?.request());
@@ -137,12 +138,21 @@ fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliE
     if let Some(preset) = scopes::PRESETS.get(choice) {
         return Ok(preset.request());
     }
-    custom_scopes(p)
+    custom_scopes(p, policy)
+}
+
+/// A typed list as a request, with the warning for names the catalog does not know.
+fn request(list: &str, policy: scopes::Unknown) -> Result<Vec<String>, CliError> {
+    let parsed = scopes::parse_request(list, policy)?;
+    if let Some(warning) = parsed.warning() {
+        say!("{warning}");
+    }
+    Ok(parsed.scopes)
 }
 
 /// The classic and User Identity scopes to tick off (few, and enough for most uses), plus
 /// a typed list for granular ones: the catalog has 200 of those, too many for a menu.
-fn custom_scopes(p: &dyn Prompter) -> Result<Vec<String>, CliError> {
+fn custom_scopes(p: &dyn Prompter, policy: scopes::Unknown) -> Result<Vec<String>, CliError> {
     let offered: Vec<&scopes::ScopeInfo> = scopes::CLASSIC_JIRA
         .iter()
         .chain(scopes::USER_IDENTITY)
@@ -174,13 +184,18 @@ fn custom_scopes(p: &dyn Prompter) -> Result<Vec<String>, CliError> {
             // The same check as --scopes, so a typo is caught here with its suggestions.
             let typed = p.input(
                 "Scope names, comma or space separated (`jira-auth scopes list` shows them all)",
-                &|s| scopes::parse_list(s).map(|_| ()).map_err(|e| e.message),
+                &|s| {
+                    scopes::parse_request(s, policy)
+                        .map(|_| ())
+                        .map_err(|e| e.message)
+                },
             )?;
-            list.extend(scopes::parse_list(&typed)?);
+            list.push(typed);
         }
         if !list.is_empty() {
-            let joined = list.join(" ");
-            return scopes::parse_list(&joined);
+            // One parse of everything: duplicates across the two lists go, and the warning
+            // for unknown names is said once.
+            return request(&list.join(" "), policy);
         }
         say!("Pick at least one scope.");
     }
@@ -295,6 +310,7 @@ mod tests {
             client_id: None,
             client_secret_stdin: false,
             scopes: None,
+            allow_unknown_scopes: false,
             preset: None,
             redirect_uri: None,
             port: None,

@@ -43,7 +43,14 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
     };
 
     let scopes = match (&args.scopes, &args.preset) {
-        (Some(list), _) => scopes::parse_list(list)?,
+        (Some(list), _) => {
+            let parsed =
+                scopes::parse_request(list, scopes::Unknown::from_flag(args.allow_unknown_scopes))?;
+            if let Some(warning) = parsed.warning() {
+                say!("{warning}");
+            }
+            parsed.scopes
+        }
         (None, Some(name)) => scopes::preset(name.trim())?.request(),
         (None, None) => scopes::with_offline_access(old.scopes_requested.clone()),
     };

@@ -65,21 +65,22 @@ impl Ctx {
     }
 }
 
-/// Prints a JSON document on stdout: the one thing scripts parse.
+/// Prints a JSON document on stdout: the one thing scripts parse. A failed write is said on
+/// stderr instead of panicking as println! would (the exit code still tells the outcome).
 pub fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("a Value always serializes")
-    );
+    let text = serde_json::to_string_pretty(value).expect("a Value always serializes") + "\n";
+    if let Err(e) = write_stdout(&text) {
+        crate::say!("error: {e:#}");
+    }
 }
 
 /// Writes data to stdout. Lists, scripts and pages are made to be piped into `head` or
 /// `grep -m1`: a reader that stops early is not an error (print! would panic on the broken
 /// pipe).
-pub fn write_stdout(data: &[u8]) -> anyhow::Result<()> {
+pub fn write_stdout(data: impl AsRef<[u8]>) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    match out.write_all(data).and_then(|()| out.flush()) {
+    match out.write_all(data.as_ref()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(anyhow::Error::new(e).context("writing to stdout"))
         }

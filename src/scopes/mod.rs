@@ -177,41 +177,99 @@ pub fn presets_overview() -> String {
     out
 }
 
-/// Splits a user's list (commas and/or whitespace), checks each name's shape and that the
-/// catalog knows it, removes duplicates keeping the first order, and adds offline_access
-/// (without it Atlassian sends no refresh token and the profile dies after an hour).
+/// How a command treats a well-formed name the catalog does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// An error (`scopes check --require`: a name nobody can have been granted).
+    Refuse,
+    /// An error whose hint names `--allow-unknown-scopes` (`init`, `login`).
+    RefuseWithHatch,
+    /// Accepted with a warning (`init`, `login` with `--allow-unknown-scopes`): Atlassian adds
+    /// scopes after a release, and a catalog that is out of date must not lock people out.
+    Allow,
+}
+
+impl Unknown {
+    /// The policy of a command that has the `--allow-unknown-scopes` flag.
+    pub fn from_flag(allow: bool) -> Unknown {
+        if allow {
+            Unknown::Allow
+        } else {
+            Unknown::RefuseWithHatch
+        }
+    }
+}
+
+/// A checked request: the scopes in the user's order, offline_access added, and the names
+/// among them that the catalog does not know (only ever non-empty under `Unknown::Allow`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub scopes: Vec<String>,
+    pub unknown: Vec<String>,
+}
+
+impl Parsed {
+    /// What to tell the user about the unknown names that are requested anyway.
+    pub fn warning(&self) -> Option<String> {
+        (!self.unknown.is_empty()).then(|| {
+            // A typo is still the likelier cause: keep the suggestions.
+            let each: Vec<String> = self
+                .unknown
+                .iter()
+                .map(|u| match did_you_mean(u) {
+                    Some(s) => format!("{u} ({s})"),
+                    None => u.clone(),
+                })
+                .collect();
+            format!(
+                "warning: not in jira-auth's scope catalog, requested anyway (--allow-unknown-scopes): {}; if the consent page says \"Something went wrong\", check the spelling and that each is ticked in the developer console",
+                each.join(", ")
+            )
+        })
+    }
+}
+
+/// `parse_request` with unknown names refused: for lists that are compared, not requested.
 pub fn parse_list(list: &str) -> Result<Vec<String>, CliError> {
+    parse_request(list, Unknown::Refuse).map(|p| p.scopes)
+}
+
+/// Splits a user's list (commas and/or whitespace), checks each name's shape (always, even
+/// under `Unknown::Allow`: a URL or a quoted list is never a scope), looks each up in the
+/// catalog, removes duplicates keeping the first order, and adds offline_access (without it
+/// Atlassian sends no refresh token and the profile dies after an hour).
+pub fn parse_request(list: &str, policy: Unknown) -> Result<Parsed, CliError> {
     let mut out: Vec<String> = Vec::new();
-    let mut unknown: Vec<&str> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
     for raw in list.split(|c: char| c == ',' || c.is_whitespace()) {
         if raw.is_empty() {
             continue;
         }
         check_shape(raw)?;
-        if lookup(raw).is_none() {
-            if !unknown.contains(&raw) {
-                unknown.push(raw);
-            }
-            continue;
+        if lookup(raw).is_none() && !unknown.iter().any(|u| u == raw) {
+            unknown.push(raw.to_string());
         }
         if !out.iter().any(|s| s == raw) {
             out.push(raw.to_string());
         }
     }
-    if !unknown.is_empty() {
-        return Err(unknown_scopes(&unknown));
+    if !unknown.is_empty() && policy != Unknown::Allow {
+        return Err(unknown_scopes(&unknown, policy));
     }
     if out.iter().all(|s| s == OFFLINE_ACCESS) {
         return Err(CliError::usage(
             "no scopes given: name at least one Jira scope (e.g. read:jira-work) or use --preset",
         ));
     }
-    Ok(with_offline_access(out))
+    Ok(Parsed {
+        scopes: with_offline_access(out),
+        unknown,
+    })
 }
 
 /// One error for all unknown names, each with its closest catalog names, so a list with
 /// two typos takes one round trip to fix.
-fn unknown_scopes(unknown: &[&str]) -> CliError {
+pub fn unknown_scopes(unknown: &[String], policy: Unknown) -> CliError {
     let message = match unknown {
         [one] => match did_you_mean(one) {
             Some(s) => format!("unknown scope '{one}': {s}"),
@@ -228,9 +286,14 @@ fn unknown_scopes(unknown: &[&str]) -> CliError {
             format!("unknown scopes: {}", each.join(", "))
         }
     };
-    CliError::usage(message).hint(
+    let err = CliError::usage(message).hint(
         "`jira-auth scopes list --search WORD` shows every scope jira-auth knows, with its console tab",
-    )
+    );
+    if policy == Unknown::RefuseWithHatch {
+        err.hint("for a scope Atlassian added after this jira-auth was built, check the name, then pass --allow-unknown-scopes (or JIRA_AUTH_ALLOW_UNKNOWN_SCOPES=1) to request it anyway")
+    } else {
+        err
+    }
 }
 
 /// "did you mean a, b or c?" for the closest catalog names, if any are close.
@@ -292,9 +355,13 @@ fn bad_scope(scope: &str) -> CliError {
     .hint("separate scopes with commas or spaces")
 }
 
-/// True when the User Identity API must be added to the app in the console.
-pub fn needs_user_identity_api(scopes: &[String]) -> bool {
-    scopes.iter().any(|s| classify(s).0 == Api::UserIdentity)
+/// The APIs to add under Permissions in the console for these scopes.
+pub fn apis_to_add(scopes: &[String]) -> &'static str {
+    if scopes.iter().any(|s| classify(s).0 == Api::UserIdentity) {
+        "Jira API and User Identity API"
+    } else {
+        "Jira API"
+    }
 }
 
 /// The boxes to tick for these scopes, grouped by API and tab as in the console, each with
@@ -348,14 +415,10 @@ pub fn console_checklist(scopes: &[String], redirect_uri: &str) -> String {
         "  2. Authorization → OAuth 2.0 (3LO) → set the Callback URL to exactly:"
     );
     let _ = writeln!(out, "       {redirect_uri}");
-    let apis = if needs_user_identity_api(scopes) {
-        "Jira API and User Identity API"
-    } else {
-        "Jira API"
-    };
     let _ = writeln!(
         out,
-        "  3. Permissions → add {apis}, then under each API → Configure → Edit Scopes, tick:"
+        "  3. Permissions → add {}, then under each API → Configure → Edit Scopes, tick:",
+        apis_to_add(scopes)
     );
     out.push_str(&tick_list(scopes, "       "));
     let _ = writeln!(
@@ -443,6 +506,69 @@ mod tests {
         let e = parse_list("Read:Jira-Work").unwrap_err();
         assert!(e.message.contains("is not a scope name"));
         assert_eq!(e.hints[0], "did you mean read:jira-work?");
+    }
+
+    #[test]
+    fn unknown_names_are_allowed_only_when_asked_and_never_malformed_ones() {
+        // Without the flag: an error whose hint offers the flag (init, login) or not (check).
+        let e = parse_request("read:brand-new:jira", Unknown::RefuseWithHatch).unwrap_err();
+        assert_eq!(e.exit, crate::error::Exit::Usage);
+        assert!(
+            e.hints.iter().any(|h| h.contains("--allow-unknown-scopes")
+                && h.contains("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES=1")),
+            "{:?}",
+            e.hints
+        );
+        let e = parse_list("read:brand-new:jira").unwrap_err();
+        assert!(!e.hints.iter().any(|h| h.contains("--allow-unknown-scopes")));
+
+        // With it: requested in order, deduplicated, named in one warning.
+        let p = parse_request(
+            "read:jira-work read:brand-new:jira,read:brand-new:jira",
+            Unknown::Allow,
+        )
+        .unwrap();
+        assert_eq!(
+            p.scopes,
+            ["read:jira-work", "read:brand-new:jira", "offline_access"]
+        );
+        assert_eq!(p.unknown, ["read:brand-new:jira"]);
+        let w = p.warning().unwrap();
+        assert!(
+            w.starts_with("warning: not in jira-auth's scope catalog"),
+            "{w}"
+        );
+        assert!(w.contains("read:brand-new:jira;"), "{w}");
+        let typo = parse_request("read:jira-wrok", Unknown::Allow).unwrap();
+        assert!(
+            typo.warning()
+                .unwrap()
+                .contains("read:jira-wrok (did you mean read:jira-work?)"),
+            "{:?}",
+            typo.warning()
+        );
+        assert!(
+            parse_request("read:jira-work", Unknown::Allow)
+                .unwrap()
+                .warning()
+                .is_none()
+        );
+
+        // The shape check stays.
+        for bad in [
+            "read jira",
+            "https://x",
+            "Read:New:Jira",
+            "read::jira",
+            "a:b:c:d",
+        ] {
+            let e = parse_request(bad, Unknown::Allow).unwrap_err();
+            assert!(
+                e.message.contains("is not a scope name"),
+                "{bad}: {}",
+                e.message
+            );
+        }
     }
 
     #[test]

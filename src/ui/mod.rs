@@ -154,13 +154,99 @@ impl Prompter for NoInput {
 pub fn spinner(message: &str) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    pb.set_message(message.to_string());
+    if !unicode_locale() {
+        // indicatif's default frames are Braille characters.
+        pb.set_style(indicatif::ProgressStyle::default_spinner().tick_chars("-\\|/ "));
+    }
+    pb.set_message(plain(message).into_owned());
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
+}
+
+/// True when marks such as ✓ and ✗ can be shown: the locale's character set is UTF-8. The
+/// first of LC_ALL, LC_CTYPE and LANG that is set decides, as POSIX orders them; none set is
+/// the "C" locale, which is ASCII. Windows consoles are Unicode whatever the environment says.
+pub fn unicode_locale() -> bool {
+    cfg!(windows) || locale_is_utf8(|k| std::env::var(k).ok())
+}
+
+fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| var(k).filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+}
+
+/// Human text for a terminal that may not be UTF-8: the typographic characters the messages
+/// use (arrows of console paths, dashes, ellipses) spelled in ASCII when the locale is not
+/// UTF-8, so "Jira API → Classic scopes" does not reach a C-locale terminal as mojibake.
+/// JSON is data and stays as it is.
+pub fn plain(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() || unicode_locale() {
+        return text.into();
+    }
+    to_ascii_punctuation(text).into()
+}
+
+fn to_ascii_punctuation(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '→' => out.push_str("->"),
+            '—' | '–' => out.push('-'),
+            '…' => out.push_str("..."),
+            '✓' => out.push_str("ok"),
+            '✗' => out.push('x'),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Human output: stderr, always (stdout is for the data scripts consume).
 #[macro_export]
 macro_rules! say {
-    ($($arg:tt)*) => { eprintln!($($arg)*) };
+    ($($arg:tt)*) => { eprintln!("{}", $crate::ui::plain(&format!($($arg)*))) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_set_locale_variable_decides() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(locale_is_utf8(env(&[("LANG", "en_GB.UTF-8")])));
+        assert!(locale_is_utf8(env(&[("LANG", "C.utf8")])));
+        assert!(!locale_is_utf8(env(&[])), "no locale is C: ASCII");
+        assert!(!locale_is_utf8(env(&[("LANG", "C")])));
+        assert!(!locale_is_utf8(env(&[
+            ("LC_ALL", "C"),
+            ("LANG", "en_US.UTF-8")
+        ])));
+        assert!(locale_is_utf8(env(&[
+            ("LC_ALL", ""),
+            ("LC_CTYPE", "de_DE.UTF-8"),
+            ("LANG", "C")
+        ])));
+        assert!(!locale_is_utf8(env(&[("LANG", "de_DE.ISO-8859-1")])));
+    }
+
+    #[test]
+    fn ascii_punctuation_keeps_everything_else() {
+        assert_eq!(
+            to_ascii_punctuation("Jira API → Classic scopes — ok… ✓ ✗ café"),
+            "Jira API -> Classic scopes - ok... ok x café"
+        );
+    }
 }

@@ -311,22 +311,15 @@ fn api_down_fails_its_checks_and_doctor_still_reports_the_rest() {
 fn refresh_token_near_its_inactivity_expiry_warns_and_past_it_fails() {
     // The file store, so the test can backdate the refresh token.
     let env = TestEnv::new();
-    let mut init = env.init();
-    init.args(["--store", "file"]);
-    run(init).assert_code(0);
-    let path = env
-        .config_dir()
-        .join("credentials")
-        .join(format!("{}.json", env.profile));
+    let path = file_profile(&env, None);
     let age = |days: i64| {
-        let mut cfg: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-        cfg["refresh_token_issued_at"] = at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
-            .into();
-        std::fs::write(&path, serde_json::to_string(&cfg).unwrap()).unwrap();
+        edit_stored(&path, |cfg| {
+            let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+            cfg["refresh_token_issued_at"] = at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+                .into();
+        });
     };
 
     age(85);
@@ -344,4 +337,214 @@ fn refresh_token_near_its_inactivity_expiry_warns_and_past_it_fails() {
     let (_, fix) = check(&out, "✗", "refresh");
     assert!(fix.unwrap().contains("jira-auth login"), "{}", out.stdout);
     env.assert_no_leaks(&out);
+}
+
+/// A profile in the file store, so a test can edit what is stored; the path of its file.
+fn file_profile(env: &TestEnv, scopes: Option<&str>) -> std::path::PathBuf {
+    let mut init = env.cmd();
+    init.args([
+        "init",
+        "--no-input",
+        "--store",
+        "file",
+        "--client-id",
+        CLIENT_ID,
+    ])
+    .args(["--port", &env.port.to_string(), "--timeout", "20"])
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    match scopes {
+        Some(list) => init.args(["--scopes", list]),
+        None => init.args(["--preset", "read-only"]),
+    };
+    run(init).assert_code(0);
+    env.config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile))
+}
+
+/// Applies `edit` to the stored profile's JSON.
+fn edit_stored(path: &std::path::Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut cfg);
+    std::fs::write(path, serde_json::to_string(&cfg).unwrap()).unwrap();
+}
+
+#[test]
+fn scope_removed_between_consent_and_check_warns_then_fails_after_the_refresh() {
+    let env = profile();
+    env.emu.withdraw_scope("read:jira-user");
+
+    // The current token still carries it; accessible-resources no longer lists it.
+    let out = env.jira(&["doctor"]);
+    out.assert_code(0);
+    let (line, fix) = check(&out, "!", "scopes");
+    assert!(
+        line.contains(
+            "read:jira-user: the token has it but accessible-resources no longer lists it"
+        ),
+        "{line}"
+    );
+    assert!(
+        fix.unwrap().contains("jira-auth login --profile"),
+        "{}",
+        out.stdout
+    );
+
+    // The next token comes without it: a failure, with the console fix and the login.
+    env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(4);
+    let (line, fix) = check(&out, "✗", "scopes");
+    assert!(
+        line.contains("requested but not granted: read:jira-user"),
+        "{line}"
+    );
+    let fix = fix.unwrap();
+    assert!(
+        fix.contains("read:jira-user: tick it in the developer console")
+            && fix.contains("under Jira API → Classic scopes"),
+        "{fix}"
+    );
+    assert!(
+        fix.ends_with(&format!(
+            "then run `jira-auth login --profile {}`",
+            env.profile
+        )),
+        "{fix}"
+    );
+    // /myself still answers: read:jira-work is enough for it.
+    check(&out, "✓", "myself");
+    assert!(
+        out.stderr.contains("1 check failed: scopes"),
+        "{}",
+        out.stderr
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn me_scope_mismatch_fails_with_the_user_identity_fix() {
+    // The stored grant lists read:me, the token does not carry it: /me answers the 401
+    // "scope does not match".
+    let env = TestEnv::new();
+    let path = file_profile(&env, Some("read:jira-work"));
+    edit_stored(&path, |cfg| {
+        cfg["scopes_granted"]
+            .as_array_mut()
+            .unwrap()
+            .push("read:me".into());
+    });
+    let out = env.jira(&["doctor"]);
+    out.assert_code(4);
+    let (line, fix) = check(&out, "✗", "me");
+    assert!(
+        line.contains("GET /me answered 401 \"scope does not match\""),
+        "{line}"
+    );
+    let fix = fix.unwrap();
+    assert!(
+        fix.contains("under User Identity API → Classic scopes"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains(&format!(
+            "jira-auth login --profile {} --scopes \"read:jira-work read:me\"",
+            env.profile
+        )),
+        "{fix}"
+    );
+    check(&out, "✓", "myself");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn profile_without_refresh_token_fails_with_login() {
+    let env = TestEnv::new();
+    let path = file_profile(&env, None);
+    edit_stored(&path, |cfg| cfg["refresh_token"] = serde_json::Value::Null);
+    let out = env.jira(&["doctor"]);
+    out.assert_code(3);
+    let (line, fix) = check(&out, "✗", "profile");
+    assert!(line.contains("has no refresh token"), "{line}");
+    assert!(
+        fix.unwrap()
+            .contains(&format!("jira-auth login --profile {}", env.profile)),
+        "{}",
+        out.stdout
+    );
+    // The access token is still good for an hour: the live checks run.
+    check(&out, "✓", "token");
+    check(&out, "-", "refresh");
+    check(&out, "✓", "myself");
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn credentials_missing_from_the_store_fail_the_profile_check() {
+    let env = TestEnv::new();
+    let path = file_profile(&env, None);
+    std::fs::remove_file(&path).unwrap();
+    let out = env.jira(&["doctor"]);
+    out.assert_code(3);
+    let (line, fix) = check(&out, "✗", "profile");
+    assert!(
+        line.contains("is in the index but its credentials are missing from the file"),
+        "{line}"
+    );
+    assert!(
+        fix.unwrap().contains("jira-auth init --force"),
+        "{}",
+        out.stdout
+    );
+    check(&out, "-", "token");
+}
+
+#[test]
+fn without_a_utf8_locale_the_marks_are_words() {
+    let env = profile();
+    let mut cmd = env.cmd();
+    cmd.arg("doctor").env("LANG", "C");
+    let out = run(cmd);
+    out.assert_code(0);
+    assert!(out.stdout.is_ascii(), "{}", out.stdout);
+    for name in CHECKS {
+        check(&out, "pass", name);
+    }
+
+    env.emu.set_api_clock_skew(90);
+    let mut cmd = env.cmd();
+    cmd.arg("doctor")
+        .env("LC_ALL", "POSIX")
+        .env("LANG", "en_US.UTF-8");
+    let out = run(cmd);
+    out.assert_code(0);
+    let (_, fix) = check(&out, "warn", "clock");
+    // The fix lines up under the detail, as with the one-character marks.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("warn clock"))
+        .unwrap();
+    assert_eq!(
+        lines[i].find("the local clock"),
+        lines[i + 1].find("fix:"),
+        "{}",
+        out.stdout
+    );
+    assert!(fix.is_some());
+
+    // Fixes name console paths with arrows: spelled in ASCII too, on stdout and stderr.
+    env.emu.withdraw_scope("read:jira-user");
+    env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
+    for args in [&["doctor"][..], &["scopes", "check"]] {
+        let mut cmd = env.cmd();
+        cmd.args(args).env("LANG", "C");
+        let out = run(cmd);
+        out.assert_code(4);
+        assert!(out.stdout.is_ascii(), "{}", out.stdout);
+        assert!(out.stderr.is_ascii(), "{}", out.stderr);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(all.contains("under Jira API -> Classic scopes"), "{all}");
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
 use crate::support::emulator::Endpoint;
@@ -16,6 +17,82 @@ fn expect_text<S: Expect>(p: &mut S, screen: &mut String, needle: &str) {
         Ok(c) => screen.push_str(&String::from_utf8_lossy(c.as_bytes())),
         Err(e) => panic!("waiting for {needle:?}: {e}\n--- screen so far\n{screen}"),
     }
+}
+
+/// `init` in a pty with the preset menu answered "custom" and the "other scopes" entry
+/// ticked: the session waits at the prompt for typed scope names. `allow_unknown` sets
+/// JIRA_AUTH_ALLOW_UNKNOWN_SCOPES.
+fn at_typed_scopes_prompt(env: &TestEnv, allow_unknown: bool) -> (OsSession, String) {
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"])
+        .args(["--client-id", CLIENT_ID])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
+        .env("TERM", "xterm-256color");
+    if allow_unknown {
+        cmd.env("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", "1");
+    }
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+
+    // Each preset is shown with its exact scopes before the menu.
+    expect_text(
+        &mut p,
+        &mut screen,
+        "read:jira-work write:jira-work read:jira-user",
+    );
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    // Fourth entry: custom.
+    for _ in 0..3 {
+        p.send(DOWN).unwrap();
+    }
+    p.send("\r").unwrap();
+
+    // Classic and User Identity scopes with their descriptions; the last entry types more.
+    expect_text(&mut p, &mut screen, "Scopes (space to toggle");
+    expect_text(&mut p, &mut screen, "other scopes: type their names");
+    for _ in 0..9 {
+        p.send(DOWN).unwrap();
+    }
+    p.send(" ").unwrap();
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "Scope names");
+    (p, screen)
+}
+
+/// Clears the typed-scopes prompt's line (`typed` long) and types `text`.
+fn retype<S: Expect>(p: &mut S, typed: &str, text: &str) {
+    p.send("\x15").unwrap();
+    for _ in 0..typed.len() {
+        p.send("\x7f").unwrap();
+    }
+    p.send(format!("{text}\r")).unwrap();
+}
+
+/// The end of a wizard run whose custom choice was the default ticks plus `typed`: the
+/// checklist lists it, the profile is saved with it, nothing secret was on the screen.
+fn saved_with_typed_scope(env: &TestEnv, mut p: OsSession, mut screen: String, typed: &str) {
+    // The checklist has every chosen scope, with its description.
+    expect_text(&mut p, &mut screen, &format!("[ ] {typed}"));
+    expect_text(&mut p, &mut screen, "Saved profile");
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().expect("wait for jira-auth");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "exit: {status:?}\n--- screen\n{screen}"
+    );
+    let item = env.keychain_item().expect("stored");
+    assert_eq!(
+        item["scopes_requested"],
+        serde_json::json!([
+            "read:jira-work",
+            "read:jira-user",
+            "read:me",
+            typed,
+            "offline_access"
+        ])
+    );
+    env.assert_no_secret_in("the terminal", &screen);
 }
 
 #[test]
@@ -156,65 +233,26 @@ fn several_sites_are_offered_in_a_picker() {
 fn custom_scopes_are_ticked_or_typed_and_a_typo_is_caught_in_the_prompt() {
     require_secret_service();
     let env = TestEnv::new();
-    let mut cmd = env.cmd();
-    cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"])
-        .args(["--client-id", CLIENT_ID])
-        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
-        .env("TERM", "xterm-256color");
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut screen = String::new();
-
-    // Each preset is shown with its exact scopes before the menu.
-    expect_text(
-        &mut p,
-        &mut screen,
-        "read:jira-work write:jira-work read:jira-user",
-    );
-    expect_text(&mut p, &mut screen, "Which access does this profile need?");
-    // Fourth entry: custom.
-    for _ in 0..3 {
-        p.send(DOWN).unwrap();
-    }
-    p.send("\r").unwrap();
-
-    // Classic and User Identity scopes with their descriptions; the last entry types more.
-    expect_text(&mut p, &mut screen, "Scopes (space to toggle");
-    expect_text(&mut p, &mut screen, "other scopes: type their names");
-    for _ in 0..9 {
-        p.send(DOWN).unwrap();
-    }
-    p.send(" ").unwrap();
-    p.send("\r").unwrap();
-
-    expect_text(&mut p, &mut screen, "Scope names");
+    let (mut p, mut screen) = at_typed_scopes_prompt(&env, false);
     p.send("write:jira-wrok\r").unwrap();
     expect_text(&mut p, &mut screen, "did you mean write:jira-work?");
-    p.send("\x15").unwrap();
-    for _ in 0.."write:jira-wrok".len() {
-        p.send("\x7f").unwrap();
-    }
-    p.send("write:jira-work\r").unwrap();
+    retype(&mut p, "write:jira-wrok", "write:jira-work");
 
-    // The checklist has every chosen scope, with its description.
-    expect_text(&mut p, &mut screen, "[ ] write:jira-work");
-    expect_text(&mut p, &mut screen, "Saved profile");
-    p.expect(Eof).ok();
-    let status = p.get_process().wait().expect("wait for jira-auth");
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-        "exit: {status:?}\n--- screen\n{screen}"
-    );
-    let item = env.keychain_item().expect("stored");
-    assert_eq!(
-        item["scopes_requested"],
-        serde_json::json!([
-            "read:jira-work",
-            "read:jira-user",
-            "read:me",
-            "write:jira-work",
-            "offline_access"
-        ])
-    );
-    env.assert_no_secret_in("the terminal", &screen);
+    saved_with_typed_scope(&env, p, screen, "write:jira-work");
+}
+
+#[test]
+fn the_wizard_takes_an_unknown_scope_only_when_allowed() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let new_scope = crate::cases::scopes_list::NEW_SCOPE;
+    env.tick(&[new_scope]);
+    let (mut p, mut screen) = at_typed_scopes_prompt(&env, true);
+
+    // Malformed is refused even so; a well-formed unknown name is taken, with the warning.
+    p.send("read jira\r").unwrap();
+    expect_text(&mut p, &mut screen, "is not a scope name");
+    retype(&mut p, "read jira", new_scope);
+    expect_text(&mut p, &mut screen, "not in jira-auth's scope catalog");
+    saved_with_typed_scope(&env, p, screen, new_scope);
 }

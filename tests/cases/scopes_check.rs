@@ -1,6 +1,6 @@
 //! `scopes check`: required against granted scopes, the fix for each missing one, exit 4.
 
-use crate::support::emulator::Endpoint;
+use crate::support::emulator::{Endpoint, Site};
 use crate::support::env::{SITE_ID, TestEnv, require_secret_service, run};
 
 /// A profile from `init --preset read-only` (read:jira-work, read:jira-user, read:me and
@@ -234,4 +234,37 @@ fn no_profile_exits_3() {
     let out = env.jira(&["scopes", "check"]);
     out.assert_code(3);
     assert!(out.stderr.contains("jira-auth init"), "{}", out.stderr);
+}
+
+#[test]
+fn site_gone_from_accessible_resources_exits_3_with_login() {
+    let env = profile();
+    env.emu.set_sites(vec![Site::new(
+        "22222222-bbbb-4000-8000-000000000002",
+        "beta",
+        "https://beta.atlassian.net",
+    )]);
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(3);
+    // The token's view is still shown, with the reason it does not count.
+    assert_eq!(row(&out.stdout, "read:jira-work"), ["yes", "yes", "ok"]);
+    assert!(
+        out.stderr.contains("acme (https://acme.atlassian.net), is no longer in accessible-resources: no scope is granted for it"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("run `jira-auth login --profile {}`", env.profile)),
+        "{}",
+        out.stderr
+    );
+
+    let out = env.jira(&["scopes", "check", "--json"]);
+    out.assert_code(3);
+    let j = out.json();
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["site"]["in_accessible_resources"], false);
+    assert_eq!(j["missing"], serde_json::json!([]));
+    env.assert_no_leaks(&out);
 }

@@ -236,3 +236,141 @@ fn duplicates_are_dropped_and_offline_access_added() {
         serde_json::json!(["read:jira-work", "read:me", "offline_access"])
     );
 }
+
+/// A scope newer than the catalog (tests tick it for the app as Atlassian would let them).
+pub const NEW_SCOPE: &str = "read:hologram:jira";
+
+#[test]
+fn allow_unknown_scopes_requests_a_name_newer_than_the_catalog_on_init_and_login() {
+    let env = TestEnv::new();
+    env.tick(&[NEW_SCOPE]);
+    let list = format!("read:jira-work {NEW_SCOPE}");
+    let init = |extra: &[&str], env_var: Option<&str>| {
+        let mut cmd = env.cmd();
+        cmd.args(["init", "--no-input", "--json", "--store", "file", "--force"])
+            .args(["--client-id", CLIENT_ID, "--port", &env.port.to_string()])
+            .args(["--scopes", &list])
+            .args(extra)
+            .env("JIRA_AUTH_TIMEOUT", "20")
+            .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+        if let Some(v) = env_var {
+            cmd.env("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", v);
+        }
+        run(cmd)
+    };
+
+    // Without the escape hatch: exit 2, and the hint names it.
+    let out = init(&[], None);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(&format!("unknown scope '{NEW_SCOPE}'")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("--allow-unknown-scopes (or JIRA_AUTH_ALLOW_UNKNOWN_SCOPES=1)"),
+        "{}",
+        out.stderr
+    );
+    // A false value of the env var is no permission.
+    init(&[], Some("0")).assert_code(2);
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
+
+    // With it: a warning, and the name goes to Atlassian and into the profile.
+    let out = init(&["--allow-unknown-scopes"], None);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: not in jira-auth's scope catalog, requested anyway (--allow-unknown-scopes): {NEW_SCOPE}"
+        )),
+        "{}",
+        out.stderr
+    );
+    let j = out.json();
+    assert_eq!(
+        j["scopes_requested"],
+        serde_json::json!(["read:jira-work", NEW_SCOPE, "offline_access"])
+    );
+    assert!(
+        j["scopes_granted"]
+            .as_array()
+            .unwrap()
+            .contains(&NEW_SCOPE.into()),
+        "{j}"
+    );
+    // `scopes check` of that profile compares it like any other scope, and --require may
+    // name it; an unknown name the profile does not have is still a usage error.
+    env.jira(&["scopes", "check"]).assert_code(0);
+    env.jira(&["scopes", "check", "--require", NEW_SCOPE])
+        .assert_code(0);
+    let out = env.jira(&["scopes", "check", "--require", "read:other-new:jira"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("unknown scope 'read:other-new:jira'"),
+        "{}",
+        out.stderr
+    );
+
+    // The shape check stays, flag or not.
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--no-input", "--force", "--allow-unknown-scopes"])
+        .args(["--client-id", CLIENT_ID])
+        .args(["--scopes", "read:jira-work https://example.com/scope"])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let out = run(cmd);
+    out.assert_code(2);
+    assert!(out.stderr.contains("is not a scope name"), "{}", out.stderr);
+
+    // login: the same refusal, and the env var as the escape hatch.
+    let out = env.jira(&["login", "--no-input", "--scopes", NEW_SCOPE]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("--allow-unknown-scopes"),
+        "{}",
+        out.stderr
+    );
+    let mut cmd = env.cmd();
+    cmd.args(["login", "--no-input", "--json", "--scopes", NEW_SCOPE])
+        .env("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", "1");
+    let out = run(cmd);
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("warning: not in jira-auth's scope catalog"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.json()["scopes_requested"],
+        serde_json::json!([NEW_SCOPE, "offline_access"])
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn an_allowed_unknown_scope_that_is_not_ticked_times_out_listed_under_its_tab() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--no-input",
+        "--allow-unknown-scopes",
+        "--client-id",
+        CLIENT_ID,
+    ])
+    .args(["--port", &env.port.to_string(), "--timeout", "3"])
+    .args(["--scopes", &format!("read:jira-work {NEW_SCOPE}")])
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let out = run(cmd);
+    out.assert_code(7);
+    let granular = out
+        .stderr
+        .find("Jira API → Granular scopes:")
+        .expect(&out.stderr);
+    let new = out
+        .stderr
+        .find(&format!("[ ] {NEW_SCOPE}"))
+        .expect(&out.stderr);
+    assert!(granular < new, "{}", out.stderr);
+}

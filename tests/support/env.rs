@@ -91,6 +91,17 @@ impl TestEnv {
         }
     }
 
+    /// Ticks `extra` scopes for the test app too, as a developer would in the console.
+    pub fn tick(&self, extra: &[&str]) {
+        let ticked: Vec<&str> = TICKED.iter().chain(extra).copied().collect();
+        self.emu.register_client(Client::new(
+            CLIENT_ID,
+            self.secret.as_str(),
+            &self.redirect_uri(),
+            &ticked,
+        ));
+    }
+
     pub fn config_dir(&self) -> PathBuf {
         self.dir.path().join("config")
     }
@@ -122,7 +133,12 @@ impl TestEnv {
             .env("JIRA_AUTH_PROFILE", &self.profile)
             .env("BROWSER", browser::browser_env_value())
             .env(browser::LOG_ENV, self.browser_log())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            // A UTF-8 locale whatever the machine's, so marks like ✓ are predictable; tests
+            // of the ASCII fallback set LANG=C themselves.
+            .env_remove("LC_ALL")
+            .env_remove("LC_CTYPE")
+            .env("LANG", "C.UTF-8");
         cmd
     }
 

@@ -6,19 +6,22 @@ use serde_json::json;
 
 use crate::atlassian::{self, Resource};
 use crate::cli::ScopesCheckArgs;
-use crate::commands::{Ctx, print_json, token};
+use crate::commands::{Ctx, print_json, token, write_stdout};
 use crate::error::{CliError, Exit};
 use crate::oauth::OAuthError;
 use crate::oauth::http::Http;
 use crate::say;
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
-use crate::scopes::{self, OFFLINE_ACCESS};
+use crate::scopes::{self, OFFLINE_ACCESS, Unknown};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
 const MIN_TTL_SECS: u64 = 60;
 
 pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
-    let required_arg = args.require.as_deref().map(parse_required).transpose()?;
+    let required_arg = match args.require.as_deref() {
+        Some(list) => Some(parse_required(list, &profile_scopes(ctx))?),
+        None => None,
+    };
     let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
     let required = required_arg.unwrap_or_else(|| cfg.scopes_requested.clone());
 
@@ -50,6 +53,10 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
     let mut notes = c.notes.clone();
     notes.extend(site_note);
     let login = cmp::login_command(&cfg.profile, &cfg.scopes_requested, &c.missing);
+    // A site the grant no longer covers has no scope granted, whatever the token lists:
+    // every API call to it fails, so "all granted" would be a lie.
+    let site_gone = matches!(site_scopes, SiteScopes::Gone);
+    let ok = c.ok() && !site_gone;
 
     if ctx.global.json {
         print_json(&json!({
@@ -70,11 +77,11 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
             "extra": c.extra,
             "notes": notes,
             "fixes": c.missing.iter().map(|m| cmp::fix_for(m)).collect::<Vec<_>>(),
-            "login": (!c.ok()).then_some(&login),
-            "ok": c.ok(),
+            "login": (!ok).then_some(&login),
+            "ok": ok,
         }));
     } else {
-        print!("{}", table(&c));
+        write_stdout(crate::ui::plain(&table(&c)).as_bytes())?;
         for n in &notes {
             say!("note: {n}");
         }
@@ -86,7 +93,20 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
             say!("  then run `{login}` to consent again");
         }
     }
-    if c.ok() {
+    if site_gone {
+        return Err(CliError::new(
+            Exit::AuthNeeded,
+            format!(
+                "the site of profile '{}', {} ({}), is no longer in accessible-resources: no scope is granted for it",
+                cfg.profile, cfg.site.name, cfg.site.url
+            ),
+        )
+        .hint(format!(
+            "run `{login}` and grant access to the site on the consent page (if the app was removed from the site, a site admin must allow it again)"
+        ))
+        .into());
+    }
+    if ok {
         return Ok(());
     }
     Err(CliError::new(
@@ -102,9 +122,28 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
     .into())
 }
 
+/// The scopes the profile requested or was granted, from the index (no keychain, no
+/// network): names there that the catalog does not know came in with
+/// `--allow-unknown-scopes` or from Atlassian, so `--require` may name them too.
+fn profile_scopes(ctx: &Ctx) -> Vec<String> {
+    let Ok(index) = ctx.index() else {
+        return Vec::new();
+    };
+    match ctx.existing_profile(&index) {
+        Ok((_, info)) => info
+            .scopes_requested
+            .iter()
+            .chain(&info.scopes_granted)
+            .cloned()
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// `--require LIST`: split and checked like every scope list, but offline_access only when
-/// the user named it (parse_list adds it for consent, where it is always wanted).
-fn parse_required(list: &str) -> Result<Vec<String>, CliError> {
+/// the user named it (parse_request adds it for consent, where it is always wanted). A name
+/// the catalog does not know is a usage error unless it is among `known_to_profile`.
+fn parse_required(list: &str, known_to_profile: &[String]) -> Result<Vec<String>, CliError> {
     let named: Vec<&str> = list
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
@@ -112,7 +151,16 @@ fn parse_required(list: &str) -> Result<Vec<String>, CliError> {
     if !named.is_empty() && named.iter().all(|s| *s == OFFLINE_ACCESS) {
         return Ok(vec![OFFLINE_ACCESS.to_string()]);
     }
-    let mut parsed = scopes::parse_list(list)?;
+    let request = scopes::parse_request(list, Unknown::Allow)?;
+    let strangers: Vec<String> = request
+        .unknown
+        .into_iter()
+        .filter(|u| !known_to_profile.contains(u))
+        .collect();
+    if !strangers.is_empty() {
+        return Err(scopes::unknown_scopes(&strangers, Unknown::Refuse));
+    }
+    let mut parsed = request.scopes;
     if !named.contains(&OFFLINE_ACCESS) {
         parsed.retain(|s| s != OFFLINE_ACCESS);
     }
@@ -168,19 +216,31 @@ mod tests {
     #[test]
     fn required_list_keeps_offline_access_only_when_named() {
         assert_eq!(
-            parse_required("read:jira-work, write:jira-work").unwrap(),
+            parse_required("read:jira-work, write:jira-work", &[]).unwrap(),
             ["read:jira-work", "write:jira-work"]
         );
         assert_eq!(
-            parse_required("offline_access read:me").unwrap(),
+            parse_required("offline_access read:me", &[]).unwrap(),
             ["offline_access", "read:me"]
         );
         assert_eq!(
-            parse_required("offline_access").unwrap(),
+            parse_required("offline_access", &[]).unwrap(),
             ["offline_access"]
         );
-        assert!(parse_required("read jira").is_err());
-        assert!(parse_required(" , ").is_err());
+        assert!(parse_required("read jira", &[]).is_err());
+        assert!(parse_required(" , ", &[]).is_err());
+        // An unknown name only when the profile has it.
+        let e = parse_required("read:jira-work read:new:jira", &[]).unwrap_err();
+        assert!(
+            e.message.starts_with("unknown scope 'read:new:jira'"),
+            "{}",
+            e.message
+        );
+        assert!(!e.hints.iter().any(|h| h.contains("--allow-unknown-scopes")));
+        assert_eq!(
+            parse_required("read:jira-work read:new:jira", &["read:new:jira".into()]).unwrap(),
+            ["read:jira-work", "read:new:jira"]
+        );
     }
 
     #[test]

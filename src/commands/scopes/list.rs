@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: ScopesListArgs) -> anyhow::Result<()> {
     } else {
         table(&rows)
     };
-    write_stdout(text.as_bytes())
+    write_stdout(text)
 }
 
 /// The scopes to show, grouped as the console groups them (API, then tab; offline_access
