@@ -186,6 +186,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<()> {
     let store = check_store(ctx, &mut checks);
     check_profile(ctx, store.as_deref(), &mut facts, &mut checks);
     check_token(ctx, &mut facts, &mut checks);
+    checks.push(check_cache(ctx, &facts));
     checks.push(check_refresh_age(&facts));
 
     let api = Api::new();
@@ -404,6 +405,38 @@ fn check_token(ctx: &Ctx, facts: &mut Facts, checks: &mut Vec<Check>) {
                 &format!("run `jira-auth login --profile {profile}`"),
             ));
         }
+    }
+}
+
+// ---- 3b. kernel-keyring token cache ------------------------------------------------------
+
+/// Whether `token` can answer from the kernel keyring (store::cache). Never a failure:
+/// without the cache everything works, each `token` just costs a Secret Service round trip.
+fn check_cache(ctx: &Ctx, facts: &Facts) -> Check {
+    const NAME: &str = "cache";
+    if !cfg!(target_os = "linux") {
+        return Check::skip(NAME, "the kernel-keyring token cache exists on Linux only");
+    }
+    if store_kind(ctx) != StoreKind::Keychain {
+        return Check::skip(NAME, "the file store needs no cache");
+    }
+    if !store::cache::enabled() {
+        return Check::skip(NAME, "turned off by JIRA_AUTH_NO_CACHE");
+    }
+    let (Some(profile), Some(cfg), true) = (&facts.profile, &facts.cfg, facts.token_ok) else {
+        return Check::skip(NAME, "no valid token to cache");
+    };
+    // Reading the profile (check 3) has just offered its token to the cache.
+    match store::cache::get(&ctx.config_dir, profile) {
+        Some(c) if c.expires_at >= cfg.access_token_expires_at => Check::pass(
+            NAME,
+            "the access token is cached in the kernel keyring: `token` answers without the keychain",
+        ),
+        _ => Check::warn(
+            NAME,
+            "the kernel keyring refused the token cache (keyutils filtered, as in many containers, or a session keyring without the user keyring): every `token` call costs a Secret Service round trip",
+            "nothing is broken; for the fast path, run in a login session or link the user keyring into this session: `keyctl link @u @s`",
+        ),
     }
 }
 

@@ -156,7 +156,11 @@ pub fn get(config_dir: &Path, profile: &str) -> Option<CachedToken> {
 pub fn put(config_dir: &Path, cfg: &AuthConfig, only_if_newer: bool) {
     let desc = description(config_dir, &cfg.profile);
     if !enabled() {
-        imp::remove(&desc);
+        // A new config (not a mere read) must not leave the old token behind for a later
+        // run that has the cache on.
+        if !only_if_newer {
+            imp::remove(&desc);
+        }
         return;
     }
     let ttl = (cfg.access_token_expires_at - OffsetDateTime::now_utc()).whole_seconds();

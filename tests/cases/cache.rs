@@ -180,6 +180,50 @@ fn a_kernel_keyring_that_refuses_us_falls_back_to_the_secret_service() {
     assert_eq!(env.emu.hits(Endpoint::Token), 2);
 }
 
+#[test]
+fn doctor_reports_whether_the_cache_works() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let cache_check = |out: &Run| {
+        out.assert_code(0);
+        let doc = out.json();
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "cache")
+            .cloned()
+            .unwrap_or_else(|| panic!("no cache check: {doc}"))
+    };
+    let ok = cache_check(&env.jira(&["doctor", "--json"]));
+    assert_eq!(ok["status"], "pass", "{ok}");
+
+    let mut cmd = env.cmd();
+    cmd.args(["doctor", "--json"])
+        .env("JIRA_AUTH_NO_CACHE", "1");
+    let off = cache_check(&run(cmd));
+    assert_eq!(off["status"], "skip", "{off}");
+
+    // A kernel keyring that refuses us: a warning with the fix, and doctor still exits 0.
+    let (_, desc) = token_from_cache(&env);
+    let id = key_id(&desc).expect("the key exists");
+    assert!(keyctl(&["timeout", &id, "120"]).0);
+    assert!(keyctl(&["setperm", &id, "0x01000000"]).0);
+    let out = env.jira(&["doctor", "--json"]);
+    let refused = cache_check(&out);
+    assert_eq!(refused["status"], "warn", "{refused}");
+    assert!(
+        refused["fix"]
+            .as_str()
+            .unwrap()
+            .contains("keyctl link @u @s"),
+        "{refused}"
+    );
+    env.assert_no_leaks(&out);
+}
+
 /// Every keychain item of this test's profile, by account, read with libsecret's tool.
 fn secret_tool_lookup(account: &str) -> Option<String> {
     let out = Command::new("secret-tool")

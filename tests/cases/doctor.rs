@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use crate::support::emulator::{Endpoint, Site};
 use crate::support::env::{CLIENT_ID, Run, TestEnv, require_secret_service, run};
 
-const CHECKS: [&str; 10] = [
-    "store", "profile", "token", "refresh", "site", "myself", "me", "scopes", "clock", "callback",
+const CHECKS: [&str; 11] = [
+    "store", "profile", "token", "cache", "refresh", "site", "myself", "me", "scopes", "clock",
+    "callback",
 ];
 
 fn profile() -> TestEnv {
@@ -84,7 +85,7 @@ fn all_checks_pass_on_a_healthy_profile() {
     assert_eq!(j["ok"], true);
     assert_eq!(j["profile"], env.profile.as_str());
     let checks = j["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 10);
+    assert_eq!(checks.len(), CHECKS.len());
     for (c, name) in checks.iter().zip(CHECKS) {
         assert_eq!(c["name"], name);
         assert_eq!(c["status"], "pass", "{c}");
@@ -139,7 +140,7 @@ fn missing_profile_fails_with_init() {
             .contains(&format!("jira-auth init --profile {}", env.profile))
     );
     for name in [
-        "token", "refresh", "site", "myself", "me", "scopes", "clock",
+        "token", "cache", "refresh", "site", "myself", "me", "scopes", "clock",
     ] {
         check(&out, "-", name);
     }
@@ -249,7 +250,12 @@ fn clock_skew_warns_past_a_minute_and_fails_past_five() {
     out.assert_code(1);
     let j = out.json();
     assert_eq!(j["ok"], false);
-    let clock = &j["checks"][8];
+    let clock = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "clock")
+        .unwrap();
     assert_eq!(clock["name"], "clock");
     assert_eq!(clock["status"], "fail");
     let detail = clock["detail"].as_str().unwrap();
