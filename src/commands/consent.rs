@@ -14,7 +14,6 @@ use crate::atlassian::{self, Resource};
 use crate::cli::StoreKind;
 use crate::error::{CliError, Exit};
 use crate::oauth::callback::{Callback, Listener};
-use crate::oauth::http::Http;
 use crate::oauth::{self, Endpoints};
 use crate::say;
 use crate::scopes;
@@ -48,13 +47,7 @@ pub(super) fn authorize(
     keep_site: Option<&str>,
     created_at: Option<OffsetDateTime>,
 ) -> anyhow::Result<AuthConfig> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let http = Http::new()
-        .map_err(oauth::OAuthError::from)
-        .map_err(CliError::from)?;
+    let (rt, http) = super::runtime_and_http()?;
 
     let code = rt.block_on(consent(endpoints, plan))?;
     tracing::debug!("the browser came back with a code; exchanging it");

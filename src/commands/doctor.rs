@@ -13,7 +13,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 
-use anyhow::Context as _;
 use secrecy::SecretString;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -23,8 +22,8 @@ use super::{Ctx, print_json, relative, rfc3339, token, write_stdout};
 use crate::atlassian::{self, ApiError, Dated, Resource};
 use crate::cli::StoreKind;
 use crate::error::{CliError, Exit, exit_of};
+use crate::oauth::Endpoints;
 use crate::oauth::http::Http;
-use crate::oauth::{Endpoints, OAuthError};
 use crate::scopes::check::{self as cmp, SiteScopes};
 use crate::store::{self, AuthConfig, SecretStore};
 
@@ -500,17 +499,7 @@ struct Api {
 
 impl Api {
     fn new() -> Api {
-        let inner = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("starting the async runtime")
-            .and_then(|rt| {
-                let http = Http::new()
-                    .map_err(OAuthError::from)
-                    .map_err(CliError::from)?;
-                Ok((rt, http))
-            })
-            .map_err(|e| format!("{e:#}"));
+        let inner = super::runtime_and_http().map_err(|e| format!("{e:#}"));
         Api { inner }
     }
 

@@ -74,6 +74,19 @@ pub fn print_json(value: &serde_json::Value) {
     }
 }
 
+/// The single-threaded runtime and the HTTP client every network-using command runs on.
+pub fn runtime_and_http() -> anyhow::Result<(tokio::runtime::Runtime, crate::oauth::http::Http)> {
+    use anyhow::Context as _;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let http = crate::oauth::http::Http::new()
+        .map_err(crate::oauth::OAuthError::from)
+        .map_err(CliError::from)?;
+    Ok((rt, http))
+}
+
 /// Writes data to stdout. Lists, scripts and pages are made to be piped into `head` or
 /// `grep -m1`: a reader that stops early is not an error (print! would panic on the broken
 /// pipe).

@@ -15,8 +15,7 @@ use super::{Ctx, print_json, token, write_stdout};
 use crate::atlassian::{self, Resource};
 use crate::cli::{SitesArgs, SitesCommand, StoreKind};
 use crate::error::{CliError, Exit};
-use crate::oauth::http::Http;
-use crate::oauth::{Endpoints, OAuthError};
+use crate::oauth::Endpoints;
 use crate::say;
 use crate::store::{self, AuthConfig, Site, lock};
 
@@ -141,13 +140,7 @@ fn switch(ctx: &Ctx, wanted: &str) -> anyhow::Result<()> {
 /// accessible-resources for the profile's token, in a stable order (Atlassian's means
 /// nothing and changes between calls): by name, then URL.
 fn covered_sites(cfg: &AuthConfig, endpoints: &Endpoints) -> anyhow::Result<Vec<Resource>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let http = Http::new()
-        .map_err(OAuthError::from)
-        .map_err(CliError::from)?;
+    let (rt, http) = super::runtime_and_http()?;
     let mut resources = rt
         .block_on(atlassian::accessible_resources(
             &http,

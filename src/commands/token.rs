@@ -11,7 +11,6 @@ use time::{Duration, OffsetDateTime};
 use super::{Ctx, rfc3339};
 use crate::cli::{StoreKind, TokenArgs};
 use crate::error::{CliError, Exit};
-use crate::oauth::http::Http;
 use crate::oauth::{self, Endpoints, OAuthError, TokenSet};
 use crate::say;
 use crate::store::cache::{self, CachedToken};
@@ -210,13 +209,7 @@ fn refresh_and_save(
         .hint("run `jira-auth login` (or `jira-auth init --force`) to consent again, with the offline_access scope")
         .into());
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let http = Http::new()
-        .map_err(OAuthError::from)
-        .map_err(CliError::from)?;
+    let (rt, http) = super::runtime_and_http()?;
     let call = |token: &SecretString| {
         rt.block_on(oauth::refresh(
             &http,

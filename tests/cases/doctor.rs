@@ -11,13 +11,6 @@ const CHECKS: [&str; 11] = [
     "callback",
 ];
 
-fn profile() -> TestEnv {
-    require_secret_service();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
-    env
-}
-
 /// The line of check `name` with its status mark, and its `fix:` line when it has one.
 #[track_caller]
 fn check<'a>(out: &'a Run, mark: &str, name: &str) -> (&'a str, Option<&'a str>) {
@@ -40,7 +33,7 @@ fn check<'a>(out: &'a Run, mark: &str, name: &str) -> (&'a str, Option<&'a str>)
 
 #[test]
 fn all_checks_pass_on_a_healthy_profile() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     let out = env.jira(&["doctor"]);
     out.assert_code(0);
     let names: Vec<&str> = out
@@ -172,7 +165,7 @@ fn revoked_refresh_token_fails_the_token_check_and_keeps_the_profile() {
 
 #[test]
 fn site_gone_from_accessible_resources_fails_and_names_what_is_left() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     env.emu.set_sites(vec![Site::new(
         "22222222-bbbb-4000-8000-000000000002",
         "beta",
@@ -237,7 +230,7 @@ fn myself_scope_mismatch_names_read_jira_user() {
 
 #[test]
 fn clock_skew_warns_past_a_minute_and_fails_past_five() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     env.emu.set_api_clock_skew(90);
     let out = env.jira(&["doctor"]);
     out.assert_code(0);
@@ -267,7 +260,7 @@ fn clock_skew_warns_past_a_minute_and_fails_past_five() {
 
 #[test]
 fn callback_port_in_use_is_a_warning_with_the_fix() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     let _taken = std::net::TcpListener::bind(("127.0.0.1", env.port)).unwrap();
     let out = env.jira(&["doctor"]);
     out.assert_code(0);
@@ -282,7 +275,7 @@ fn callback_port_in_use_is_a_warning_with_the_fix() {
 
 #[test]
 fn api_down_fails_its_checks_and_doctor_still_reports_the_rest() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     for ep in [
         Endpoint::AccessibleResources,
         Endpoint::Myself,
@@ -378,7 +371,7 @@ fn edit_stored(path: &std::path::Path, edit: impl FnOnce(&mut serde_json::Value)
 
 #[test]
 fn scope_removed_between_consent_and_check_warns_then_fails_after_the_refresh() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     env.emu.withdraw_scope("read:jira-user");
 
     // The current token still carries it; accessible-resources no longer lists it.
@@ -508,7 +501,7 @@ fn credentials_missing_from_the_store_fail_the_profile_check() {
 
 #[test]
 fn without_a_utf8_locale_the_marks_are_words() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     let mut cmd = env.cmd();
     cmd.arg("doctor").env("LANG", "C");
     let out = run(cmd);

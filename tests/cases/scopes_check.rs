@@ -3,15 +3,6 @@
 use crate::support::emulator::{Endpoint, Site};
 use crate::support::env::{SITE_ID, TestEnv, require_secret_service, run};
 
-/// A profile from `init --preset read-only` (read:jira-work, read:jira-user, read:me and
-/// offline_access), in the real keychain.
-fn profile() -> TestEnv {
-    require_secret_service();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
-    env
-}
-
 /// The table row of `scope`, with its cells split on whitespace.
 #[track_caller]
 fn row(stdout: &str, scope: &str) -> Vec<String> {
@@ -27,7 +18,7 @@ fn row(stdout: &str, scope: &str) -> Vec<String> {
 
 #[test]
 fn all_granted_exits_0_with_the_table() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     let out = env.jira(&["scopes", "check"]);
     out.assert_code(0);
     let header: Vec<&str> = out
@@ -62,7 +53,7 @@ fn all_granted_exits_0_with_the_table() {
 
 #[test]
 fn required_scope_not_granted_exits_4_with_the_console_fix() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     let out = env.jira(&[
         "scopes",
         "check",
@@ -111,7 +102,7 @@ fn required_scope_not_granted_exits_4_with_the_console_fix() {
 
 #[test]
 fn scope_withdrawn_after_consent_is_noted_then_missing_after_the_refresh() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     env.emu.withdraw_scope("read:jira-user");
 
     // The current token still carries it: granted, with accessible-resources' disagreement.
@@ -147,7 +138,7 @@ fn scope_withdrawn_after_consent_is_noted_then_missing_after_the_refresh() {
 
 #[test]
 fn json_has_required_granted_missing_extra_and_keeps_exit_4() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     let out = env.jira(&[
         "scopes",
         "check",
@@ -238,7 +229,7 @@ fn no_profile_exits_3() {
 
 #[test]
 fn site_gone_from_accessible_resources_exits_3_with_login() {
-    let env = profile();
+    let env = TestEnv::with_profile();
     env.emu.set_sites(vec![Site::new(
         "22222222-bbbb-4000-8000-000000000002",
         "beta",

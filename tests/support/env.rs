@@ -149,6 +149,15 @@ impl TestEnv {
         run(cmd)
     }
 
+    /// A world with a profile already set up by `init --preset read-only` (read:jira-work,
+    /// read:jira-user, read:me and offline_access) in the real keychain.
+    pub fn with_profile() -> TestEnv {
+        require_secret_service();
+        let env = TestEnv::new();
+        run(env.init()).assert_code(0);
+        env
+    }
+
     /// `init` with every value given by flag or env, as a script would.
     pub fn init(&self) -> Command {
         let mut cmd = self.cmd();

@@ -1,15 +1,12 @@
 //! `jira-auth scopes check`: required scopes against those granted to the profile's current
 //! token and listed for its site; exit 4 when any is missing.
 
-use anyhow::Context as _;
 use serde_json::json;
 
 use crate::atlassian::{self, Resource};
 use crate::cli::ScopesCheckArgs;
 use crate::commands::{Ctx, print_json, token, write_stdout};
 use crate::error::{CliError, Exit};
-use crate::oauth::OAuthError;
-use crate::oauth::http::Http;
 use crate::say;
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
 use crate::scopes::{self, OFFLINE_ACCESS, Unknown};
@@ -171,13 +168,7 @@ fn fetch_resources(
     token: &secrecy::SecretString,
     endpoints: &crate::oauth::Endpoints,
 ) -> anyhow::Result<Vec<Resource>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let http = Http::new()
-        .map_err(OAuthError::from)
-        .map_err(CliError::from)?;
+    let (rt, http) = crate::commands::runtime_and_http()?;
     Ok(rt.block_on(atlassian::accessible_resources(&http, endpoints, token))?)
 }
 
