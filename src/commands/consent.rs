@@ -18,7 +18,7 @@ use crate::oauth::{self, Endpoints};
 use crate::say;
 use crate::scopes;
 use crate::store::index::ProfileInfo;
-use crate::store::{self, AuthConfig, CONFIG_VERSION, SecretStore, Site};
+use crate::store::{self, AuthConfig, CONFIG_VERSION, SecretStore, Site, lock};
 use crate::ui::{self, Prompter, browser};
 
 /// Everything a consent needs, resolved from flags, env, prompts (init) or the stored
@@ -120,7 +120,14 @@ pub(super) fn authorize(
 
 /// Secrets first, index second: an index entry without its secrets would be a profile that
 /// `status` shows and `token` cannot use.
+///
+/// Under the profile's refresh lock (init --force and login alike): a `token` that loaded the
+/// old grant and is refreshing it meanwhile would otherwise save its result over the new one,
+/// and the consent the user just gave would be lost.
 pub(super) fn save(ctx: &Ctx, store: &dyn SecretStore, cfg: &AuthConfig) -> anyhow::Result<()> {
+    let _lock = lock::lock(&ctx.config_dir, &cfg.profile)
+        .map_err(CliError::from)
+        .context("waiting for the profile's refresh lock")?;
     store
         .save(cfg)
         .map_err(CliError::from)
@@ -138,6 +145,11 @@ pub(super) fn save(ctx: &Ctx, store: &dyn SecretStore, cfg: &AuthConfig) -> anyh
         && let Ok(other) = store::open(old.into(), &ctx.config_dir)
     {
         let _ = other.delete(&cfg.profile);
+    }
+    // A profile now in the file store must not leave a keychain-era token in the kernel
+    // keyring, even when the keychain above could not be reached to delete its copy.
+    if store.kind() == StoreKind::File {
+        store::cache::remove(&ctx.config_dir, &cfg.profile);
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::error::{CliError, Exit};
 use crate::oauth::Endpoints;
 use crate::say;
 use crate::scopes;
-use crate::store::{self, lock};
+use crate::store;
 use crate::ui::browser;
 
 pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
@@ -86,11 +86,8 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
         Some(&old.site.cloud_id),
         Some(old.created_at),
     )?;
-    // Under the refresh lock, so a `token` running meanwhile cannot save its result over
-    // the new grant (the index is updated under its own lock).
-    let _lock = lock::lock(&ctx.config_dir, &profile)
-        .map_err(CliError::from)
-        .context("waiting for the profile's refresh lock")?;
+    // consent::save takes the refresh lock: a `token` running meanwhile cannot save its
+    // result over the new grant.
     consent::save(ctx, store.as_ref(), &cfg)?;
     consent::summary(ctx, &cfg, &endpoints, store_kind);
     Ok(())

@@ -1,5 +1,6 @@
 //! `jira-auth logout`: remove a profile's secrets and its index entry; idempotent.
 
+use anyhow::Context as _;
 use serde_json::json;
 
 use super::{Ctx, print_json};
@@ -7,7 +8,7 @@ use crate::cli::{LogoutArgs, StoreKind};
 use crate::error::CliError;
 use crate::say;
 use crate::store::index::Index;
-use crate::store::{self, StoreError};
+use crate::store::{self, StoreError, lock};
 
 pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<()> {
     let index = ctx.index()?;
@@ -18,7 +19,21 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<()> {
     };
     let mut removed = Vec::new();
     for name in &names {
-        let known = index.profiles.get(name).map(|p| StoreKind::from(p.store));
+        // Index entries are hand-editable: a name that is not a valid profile name must not
+        // become a path (lock file, credentials file) outside the config dir.
+        store::check_profile_name(name)?;
+        // The refresh lock, held until the index entry is gone: a `token` refreshing this
+        // profile right now would otherwise save its new tokens (and index entry) after the
+        // delete and bring the profile back. Taken after it, that `token` finds nothing.
+        let _lock = lock::lock(&ctx.config_dir, name)
+            .map_err(CliError::from)
+            .context("waiting for the profile's refresh lock")?;
+        // Read again under the lock: an init that held it may have moved the profile.
+        let known = ctx
+            .index()?
+            .profiles
+            .get(name)
+            .map(|p| StoreKind::from(p.store));
         let mut any = false;
         // Whatever happens with the store below, no cached token outlives a logout.
         store::cache::remove(&ctx.config_dir, name);

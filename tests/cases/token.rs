@@ -334,3 +334,72 @@ fn killed_during_refresh_leaves_a_working_profile() {
         env.assert_no_leaks(&env.jira(&["status"]));
     }
 }
+
+/// Starts `token` on a profile due for refresh, with the emulator holding back the refresh's
+/// answer for `delay_ms`, and returns once the refresh has reached the emulator (the old
+/// refresh token is spent, the new one not yet stored).
+fn token_in_mid_refresh(env: &TestEnv, delay_ms: u64) -> std::process::Child {
+    env.emu.set_refresh_delay_ms(delay_ms);
+    let before = env.emu.hits(Endpoint::Token);
+    let mut cmd = env.cmd();
+    cmd.arg("token")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = cmd.spawn().expect("jira-auth starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while env.emu.hits(Endpoint::Token) == before {
+        assert!(std::time::Instant::now() < deadline, "no refresh request");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
+#[test]
+fn logout_during_a_refresh_is_not_undone_by_it() {
+    require_secret_service();
+    let env = TestEnv::new();
+    expired_profile(&env);
+    let mut refreshing = token_in_mid_refresh(&env, 1500);
+
+    env.jira(&["logout"]).assert_code(0);
+    let _ = refreshing.wait();
+    assert!(
+        env.keychain_item().is_none(),
+        "the refresh saved the profile back after logout"
+    );
+    let index = std::fs::read_to_string(env.config_dir().join("profiles.json")).unwrap();
+    assert!(!index.contains(&env.profile), "back in the index:\n{index}");
+    env.jira(&["token"]).assert_code(3);
+}
+
+#[test]
+fn init_force_during_a_refresh_keeps_the_new_grant() {
+    require_secret_service();
+    let env = TestEnv::new();
+    expired_profile(&env);
+    let mut refreshing = token_in_mid_refresh(&env, 1500);
+
+    // The profile set up again, for another site, while the old grant is being refreshed.
+    env.emu.set_sites(vec![crate::support::emulator::Site::new(
+        "9f1c0a44-0000-4000-8000-00000000beef",
+        "globex",
+        "https://globex.atlassian.net",
+    )]);
+    let mut init = env.init();
+    init.arg("--force");
+    run(init).assert_code(0);
+    let _ = refreshing.wait();
+
+    let item = env.keychain_item().expect("the profile is in the keychain");
+    assert_eq!(
+        item["site"]["cloud_id"], "9f1c0a44-0000-4000-8000-00000000beef",
+        "the refresh of the old grant was saved over the new one"
+    );
+    let status = env.jira(&["status", "--json"]);
+    assert_eq!(
+        status.json()["profiles"][0]["site"]["name"],
+        "globex",
+        "index"
+    );
+}

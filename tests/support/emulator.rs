@@ -100,7 +100,20 @@ impl Emulator {
     pub fn start() -> Emulator {
         let state = Arc::new(Mutex::new(State::new()));
         let auth_state = Arc::clone(&state);
-        let auth: Handler = Arc::new(move |req: &Request| lock(&auth_state).handle_auth(req));
+        let auth: Handler = Arc::new(move |req: &Request| {
+            let (response, delay) = {
+                let mut state = lock(&auth_state);
+                let delay = if is_refresh(req) {
+                    state.refresh_delay
+                } else {
+                    Duration::ZERO
+                };
+                (state.handle_auth(req), delay)
+            };
+            // Outside the state's lock: other requests are served meanwhile.
+            std::thread::sleep(delay);
+            response
+        });
         let api_state = Arc::clone(&state);
         let api: Handler = Arc::new(move |req: &Request| {
             let mut state = lock(&api_state);
@@ -187,6 +200,13 @@ impl Emulator {
         state.withdrawn_scopes.push(scope.to_string());
     }
 
+    /// Refresh requests take effect at once (the old refresh token is rotated out) but are
+    /// answered only after `ms`: a window in which a test can race another command against
+    /// a `token` that is in the middle of refreshing.
+    pub fn set_refresh_delay_ms(&self, ms: u64) {
+        self.lock().refresh_delay = Duration::from_millis(ms);
+    }
+
     /// The API server's clock runs this many seconds ahead (negative: behind) in its `Date`.
     pub fn set_api_clock_skew(&self, secs: i64) {
         self.lock().api_clock_skew = secs;
@@ -248,9 +268,18 @@ struct State {
     rng: Rng,
     withdrawn_scopes: Vec<String>,
     api_clock_skew: i64,
+    /// How long a refresh's answer is held back after the refresh took effect.
+    refresh_delay: Duration,
 }
 
 type Params = Vec<(String, String)>;
+
+fn is_refresh(req: &Request) -> bool {
+    req.path == "/oauth/token"
+        && token_params(req)
+            .ok()
+            .is_some_and(|p| param(&p, "grant_type") == Some("refresh_token"))
+}
 
 fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params
@@ -282,6 +311,7 @@ impl State {
             rng: Rng::new(),
             withdrawn_scopes: Vec::new(),
             api_clock_skew: 0,
+            refresh_delay: Duration::ZERO,
         }
     }
 
