@@ -60,8 +60,13 @@ pub fn enabled() -> bool {
 
 /// The kernel key's description: the config directory is part of it, so two setups of the
 /// same user (a test's JIRA_AUTH_CONFIG_DIR, a second install) never see each other's tokens.
+/// The directory is canonical (symlinks, `..` and trailing slashes resolved): one setup
+/// spelled two ways must have one key, or a logout or `init --force` through one spelling
+/// would leave the old token cached under the other.
 pub fn description(config_dir: &Path, profile: &str) -> String {
-    let dir = std::path::absolute(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
+    let dir = std::fs::canonicalize(config_dir)
+        .or_else(|_| std::path::absolute(config_dir))
+        .unwrap_or_else(|_| config_dir.to_path_buf());
     format!(
         "jira-auth:v1:{:016x}:{profile}",
         fnv1a(dir.as_os_str().as_encoded_bytes())
@@ -195,6 +200,24 @@ mod tests {
         assert_ne!(a, description(Path::new("/tmp/b"), "p"));
         assert_ne!(a, description(Path::new("/tmp/a"), "q"));
         assert_eq!(a, description(Path::new("/tmp/a"), "p"));
+    }
+
+    #[test]
+    fn one_config_dir_spelled_differently_has_one_description() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("config");
+        std::fs::create_dir(&dir).unwrap();
+        let d = description(&dir, "p");
+        let mut slash = dir.clone().into_os_string();
+        slash.push("/");
+        assert_eq!(d, description(Path::new(&slash), "p"), "trailing slash");
+        assert_eq!(d, description(&dir.join("..").join("config"), "p"), "..");
+        #[cfg(unix)]
+        {
+            let link = tmp.path().join("link");
+            std::os::unix::fs::symlink(&dir, &link).unwrap();
+            assert_eq!(d, description(&link, "p"), "symlink");
+        }
     }
 
     #[test]

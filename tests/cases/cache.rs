@@ -141,6 +141,27 @@ fn a_replaced_profile_replaces_its_cached_token_and_logout_removes_it() {
 }
 
 #[test]
+fn a_profile_moved_to_the_file_store_leaves_no_cached_token() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::new();
+    run(env.init()).assert_code(0);
+    let (_, desc) = token_from_cache(&env);
+    assert!(key_id(&desc).is_some());
+
+    // Set up again in the file store while the keychain cannot be reached (so its copy, and
+    // the cache with it, cannot be deleted through the keychain backend).
+    let mut init = env.init();
+    init.args(["--force", "--store", "file"])
+        .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
+    run(init).assert_code(0);
+    assert!(
+        key_id(&desc).is_none(),
+        "the keychain-era token is still cached"
+    );
+}
+
+#[test]
 fn a_kernel_keyring_that_refuses_us_falls_back_to_the_secret_service() {
     require_secret_service();
     require_keyutils();
