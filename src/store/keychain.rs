@@ -56,11 +56,23 @@ impl Keychain {
 /// JIRA_AUTH_KEYCHAIN_ENTRY_BYTES sets another limit, so that the splitting is exercised
 /// against a real keychain on any platform (the tests do this on Linux).
 fn entry_limit() -> Option<usize> {
-    let forced = std::env::var("JIRA_AUTH_KEYCHAIN_ENTRY_BYTES")
-        .ok()
+    let forced = std::env::var("JIRA_AUTH_KEYCHAIN_ENTRY_BYTES").ok();
+    effective_limit(
+        forced.as_deref(),
+        cfg!(windows).then_some(WINDOWS_ENTRY_LIMIT),
+    )
+}
+
+/// The variable may lower the platform's limit, never raise it: entries larger than what
+/// Windows takes would fail at every save, refreshed tokens included.
+fn effective_limit(forced: Option<&str>, platform: Option<usize>) -> Option<usize> {
+    let forced = forced
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|n| *n > 0);
-    forced.or(cfg!(windows).then_some(WINDOWS_ENTRY_LIMIT))
+    match (forced, platform) {
+        (Some(f), Some(p)) => Some(f.min(p)),
+        (f, p) => f.or(p),
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -194,5 +206,22 @@ fn with_profile(e: StoreError, profile: &str) -> StoreError {
             detail,
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_entry_limit_variable_lowers_the_platform_limit_but_never_raises_it() {
+        let windows = Some(WINDOWS_ENTRY_LIMIT);
+        assert_eq!(effective_limit(None, windows), windows);
+        assert_eq!(effective_limit(Some("300"), windows), Some(300));
+        assert_eq!(effective_limit(Some("100000"), windows), windows);
+        assert_eq!(effective_limit(Some("0"), windows), windows);
+        assert_eq!(effective_limit(Some("x"), windows), windows);
+        assert_eq!(effective_limit(None, None), None);
+        assert_eq!(effective_limit(Some(" 300 "), None), Some(300));
     }
 }
