@@ -12,6 +12,14 @@
 //! Chunk accounts start with '.', which no profile name may, so they can never collide with
 //! a profile. A reader that finds a chunk missing raced a writer that has just replaced the
 //! generation it read the head of; it reads the head again.
+//!
+//! A writer killed half-way must leave nothing behind that no head names (pieces of a refresh
+//! token that even `logout` would not find: the keychain cannot be listed by prefix
+//! everywhere). So before it writes, a writer records in `.chunk.A.pending` every generation
+//! it may leave behind: the one it is about to write and the one it replaces. The next write
+//! or delete of `A` removes each of those the head does not name, then the marker. Writes of
+//! one account must not run concurrently (jira-auth holds the profile's lock around every
+//! save and delete): a second writer would count the first one's chunks as left behind.
 
 use std::sync::Arc;
 
@@ -23,9 +31,13 @@ use secrecy::zeroize::Zeroizing;
 pub const WINDOWS_ENTRY_LIMIT: usize = 2560;
 
 const HEAD_MAGIC: &str = "jira-auth-chunks:v1:";
+const PENDING_MAGIC: &str = "jira-auth-pending:v1:";
 const GEN_LEN: usize = 16;
 /// Attempts at reading a consistent generation while a writer replaces it.
 const READ_ATTEMPTS: usize = 5;
+/// More chunks than any config needs (a 2,560-byte limit gives 2.5 MB): a head or marker
+/// claiming more is damaged, and must not mean a huge allocation or loop.
+const MAX_CHUNKS: usize = 1024;
 
 /// One keychain service, with entries of at most `limit` bytes (`None`: no limit).
 pub struct Chunked<'a> {
@@ -59,7 +71,7 @@ impl Head {
         let len = parts.next()?.parse().ok()?;
         let valid_gen =
             generation.len() == GEN_LEN && generation.bytes().all(|b| b.is_ascii_hexdigit());
-        (valid_gen && parts.next().is_none() && count > 0).then(|| Head {
+        (valid_gen && parts.next().is_none() && count > 0 && count <= MAX_CHUNKS).then(|| Head {
             generation: generation.to_string(),
             count,
             len,
@@ -93,6 +105,44 @@ impl<'a> Chunked<'a> {
         format!(".chunk.{account}.{generation}.{index}")
     }
 
+    /// Never a chunk account: those end in a number.
+    fn pending_account(account: &str) -> String {
+        format!(".chunk.{account}.pending")
+    }
+
+    /// Records the generations a write may leave behind if it dies (see the module doc).
+    fn mark_pending(&self, account: &str, generations: &[&Head]) -> Result<(), KError> {
+        let list: Vec<String> = generations
+            .iter()
+            .map(|h| format!("{}:{}", h.generation, h.count))
+            .collect();
+        self.entry(&Self::pending_account(account))?
+            .set_secret(format!("{PENDING_MAGIC}{}", list.join(",")).as_bytes())
+    }
+
+    /// Removes what an earlier, interrupted write or delete left: every generation its
+    /// marker names except the one `keep` (the current head) uses, then the marker.
+    fn clean_pending(&self, account: &str, keep: Option<&Head>) {
+        let Ok(entry) = self.entry(&Self::pending_account(account)) else {
+            return;
+        };
+        let Ok(value) = entry.get_secret() else {
+            return;
+        };
+        for (generation, count) in parse_pending(&value) {
+            if keep.is_none_or(|h| h.generation != generation) {
+                self.delete_chunks(account, &generation, count);
+            }
+        }
+        let _ = entry.delete_credential();
+    }
+
+    fn unmark_pending(&self, account: &str) {
+        if let Ok(e) = self.entry(&Self::pending_account(account)) {
+            let _ = e.delete_credential();
+        }
+    }
+
     /// The head stored at `account`, if the entry exists and is one.
     fn current_head(&self, account: &str) -> Result<Option<Head>, KError> {
         match self.entry(account)?.get_secret() {
@@ -105,9 +155,21 @@ impl<'a> Chunked<'a> {
     /// Replaces the value at `account` as a whole.
     pub fn write(&self, account: &str, value: &[u8]) -> Result<(), KError> {
         let old = self.current_head(account).unwrap_or(None);
-        match self.limit {
-            Some(limit) if value.len() > limit => {
-                let generation = new_generation();
+        self.clean_pending(account, old.as_ref());
+        let split = self.limit.filter(|limit| value.len() > *limit);
+        let generation = new_generation();
+        let new = split.map(|limit| Head {
+            generation: generation.clone(),
+            count: value.len().div_ceil(limit),
+            len: value.len(),
+        });
+        let leftovers: Vec<&Head> = new.iter().chain(old.iter()).collect();
+        let marked = !leftovers.is_empty();
+        if marked {
+            self.mark_pending(account, &leftovers)?;
+        }
+        match split {
+            Some(limit) => {
                 let mut written = 0;
                 let result = value
                     .chunks(limit)
@@ -129,13 +191,17 @@ impl<'a> Chunked<'a> {
                 if let Err(e) = result {
                     // The head still names the old generation: the new chunks are garbage.
                     self.delete_chunks(account, &generation, written);
+                    self.unmark_pending(account);
                     return Err(e);
                 }
             }
-            _ => self.entry(account)?.set_secret(value)?,
+            None => self.entry(account)?.set_secret(value)?,
         }
         if let Some(old) = old {
             self.delete_chunks(account, &old.generation, old.count);
+        }
+        if marked {
+            self.unmark_pending(account);
         }
         Ok(())
     }
@@ -166,7 +232,9 @@ impl<'a> Chunked<'a> {
         account: &str,
         head: &Head,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, KError> {
-        let mut whole = Zeroizing::new(Vec::with_capacity(head.len));
+        // Sized once, so no reallocation leaves a copy of a secret behind; but `len` is only
+        // a claim until the chunks add up to it, so not a huge allocation on its word.
+        let mut whole = Zeroizing::new(Vec::with_capacity(head.len.min(1 << 20)));
         for i in 0..head.count {
             match self
                 .entry(&Self::chunk_account(account, &head.generation, i))?
@@ -192,6 +260,8 @@ impl<'a> Chunked<'a> {
         if let Some(head) = head {
             self.delete_chunks(account, &head.generation, head.count);
         }
+        // Whatever an interrupted write left: nothing of the profile may outlive its delete.
+        self.clean_pending(account, None);
         Ok(existed)
     }
 
@@ -203,6 +273,26 @@ impl<'a> Chunked<'a> {
             }
         }
     }
+}
+
+/// The (generation, count) pairs of a pending marker; nothing for a value that is not one.
+fn parse_pending(value: &[u8]) -> Vec<(String, usize)> {
+    let Some(rest) = value
+        .strip_prefix(PENDING_MAGIC.as_bytes())
+        .and_then(|r| std::str::from_utf8(r).ok())
+    else {
+        return Vec::new();
+    };
+    rest.split(',')
+        .filter_map(|item| {
+            let (generation, count) = item.split_once(':')?;
+            let valid =
+                generation.len() == GEN_LEN && generation.bytes().all(|b| b.is_ascii_hexdigit());
+            // A count is what one config can need; a damaged marker must not mean a long loop.
+            let count = count.parse::<usize>().ok().filter(|c| *c <= MAX_CHUNKS)?;
+            valid.then(|| (generation.to_string(), count))
+        })
+        .collect()
 }
 
 fn new_generation() -> String {
@@ -324,6 +414,143 @@ mod tests {
         .delete_credential()
         .unwrap();
         assert!(matches!(chunked.read("p"), Err(ReadError::Inconsistent)));
+    }
+
+    /// What a writer killed after its chunks (and, with `head`, after its head too) leaves:
+    /// the marker, the new generation's chunks, and no deletion of the old one.
+    fn interrupted_write(
+        chunked: &Chunked,
+        store: &Arc<CredentialStore>,
+        value: &[u8],
+        head: bool,
+    ) -> Head {
+        let old = chunked.current_head("p").unwrap();
+        let new = Head {
+            generation: new_generation(),
+            count: value.len().div_ceil(WINDOWS_ENTRY_LIMIT),
+            len: value.len(),
+        };
+        let leftovers: Vec<&Head> = std::iter::once(&new).chain(old.iter()).collect();
+        chunked.mark_pending("p", &leftovers).unwrap();
+        for (i, part) in value.chunks(WINDOWS_ENTRY_LIMIT).enumerate() {
+            Entry::new_in_store(
+                store,
+                "svc",
+                &Chunked::chunk_account("p", &new.generation, i),
+            )
+            .unwrap()
+            .set_secret(part)
+            .unwrap();
+        }
+        if head {
+            Entry::new_in_store(store, "svc", "p")
+                .unwrap()
+                .set_secret(new.encode().as_bytes())
+                .unwrap();
+        }
+        new
+    }
+
+    fn chunks_exist(store: &Arc<CredentialStore>, head: &Head) -> Vec<bool> {
+        (0..head.count)
+            .map(|i| stored(store, &Chunked::chunk_account("p", &head.generation, i)).is_some())
+            .collect()
+    }
+
+    #[test]
+    fn a_write_killed_before_its_head_loses_nothing_and_its_chunks_are_cleaned_later() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", Some(WINDOWS_ENTRY_LIMIT));
+        let first = big_config();
+        chunked.write("p", &first).unwrap();
+        let mut second = first.clone();
+        second.extend_from_slice(b"  ");
+        let orphan = interrupted_write(&chunked, &store, &second, false);
+        // The old config is intact: the head never moved.
+        assert_eq!(*chunked.read("p").ok().unwrap().unwrap(), first);
+        let current = chunked.current_head("p").unwrap().unwrap();
+
+        // The next write removes the orphaned generation, and the marker goes with it.
+        chunked.write("p", &first).unwrap();
+        assert!(
+            chunks_exist(&store, &orphan).iter().all(|e| !e),
+            "orphans left"
+        );
+        assert!(
+            chunks_exist(&store, &current).iter().all(|e| !e),
+            "old generation left"
+        );
+        assert!(stored(&store, &Chunked::pending_account("p")).is_none());
+        assert_eq!(*chunked.read("p").ok().unwrap().unwrap(), first);
+
+        // And a delete right after a killed write leaves nothing at all.
+        let orphan = interrupted_write(&chunked, &store, &second, false);
+        let last = chunked.current_head("p").unwrap().unwrap();
+        assert!(chunked.delete("p").unwrap());
+        assert!(
+            chunks_exist(&store, &orphan).iter().all(|e| !e),
+            "orphans left"
+        );
+        assert!(chunks_exist(&store, &last).iter().all(|e| !e));
+        assert!(stored(&store, &Chunked::pending_account("p")).is_none());
+        assert!(stored(&store, "p").is_none());
+    }
+
+    #[test]
+    fn a_write_killed_after_its_head_keeps_the_new_value_and_the_old_chunks_go_later() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", Some(WINDOWS_ENTRY_LIMIT));
+        let first = big_config();
+        chunked.write("p", &first).unwrap();
+        let old = chunked.current_head("p").unwrap().unwrap();
+        let mut second = first.clone();
+        second.extend_from_slice(b"  ");
+        let new = interrupted_write(&chunked, &store, &second, true);
+        assert_eq!(*chunked.read("p").ok().unwrap().unwrap(), second);
+        assert!(chunks_exist(&store, &old).iter().all(|e| *e));
+
+        // An inline value now (it fits): the generation the head named goes, and so do the
+        // ones the killed write left.
+        chunked.write("p", b"{}").unwrap();
+        assert!(
+            chunks_exist(&store, &old).iter().all(|e| !e),
+            "old generation left"
+        );
+        assert!(chunks_exist(&store, &new).iter().all(|e| !e));
+        assert!(stored(&store, &Chunked::pending_account("p")).is_none());
+        assert_eq!(*chunked.read("p").ok().unwrap().unwrap(), b"{}");
+    }
+
+    #[test]
+    fn a_damaged_head_or_marker_is_bounded() {
+        let store = mock();
+        let chunked = Chunked::new(&store, "svc", Some(WINDOWS_ENTRY_LIMIT));
+        // A head claiming a huge length: read as inconsistent, not an allocation failure.
+        Entry::new_in_store(&store, "svc", "p")
+            .unwrap()
+            .set_secret(format!("{HEAD_MAGIC}0123456789abcdef:1:{}", usize::MAX).as_bytes())
+            .unwrap();
+        Entry::new_in_store(
+            &store,
+            "svc",
+            &Chunked::chunk_account("p", "0123456789abcdef", 0),
+        )
+        .unwrap()
+        .set_secret(b"x")
+        .unwrap();
+        assert!(matches!(chunked.read("p"), Err(ReadError::Inconsistent)));
+        assert_eq!(
+            parse_pending(b"jira-auth-pending:v1:0123456789abcdef:99999999"),
+            []
+        );
+        assert_eq!(
+            parse_pending(b"jira-auth-pending:v1:0123456789abcdef:3,zz:1,0123456789abcdee:2"),
+            [
+                ("0123456789abcdef".to_string(), 3),
+                ("0123456789abcdee".to_string(), 2)
+            ]
+        );
+        assert_eq!(parse_pending(b"{}"), []);
     }
 
     #[test]
