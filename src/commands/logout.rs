@@ -19,9 +19,16 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<()> {
     };
     let mut removed = Vec::new();
     for name in &names {
-        // Index entries are hand-editable: a name that is not a valid profile name must not
-        // become a path (lock file, credentials file) outside the config dir.
-        store::check_profile_name(name)?;
+        // The index is a hand-editable file: a name jira-auth would never have written must
+        // not become a path (lock file, credentials file, possibly outside the config dir).
+        // Only its index entry goes, so that `logout --all` still gets to the end.
+        if store::check_profile_name(name).is_err() {
+            Index::update(&ctx.config_dir, |index| index.remove(name)).map_err(CliError::from)?;
+            say!(
+                "warning: removed the index entry '{name}': not a valid profile name, so no credentials were looked for"
+            );
+            continue;
+        }
         // The refresh lock, held until the index entry is gone: a `token` refreshing this
         // profile right now would otherwise save its new tokens (and index entry) after the
         // delete and bring the profile back. Taken after it, that `token` finds nothing.

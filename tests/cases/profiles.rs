@@ -56,6 +56,46 @@ fn status_lists_profiles_and_logout_all_removes_them() {
     let mut status = env.cmd();
     status.env_remove("JIRA_AUTH_PROFILE").arg("status");
     run(status).assert_code(3);
+
+    // Idempotent: nothing left is not an error, in JSON too.
+    let mut again = env.cmd();
+    again
+        .env_remove("JIRA_AUTH_PROFILE")
+        .args(["logout", "--all", "--json"]);
+    let out = run(again);
+    out.assert_code(0);
+    assert_eq!(out.json(), serde_json::json!({ "removed": [] }));
+}
+
+#[test]
+fn logout_all_never_turns_a_hand_edited_index_name_into_a_path() {
+    let env = TestEnv::new();
+    init_file_profile(&env, "work");
+    // A file beside the config dir that a name like "../../victim" would reach.
+    let victim = env.dir.path().join("victim.json");
+    std::fs::write(&victim, "{}").unwrap();
+    let index_path = env.config_dir().join("profiles.json");
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&index_path).unwrap()).unwrap();
+    let entry = index["profiles"]["work"].clone();
+    index["profiles"]["../../victim"] = entry;
+    std::fs::write(&index_path, serde_json::to_string(&index).unwrap()).unwrap();
+
+    let mut logout = env.cmd();
+    logout
+        .env_remove("JIRA_AUTH_PROFILE")
+        .args(["logout", "--all", "--json"]);
+    let out = run(logout);
+    out.assert_code(0);
+    assert_eq!(out.json(), serde_json::json!({ "removed": ["work"] }));
+    assert!(victim.exists(), "a file outside the config dir was deleted");
+    assert!(
+        out.stderr.contains("not a valid profile name"),
+        "{}",
+        out.stderr
+    );
+    let left = std::fs::read_to_string(&index_path).unwrap();
+    assert!(!left.contains("victim"), "{left}");
 }
 
 #[test]
