@@ -119,10 +119,10 @@ fn valid_config_of(
     let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
     let min_ttl = ttl(min_ttl);
 
-    let cfg = load(store.as_ref(), profile)?;
-    if fresh(&cfg, min_ttl) {
-        warn_if_inactive(&CachedToken::of(&cfg), OffsetDateTime::now_utc());
-        return Ok(cfg);
+    let seen = load(store.as_ref(), profile)?;
+    if fresh(&seen, min_ttl) {
+        warn_if_inactive(&CachedToken::of(&seen), OffsetDateTime::now_utc());
+        return Ok(seen);
     }
 
     let _lock = lock::lock(&ctx.config_dir, profile)
@@ -130,8 +130,12 @@ fn valid_config_of(
         .context("waiting for the profile's refresh lock")?;
     // Whoever held the lock before us may have refreshed already: their result is in the
     // store, and refreshing again would spend the refresh token they just rotated out.
+    // "Already refreshed" is a token other than the one we saw, still valid: with a
+    // --min-ttl longer than a token lives, freshness alone would refresh once per waiter.
     let cfg = load(store.as_ref(), profile)?;
-    if fresh(&cfg, min_ttl) {
+    let replaced = cfg.access_token.expose_secret() != seen.access_token.expose_secret()
+        && fresh(&cfg, Duration::ZERO);
+    if fresh(&cfg, min_ttl) || replaced {
         tracing::debug!("another process refreshed the token while we waited");
         warn_if_inactive(&CachedToken::of(&cfg), OffsetDateTime::now_utc());
         return Ok(cfg);

@@ -403,3 +403,44 @@ fn init_force_during_a_refresh_keeps_the_new_grant() {
         "index"
     );
 }
+
+#[test]
+fn a_process_that_waited_for_a_refresh_uses_it_even_under_a_long_min_ttl() {
+    require_secret_service();
+    let env = TestEnv::new();
+    // Strict: a second refresh with the spent token would revoke the family.
+    env.emu.set_reuse_interval(0);
+    run(env.init()).assert_code(0);
+    // --min-ttl longer than any token lives: every run wants a refresh.
+    env.emu.set_refresh_delay_ms(1500);
+    let before = env.emu.hits(Endpoint::Token);
+    let spawn = || {
+        let mut cmd = env.cmd();
+        cmd.args(["token", "--min-ttl", "4000"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("jira-auth starts")
+    };
+    let first = spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while env.emu.hits(Endpoint::Token) == before {
+        assert!(std::time::Instant::now() < deadline, "no refresh request");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Started while the first one refreshes: it read the old token and waits for the lock.
+    let second = spawn();
+    let a = first.wait_with_output().unwrap();
+    let b = second.wait_with_output().unwrap();
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert_eq!(
+        a.stdout, b.stdout,
+        "the waiter printed the token just refreshed"
+    );
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        before + 1,
+        "the waiter refreshed again"
+    );
+}
