@@ -224,25 +224,31 @@ fn refresh_and_save(
         ))
     };
 
-    let now = OffsetDateTime::now_utc();
-    let (tokens, used) = match call(&current) {
-        Ok(tokens) => (tokens, current),
-        Err(OAuthError::RefreshRejected(why)) => match previous_in_leeway(&cfg, now) {
-            Some(previous) => {
-                tracing::info!(
-                    "the newest refresh token was rejected; trying the previous one, still within Atlassian's reuse interval"
-                );
-                (call(&previous).map_err(CliError::from)?, previous)
+    // Times are taken when a request goes out, not when its answer is in: Atlassian rotates
+    // the token on receipt, and retries can take many seconds, so counting its reuse interval
+    // (and the inactivity clock) from the send time keeps our view of both on the safe side.
+    let sent = OffsetDateTime::now_utc();
+    let (tokens, used, sent) = match call(&current) {
+        Ok(tokens) => (tokens, current, sent),
+        Err(OAuthError::RefreshRejected(why)) => {
+            let again = OffsetDateTime::now_utc();
+            match previous_in_leeway(&cfg, again) {
+                Some(previous) => {
+                    tracing::info!(
+                        "the newest refresh token was rejected; trying the previous one, still within Atlassian's reuse interval"
+                    );
+                    (call(&previous).map_err(CliError::from)?, previous, again)
+                }
+                None => return Err(CliError::from(OAuthError::RefreshRejected(why)).into()),
             }
-            None => return Err(CliError::from(OAuthError::RefreshRejected(why)).into()),
-        },
+        }
         Err(e) => return Err(CliError::from(e).into()),
     };
     drop(http);
     drop(rt);
     crate::fault_point("after-refresh");
 
-    let new = renewed(cfg, tokens, used, OffsetDateTime::now_utc());
+    let new = renewed(cfg, tokens, used, sent);
     store
         .save(&new)
         .map_err(CliError::from)
