@@ -444,3 +444,38 @@ fn a_process_that_waited_for_a_refresh_uses_it_even_under_a_long_min_ttl() {
         "the waiter refreshed again"
     );
 }
+
+#[test]
+fn a_refresh_answered_but_never_stored_is_recovered_by_the_next_token() {
+    require_secret_service();
+    let env = TestEnv::new();
+    // Every token lives 30 s (< the 60 s --min-ttl): each `token` refreshes.
+    env.emu.set_access_token_ttl(30);
+    run(env.init()).assert_code(0);
+    for round in 0..3 {
+        let stored_refresh = stored(&env, "refresh_token");
+        // Dies exactly between the emulator's answer and the save: the kill test's window,
+        // hit every time. (The debug build's fault point; a panic stores nothing, as SIGKILL.)
+        let mut cmd = env.cmd();
+        cmd.arg("token")
+            .env("JIRA_AUTH_TEST_PANIC_AT", "after-refresh")
+            .env("RUST_BACKTRACE", "0");
+        run(cmd).assert_code(101);
+        assert_eq!(
+            stored(&env, "refresh_token"),
+            stored_refresh,
+            "round {round}: nothing stored"
+        );
+
+        // The stored refresh token was rotated out by that refresh, but is inside the reuse
+        // interval: the next `token` works, and stores a fresh chain.
+        let out = env.jira(&["token"]);
+        out.assert_code(0);
+        assert_eq!(out.stdout, format!("{}\n", stored(&env, "access_token")));
+        assert_ne!(
+            stored(&env, "refresh_token"),
+            stored_refresh,
+            "round {round}"
+        );
+    }
+}
