@@ -128,6 +128,26 @@ fn valid_config_of(
     let _lock = lock::lock(&ctx.config_dir, profile)
         .map_err(CliError::from)
         .context("waiting for the profile's refresh lock")?;
+    // Whoever held the lock meanwhile may have removed the profile (logout) or moved it to
+    // the other store (init --force --store): the index, read again under the lock, says.
+    let kind_now = match ctx.index()?.profiles.get(profile) {
+        Some(info) => StoreKind::from(info.store),
+        None => {
+            return Err(CliError::new(
+                Exit::AuthNeeded,
+                format!("profile '{profile}' was removed while this command waited for it"),
+            )
+            .hint(format!(
+                "create it again with `jira-auth init --profile {profile}`"
+            ))
+            .into());
+        }
+    };
+    let store = if kind_now == kind {
+        store
+    } else {
+        store::open(kind_now, &ctx.config_dir).map_err(CliError::from)?
+    };
     // Whoever held the lock before us may have refreshed already: their result is in the
     // store, and refreshing again would spend the refresh token they just rotated out.
     // "Already refreshed" is a token other than the one we saw, still valid: with a
@@ -145,7 +165,7 @@ fn valid_config_of(
         expires_at = %rfc3339(cfg.access_token_expires_at),
         "the access token expires too soon; refreshing it"
     );
-    refresh_and_save(ctx, store.as_ref(), kind, endpoints, cfg)
+    refresh_and_save(ctx, store.as_ref(), kind_now, endpoints, cfg)
 }
 
 /// Only called when this run does not refresh: a refresh resets Atlassian's inactivity

@@ -479,3 +479,132 @@ fn a_refresh_answered_but_never_stored_is_recovered_by_the_next_token() {
         );
     }
 }
+
+/// Holds the profile's refresh lock from the test process, as another `jira-auth` would.
+fn hold_refresh_lock(env: &TestEnv) -> std::fs::File {
+    let path = env
+        .config_dir()
+        .join("locks")
+        .join(format!("{}.lock", env.profile));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    file.lock().unwrap();
+    file
+}
+
+/// Waits until some process is blocked on `lock` (a `->` line for its inode in /proc/locks).
+fn wait_for_a_waiter(lock: &std::fs::File) {
+    use std::os::unix::fs::MetadataExt;
+    let ino = format!(":{} ", lock.metadata().unwrap().ino());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let locks = std::fs::read_to_string("/proc/locks").unwrap();
+        if locks.lines().any(|l| l.contains("->") && l.contains(&ino)) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nobody waits:\n{locks}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
+    require_secret_service();
+    let env = TestEnv::new();
+    expired_profile(&env);
+    let lock = hold_refresh_lock(&env);
+    let waiting = {
+        let mut cmd = env.cmd();
+        cmd.arg("token")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("jira-auth starts")
+    };
+    wait_for_a_waiter(&lock);
+
+    // Meanwhile, what `init --force --store file` does under the lock: the profile now lives
+    // in the file store, and its keychain item is gone.
+    let item = env.keychain_item().expect("the profile is in the keychain");
+    let creds = env.config_dir().join("credentials");
+    std::fs::create_dir_all(&creds).unwrap();
+    let file = creds.join(format!("{}.json", env.profile));
+    std::fs::write(&file, item.to_string()).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let index_path = env.config_dir().join("profiles.json");
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&index_path).unwrap()).unwrap();
+    index["profiles"][&env.profile]["store"] = "file".into();
+    std::fs::write(&index_path, index.to_string()).unwrap();
+    let cleared = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "jira-auth", "username", &env.profile])
+        .status()
+        .unwrap();
+    assert!(cleared.success());
+    drop(lock);
+
+    let out = waiting.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let now: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", now["access_token"].as_str().unwrap()),
+        "refreshed and stored in the file store"
+    );
+    assert_eq!(env.emu.hits(Endpoint::Token), 2, "one refresh");
+    assert!(
+        env.keychain_item().is_none(),
+        "nothing written back to the keychain"
+    );
+}
+
+#[test]
+fn a_profile_logged_out_while_token_waited_is_reported_as_removed() {
+    require_secret_service();
+    let env = TestEnv::new();
+    expired_profile(&env);
+    let lock = hold_refresh_lock(&env);
+    let waiting = {
+        let mut cmd = env.cmd();
+        cmd.arg("token")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("jira-auth starts")
+    };
+    wait_for_a_waiter(&lock);
+    // What `logout` does under the lock.
+    let cleared = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "jira-auth", "username", &env.profile])
+        .status()
+        .unwrap();
+    assert!(cleared.success());
+    let index_path = env.config_dir().join("profiles.json");
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&index_path).unwrap()).unwrap();
+    index["profiles"]
+        .as_object_mut()
+        .unwrap()
+        .remove(&env.profile);
+    std::fs::write(&index_path, index.to_string()).unwrap();
+    drop(lock);
+
+    let out = waiting.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("was removed"), "{stderr}");
+    assert_eq!(env.emu.hits(Endpoint::Token), 1, "no refresh");
+}
