@@ -480,6 +480,8 @@ fn a_refresh_answered_but_never_stored_is_recovered_by_the_next_token() {
     }
 }
 
+// /proc/locks and Unix modes: Linux, where the keychain tests run.
+#[cfg(target_os = "linux")]
 /// Holds the profile's refresh lock from the test process, as another `jira-auth` would.
 fn hold_refresh_lock(env: &TestEnv) -> std::fs::File {
     let path = env
@@ -497,6 +499,8 @@ fn hold_refresh_lock(env: &TestEnv) -> std::fs::File {
     file
 }
 
+// /proc/locks and Unix modes: Linux, where the keychain tests run.
+#[cfg(target_os = "linux")]
 /// Waits until some process is blocked on `lock` (a `->` line for its inode in /proc/locks).
 fn wait_for_a_waiter(lock: &std::fs::File) {
     use std::os::unix::fs::MetadataExt;
@@ -515,6 +519,8 @@ fn wait_for_a_waiter(lock: &std::fs::File) {
     }
 }
 
+// /proc/locks and Unix modes: Linux, where the keychain tests run.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
     require_secret_service();
@@ -571,6 +577,8 @@ fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
     );
 }
 
+// /proc/locks and Unix modes: Linux, where the keychain tests run.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_profile_logged_out_while_token_waited_is_reported_as_removed() {
     require_secret_service();
