@@ -62,10 +62,16 @@ impl Listener {
         for ip in addrs {
             match TcpListener::bind(SocketAddr::new(ip, port)).await {
                 Ok(s) => sockets.push(s),
-                Err(e) => {
+                // A family this machine lacks (IPv6 turned off) is no loss while the other
+                // one listens: no browser can reach us through it either.
+                Err(e) if family_missing(&e) => {
                     tracing::debug!(%ip, port, error = %e, "cannot bind callback address");
                     first_err.get_or_insert(e);
                 }
+                // Anything else (the port taken on one of localhost's addresses) would send
+                // a browser that resolves localhost that way to whoever holds it, code and
+                // all, while we wait in vain on the other: fail as if both were taken.
+                Err(e) => return Err(bind_error(port, redirect, &e)),
             }
         }
         if sockets.is_empty() {
@@ -131,6 +137,24 @@ impl Listener {
         tasks.abort_all();
         cb
     }
+}
+
+/// Whether a bind failed because the address family is not there at all (IPv6 disabled,
+/// no `::1` on the loopback interface), as opposed to the port being unavailable.
+fn family_missing(e: &std::io::Error) -> bool {
+    // EAFNOSUPPORT has no ErrorKind of its own.
+    const EAFNOSUPPORT: i32 = if cfg!(windows) {
+        10047 // WSAEAFNOSUPPORT
+    } else if cfg!(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd"
+    )) {
+        47
+    } else {
+        97 // Linux
+    };
+    e.kind() == std::io::ErrorKind::AddrNotAvailable || e.raw_os_error() == Some(EAFNOSUPPORT)
 }
 
 fn bind_error(port: u16, redirect: &Url, e: &std::io::Error) -> CliError {
