@@ -254,12 +254,13 @@ fn client_secret(ctx: &Ctx, args: &InitArgs, p: &dyn Prompter) -> Result<SecretS
         |from: &str, e: String| CliError::usage(format!("client secret from {from}: {e}"));
     let id = args.client_id.as_deref().map(str::trim);
     if args.client_secret_stdin && !std::io::stdin().is_terminal() {
-        let mut line = String::new();
+        // Wiped on drop, and large enough up front that reading never reallocates (which
+        // would leave a copy of the secret behind in freed memory).
+        let mut line = secrecy::zeroize::Zeroizing::new(String::with_capacity(8 * 1024 + 4));
         std::io::stdin().lock().take_line(&mut line).map_err(|e| {
             CliError::usage(format!("cannot read the client secret from stdin: {e}"))
         })?;
         let secret = SecretString::from(line.trim().to_string());
-        line.clear();
         check_secret(secret.expose_secret(), id).map_err(|e| source_err("stdin", e))?;
         return Ok(secret);
     }

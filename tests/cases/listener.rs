@@ -378,3 +378,41 @@ fn localhost_with_one_loopback_address_taken_fails_fast() {
         drop(holder);
     }
 }
+
+#[test]
+fn a_denial_carrying_escape_sequences_cannot_drive_the_terminal() {
+    let env = TestEnv::new();
+    let waiting = start(env.init());
+    let addr: SocketAddr = ([127, 0, 0, 1], env.port).into();
+    let real = callback_target(&waiting.url);
+    let state = real
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("state="))
+        .unwrap()
+        .to_string();
+    // Retitle the terminal, clear the screen, fake a line of output.
+    let hostile = "%1B%5D0%3Bpwned%07%1B%5B2J%0D%0Aok%3A+profile+saved";
+    let target = format!("/callback?error=access_denied&error_description={hostile}&state={state}");
+    let resp = exchange(
+        addr,
+        &get(&target, Some(&format!("127.0.0.1:{}", env.port))),
+    );
+    assert_page(&resp, 200, "a denial with the real state");
+    let out = waiting.finish();
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("consent was declined"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains(|c: char| c.is_control() && c != '\n'),
+        "{:?}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("\nok: profile saved"),
+        "{}",
+        out.stderr
+    );
+}
