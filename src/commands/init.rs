@@ -99,6 +99,12 @@ fn redirect_uri(args: &InitArgs) -> Result<Url, CliError> {
             "--redirect-uri {raw}: jira-auth listens on this machine, so the callback must be http://127.0.0.1:PORT/PATH, http://localhost:PORT/PATH or http://[::1]:PORT/PATH"
         )));
     }
+    if url.port() == Some(0) {
+        // Binding port 0 would pick some free port, never the one in the registered URL.
+        return Err(CliError::usage(format!(
+            "--redirect-uri {raw}: port 0 cannot be registered as a callback; give the app's callback port (e.g. http://127.0.0.1:{DEFAULT_PORT}/callback)"
+        )));
+    }
     if url.port().is_none() {
         return Err(CliError::usage(format!(
             "--redirect-uri {raw}: give an explicit port (e.g. http://127.0.0.1:{DEFAULT_PORT}/callback)"

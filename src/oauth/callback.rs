@@ -116,6 +116,8 @@ impl Listener {
                         return;
                     };
                     let Ok((stream, _)) = socket.accept().await else {
+                        // Out of file descriptors and the like: do not spin on it.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
                     let tx = tx.clone();
@@ -224,19 +226,17 @@ async fn serve(mut stream: TcpStream, check: &Check) -> Option<Callback> {
     let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::TooLarge)) => {
-            respond(
-                &mut stream,
-                431,
-                "Request Header Fields Too Large",
-                page_error("The request was too large."),
-            )
-            .await;
+            let page = page_error("The request was too large.");
+            let reply = respond(&mut stream, 431, "Request Header Fields Too Large", page);
+            let _ = tokio::time::timeout(READ_TIMEOUT, reply).await;
             return None;
         }
         Ok(Err(HeadError::Io)) | Err(_) => return None,
     };
     let (status, reason, body, outcome) = decide(&head, check);
-    respond(&mut stream, status, reason, body).await;
+    // A client that stops reading must not hold its connection slot either. The callback
+    // counts even if its page could not be delivered.
+    let _ = tokio::time::timeout(READ_TIMEOUT, respond(&mut stream, status, reason, body)).await;
     outcome
 }
 
