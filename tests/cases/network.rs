@@ -438,3 +438,30 @@ fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run()
     // And the profile goes on refreshing with its new token.
     env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
 }
+
+#[test]
+fn a_secret_regenerated_since_init_is_named_on_refresh() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    // The developer regenerates the app's secret in the console.
+    env.emu
+        .register_client(crate::support::emulator::Client::new(
+            crate::support::env::CLIENT_ID,
+            "ATOA-the-regenerated-secret-0123",
+            &env.redirect_uri(),
+            crate::support::env::TICKED,
+        ));
+    let mut cmd = env.cmd();
+    cmd.args(["token", "--min-ttl", "4000"]);
+    let out = run(cmd);
+    out.assert_code(3);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2, "a 401 is not retried");
+    assert_stderr_has(
+        &out,
+        "Atlassian no longer accepts this profile's client secret (401 access_denied on refresh)",
+    );
+    assert_stderr_has(&out, "regenerated in the developer console");
+    assert_stderr_has(&out, "jira-auth init --force");
+    assert!(!out.stderr.contains("consent succeeded"), "{}", out.stderr);
+    env.assert_no_leaks(&out);
+}
