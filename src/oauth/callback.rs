@@ -565,6 +565,45 @@ mod tests {
     }
 
     #[test]
+    fn the_host_a_browser_sends_is_expected_for_each_loopback_form() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        for (redirect, host, sockets) in [
+            (
+                format!("http://127.0.0.1:{port}/cb"),
+                format!("127.0.0.1:{port}"),
+                1,
+            ),
+            (
+                format!("http://[::1]:{port}/cb"),
+                format!("[::1]:{port}"),
+                1,
+            ),
+            (
+                format!("http://LocalHost:{port}/cb"),
+                format!("localhost:{port}"),
+                2,
+            ),
+        ] {
+            let listener = rt
+                .block_on(Listener::bind(&Url::parse(&redirect).unwrap()))
+                .unwrap_or_else(|e| panic!("{redirect}: {}", e.message));
+            assert_eq!(listener.hosts, [host], "{redirect}");
+            assert_eq!(listener.sockets.len(), sockets, "{redirect}");
+            assert_eq!(listener.path, "/cb");
+        }
+        let remote = Url::parse("http://192.168.1.2:8976/cb").unwrap();
+        assert!(rt.block_on(Listener::bind(&remote)).is_err());
+    }
+
+    #[test]
     fn head_parser_refuses_two_hosts_and_bad_versions() {
         assert!(parse_head(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b").is_none());
         assert!(parse_head(b"GET / SPDY/3").is_none());

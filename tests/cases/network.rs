@@ -362,7 +362,8 @@ fn credentials(env: &TestEnv) -> std::path::PathBuf {
 #[test]
 fn a_failed_refresh_keeps_the_profile_and_prints_no_secret() {
     let leaked = "at-garbage-never-show-1f2e";
-    let answers: [(&str, fn() -> Action); 4] = [
+    type Answer = fn() -> Action;
+    let answers: [(&str, Answer); 4] = [
         ("silence", || Action::Silent),
         ("a reset", || Action::Reset),
         ("500", || {
