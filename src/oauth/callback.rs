@@ -43,19 +43,10 @@ impl Listener {
     /// Binds the loopback address(es) of the redirect URI.
     pub async fn bind(redirect: &Url) -> Result<Listener, CliError> {
         let port = redirect.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<IpAddr> = match redirect.host() {
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => vec![IpAddr::V4(ip)],
-            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => vec![IpAddr::V6(ip)],
-            // Browsers may resolve localhost to either family: listen on both.
-            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => vec![
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ],
-            _ => {
-                return Err(CliError::usage(format!(
-                    "the redirect URI {redirect} is not on this machine: use http://127.0.0.1:PORT/..., http://localhost:PORT/... or http://[::1]:PORT/..."
-                )));
-            }
+        let Some(addrs) = loopback_addrs(redirect) else {
+            return Err(CliError::usage(format!(
+                "the redirect URI {redirect} is not on this machine: use http://127.0.0.1:PORT/..., http://localhost:PORT/... or http://[::1]:PORT/..."
+            )));
         };
         let mut sockets = Vec::new();
         let mut first_err = None;
@@ -141,9 +132,23 @@ impl Listener {
     }
 }
 
+/// The addresses to listen on for a redirect URI; `None` when it is not on this machine.
+pub fn loopback_addrs(redirect: &Url) -> Option<Vec<IpAddr>> {
+    match redirect.host()? {
+        url::Host::Ipv4(ip) if ip.is_loopback() => Some(vec![IpAddr::V4(ip)]),
+        url::Host::Ipv6(ip) if ip.is_loopback() => Some(vec![IpAddr::V6(ip)]),
+        // Browsers may resolve localhost to either family: listen on both.
+        url::Host::Domain(d) if d.eq_ignore_ascii_case("localhost") => Some(vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ]),
+        _ => None,
+    }
+}
+
 /// Whether a bind failed because the address family is not there at all (IPv6 disabled,
 /// no `::1` on the loopback interface), as opposed to the port being unavailable.
-fn family_missing(e: &std::io::Error) -> bool {
+pub fn family_missing(e: &std::io::Error) -> bool {
     // EAFNOSUPPORT has no ErrorKind of its own.
     const EAFNOSUPPORT: i32 = if cfg!(windows) {
         10047 // WSAEAFNOSUPPORT
