@@ -466,3 +466,22 @@ fn a_secret_regenerated_since_init_is_named_on_refresh() {
     assert!(!out.stderr.contains("consent succeeded"), "{}", out.stderr);
     env.assert_no_leaks(&out);
 }
+
+#[test]
+fn a_503_asking_for_a_long_pause_is_not_waited_for() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    env.emu.fail_next(Endpoint::Token, 503, 10, Some(3600));
+    let (out, took) = refresh_via(&env, &env.emu.auth_url());
+    out.assert_code(5);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        2,
+        "init, then one refresh attempt"
+    );
+    assert_stderr_has(
+        &out,
+        "the server answered 503 Service Unavailable and asked to wait 3600 s (Retry-After) (after 1 attempt)",
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
