@@ -22,7 +22,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_color(cli.global.color);
     init_logging(cli.global.verbose);
-    match jira_auth::run(cli, jira_auth::Startup { env_client_secret }) {
+    // A panic unwinds to here, so that secrets in memory are wiped by their destructors on
+    // the way, and ends as the table's "unexpected" (1), not Rust's 101; the hook has
+    // already said what happened.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        jira_auth::run(cli, jira_auth::Startup { env_client_secret })
+    }));
+    let Ok(result) = outcome else {
+        return ExitCode::from(Exit::Unexpected.code());
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("{}", jira_auth::ui::plain(&render(&err)));

@@ -160,7 +160,7 @@ fn forced_panics_print_no_secret() {
         .env("RUST_BACKTRACE", "1")
         .env("JIRA_AUTH_TEST_PANIC_AT", "after-exchange");
     let out = run(init);
-    out.assert_code(101);
+    out.assert_code(1);
     assert_secret_free_panic(&out);
     assert!(out.stderr.contains("stack backtrace"), "{}", out.stderr);
     env.assert_no_leaks(&out);
@@ -176,7 +176,7 @@ fn forced_panics_print_no_secret() {
         let mut cmd = loud(&env, args);
         cmd.env("JIRA_AUTH_TEST_PANIC_AT", point);
         let out = run(cmd);
-        out.assert_code(101);
+        out.assert_code(1);
         assert_secret_free_panic(&out);
         assert!(out.stdout.is_empty(), "{}", out.stdout);
         env.assert_no_leaks(&out);
