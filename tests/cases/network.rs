@@ -419,6 +419,7 @@ fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run()
     );
     assert_eq!(env.emu.hits(Endpoint::Token), 1 + 4);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert_stderr_has(&out, "run the command again within 10 minutes");
     env.assert_no_leaks(&out);
     assert_eq!(std::fs::read(credentials(&env)).unwrap(), stored);
 
