@@ -18,10 +18,20 @@ fn main() -> ExitCode {
     // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
     unsafe { std::env::remove_var("JIRA_AUTH_CLIENT_SECRET") };
 
+    install_panic_hook();
     let cli = Cli::parse();
     init_color(cli.global.color);
     init_logging(cli.global.verbose);
-    match jira_auth::run(cli, jira_auth::Startup { env_client_secret }) {
+    // A panic unwinds to here, so that secrets in memory are wiped by their destructors on
+    // the way, and ends as the table's "unexpected" (1), not Rust's 101; the hook has
+    // already said what happened.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        jira_auth::run(cli, jira_auth::Startup { env_client_secret })
+    }));
+    let Ok(result) = outcome else {
+        return ExitCode::from(Exit::Unexpected.code());
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("{}", jira_auth::ui::plain(&render(&err)));
@@ -69,6 +79,34 @@ fn scrub_initial_environment(name: &str) {
 
 #[cfg(not(target_os = "linux"))]
 fn scrub_initial_environment(_name: &str) {}
+
+/// Replaces the default panic hook, which prints the panic message: a message built at run
+/// time (`expect` on a `Result` appends the error's `Debug`, a dependency may format any value
+/// it holds) could carry a token or the client secret. Only the place is printed, and a
+/// message only when it is a literal, which cannot hold a value; `RUST_BACKTRACE` still
+/// gives the frames (names and lines, never values).
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let message = match info.payload().downcast_ref::<&'static str>() {
+            Some(literal) => format!(": {literal}"),
+            None => " (its message is not shown: it may hold a secret)".to_string(),
+        };
+        let mut text = format!(
+            "error: internal error{place}{message}\n  hint: this is a bug in jira-auth; please report it, with the output of the same command run with RUST_BACKTRACE=1"
+        );
+        let wanted = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| !v.is_empty() && v != "0");
+        if wanted {
+            let trace = std::backtrace::Backtrace::force_capture();
+            text.push_str(&format!("\nstack backtrace:\n{trace}"));
+        }
+        // One write, so that a panic in two threads cannot interleave mid-line.
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{text}\n").as_bytes());
+    }));
+}
 
 fn init_color(choice: ColorChoice) {
     let enabled = match choice {

@@ -196,6 +196,9 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
     match outcome {
         Some(Callback::Code(code)) => Ok(code),
         Some(Callback::Denied { error, description }) => {
+            // Whoever holds the consent URL (its state) can put any text here, and it goes
+            // to a terminal.
+            let (error, description) = (for_terminal(&error), for_terminal(&description));
             let what = if error == "access_denied" {
                 "consent was declined".to_string()
             } else {
@@ -217,6 +220,25 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
         }
         None => Err(timeout_error(plan)),
     }
+}
+
+/// Text from the callback query made safe to print: control characters (escape sequences
+/// that retitle or clear a terminal, fake newlines) and bidirectional overrides (text that
+/// reads differently from what it is) become '?', and the length is bounded.
+fn for_terminal(text: &str) -> String {
+    const MAX_CHARS: usize = 300;
+    let mut out: String = text
+        .chars()
+        .take(MAX_CHARS)
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { '?' } else { c }
+        })
+        .collect();
+    if text.chars().count() > MAX_CHARS {
+        out.push_str("...");
+    }
+    out
 }
 
 fn interrupted_error() -> CliError {
@@ -309,4 +331,24 @@ pub(super) fn summary(ctx: &Ctx, cfg: &AuthConfig, endpoints: &Endpoints, kind: 
         rfc3339(cfg.access_token_expires_at),
         relative(cfg.access_token_expires_at)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_text_cannot_drive_the_terminal() {
+        assert_eq!(
+            for_terminal("User did not authorize the request"),
+            "User did not authorize the request"
+        );
+        assert_eq!(
+            for_terminal("a\u{1b}]0;pwned\u{7}\u{1b}[2Jb\r\nc\u{9b}d\u{202E}e"),
+            "a?]0;pwned??[2Jb??c?d?e"
+        );
+        let long = for_terminal(&"x".repeat(1000));
+        assert_eq!(long.len(), 303);
+        assert!(long.ends_with("..."));
+    }
 }

@@ -11,7 +11,7 @@
 //! scopes 4, network 5, clock 1). The first failure is usually the cause of the later ones
 //! (no profile → no token → no site), so its code is the most specific answer for a script.
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::TcpListener;
 
 use secrecy::SecretString;
 use serde_json::json;
@@ -22,8 +22,8 @@ use super::{Ctx, print_json, relative, rfc3339, token, write_stdout};
 use crate::atlassian::{self, ApiError, Dated, Resource};
 use crate::cli::StoreKind;
 use crate::error::{CliError, Exit, exit_of};
-use crate::oauth::Endpoints;
 use crate::oauth::http::Http;
+use crate::oauth::{Endpoints, callback};
 use crate::scopes::check::{self as cmp, SiteScopes};
 use crate::store::{self, AuthConfig, SecretStore};
 
@@ -772,30 +772,36 @@ fn check_callback_port(facts: &Facts) -> Check {
         );
     };
     let port = url.port_or_known_default().unwrap_or(80);
-    let ip = match url.host() {
-        Some(url::Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
-        Some(url::Host::Ipv6(ip)) if ip.is_loopback() => IpAddr::V6(ip),
-        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        }
-        _ => {
-            return Check::warn(
-                NAME,
-                format!("the callback URL {raw} is not on this machine"),
-                "use a loopback callback URL (http://127.0.0.1:PORT/callback) in the console and `jira-auth init --force --port PORT`",
-            );
-        }
+    let Some(addrs) = callback::loopback_addrs(&url) else {
+        return Check::warn(
+            NAME,
+            format!("the callback URL {raw} is not on this machine"),
+            "use a loopback callback URL (http://127.0.0.1:PORT/callback) in the console and `jira-auth init --force --port PORT`",
+        );
     };
-    // Bound and released at once: only whether `login` could listen there now matters.
-    match TcpListener::bind((ip, port)) {
-        Ok(listener) => {
-            drop(listener);
-            Check::pass(
-                NAME,
-                format!("port {port} is free for the callback ({raw})"),
-            )
+    // Every address `login` would listen on (both for localhost), bound and released at
+    // once: only whether it could listen there now matters.
+    // As in callback::Listener::bind: a missing address family is fine while another binds.
+    let (mut bound, mut missing, mut taken) = (false, None, None);
+    for ip in addrs {
+        match TcpListener::bind((ip, port)) {
+            Ok(_) => bound = true,
+            Err(e) if callback::family_missing(&e) => missing = Some(e),
+            Err(e) => {
+                taken = Some(e);
+                break;
+            }
         }
-        Err(e) => {
+    }
+    if !bound && taken.is_none() {
+        taken = missing;
+    }
+    match taken {
+        None => Check::pass(
+            NAME,
+            format!("port {port} is free for the callback ({raw})"),
+        ),
+        Some(e) => {
             let why = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "is already in use".to_string()
             } else {

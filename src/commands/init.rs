@@ -99,6 +99,12 @@ fn redirect_uri(args: &InitArgs) -> Result<Url, CliError> {
             "--redirect-uri {raw}: jira-auth listens on this machine, so the callback must be http://127.0.0.1:PORT/PATH, http://localhost:PORT/PATH or http://[::1]:PORT/PATH"
         )));
     }
+    if url.port() == Some(0) {
+        // Binding port 0 would pick some free port, never the one in the registered URL.
+        return Err(CliError::usage(format!(
+            "--redirect-uri {raw}: port 0 cannot be registered as a callback; give the app's callback port (e.g. http://127.0.0.1:{DEFAULT_PORT}/callback)"
+        )));
+    }
     if url.port().is_none() {
         return Err(CliError::usage(format!(
             "--redirect-uri {raw}: give an explicit port (e.g. http://127.0.0.1:{DEFAULT_PORT}/callback)"
@@ -254,12 +260,13 @@ fn client_secret(ctx: &Ctx, args: &InitArgs, p: &dyn Prompter) -> Result<SecretS
         |from: &str, e: String| CliError::usage(format!("client secret from {from}: {e}"));
     let id = args.client_id.as_deref().map(str::trim);
     if args.client_secret_stdin && !std::io::stdin().is_terminal() {
-        let mut line = String::new();
+        // Wiped on drop, and large enough up front that reading never reallocates (which
+        // would leave a copy of the secret behind in freed memory).
+        let mut line = secrecy::zeroize::Zeroizing::new(String::with_capacity(8 * 1024 + 4));
         std::io::stdin().lock().take_line(&mut line).map_err(|e| {
             CliError::usage(format!("cannot read the client secret from stdin: {e}"))
         })?;
         let secret = SecretString::from(line.trim().to_string());
-        line.clear();
         check_secret(secret.expose_secret(), id).map_err(|e| source_err("stdin", e))?;
         return Ok(secret);
     }

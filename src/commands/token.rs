@@ -11,6 +11,7 @@ use time::{Duration, OffsetDateTime};
 use super::{Ctx, rfc3339};
 use crate::cli::{StoreKind, TokenArgs};
 use crate::error::{CliError, Exit};
+use crate::oauth::http::HttpError;
 use crate::oauth::{self, Endpoints, OAuthError, TokenSet};
 use crate::say;
 use crate::store::cache::{self, CachedToken};
@@ -262,7 +263,17 @@ fn refresh_and_save(
                 None => return Err(CliError::from(OAuthError::RefreshRejected(why)).into()),
             }
         }
-        Err(e) => return Err(CliError::from(e).into()),
+        Err(e) => {
+            // The refresh may have reached Atlassian and rotated the stored token, its answer
+            // lost on the way back: that token then works for the reuse interval only, and
+            // after it, sending it looks like theft and ends the grant.
+            let maybe_rotated = matches!(e, OAuthError::Http(HttpError::Unavailable { .. }));
+            let mut err = CliError::from(e);
+            if maybe_rotated {
+                err = err.hint("run the command again within 10 minutes, even if nothing needs a token now: if Atlassian did receive this refresh, the stored refresh token stops working after that and the profile needs `jira-auth login`");
+            }
+            return Err(err.into());
+        }
     };
     drop(http);
     drop(rt);

@@ -43,29 +43,26 @@ impl Listener {
     /// Binds the loopback address(es) of the redirect URI.
     pub async fn bind(redirect: &Url) -> Result<Listener, CliError> {
         let port = redirect.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<IpAddr> = match redirect.host() {
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => vec![IpAddr::V4(ip)],
-            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => vec![IpAddr::V6(ip)],
-            // Browsers may resolve localhost to either family: listen on both.
-            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => vec![
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ],
-            _ => {
-                return Err(CliError::usage(format!(
-                    "the redirect URI {redirect} is not on this machine: use http://127.0.0.1:PORT/..., http://localhost:PORT/... or http://[::1]:PORT/..."
-                )));
-            }
+        let Some(addrs) = loopback_addrs(redirect) else {
+            return Err(CliError::usage(format!(
+                "the redirect URI {redirect} is not on this machine: use http://127.0.0.1:PORT/..., http://localhost:PORT/... or http://[::1]:PORT/..."
+            )));
         };
         let mut sockets = Vec::new();
         let mut first_err = None;
         for ip in addrs {
             match TcpListener::bind(SocketAddr::new(ip, port)).await {
                 Ok(s) => sockets.push(s),
-                Err(e) => {
+                // A family this machine lacks (IPv6 turned off) is no loss while the other
+                // one listens: no browser can reach us through it either.
+                Err(e) if family_missing(&e) => {
                     tracing::debug!(%ip, port, error = %e, "cannot bind callback address");
                     first_err.get_or_insert(e);
                 }
+                // Anything else (the port taken on one of localhost's addresses) would send
+                // a browser that resolves localhost that way to whoever holds it, code and
+                // all, while we wait in vain on the other: fail as if both were taken.
+                Err(e) => return Err(bind_error(port, redirect, &e)),
             }
         }
         if sockets.is_empty() {
@@ -110,6 +107,8 @@ impl Listener {
                         return;
                     };
                     let Ok((stream, _)) = socket.accept().await else {
+                        // Out of file descriptors and the like: do not spin on it.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
                     let tx = tx.clone();
@@ -131,6 +130,38 @@ impl Listener {
         tasks.abort_all();
         cb
     }
+}
+
+/// The addresses to listen on for a redirect URI; `None` when it is not on this machine.
+pub fn loopback_addrs(redirect: &Url) -> Option<Vec<IpAddr>> {
+    match redirect.host()? {
+        url::Host::Ipv4(ip) if ip.is_loopback() => Some(vec![IpAddr::V4(ip)]),
+        url::Host::Ipv6(ip) if ip.is_loopback() => Some(vec![IpAddr::V6(ip)]),
+        // Browsers may resolve localhost to either family: listen on both.
+        url::Host::Domain(d) if d.eq_ignore_ascii_case("localhost") => Some(vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ]),
+        _ => None,
+    }
+}
+
+/// Whether a bind failed because the address family is not there at all (IPv6 disabled,
+/// no `::1` on the loopback interface), as opposed to the port being unavailable.
+pub fn family_missing(e: &std::io::Error) -> bool {
+    // EAFNOSUPPORT has no ErrorKind of its own.
+    const EAFNOSUPPORT: i32 = if cfg!(windows) {
+        10047 // WSAEAFNOSUPPORT
+    } else if cfg!(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd"
+    )) {
+        47
+    } else {
+        97 // Linux
+    };
+    e.kind() == std::io::ErrorKind::AddrNotAvailable || e.raw_os_error() == Some(EAFNOSUPPORT)
 }
 
 fn bind_error(port: u16, redirect: &Url, e: &std::io::Error) -> CliError {
@@ -200,19 +231,17 @@ async fn serve(mut stream: TcpStream, check: &Check) -> Option<Callback> {
     let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::TooLarge)) => {
-            respond(
-                &mut stream,
-                431,
-                "Request Header Fields Too Large",
-                page_error("The request was too large."),
-            )
-            .await;
+            let page = page_error("The request was too large.");
+            let reply = respond(&mut stream, 431, "Request Header Fields Too Large", page);
+            let _ = tokio::time::timeout(READ_TIMEOUT, reply).await;
             return None;
         }
         Ok(Err(HeadError::Io)) | Err(_) => return None,
     };
     let (status, reason, body, outcome) = decide(&head, check);
-    respond(&mut stream, status, reason, body).await;
+    // A client that stops reading must not hold its connection slot either. The callback
+    // counts even if its page could not be delivered.
+    let _ = tokio::time::timeout(READ_TIMEOUT, respond(&mut stream, status, reason, body)).await;
     outcome
 }
 
@@ -538,6 +567,45 @@ mod tests {
     fn repeated_parameters_are_refused() {
         assert!(parse_query("state=a&state=b").is_none());
         assert_eq!(parse_query("a=1&b=%20").unwrap()[1].1, " ");
+    }
+
+    #[test]
+    fn the_host_a_browser_sends_is_expected_for_each_loopback_form() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        for (redirect, host, sockets) in [
+            (
+                format!("http://127.0.0.1:{port}/cb"),
+                format!("127.0.0.1:{port}"),
+                1,
+            ),
+            (
+                format!("http://[::1]:{port}/cb"),
+                format!("[::1]:{port}"),
+                1,
+            ),
+            (
+                format!("http://LocalHost:{port}/cb"),
+                format!("localhost:{port}"),
+                2,
+            ),
+        ] {
+            let listener = rt
+                .block_on(Listener::bind(&Url::parse(&redirect).unwrap()))
+                .unwrap_or_else(|e| panic!("{redirect}: {}", e.message));
+            assert_eq!(listener.hosts, [host], "{redirect}");
+            assert_eq!(listener.sockets.len(), sockets, "{redirect}");
+            assert_eq!(listener.path, "/cb");
+        }
+        let remote = Url::parse("http://192.168.1.2:8976/cb").unwrap();
+        assert!(rt.block_on(Listener::bind(&remote)).is_err());
     }
 
     #[test]

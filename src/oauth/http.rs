@@ -152,12 +152,25 @@ impl Http {
                         });
                     }
                     let asked = retry_after(&resp);
+                    let too_long = asked.is_some_and(|d| d > MAX_RETRY_AFTER);
                     if status == StatusCode::TOO_MANY_REQUESTS
-                        && (attempt > MAX_RETRIES || asked.is_some_and(|d| d > MAX_RETRY_AFTER))
+                        && (attempt > MAX_RETRIES || too_long)
                     {
                         return Err(HttpError::RateLimited {
                             what: what.to_string(),
                             retry_after: asked.map(|d| d.as_secs()),
+                            attempts: attempt,
+                        });
+                    }
+                    // A 503 may ask for a pause too; the same cap holds, or a script would
+                    // hang for as long as the server cares to say.
+                    if too_long {
+                        return Err(HttpError::Unavailable {
+                            what: what.to_string(),
+                            detail: format!(
+                                "the server answered {status} and asked to wait {} s (Retry-After)",
+                                asked.unwrap_or_default().as_secs()
+                            ),
                             attempts: attempt,
                         });
                     }

@@ -138,6 +138,11 @@ pub struct TokenSet {
 pub enum OAuthError {
     #[error("the client secret was rejected by Atlassian (401 access_denied)")]
     SecretRejected,
+    /// The same answer to a refresh: the secret worked once, so it was changed since.
+    #[error(
+        "Atlassian no longer accepts this profile's client secret (401 access_denied on refresh)"
+    )]
+    StoredSecretRejected,
     #[error("Atlassian rejected the client at the token endpoint (unauthorized_client): {0}")]
     ClientRejected(String),
     #[error("the authorization code was rejected (invalid_grant): {0}")]
@@ -161,6 +166,9 @@ impl From<OAuthError> for CliError {
             OAuthError::SecretRejected => CliError::new(Exit::AuthNeeded, message)
                 .hint("copy the Secret again from the developer console → your app → Settings (a regenerated secret replaces the old one)")
                 .hint("this is not a consent problem: consent succeeded; only the secret is wrong"),
+            OAuthError::StoredSecretRejected => CliError::new(Exit::AuthNeeded, message)
+                .hint("the app's secret was probably regenerated in the developer console (your app → Settings), which ends the old one")
+                .hint("run `jira-auth init --force` with the new secret; the stored profile was kept"),
             OAuthError::ClientRejected(_) => CliError::new(Exit::AuthNeeded, message)
                 .hint("check the Client ID, and that the app's callback URL in the developer console (Authorization → OAuth 2.0 (3LO)) is exactly the redirect URI jira-auth uses: 127.0.0.1 and localhost differ, and so do ports"),
             OAuthError::CodeRejected(ref desc) => {
@@ -262,6 +270,7 @@ pub async fn refresh(
 fn map_refresh_error(e: TokenError, seen: &Seen) -> OAuthError {
     match map_token_error(e, seen) {
         OAuthError::CodeRejected(desc) => OAuthError::RefreshRejected(desc),
+        OAuthError::SecretRejected => OAuthError::StoredSecretRejected,
         other => other,
     }
 }

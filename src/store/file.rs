@@ -36,6 +36,31 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))
 }
 
+/// As `ensure_private_dir`, for a directory that is jira-auth's alone (`credentials/`,
+/// `locks/`): one that already existed with wider permissions (made by hand, or unpacked
+/// from a backup) is made 0700, or refused when that is not possible (another user's).
+/// The config dir itself is left as it is: JIRA_AUTH_CONFIG_DIR may name a shared place.
+pub fn ensure_own_private_dir(dir: &Path) -> Result<(), StoreError> {
+    ensure_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(dir)
+            .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", dir.display())))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if !meta.is_dir() || mode & 0o077 != 0 {
+            let private = std::fs::Permissions::from_mode(0o700);
+            if !meta.is_dir() || std::fs::set_permissions(dir, private).is_err() {
+                return Err(StoreError::Refused(format!(
+                    "{} is open to other users (mode {mode:o}) and cannot be made private; make it a directory of yours with mode 700, or remove it",
+                    dir.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part:
 /// a 0600 temporary file in the same directory, flushed to disk, then renamed over.
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
@@ -90,6 +115,7 @@ impl SecretStore for FileStore {
     }
 
     fn probe(&self) -> Result<(), StoreError> {
+        ensure_own_private_dir(&self.dir)?;
         let probe = self.dir.join(".probe");
         write_private_atomic(&probe, b"probe")?;
         std::fs::remove_file(&probe)
@@ -109,6 +135,7 @@ impl SecretStore for FileStore {
     }
 
     fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError> {
+        ensure_own_private_dir(&self.dir)?;
         write_private_atomic(
             &self.path(&cfg.profile),
             cfg.to_secret_json().expose_secret().as_bytes(),
@@ -160,6 +187,24 @@ mod tests {
             .unwrap();
         let err = store.load("p").err().unwrap();
         assert!(err.to_string().contains("readable by other users"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_store_dir_open_to_others_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("credentials");
+        std::fs::create_dir(&creds).unwrap();
+        std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let store = FileStore::new(creds.clone());
+        store.save(&sample("p")).unwrap();
+        let mode = std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        // A file where the directory should be is refused, not written through.
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(ensure_own_private_dir(&file).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fs::{File, OpenOptions};
 use std::path::Path;
 
 use super::StoreError;
-use super::file::ensure_private_dir;
+use super::file::ensure_own_private_dir;
 
 /// An exclusive advisory lock on one profile, released when dropped (or when the process
 /// dies: the OS releases it with the file descriptor, so a crash never leaves it stuck).
@@ -30,7 +30,7 @@ pub fn lock_index(config_dir: &Path) -> Result<ProfileLock, StoreError> {
 
 fn lock_named(config_dir: &Path, name: &str) -> Result<ProfileLock, StoreError> {
     let dir = config_dir.join("locks");
-    ensure_private_dir(&dir)?;
+    ensure_own_private_dir(&dir)?;
     let path = dir.join(format!("{name}.lock"));
     let mut opts = OpenOptions::new();
     // The file's content is never used; write access is what some platforms need to lock.

@@ -547,3 +547,25 @@ fn without_a_utf8_locale_the_marks_are_words() {
         assert!(all.contains("under Jira API -> Classic scopes"), "{all}");
     }
 }
+
+#[test]
+fn callback_port_taken_on_either_localhost_address_is_a_warning() {
+    for taken in [
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+    ] {
+        let env = TestEnv::new();
+        let path = file_profile(&env, None);
+        // A profile whose callback is localhost: `login` listens on both addresses.
+        let redirect = format!("http://localhost:{}/callback", env.port);
+        edit_stored(&path, |cfg| cfg["redirect_uri"] = redirect.as_str().into());
+        let out = env.jira(&["doctor"]);
+        check(&out, "✓", "callback");
+        let _holder = std::net::TcpListener::bind((taken, env.port)).unwrap();
+        let out = env.jira(&["doctor"]);
+        let (line, fix) = check(&out, "!", "callback");
+        assert!(line.contains("is already in use"), "{taken}: {line}");
+        assert!(line.contains(&redirect), "{line}");
+        assert!(fix.unwrap().contains("--port N"), "{}", out.stdout);
+    }
+}

@@ -285,7 +285,7 @@ fn no_terminal_means_no_prompt_even_without_no_input() {
 #[test]
 fn bad_inputs_are_usage_errors() {
     let env = TestEnv::new();
-    let bad: [(&[&str], &str); 7] = [
+    let bad: [(&[&str], &str); 8] = [
         (&["--scopes", "read jira"], "is not a scope name"),
         (
             &["--scopes", "read:jira-work,read:issues:jira"],
@@ -299,6 +299,10 @@ fn bad_inputs_are_usage_errors() {
         (&["--client-id", "has spaces in it"], "client id contains"),
         (&["--profile", "../etc"], "invalid profile name"),
         (&["--port", "0"], "--port"),
+        (
+            &["--redirect-uri", "http://127.0.0.1:0/callback"],
+            "port 0 cannot be registered",
+        ),
     ];
     for (extra, msg) in bad {
         let mut cmd = env.cmd();

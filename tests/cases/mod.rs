@@ -6,6 +6,7 @@ mod doctor;
 mod init;
 mod init_failures;
 mod interactive;
+mod listener;
 mod login;
 mod network;
 mod profiles;

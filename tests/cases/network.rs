@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::broken::{self, Action, NoConnect, PlainHttp, Scripted};
+use crate::support::broken::{self, Action, LosingProxy, NoConnect, PlainHttp, Scripted};
 use crate::support::emulator::Endpoint;
 use crate::support::env::{Run, TestEnv, run};
 use crate::support::http::Response;
@@ -350,4 +350,139 @@ fn a_bad_timeout_setting_is_a_usage_error() {
         &out,
         "JIRA_AUTH_HTTP_TIMEOUT=soon is not a positive number of seconds",
     );
+}
+
+/// The file store's credentials of the test profile.
+fn credentials(env: &TestEnv) -> std::path::PathBuf {
+    env.config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile))
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_profile_and_prints_no_secret() {
+    let leaked = "at-garbage-never-show-1f2e";
+    type Answer = fn() -> Action;
+    let answers: [(&str, Answer); 4] = [
+        ("silence", || Action::Silent),
+        ("a reset", || Action::Reset),
+        ("500", || {
+            Action::Respond(Response::json(
+                500,
+                serde_json::json!({"error": "server_error"}),
+            ))
+        }),
+        ("garbage", || {
+            Action::Respond(Response::html(
+                200,
+                "<html>at-garbage-never-show-1f2e refresh_token</html>",
+            ))
+        }),
+    ];
+    for (what, answer) in answers {
+        let env = TestEnv::new();
+        file_profile(&env);
+        let stored = std::fs::read(credentials(&env)).unwrap();
+        let server = Scripted::start(move |_| answer());
+        let (out, took) = refresh_via(&env, &server.url());
+        out.assert_code(5);
+        assert!(took < Duration::from_secs(15), "{what}: took {took:?}");
+        assert!(out.stdout.is_empty(), "{what}: {}", out.stdout);
+        assert_absent(&out, &[leaked]);
+        env.assert_no_leaks(&out);
+        assert_eq!(
+            std::fs::read(credentials(&env)).unwrap(),
+            stored,
+            "{what}: the stored profile changed"
+        );
+        // Atlassian itself never saw a refresh: the next run against it just works.
+        let again = env.jira(&["token", "--min-ttl", "4000"]);
+        again.assert_code(0);
+    }
+}
+
+#[test]
+fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    let stored = std::fs::read(credentials(&env)).unwrap();
+    let spent: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+
+    // Atlassian rotates the refresh token on every attempt, and every answer is lost.
+    let proxy = LosingProxy::start(&env.emu.auth_url());
+    let (out, _) = refresh_via(&env, &proxy.url());
+    out.assert_code(5);
+    assert_eq!(
+        proxy.forwarded(),
+        4,
+        "a refresh is retried, and each reached Atlassian"
+    );
+    assert_eq!(env.emu.hits(Endpoint::Token), 1 + 4);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert_stderr_has(&out, "run the command again within 10 minutes");
+    env.assert_no_leaks(&out);
+    assert_eq!(std::fs::read(credentials(&env)).unwrap(), stored);
+
+    // The stored refresh token was rotated away at Atlassian, but keeps working for its
+    // reuse interval (10 minutes): the next run gets new tokens with it and stores them.
+    let out = env.jira(&["token", "--min-ttl", "4000"]);
+    out.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 1 + 4 + 1);
+    let now: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(credentials(&env)).unwrap()).unwrap();
+    assert_eq!(
+        out.stdout,
+        format!("{}\n", now["access_token"].as_str().unwrap())
+    );
+    assert_ne!(now["refresh_token"], spent["refresh_token"]);
+    assert_eq!(now["previous_refresh_token"], spent["refresh_token"]);
+    env.assert_no_secret_in("stderr", &out.stderr);
+    // And the profile goes on refreshing with its new token.
+    env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
+}
+
+#[test]
+fn a_secret_regenerated_since_init_is_named_on_refresh() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    // The developer regenerates the app's secret in the console.
+    env.emu
+        .register_client(crate::support::emulator::Client::new(
+            crate::support::env::CLIENT_ID,
+            "ATOA-the-regenerated-secret-0123",
+            &env.redirect_uri(),
+            crate::support::env::TICKED,
+        ));
+    let mut cmd = env.cmd();
+    cmd.args(["token", "--min-ttl", "4000"]);
+    let out = run(cmd);
+    out.assert_code(3);
+    assert_eq!(env.emu.hits(Endpoint::Token), 2, "a 401 is not retried");
+    assert_stderr_has(
+        &out,
+        "Atlassian no longer accepts this profile's client secret (401 access_denied on refresh)",
+    );
+    assert_stderr_has(&out, "regenerated in the developer console");
+    assert_stderr_has(&out, "jira-auth init --force");
+    assert!(!out.stderr.contains("consent succeeded"), "{}", out.stderr);
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn a_503_asking_for_a_long_pause_is_not_waited_for() {
+    let env = TestEnv::new();
+    file_profile(&env);
+    env.emu.fail_next(Endpoint::Token, 503, 10, Some(3600));
+    let (out, took) = refresh_via(&env, &env.emu.auth_url());
+    out.assert_code(5);
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        2,
+        "init, then one refresh attempt"
+    );
+    assert_stderr_has(
+        &out,
+        "the server answered 503 Service Unavailable and asked to wait 3600 s (Retry-After) (after 1 attempt)",
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
 }

@@ -128,6 +128,29 @@ fn every_command_at_vvv_keeps_secrets_out_of_output_and_files_file_store() {
     whole_flow("file", "-vvv");
 }
 
+/// What our panic hook prints: where, and that it is a bug, but not a message built at run
+/// time (the forced panic's names its point: a stand-in for one that formats a value).
+#[track_caller]
+fn assert_secret_free_panic(out: &Run) {
+    assert!(
+        out.stderr.contains("error: internal error at src/lib.rs:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("(its message is not shown: it may hold a secret)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("forced panic"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("this is a bug in jira-auth"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// The panic hook's message and backtrace, printed while codes and tokens are in memory.
 #[test]
 fn forced_panics_print_no_secret() {
@@ -137,13 +160,8 @@ fn forced_panics_print_no_secret() {
         .env("RUST_BACKTRACE", "1")
         .env("JIRA_AUTH_TEST_PANIC_AT", "after-exchange");
     let out = run(init);
-    out.assert_code(101);
-    assert!(
-        out.stderr
-            .contains("forced panic at 'after-exchange' (JIRA_AUTH_TEST_PANIC_AT)"),
-        "{}",
-        out.stderr
-    );
+    out.assert_code(1);
+    assert_secret_free_panic(&out);
     assert!(out.stderr.contains("stack backtrace"), "{}", out.stderr);
     env.assert_no_leaks(&out);
 
@@ -158,12 +176,8 @@ fn forced_panics_print_no_secret() {
         let mut cmd = loud(&env, args);
         cmd.env("JIRA_AUTH_TEST_PANIC_AT", point);
         let out = run(cmd);
-        out.assert_code(101);
-        assert!(
-            out.stderr.contains(&format!("forced panic at '{point}'")),
-            "{}",
-            out.stderr
-        );
+        out.assert_code(1);
+        assert_secret_free_panic(&out);
         assert!(out.stdout.is_empty(), "{}", out.stdout);
         env.assert_no_leaks(&out);
     }
@@ -270,4 +284,74 @@ fn stop((mut child, _stderr): Waiting) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.wait();
+}
+
+/// `cmd` run under `sh` with another umask.
+#[cfg(unix)]
+fn with_umask(cmd: &Command, mask: &str) -> Command {
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    sh
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_private_whatever_the_umask_and_exposed_ones_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // A credentials directory someone made by hand, open to all.
+    let creds = env.config_dir().join("credentials");
+    std::fs::create_dir_all(&creds).unwrap();
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // The config dir itself is left as found (it may be a shared place): make it private.
+    std::fs::set_permissions(env.config_dir(), std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(with_umask(&init, "000")).assert_code(0);
+    // A refresh takes the profile's lock and rewrites the store and the index.
+    let mut token = env.cmd();
+    token.args(["token", "--min-ttl", "4000"]);
+    run(with_umask(&token, "000")).assert_code(0);
+    let mut seen = 0;
+    let mut stack = vec![env.config_dir()];
+    while let Some(dir) = stack.pop() {
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                seen += 1;
+            }
+        }
+    }
+    // profiles.json, the credentials, the profile's and the index's lock.
+    assert!(seen >= 4, "{seen} files");
+
+    // A store file others can read is refused, with what to do, and not silently fixed.
+    let file = creds.join(format!("{}.json", env.profile));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.jira(&["token"]);
+    out.assert_code(6);
+    assert!(
+        out.stderr.contains("is readable by other users (mode 644)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert_eq!(mode(&file), 0o644);
+    env.assert_no_secret_in("stderr", &out.stderr);
 }

@@ -265,3 +265,84 @@ impl PlainHttp {
         PlainHttp { port }
     }
 }
+
+/// A proxy in front of the emulator's auth server that passes every request on and throws
+/// the answer away (it hangs up instead): a refresh that Atlassian carried out, rotating the
+/// refresh token, whose response never reached us.
+pub struct LosingProxy {
+    pub port: u16,
+    forwarded: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl LosingProxy {
+    /// `upstream` is a base URL like `http://127.0.0.1:PORT`.
+    pub fn start(upstream: &str) -> LosingProxy {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("an http://IP:PORT upstream");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        let forwarded = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = forwarded.clone();
+        thread::spawn(move || {
+            // Ends with the test process.
+            for mut client in listener.incoming().flatten() {
+                let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
+                let Some(request) = read_whole_request(&mut client) else {
+                    continue;
+                };
+                let Ok(mut server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let _ = server.set_read_timeout(Some(Duration::from_secs(10)));
+                if server.write_all(&request).is_err() {
+                    continue;
+                }
+                // The emulator closes after its answer: read it all, then drop it.
+                let mut answer = Vec::new();
+                let _ = server.read_to_end(&mut answer);
+                count.fetch_add(1, Ordering::SeqCst);
+                drop(client);
+            }
+        });
+        LosingProxy { port, forwarded }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Requests passed on to the emulator (and answered there).
+    pub fn forwarded(&self) -> usize {
+        self.forwarded.load(Ordering::SeqCst)
+    }
+}
+
+/// The head and the Content-Length body of one request, as raw bytes.
+fn read_whole_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = parse_head(&buf[..head_end - 4]).ok()?;
+    let length: usize = head
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some(buf)
+}
