@@ -16,7 +16,8 @@ script_name=test.sh
 # shellcheck source=scripts/lib.sh
 . "$repo_root/scripts/lib.sh"
 
-ensure_commands "${KEYRING_TOOLS[@]}"
+# ps and kill (procps) are used by the tests themselves: the process-list check, signals.
+ensure_commands "${KEYRING_TOOLS[@]}" ps:procps kill:procps
 ensure_cargo
 make_scratch
 

@@ -258,7 +258,7 @@ pub fn parse_request(list: &str, policy: Unknown) -> Result<Parsed, CliError> {
     }
     if out.iter().all(|s| s == OFFLINE_ACCESS) {
         return Err(CliError::usage(
-            "no scopes given: name at least one Jira scope (e.g. read:jira-work) or use --preset",
+            "no scopes given: name at least one Jira scope (e.g. read:jira-work)",
         ));
     }
     Ok(Parsed {

@@ -39,7 +39,7 @@ impl Keychain {
         Ok(Keychain {
             store: platform_store()?,
             config_dir: config_dir.to_path_buf(),
-            entry_limit: entry_limit(),
+            entry_limit: entry_limit()?,
         })
     }
 
@@ -55,12 +55,19 @@ impl Keychain {
 /// Windows caps an entry at 2,560 bytes; the other keychains take our configs whole.
 /// JIRA_AUTH_KEYCHAIN_ENTRY_BYTES sets another limit, so that the splitting is exercised
 /// against a real keychain on any platform (the tests do this on Linux).
-fn entry_limit() -> Option<usize> {
+fn entry_limit() -> Result<Option<usize>, StoreError> {
     let forced = std::env::var("JIRA_AUTH_KEYCHAIN_ENTRY_BYTES").ok();
-    effective_limit(
+    if let Some(v) = forced.as_deref()
+        && !v.trim().parse::<usize>().is_ok_and(|n| n > 0)
+    {
+        return Err(StoreError::BadSetting(format!(
+            "JIRA_AUTH_KEYCHAIN_ENTRY_BYTES={v} is not a positive number of bytes; unset it to use the keychain's own limit"
+        )));
+    }
+    Ok(effective_limit(
         forced.as_deref(),
         cfg!(windows).then_some(WINDOWS_ENTRY_LIMIT),
-    )
+    ))
 }
 
 /// The variable may lower the platform's limit, never raise it: entries larger than what

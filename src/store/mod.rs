@@ -119,6 +119,9 @@ pub enum StoreError {
     Io(String),
     #[error("{0}")]
     Refused(String),
+    /// A setting (environment variable) for the store that makes no sense.
+    #[error("{0}")]
+    BadSetting(String),
 }
 
 impl From<StoreError> for CliError {
@@ -137,6 +140,7 @@ impl From<StoreError> for CliError {
             StoreError::Corrupt { profile, .. } => CliError::new(Exit::Store, message)
                 .hint(format!("remove it with `jira-auth logout --profile {profile}` and run `jira-auth init` again")),
             StoreError::Io(_) | StoreError::Refused(_) => CliError::new(Exit::Store, message),
+            StoreError::BadSetting(_) => CliError::usage(message),
         }
     }
 }

@@ -332,3 +332,29 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
         );
     }
 }
+
+#[test]
+fn a_nonsensical_entry_limit_is_a_usage_error_before_anything_happens() {
+    require_secret_service();
+    let env = TestEnv::new();
+    for bad in ["lots", "0", "-5"] {
+        let mut init = env.init();
+        init.env("JIRA_AUTH_KEYCHAIN_ENTRY_BYTES", bad);
+        let out = run(init);
+        out.assert_code(2);
+        assert!(
+            out.stderr.contains(&format!(
+                "JIRA_AUTH_KEYCHAIN_ENTRY_BYTES={bad} is not a positive number"
+            )),
+            "{}",
+            out.stderr
+        );
+        env.assert_no_leaks(&out);
+    }
+    assert_eq!(
+        env.emu.hits(Endpoint::Authorize),
+        0,
+        "no consent was started"
+    );
+    assert!(secret_tool_lookup(&env.profile).is_none());
+}
