@@ -181,18 +181,11 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
+/// How `init` and `login` choose the scopes to request.
 #[derive(Debug, Args)]
-pub struct InitArgs {
-    /// Client ID of the OAuth 2.0 integration (developer console → Settings)
-    #[arg(long, env = "JIRA_AUTH_CLIENT_ID", value_name = "ID")]
-    pub client_id: Option<String>,
-
-    /// Read the client secret from the first line of stdin (else env JIRA_AUTH_CLIENT_SECRET,
-    /// else a hidden prompt; never from a flag value, which `ps` would show)
-    #[arg(long)]
-    pub client_secret_stdin: bool,
-
-    /// Scopes to request, comma or space separated (offline_access is always added)
+pub struct ScopeArgs {
+    /// Scopes to request, comma or space separated (offline_access is always added);
+    /// `login` defaults to the profile's requested scopes
     #[arg(
         long,
         env = "JIRA_AUTH_SCOPES",
@@ -206,9 +199,37 @@ pub struct InitArgs {
     #[arg(long, env = "JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", value_parser = clap::builder::FalseyValueParser::new())]
     pub allow_unknown_scopes: bool,
 
-    /// A named set of scopes (see `--help` of init for the list): read-only, read-write, admin
+    /// A named set of scopes: read-only, read-write, admin
     #[arg(long, env = "JIRA_AUTH_PRESET", value_name = "NAME")]
     pub preset: Option<String>,
+}
+
+/// The browser step of `init` and `login`.
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    /// Print the consent URL but do not open a browser
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Seconds to wait for the browser to come back
+    #[arg(long, env = "JIRA_AUTH_TIMEOUT", value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Client ID of the OAuth 2.0 integration (developer console → Settings)
+    #[arg(long, env = "JIRA_AUTH_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Read the client secret from the first line of stdin (else env JIRA_AUTH_CLIENT_SECRET,
+    /// else a hidden prompt; never from a flag value, which `ps` would show)
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+
+    #[command(flatten)]
+    pub scopes: ScopeArgs,
 
     /// Callback URL registered in the console [default: http://127.0.0.1:8976/callback]
     #[arg(
@@ -227,14 +248,8 @@ pub struct InitArgs {
     #[arg(long, env = "JIRA_AUTH_SITE", value_name = "SITE")]
     pub site: Option<String>,
 
-    /// Print the consent URL but do not open a browser
-    #[arg(long)]
-    pub no_browser: bool,
-
-    /// Seconds to wait for the browser to come back
-    #[arg(long, env = "JIRA_AUTH_TIMEOUT", value_name = "SECS", default_value_t = 300,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
 
     /// Replace an existing profile of the same name without asking
     #[arg(long)]
@@ -243,38 +258,16 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// Scopes to request, comma or space separated (offline_access is always added)
-    /// [default: the profile's requested scopes]
-    #[arg(
-        long,
-        env = "JIRA_AUTH_SCOPES",
-        value_name = "LIST",
-        conflicts_with = "preset"
-    )]
-    pub scopes: Option<String>,
-
-    /// Request scope names jira-auth's catalog does not know (scopes Atlassian added after
-    /// this release) with a warning instead of an error; each must still look like a scope
-    #[arg(long, env = "JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", value_parser = clap::builder::FalseyValueParser::new())]
-    pub allow_unknown_scopes: bool,
-
-    /// A named set of scopes: read-only, read-write, admin
-    #[arg(long, env = "JIRA_AUTH_PRESET", value_name = "NAME")]
-    pub preset: Option<String>,
+    #[command(flatten)]
+    pub scopes: ScopeArgs,
 
     /// Site to use: subdomain (acme), URL or cloud id [default: the profile's site while the
     /// grant still covers it]
     #[arg(long, env = "JIRA_AUTH_SITE", value_name = "SITE")]
     pub site: Option<String>,
 
-    /// Print the consent URL but do not open a browser
-    #[arg(long)]
-    pub no_browser: bool,
-
-    /// Seconds to wait for the browser to come back
-    #[arg(long, env = "JIRA_AUTH_TIMEOUT", value_name = "SECS", default_value_t = 300,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
 }
 
 #[derive(Debug, Args)]

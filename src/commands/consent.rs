@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{Ctx, print_json, relative, rfc3339};
 use crate::atlassian::{self, Resource};
-use crate::cli::StoreKind;
+use crate::cli::{ScopeArgs, StoreKind};
 use crate::error::{CliError, Exit};
 use crate::oauth::callback::{Callback, Listener};
 use crate::oauth::{self, Endpoints};
@@ -35,6 +35,23 @@ pub(super) struct Plan {
     pub(super) timeout: Duration,
     /// The command to suggest running again after a declined consent.
     pub(super) command: &'static str,
+}
+
+/// The scopes `--scopes` or `--preset` ask for (offline_access added), or `None` when
+/// neither is given and the command decides (init asks, login keeps the profile's).
+pub(super) fn chosen_scopes(args: &ScopeArgs) -> Result<Option<Vec<String>>, CliError> {
+    if let Some(list) = &args.scopes {
+        let parsed =
+            scopes::parse_request(list, scopes::Unknown::from_flag(args.allow_unknown_scopes))?;
+        if let Some(warning) = parsed.warning() {
+            say!("{warning}");
+        }
+        return Ok(Some(parsed.scopes));
+    }
+    match &args.preset {
+        Some(name) => Ok(Some(scopes::preset(name.trim())?.request())),
+        None => Ok(None),
+    }
 }
 
 /// Consent in the browser, the code exchange and the choice of site: the new config, not yet

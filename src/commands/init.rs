@@ -68,8 +68,8 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         client_id,
         client_secret,
         site: args.site.clone(),
-        open_browser: !args.no_browser && browser::available(),
-        timeout: Duration::from_secs(args.timeout),
+        open_browser: !args.consent.no_browser && browser::available(),
+        timeout: Duration::from_secs(args.consent.timeout),
         command: "init",
     };
 
@@ -119,13 +119,10 @@ fn redirect_uri(args: &InitArgs) -> Result<Url, CliError> {
 }
 
 fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliError> {
-    let policy = scopes::Unknown::from_flag(args.allow_unknown_scopes);
-    if let Some(list) = &args.scopes {
-        return request(list, policy);
+    if let Some(chosen) = consent::chosen_scopes(&args.scopes)? {
+        return Ok(chosen);
     }
-    if let Some(name) = &args.preset {
-        return Ok(scopes::preset(name.trim())?.request());
-    }
+    let policy = scopes::Unknown::from_flag(args.scopes.allow_unknown_scopes);
     if !p.interactive() {
         return Err(CliError::missing(
             "scopes",
@@ -316,14 +313,18 @@ mod tests {
         InitArgs {
             client_id: None,
             client_secret_stdin: false,
-            scopes: None,
-            allow_unknown_scopes: false,
-            preset: None,
+            scopes: crate::cli::ScopeArgs {
+                scopes: None,
+                allow_unknown_scopes: false,
+                preset: None,
+            },
             redirect_uri: None,
             port: None,
             site: None,
-            no_browser: false,
-            timeout: 300,
+            consent: crate::cli::ConsentArgs {
+                no_browser: false,
+                timeout: 300,
+            },
             force: false,
         }
     }

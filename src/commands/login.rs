@@ -42,18 +42,8 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
         .into());
     };
 
-    let scopes = match (&args.scopes, &args.preset) {
-        (Some(list), _) => {
-            let parsed =
-                scopes::parse_request(list, scopes::Unknown::from_flag(args.allow_unknown_scopes))?;
-            if let Some(warning) = parsed.warning() {
-                say!("{warning}");
-            }
-            parsed.scopes
-        }
-        (None, Some(name)) => scopes::preset(name.trim())?.request(),
-        (None, None) => scopes::with_offline_access(old.scopes_requested.clone()),
-    };
+    let scopes = consent::chosen_scopes(&args.scopes)?
+        .unwrap_or_else(|| scopes::with_offline_access(old.scopes_requested.clone()));
     if let Some(warning) = scopes::too_many(&scopes) {
         say!("{warning}");
     }
@@ -74,8 +64,8 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
         client_id: old.client_id.clone(),
         client_secret: old.client_secret.clone(),
         site: args.site.clone(),
-        open_browser: !args.no_browser && browser::available(),
-        timeout: Duration::from_secs(args.timeout),
+        open_browser: !args.consent.no_browser && browser::available(),
+        timeout: Duration::from_secs(args.consent.timeout),
         command: "login",
     };
 

@@ -1,8 +1,6 @@
 //! `jira-auth token` and `jira-auth header`, and `valid_config`: the one path by which every
 //! command gets an access token that is valid now, refreshing it safely across processes.
 
-use std::io::Write;
-
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -60,13 +58,10 @@ pub fn api_base_url(site: &Site, endpoints: &Endpoints) -> String {
         .to_string()
 }
 
-/// Writes to stdout without println!'s panic on a closed pipe (`jira-auth token | head -c0`).
+/// Prints a token (write_stdout: no panic on a closed pipe, `jira-auth token | head -c0`).
 fn print_secret(text: &SecretString) -> anyhow::Result<()> {
     crate::fault_point("before-print");
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.expose_secret().as_bytes())
-        .and_then(|()| out.flush())
-        .context("writing to stdout")
+    super::write_stdout(text.expose_secret())
 }
 
 /// The selected profile with an access token valid for more than `min_ttl` seconds, and the

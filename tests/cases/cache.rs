@@ -39,6 +39,14 @@ fn key_id(desc: &str) -> Option<String> {
     ok.then_some(id)
 }
 
+/// Makes the cache key `desc` one we may neither read nor replace: what a container's seccomp
+/// policy or a foreign session keyring amounts to. (It expires on its own: no litter in @u.)
+fn refuse_us(desc: &str) {
+    let id = key_id(desc).expect("the key exists");
+    assert!(keyctl(&["timeout", &id, "120"]).0);
+    assert!(keyctl(&["setperm", &id, "0x01000000"]).0);
+}
+
 #[test]
 fn token_header_and_exec_are_answered_without_the_secret_service() {
     require_secret_service();
@@ -175,11 +183,7 @@ fn a_kernel_keyring_that_refuses_us_falls_back_to_the_secret_service() {
         let s = &out.stderr[out.stderr.find(marker).expect("cache named") + marker.len()..];
         s[..s.find(')').unwrap()].to_string()
     };
-    let id = key_id(&desc).expect("the key exists");
-    // What a container's seccomp policy or a foreign session keyring amounts to: a key we
-    // may neither read nor replace. (It expires on its own: no litter in @u.)
-    assert!(keyctl(&["timeout", &id, "120"]).0);
-    assert!(keyctl(&["setperm", &id, "0x01000000"]).0);
+    refuse_us(&desc);
     assert!(key_id(&desc).is_none(), "still readable");
 
     // Due for refresh (30 s < 60 s): refreshed, stored in the Secret Service, printed.
@@ -229,9 +233,7 @@ fn doctor_reports_whether_the_cache_works() {
 
     // A kernel keyring that refuses us: a warning with the fix, and doctor still exits 0.
     let (_, desc) = token_from_cache(&env);
-    let id = key_id(&desc).expect("the key exists");
-    assert!(keyctl(&["timeout", &id, "120"]).0);
-    assert!(keyctl(&["setperm", &id, "0x01000000"]).0);
+    refuse_us(&desc);
     let out = env.jira(&["doctor", "--json"]);
     let refused = cache_check(&out);
     assert_eq!(refused["status"], "warn", "{refused}");

@@ -500,6 +500,29 @@ fn hold_refresh_lock(env: &TestEnv) -> std::fs::File {
     file
 }
 
+/// A `token` started while this test holds the profile's lock, once it waits for it.
+#[cfg(target_os = "linux")]
+fn token_waiting_for_the_lock(env: &TestEnv) -> (std::fs::File, std::process::Child) {
+    let lock = hold_refresh_lock(env);
+    let mut cmd = env.cmd();
+    cmd.arg("token")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let waiting = cmd.spawn().expect("jira-auth starts");
+    wait_for_a_waiter(&lock);
+    (lock, waiting)
+}
+
+/// Removes the profile's keychain item behind jira-auth's back, with libsecret's tool.
+fn clear_keychain_item(env: &TestEnv) {
+    let cleared = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "jira-auth", "username", &env.profile])
+        .status()
+        .unwrap();
+    assert!(cleared.success());
+}
+
 // /proc/locks and Unix modes: Linux, where the keychain tests run.
 #[cfg(target_os = "linux")]
 /// Waits until some process is blocked on `lock` (a `->` line for its inode in /proc/locks).
@@ -527,16 +550,7 @@ fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
     require_secret_service();
     let env = TestEnv::new();
     expired_profile(&env);
-    let lock = hold_refresh_lock(&env);
-    let waiting = {
-        let mut cmd = env.cmd();
-        cmd.arg("token")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.spawn().expect("jira-auth starts")
-    };
-    wait_for_a_waiter(&lock);
+    let (lock, waiting) = token_waiting_for_the_lock(&env);
 
     // Meanwhile, what `init --force --store file` does under the lock: the profile now lives
     // in the file store, and its keychain item is gone.
@@ -554,11 +568,7 @@ fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
         serde_json::from_str(&std::fs::read_to_string(&index_path).unwrap()).unwrap();
     index["profiles"][&env.profile]["store"] = "file".into();
     std::fs::write(&index_path, index.to_string()).unwrap();
-    let cleared = std::process::Command::new("secret-tool")
-        .args(["clear", "service", "jira-auth", "username", &env.profile])
-        .status()
-        .unwrap();
-    assert!(cleared.success());
+    clear_keychain_item(&env);
     drop(lock);
 
     let out = waiting.wait_with_output().unwrap();
@@ -585,22 +595,9 @@ fn a_profile_logged_out_while_token_waited_is_reported_as_removed() {
     require_secret_service();
     let env = TestEnv::new();
     expired_profile(&env);
-    let lock = hold_refresh_lock(&env);
-    let waiting = {
-        let mut cmd = env.cmd();
-        cmd.arg("token")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.spawn().expect("jira-auth starts")
-    };
-    wait_for_a_waiter(&lock);
+    let (lock, waiting) = token_waiting_for_the_lock(&env);
     // What `logout` does under the lock.
-    let cleared = std::process::Command::new("secret-tool")
-        .args(["clear", "service", "jira-auth", "username", &env.profile])
-        .status()
-        .unwrap();
-    assert!(cleared.success());
+    clear_keychain_item(&env);
     let index_path = env.config_dir().join("profiles.json");
     let mut index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&index_path).unwrap()).unwrap();
