@@ -2,6 +2,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::store::Kind;
+
 /// Set up and keep alive OAuth 2.0 (3LO) access to Jira Cloud.
 ///
 /// `jira-auth init` walks through the Atlassian developer console, consent in the browser,
@@ -38,7 +40,7 @@ pub struct GlobalArgs {
 
     /// Where secrets are kept
     #[arg(long, global = true, env = "JIRA_AUTH_STORE", value_enum)]
-    pub store: Option<StoreKind>,
+    pub store: Option<Kind>,
 
     /// More output on stderr (-v: info, -vv: debug); secrets are never logged
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -47,14 +49,6 @@ pub struct GlobalArgs {
     /// When to use colors (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StoreKind {
-    /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)
-    Keychain,
-    /// A 0600 JSON file in the config directory (JIRA_AUTH_CONFIG_DIR)
-    File,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

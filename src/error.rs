@@ -1,6 +1,20 @@
-//! Typed errors that carry an exit code and hints, and the exit-code table of DESIGN.md.
+//! The command-line error: an exit code from the table of DESIGN.md, the error it came from,
+//! the context it happened in, and hints that say what to do next. Every conversion from a
+//! domain error lives here, so `?` works everywhere in the commands and each condition has
+//! one wording; the domain modules say what happened, this module says what to do.
 
 use std::fmt;
+
+use crate::atlassian::{ApiError, Resource, SiteError, describe};
+use crate::net::HttpError;
+use crate::oauth::OAuthError;
+use crate::oauth::callback::ListenError;
+use crate::oauth::redirect::RedirectError;
+use crate::profile::{ProfileError, Step};
+use crate::scopes::{ScopeError, Unknown};
+use crate::settings::SettingsError;
+use crate::store::{InvalidProfileName, StoreError};
+use crate::ui::{OutputError, PromptError};
 
 /// The exit codes scripts can rely on (DESIGN.md § Command-line contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,32 +36,52 @@ impl Exit {
     }
 }
 
-/// An error the user is meant to read: one sentence, a kind that picks the exit code, and
-/// hints that say what to do next. Built at the place that knows the cause, printed once in
-/// `main`. Messages never contain secrets: callers pass only names, URLs and counts.
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// An error the user is meant to read: what happened (the source error, or a sentence of the
+/// command's), the context it happened in, and what to do next. Printed once, by `main`.
+/// Messages never contain secrets: they are built from names, URLs and counts only.
 #[derive(Debug)]
 pub struct CliError {
-    pub exit: Exit,
-    pub message: String,
-    pub hints: Vec<String>,
+    exit: Exit,
+    /// What was being done, outermost first ("saving the profile's credentials").
+    context: Vec<String>,
+    source: Source,
+    hints: Vec<String>,
 }
+
+/// A sentence of the command line's own, as an error source.
+#[derive(Debug)]
+struct Message(String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}
 
 impl CliError {
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        CliError::of(exit, Message(message.into()))
+    }
+
+    fn of(exit: Exit, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         CliError {
             exit,
-            message: message.into(),
+            context: Vec::new(),
+            source: Box::new(source),
             hints: Vec::new(),
         }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
-        self
-    }
-
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(Exit::Usage, message)
+    }
+
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        Self::new(Exit::Unexpected, message)
     }
 
     /// A value that has no flag, env var or prompt to come from: name both so a script author
@@ -57,42 +91,370 @@ impl CliError {
             "nothing is prompted with --no-input, JIRA_AUTH_NO_INPUT=1, or when stdin is not a terminal",
         )
     }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Says what was being done when the error happened; the error becomes its cause.
+    pub fn context(mut self, what: impl Into<String>) -> Self {
+        self.context.insert(0, what.into());
+        self
+    }
+
+    pub fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    pub fn hints(&self) -> &[String] {
+        &self.hints
+    }
+
+    /// The first line: the outermost context, or what happened.
+    pub fn message(&self) -> String {
+        self.lines().next().unwrap_or_default()
+    }
+
+    /// The message, then its causes, outermost first.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        let mut chain: Vec<String> = self.context.clone();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self.source.as_ref());
+        while let Some(e) = cause {
+            chain.push(e.to_string());
+            cause = e.source();
+        }
+        chain.into_iter()
+    }
+
+    /// For stderr: the message, its causes, then the hints.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (i, line) in self.lines().enumerate() {
+            if i == 0 {
+                out.push_str(&format!("error: {line}"));
+            } else {
+                out.push_str(&format!("\n  caused by: {line}"));
+            }
+        }
+        for h in &self.hints {
+            out.push_str(&format!("\n  hint: {h}"));
+        }
+        out
+    }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message())
     }
 }
 
-impl std::error::Error for CliError {}
-
-/// The exit code for any error that reached `main`: the first `CliError` in the chain decides;
-/// anything else is a bug or an unforeseen failure (1).
-pub fn exit_of(err: &anyhow::Error) -> Exit {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<CliError>().map(|c| c.exit))
-        .unwrap_or(Exit::Unexpected)
+/// `.context("…")` on any result whose error converts into a `CliError`.
+pub trait Context<T> {
+    fn context(self, what: &str) -> Result<T, CliError>;
 }
 
-/// Renders an error for stderr: the message, its causes, then the hints.
-pub fn render(err: &anyhow::Error) -> String {
-    let mut out = format!("error: {err}");
-    let mut hints: Vec<&str> = Vec::new();
-    // chain() starts with the outermost error itself; anyhow's downcast would also see
-    // through context, so hints are gathered from the chain alone (once each).
-    for (i, cause) in err.chain().enumerate() {
-        if i > 0 {
-            out.push_str(&format!("\n  caused by: {cause}"));
-        }
-        if let Some(c) = cause.downcast_ref::<CliError>() {
-            hints.extend(c.hints.iter().map(String::as_str));
+impl<T, E: Into<CliError>> Context<T> for Result<T, E> {
+    fn context(self, what: &str) -> Result<T, CliError> {
+        self.map_err(|e| e.into().context(what))
+    }
+}
+
+// ---- the conversions: what each domain failure means for the user ------------------------
+
+impl From<SettingsError> for CliError {
+    fn from(e: SettingsError) -> CliError {
+        let hint = e.hint;
+        let err = CliError::of(Exit::Usage, e);
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
         }
     }
-    for h in hints {
-        out.push_str(&format!("\n  hint: {h}"));
+}
+
+impl From<OutputError> for CliError {
+    fn from(e: OutputError) -> CliError {
+        CliError::of(Exit::Unexpected, e)
     }
-    out
+}
+
+impl From<InvalidProfileName> for CliError {
+    fn from(e: InvalidProfileName) -> CliError {
+        CliError::of(Exit::Usage, e)
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> CliError {
+        let hints: Vec<String> = match &e {
+            StoreError::Unavailable { .. } | StoreError::Locked { .. } => vec![
+                if cfg!(target_os = "linux") {
+                    "start and unlock a Secret Service keyring (GNOME Keyring or KWallet): e.g. log in to a desktop session, or run `gnome-keyring-daemon --unlock` inside a D-Bus session"
+                } else {
+                    "unlock the system keychain and run the command again"
+                }
+                .to_string(),
+                "or keep the credentials in a 0600 file instead: --store file (or JIRA_AUTH_STORE=file)".into(),
+            ],
+            StoreError::Corrupt { profile, .. } => vec![format!(
+                "remove it with `jira-auth logout --profile {profile}` and run `jira-auth init` again"
+            )],
+            StoreError::Exposed { .. } => {
+                vec!["run `chmod 600` on it and rotate the client secret, or remove it".into()]
+            }
+            StoreError::Io(_) | StoreError::Refused(_) => Vec::new(),
+        };
+        with_hints(CliError::of(Exit::Store, e), hints)
+    }
+}
+
+impl From<HttpError> for CliError {
+    fn from(e: HttpError) -> CliError {
+        let (exit, hint) = match &e {
+            HttpError::Setup(_) => (Exit::Unexpected, None),
+            HttpError::MaybeConsumed { .. } => (
+                Exit::Unavailable,
+                Some("run `jira-auth init` (or `jira-auth login` for an existing profile) again: it asks for a new code".to_string()),
+            ),
+            HttpError::RateLimited { retry_after, .. } => {
+                let wait = match retry_after {
+                    Some(s) => format!("wait {s} s (what Atlassian's Retry-After asked for)"),
+                    None => "wait a minute".to_string(),
+                };
+                (
+                    Exit::Unavailable,
+                    Some(format!(
+                        "{wait}, then run the command again; every run that uses this app's client id counts against the same rate limit"
+                    )),
+                )
+            }
+            HttpError::Tls { .. } => (
+                Exit::Unavailable,
+                Some("a proxy or firewall that intercepts HTTPS, or a server that is not HTTPS, causes this; jira-auth trusts the operating system's CA certificates".to_string()),
+            ),
+            HttpError::Unavailable { .. } => (
+                Exit::Unavailable,
+                Some("check your network or proxy, and https://status.atlassian.com; then run the command again".to_string()),
+            ),
+        };
+        with_hints(CliError::of(exit, e), hint)
+    }
+}
+
+impl From<OAuthError> for CliError {
+    fn from(e: OAuthError) -> CliError {
+        let hints: Vec<String> = match &e {
+            OAuthError::Http(_) => {
+                let OAuthError::Http(h) = e else { unreachable!() };
+                return CliError::from(h);
+            }
+            OAuthError::SecretRejected => vec![
+                "copy the Secret again from the developer console → your app → Settings (a regenerated secret replaces the old one)".into(),
+                "this is not a consent problem: consent succeeded; only the secret is wrong".into(),
+            ],
+            OAuthError::StoredSecretRejected => vec![
+                "the app's secret was probably regenerated in the developer console (your app → Settings), which ends the old one".into(),
+                "run `jira-auth init --force` with the new secret; the stored profile was kept".into(),
+            ],
+            OAuthError::ClientRejected(_) => vec![
+                "check the Client ID, and that the app's callback URL in the developer console (Authorization → OAuth 2.0 (3LO)) is exactly the redirect URI jira-auth uses: 127.0.0.1 and localhost differ, and so do ports".into(),
+            ],
+            OAuthError::CodeRejected(desc) => {
+                let mut hints = Vec::new();
+                if desc.to_ascii_lowercase().contains("redirect") {
+                    hints.push("the redirect URI sent with the code must be the one the consent used, and registered for the app exactly".into());
+                }
+                hints.push("codes are single-use and short-lived: run `jira-auth init` (or `jira-auth login`) again to get a new one".into());
+                hints
+            }
+            OAuthError::RefreshRejected(_) => vec![
+                "run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept".into(),
+            ],
+            OAuthError::Unexpected { .. } | OAuthError::Protocol(_) => {
+                return with_hints(CliError::of(Exit::Unavailable, e), [PROXY_HINT_AUTH]);
+            }
+        };
+        with_hints(CliError::of(Exit::AuthNeeded, e), hints)
+    }
+}
+
+const PROXY_HINT_AUTH: &str = "a proxy may be answering instead of Atlassian; check JIRA_AUTH_AUTH_URL / JIRA_AUTH_API_URL and your proxy, then run the command again";
+
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> CliError {
+        let (exit, hint) = match &e {
+            ApiError::Http(_) => {
+                let ApiError::Http(h) = e else { unreachable!() };
+                return CliError::from(h);
+            }
+            ApiError::Unauthorized(_) => {
+                (Exit::AuthNeeded, "run `jira-auth login` to consent again")
+            }
+            ApiError::ScopeMismatch(_) => (
+                Exit::ScopeCheck,
+                "tick the scope for the app in the developer console (Permissions), then run `jira-auth login` to consent to it; `jira-auth scopes check` shows which scopes are missing and where to tick them",
+            ),
+            ApiError::Protocol { .. } => (
+                Exit::Unavailable,
+                "a proxy may be answering instead of Atlassian; check JIRA_AUTH_API_URL and your proxy, then run the command again",
+            ),
+            ApiError::NotFound(_) => (
+                Exit::AuthNeeded,
+                "run `jira-auth login` and pick the site on the consent page",
+            ),
+        };
+        CliError::of(exit, e).hint(hint)
+    }
+}
+
+impl From<SiteError> for CliError {
+    fn from(e: SiteError) -> CliError {
+        let sites = match &e {
+            SiteError::NoSites => {
+                return CliError::of(Exit::AuthNeeded, e)
+                    .hint("on the consent page, pick the site to grant access to (resource-level grants need a site)")
+                    .hint("check that your account can use Jira on that site");
+            }
+            SiteError::NoMatch { sites, .. }
+            | SiteError::Ambiguous { sites, .. }
+            | SiteError::Several { sites } => sites,
+        };
+        CliError::usage(format!("{e}; the sites are:\n{}", site_lines(sites)))
+            .hint("choose one with --site SUBDOMAIN|URL|CLOUD_ID (or JIRA_AUTH_SITE)")
+    }
+}
+
+/// "  acme  https://acme.atlassian.net  (cloud id …)", one line per site.
+pub fn site_lines(sites: &[Resource]) -> String {
+    sites
+        .iter()
+        .map(|r| format!("  {}", describe(r)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl From<ListenError> for CliError {
+    fn from(e: ListenError) -> CliError {
+        let hint = format!(
+            "stop what uses port {}, or pick another with --port N and set the app's callback URL in the developer console to match (now {})",
+            e.port, e.redirect
+        );
+        let err = CliError::of(Exit::Usage, e).hint(hint);
+        if cfg!(windows) {
+            err.hint("Windows reserves some port ranges (see `netsh interface ipv4 show excludedportrange protocol=tcp`)")
+        } else {
+            err
+        }
+    }
+}
+
+/// A `--redirect-uri` (or `JIRA_AUTH_REDIRECT_URI`) that cannot be the callback.
+pub fn redirect_flag(raw: &str, e: RedirectError) -> CliError {
+    let sep = if matches!(e, RedirectError::NotAUrl(_)) {
+        " "
+    } else {
+        ": "
+    };
+    CliError::usage(format!("--redirect-uri {raw}{sep}{e}"))
+}
+
+impl From<ScopeError> for CliError {
+    fn from(e: ScopeError) -> CliError {
+        let hints: Vec<String> = match &e {
+            ScopeError::Unknown { policy, .. } => {
+                let mut hints = vec!["`jira-auth scopes list --search WORD` shows every scope jira-auth knows, with its console tab".to_string()];
+                if *policy == Unknown::RefuseWithHatch {
+                    hints.push("for a scope Atlassian added after this jira-auth was built, check the name, then pass --allow-unknown-scopes (or JIRA_AUTH_ALLOW_UNKNOWN_SCOPES=1) to request it anyway".into());
+                }
+                hints
+            }
+            ScopeError::NotAScope(scope) => {
+                // Upper case is the one shape mistake with an obvious intent.
+                let mut hints: Vec<String> =
+                    crate::scopes::did_you_mean(&scope.to_ascii_lowercase())
+                        .into_iter()
+                        .collect();
+                hints.push("separate scopes with commas or spaces".into());
+                hints
+            }
+            ScopeError::Empty | ScopeError::UnknownPreset { .. } => Vec::new(),
+        };
+        with_hints(CliError::of(Exit::Usage, e), hints)
+    }
+}
+
+impl From<PromptError> for CliError {
+    fn from(e: PromptError) -> CliError {
+        match &e {
+            PromptError::Interrupted => CliError::new(Exit::Interrupted, "interrupted"),
+            PromptError::NoTerminal(_) => CliError::of(Exit::Usage, e)
+                .hint("pass the value with its flag or env var, and --no-input"),
+            PromptError::Off(_) => CliError::of(Exit::Usage, e),
+        }
+    }
+}
+
+impl From<ProfileError> for CliError {
+    fn from(e: ProfileError) -> CliError {
+        match e {
+            ProfileError::InvalidName(e) => CliError::from(e),
+            ProfileError::NotFound { ref name } => {
+                let hint = format!("create it with `jira-auth init --profile {name}`");
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
+            ProfileError::CredentialsMissing { ref name, .. } => {
+                let hint = format!("run `jira-auth init --force --profile {name}` to set it up again");
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
+            ProfileError::RemovedWhileWaiting { ref name } => {
+                let hint = format!("create it again with `jira-auth init --profile {name}`");
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
+            ProfileError::NoRefreshToken { .. } => CliError::of(Exit::AuthNeeded, e).hint(
+                "run `jira-auth login` (or `jira-auth init --force`) to consent again, with the offline_access scope",
+            ),
+            ProfileError::Store { step, source } => {
+                let err = CliError::from(source);
+                match step_context(step) {
+                    Some(what) => err.context(what),
+                    None => err,
+                }
+            }
+            ProfileError::Renew {
+                source,
+                maybe_rotated,
+            } => {
+                let err = CliError::from(source);
+                if maybe_rotated {
+                    err.hint("run the command again within 10 minutes, even if nothing needs a token now: if Atlassian did receive this refresh, the stored refresh token stops working after that and the profile needs `jira-auth login`")
+                } else {
+                    err
+                }
+            }
+        }
+    }
+}
+
+/// What the profile layer was doing, as the first line of its store failure.
+fn step_context(step: Step) -> Option<&'static str> {
+    match step {
+        Step::Lock => Some("waiting for the profile's refresh lock"),
+        Step::Save => Some("saving the profile's credentials"),
+        Step::SaveIndex => Some("saving the profile index"),
+        Step::SaveRenewed => Some(
+            "saving the refreshed tokens (the previous refresh token keeps working for about 10 minutes; run the command again)",
+        ),
+        Step::IndexAfterChange => Some(
+            "the change is stored with the profile's credentials, but the profile index (what `status` shows) still has the old values; run the command again",
+        ),
+        Step::Index | Step::Open | Step::Probe | Step::Read | Step::Delete => None,
+    }
+}
+
+fn with_hints(err: CliError, hints: impl IntoIterator<Item = impl Into<String>>) -> CliError {
+    hints.into_iter().fold(err, |e, h| e.hint(h))
 }
 
 #[cfg(test)]
@@ -100,30 +462,125 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exit_code_comes_from_the_first_cli_error_in_the_chain() {
-        let err = anyhow::Error::new(CliError::new(Exit::Store, "keychain locked"))
-            .context("saving profile");
-        assert_eq!(exit_of(&err), Exit::Store);
-        assert_eq!(exit_of(&anyhow::anyhow!("boom")), Exit::Unexpected);
-    }
-
-    #[test]
-    fn render_lists_causes_and_hints() {
-        let err = anyhow::Error::new(
-            CliError::new(Exit::Store, "keychain locked").hint("unlock it or use --store file"),
-        )
+    fn context_comes_first_and_the_source_becomes_its_cause() {
+        let err = CliError::from(StoreError::Locked {
+            backend: "keychain",
+            detail: "dismissed".into(),
+        })
         .context("saving profile");
-        let text = render(&err);
-        assert_eq!(
-            text,
-            "error: saving profile\n  caused by: keychain locked\n  hint: unlock it or use --store file"
+        assert_eq!(err.exit(), Exit::Store);
+        let text = err.render();
+        assert!(
+            text.starts_with(
+                "error: saving profile\n  caused by: the keychain is locked or refused access: dismissed\n  hint: "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("--store file (or JIRA_AUTH_STORE=file)"),
+            "{text}"
         );
     }
 
     #[test]
     fn missing_names_flag_and_env() {
         let e = CliError::missing("client id", "--client-id", "JIRA_AUTH_CLIENT_ID");
-        assert_eq!(e.exit, Exit::Usage);
-        assert!(e.message.contains("--client-id") && e.message.contains("JIRA_AUTH_CLIENT_ID"));
+        assert_eq!(e.exit(), Exit::Usage);
+        assert_eq!(
+            e.render(),
+            "error: missing client id: pass --client-id or set JIRA_AUTH_CLIENT_ID\n  hint: nothing is prompted with --no-input, JIRA_AUTH_NO_INPUT=1, or when stdin is not a terminal"
+        );
+    }
+
+    #[test]
+    fn each_token_failure_has_its_exit_code_and_hint() {
+        let e = CliError::from(OAuthError::CodeRejected("Invalid redirect_uri".into()));
+        assert_eq!(e.exit(), Exit::AuthNeeded);
+        assert!(e.hints()[0].contains("redirect URI"), "{:?}", e.hints());
+        assert!(e.hints()[1].contains("single-use"));
+        let e = CliError::from(OAuthError::CodeRejected(
+            "Invalid authorization code".into(),
+        ));
+        assert_eq!(e.hints().len(), 1);
+        let e = CliError::from(OAuthError::Http(HttpError::MaybeConsumed {
+            what: "t".into(),
+            detail: "timed out".into(),
+        }));
+        assert_eq!(e.exit(), Exit::Unavailable);
+        assert!(e.hints()[0].contains("jira-auth init"), "{:?}", e.hints());
+        let e = CliError::from(OAuthError::Http(HttpError::RateLimited {
+            what: "t".into(),
+            retry_after: Some(7),
+            attempts: 4,
+        }));
+        assert_eq!(e.exit(), Exit::Unavailable);
+        assert!(e.message().contains("Retry-After: 7 s") && e.hints()[0].contains("wait 7 s"));
+        let e = CliError::from(OAuthError::Unexpected {
+            status: 200,
+            what: "not JSON".into(),
+        });
+        assert_eq!(
+            e.message(),
+            "unexpected response from Atlassian (HTTP 200, not JSON)"
+        );
+        assert_eq!(e.exit(), Exit::Unavailable);
+    }
+
+    #[test]
+    fn a_renewal_that_may_have_rotated_says_to_come_back_within_ten_minutes() {
+        let unavailable = HttpError::Unavailable {
+            what: "the Atlassian token endpoint".into(),
+            detail: "reset".into(),
+            attempts: 4,
+        };
+        let e = CliError::from(ProfileError::Renew {
+            source: OAuthError::Http(unavailable),
+            maybe_rotated: true,
+        });
+        assert_eq!(e.exit(), Exit::Unavailable);
+        assert!(e.hints().last().unwrap().contains("within 10 minutes"));
+    }
+
+    #[test]
+    fn unknown_scopes_say_how_to_look_them_up_and_request_them_anyway() {
+        let e = CliError::from(
+            crate::scopes::parse_request("read:brand-new:jira", Unknown::RefuseWithHatch)
+                .unwrap_err(),
+        );
+        assert_eq!(e.exit(), Exit::Usage);
+        assert!(e.hints()[0].contains("scopes list --search"));
+        assert!(
+            e.hints()[1].contains("--allow-unknown-scopes")
+                && e.hints()[1].contains("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES=1")
+        );
+        let e = CliError::from(crate::scopes::parse_list("read:brand-new:jira").unwrap_err());
+        assert!(
+            !e.hints()
+                .iter()
+                .any(|h| h.contains("--allow-unknown-scopes"))
+        );
+        let e = CliError::from(crate::scopes::parse_list("Read:Jira-Work").unwrap_err());
+        assert_eq!(e.hints()[0], "did you mean read:jira-work?");
+    }
+
+    #[test]
+    fn sites_that_cannot_be_chosen_are_listed() {
+        let site = |id: &str, name: &str| Resource {
+            id: id.into(),
+            name: name.into(),
+            url: format!("https://{name}.atlassian.net"),
+            scopes: vec![],
+            avatar_url: None,
+        };
+        let e = CliError::from(SiteError::NoMatch {
+            wanted: "three".into(),
+            sites: vec![site("a", "one"), site("b", "two")],
+        });
+        assert_eq!(e.exit(), Exit::Usage);
+        assert_eq!(
+            e.message(),
+            "no accessible site matches 'three'; the sites are:\n  one  https://one.atlassian.net  (cloud id a)\n  two  https://two.atlassian.net  (cloud id b)"
+        );
+        assert_eq!(CliError::from(SiteError::NoSites).exit(), Exit::AuthNeeded);
     }
 }

@@ -1,12 +1,17 @@
 //! jira-auth: set up and keep alive OAuth 2.0 access to Jira Cloud. `run` is the whole
-//! program behind `main`, callable in-process by tests.
+//! program behind `main` — settings resolved, the command dispatched with its context —
+//! callable in-process with any environment and `Ui`. ARCHITECTURE.md draws the layers.
 
 pub mod atlassian;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod fault;
+pub mod net;
 pub mod oauth;
+pub mod profile;
 pub mod scopes;
+pub mod settings;
 pub mod store;
 pub mod ui;
 
@@ -16,42 +21,44 @@ use secrecy::SecretString;
 
 use cli::{Cli, Command};
 use commands::Ctx;
+use error::CliError;
+use net::Net;
+use profile::Profiles;
+use settings::{Env, Settings};
+use ui::Ui;
 
-/// What `main` takes from the process environment before anything else runs.
-#[derive(Default)]
-pub struct Startup {
-    pub env_client_secret: Option<SecretString>,
-}
-
-/// Debug builds only: with `JIRA_AUTH_TEST_PANIC_AT=NAME` the program panics at the point
-/// called NAME, so that tests can check that a panic while secrets are in memory prints none
-/// of them (with `RUST_BACKTRACE=1` too). Release builds compile this to nothing.
-pub fn fault_point(name: &str) {
-    #[cfg(debug_assertions)]
-    if std::env::var("JIRA_AUTH_TEST_PANIC_AT").is_ok_and(|v| v == name) {
-        panic!("forced panic at '{name}' (JIRA_AUTH_TEST_PANIC_AT)");
-    }
-    #[cfg(not(debug_assertions))]
-    let _ = name;
-}
-
-/// Runs one command. The exit code is ours (0) except for `exec`, which passes on its child's.
-pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
-    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
-    // These two describe the command line only: no config dir, profile or store is involved,
-    // so they work on a machine where those cannot be found.
+/// Runs one command. The exit code is ours (0) except for `exec`, which passes on its
+/// child's. `client_secret` is `JIRA_AUTH_CLIENT_SECRET`, which `main` takes out of the
+/// environment before anything else runs.
+pub fn run(
+    cli: Cli,
+    env: &Env,
+    client_secret: Option<SecretString>,
+    ui: &Ui,
+) -> Result<ExitCode, CliError> {
+    let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
+    // These two describe the command line only: no settings, config dir, profile or store
+    // are involved, so they work on a machine where those cannot be found.
     match &cli.command {
         Command::Completions(args) => {
-            return done(commands::completions::run(&cli.global, args.shell));
+            return done(commands::completions::run(&cli.global, ui, args.shell));
         }
-        Command::Man => return done(commands::man::run(&cli.global)),
+        Command::Man => return done(commands::man::run(&cli.global, ui)),
         _ => {}
     }
+    let settings = Settings {
+        client_secret,
+        ..Settings::resolve(env)?
+    };
+    fault::arm(settings.panic_at.as_deref());
+    let profiles = Profiles::new(settings.store.clone(), settings.cache);
+    let net = Net::new(settings.http_timeout);
     let ctx = Ctx {
-        config_dir: store::config_dir()?,
-        prompter: ui::prompter(cli.global.no_input),
-        global: cli.global,
-        env_client_secret: startup.env_client_secret,
+        global: &cli.global,
+        settings: &settings,
+        ui,
+        profiles: &profiles,
+        net: &net,
     };
     match cli.command {
         Command::Init(args) => done(commands::init::run(&ctx, args)),
@@ -64,6 +71,6 @@ pub fn run(cli: Cli, startup: Startup) -> anyhow::Result<ExitCode> {
         Command::Scopes(cmd) => done(commands::scopes::run(&ctx, cmd)),
         Command::Doctor => done(commands::doctor::run(&ctx)),
         Command::Sites(args) => done(commands::sites::run(&ctx, args)),
-        Command::Completions(_) | Command::Man => unreachable!("handled before the context"),
+        Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),
     }
 }

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jira_auth::cli::{Cli, ColorChoice};
-use jira_auth::error::{Exit, exit_of, render};
+use jira_auth::error::Exit;
+use jira_auth::settings::{self, Env};
+use jira_auth::ui::Ui;
 use secrecy::SecretString;
 
 fn main() -> ExitCode {
@@ -20,13 +22,16 @@ fn main() -> ExitCode {
 
     install_panic_hook();
     let cli = Cli::parse();
-    init_color(cli.global.color);
+    let env = Env::capture();
+    let terminal = settings::terminal(&env);
+    init_color(cli.global.color, terminal.no_color);
     init_logging(cli.global.verbose);
+    let ui = Ui::process(terminal, cli.global.no_input);
     // A panic unwinds to here, so that secrets in memory are wiped by their destructors on
     // the way, and ends as the table's "unexpected" (1), not Rust's 101; the hook has
     // already said what happened.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        jira_auth::run(cli, jira_auth::Startup { env_client_secret })
+        jira_auth::run(cli, &env, env_client_secret, &ui)
     }));
     let Ok(result) = outcome else {
         return ExitCode::from(Exit::Unexpected.code());
@@ -34,12 +39,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("{}", jira_auth::ui::plain(&render(&err)));
-            let code = exit_of(&err);
-            if code == Exit::Unexpected {
+            ui.say(&err.render());
+            if err.exit() == Exit::Unexpected {
                 tracing::debug!("unexpected error; run with -vv for details");
             }
-            ExitCode::from(code.code())
+            ExitCode::from(err.exit().code())
         }
     }
 }
@@ -108,14 +112,11 @@ fn install_panic_hook() {
     }));
 }
 
-fn init_color(choice: ColorChoice) {
+fn init_color(choice: ColorChoice, no_color: bool) {
     let enabled = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && console::Term::stderr().features().colors_supported()
-        }
+        ColorChoice::Auto => !no_color && console::Term::stderr().features().colors_supported(),
     };
     console::set_colors_enabled(enabled);
     console::set_colors_enabled_stderr(enabled);

@@ -5,9 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::{CliError, Exit};
-use crate::oauth::Endpoints;
-use crate::oauth::http::{Http, HttpError, Retry};
+use crate::net::{Endpoints, Http, HttpError, Retry};
 
 /// One entry of `GET /oauth/token/accessible-resources`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -43,23 +41,6 @@ pub enum ApiError {
     /// For `/myself`: the site is unknown or no longer accessible with this grant.
     #[error("{0} answered 404: the site is not accessible with this grant")]
     NotFound(&'static str),
-}
-
-impl From<ApiError> for CliError {
-    fn from(e: ApiError) -> CliError {
-        let message = e.to_string();
-        match e {
-            ApiError::Unauthorized(_) => CliError::new(Exit::AuthNeeded, message)
-                .hint("run `jira-auth login` to consent again"),
-            ApiError::ScopeMismatch(_) => CliError::new(Exit::ScopeCheck, message)
-                .hint("tick the scope for the app in the developer console (Permissions), then run `jira-auth login` to consent to it; `jira-auth scopes check` shows which scopes are missing and where to tick them"),
-            ApiError::Http(h) => CliError::from(h),
-            ApiError::Protocol { .. } => CliError::new(Exit::Unavailable, message)
-                .hint("a proxy may be answering instead of Atlassian; check JIRA_AUTH_API_URL and your proxy, then run the command again"),
-            ApiError::NotFound(_) => CliError::new(Exit::AuthNeeded, message)
-                .hint("run `jira-auth login` and pick the site on the consent page"),
-        }
-    }
 }
 
 /// Sorts a response that is not a success. The body is read only for Atlassian's error
@@ -283,47 +264,53 @@ pub fn describe(res: &Resource) -> String {
     format!("{}  {}  (cloud id {})", res.name, res.url, res.id)
 }
 
+/// Why no single site could be picked.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("the authorization covers no Jira site")]
+    NoSites,
+    #[error("no accessible site matches '{wanted}'")]
+    NoMatch {
+        wanted: String,
+        sites: Vec<Resource>,
+    },
+    #[error("'{wanted}' matches several sites")]
+    Ambiguous {
+        wanted: String,
+        sites: Vec<Resource>,
+    },
+    /// Several sites and nothing to choose by (no `--site`, no one to ask).
+    #[error("the authorization covers {} sites", .sites.len())]
+    Several { sites: Vec<Resource> },
+}
+
 /// Picks the site: `--site` when given, the only one when there is one, else `None` (the
 /// caller asks or fails). Never the first of several: the order means nothing.
 pub fn choose<'a>(
     resources: &'a [Resource],
     wanted: Option<&str>,
-) -> Result<Option<&'a Resource>, CliError> {
+) -> Result<Option<&'a Resource>, SiteError> {
     if resources.is_empty() {
-        return Err(CliError::new(
-            Exit::AuthNeeded,
-            "the authorization covers no Jira site",
-        )
-        .hint("on the consent page, pick the site to grant access to (resource-level grants need a site)")
-        .hint("check that your account can use Jira on that site"));
+        return Err(SiteError::NoSites);
     }
     if let Some(w) = wanted {
         let found: Vec<&Resource> = resources.iter().filter(|r| matches(r, w)).collect();
         return match found.as_slice() {
             [one] => Ok(Some(one)),
-            [] => Err(list_error(
-                format!("no accessible site matches '{w}'"),
-                resources,
-            )),
-            _ => Err(list_error(
-                format!("'{w}' matches several sites"),
-                resources,
-            )),
+            [] => Err(SiteError::NoMatch {
+                wanted: w.to_string(),
+                sites: resources.to_vec(),
+            }),
+            _ => Err(SiteError::Ambiguous {
+                wanted: w.to_string(),
+                sites: resources.to_vec(),
+            }),
         };
     }
     if resources.len() == 1 {
         return Ok(Some(&resources[0]));
     }
     Ok(None)
-}
-
-pub fn list_error(message: String, resources: &[Resource]) -> CliError {
-    let list: Vec<String> = resources
-        .iter()
-        .map(|r| format!("  {}", describe(r)))
-        .collect();
-    CliError::usage(format!("{message}; the sites are:\n{}", list.join("\n")))
-        .hint("choose one with --site SUBDOMAIN|URL|CLOUD_ID (or JIRA_AUTH_SITE)")
 }
 
 #[cfg(test)]
@@ -394,9 +381,15 @@ mod tests {
         assert!(choose(&sites, None).unwrap().is_none());
         assert_eq!(choose(&sites, Some("two")).unwrap().unwrap().id, "b");
         let e = choose(&sites, Some("three")).unwrap_err();
-        assert_eq!(e.exit, Exit::Usage);
-        assert!(e.message.contains("one  https://one.atlassian.net"));
+        assert!(
+            matches!(&e, SiteError::NoMatch { sites, .. } if sites.len() == 2),
+            "{e}"
+        );
+        assert!(matches!(
+            choose(&sites, Some("atlassian.net")).unwrap_err(),
+            SiteError::NoMatch { .. }
+        ));
         assert_eq!(choose(&sites[..1], None).unwrap().unwrap().id, "a");
-        assert_eq!(choose(&[], None).unwrap_err().exit, Exit::AuthNeeded);
+        assert!(matches!(choose(&[], None).unwrap_err(), SiteError::NoSites));
     }
 }

@@ -3,15 +3,16 @@
 
 use clap::CommandFactory;
 
+use super::Result;
 use crate::cli::{Cli, GlobalArgs};
 use crate::error::CliError;
+use crate::ui::Ui;
 
-pub fn run(global: &GlobalArgs, shell: clap_complete::Shell) -> anyhow::Result<()> {
+pub fn run(global: &GlobalArgs, ui: &Ui, shell: clap_complete::Shell) -> Result {
     if global.json {
         return Err(
             CliError::usage("`completions` prints a shell script; it has no --json form")
-                .hint("drop --json")
-                .into(),
+                .hint("drop --json"),
         );
     }
     let mut cmd = Cli::command();
@@ -20,5 +21,5 @@ pub fn run(global: &GlobalArgs, shell: clap_complete::Shell) -> anyhow::Result<(
     // stops early (`| head`) must not turn into a panic.
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, name, &mut script);
-    super::write_stdout(&script)
+    Ok(ui.print(&String::from_utf8_lossy(&script))?)
 }

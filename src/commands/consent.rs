@@ -1,32 +1,30 @@
-//! The consent flow shared by `init` and `login`: browser consent, code exchange, choice of
-//! site, and storing the resulting profile.
+//! The browser step shared by `init` and `login` (not a subcommand): consent in the browser,
+//! the code exchange and the choice of site, giving the new config; and the summary both
+//! print once the profile layer has stored it.
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use secrecy::SecretString;
-use serde_json::json;
+use serde::Serialize;
 use time::OffsetDateTime;
-use url::Url;
 
-use super::{Ctx, print_json, relative, rfc3339};
-use crate::atlassian::{self, Resource};
-use crate::cli::{ScopeArgs, StoreKind};
+use super::{Ctx, Result, relative, rfc3339};
+use crate::atlassian::{self, Resource, SiteError};
+use crate::cli::ScopeArgs;
 use crate::error::{CliError, Exit};
 use crate::oauth::callback::{Callback, Listener};
-use crate::oauth::{self, Endpoints};
+use crate::oauth::{self, RedirectUri};
+use crate::profile::{Notice, session::api_base_url};
 use crate::say;
-use crate::scopes;
-use crate::store::index::ProfileInfo;
-use crate::store::{self, AuthConfig, CONFIG_VERSION, SecretStore, Site, lock};
-use crate::ui::{self, Prompter, browser};
+use crate::scopes::{self, Parsed};
+use crate::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, OAuthGrant, Site};
+use crate::ui::Ui;
 
 /// Everything a consent needs, resolved from flags, env, prompts (init) or the stored
 /// profile (login) before any network step.
 pub(super) struct Plan {
     pub(super) profile: String,
-    pub(super) store_kind: StoreKind,
-    pub(super) redirect: Url,
+    pub(super) redirect: RedirectUri,
     pub(super) scopes: Vec<String>,
     pub(super) client_id: String,
     pub(super) client_secret: SecretString,
@@ -39,18 +37,44 @@ pub(super) struct Plan {
 
 /// The scopes `--scopes` or `--preset` ask for (offline_access added), or `None` when
 /// neither is given and the command decides (init asks, login keeps the profile's).
-pub(super) fn chosen_scopes(args: &ScopeArgs) -> Result<Option<Vec<String>>, CliError> {
+pub(super) fn chosen_scopes(ui: &Ui, args: &ScopeArgs) -> Result<Option<Vec<String>>> {
     if let Some(list) = &args.scopes {
         let parsed =
             scopes::parse_request(list, scopes::Unknown::from_flag(args.allow_unknown_scopes))?;
-        if let Some(warning) = parsed.warning() {
-            say!("{warning}");
-        }
-        return Ok(Some(parsed.scopes));
+        return Ok(Some(requested(ui, parsed)));
     }
     match &args.preset {
         Some(name) => Ok(Some(scopes::preset(name.trim())?.request())),
         None => Ok(None),
+    }
+}
+
+/// A checked request's scopes, after warning about the names the catalog does not know
+/// that are requested anyway.
+pub(super) fn requested(ui: &Ui, parsed: Parsed) -> Vec<String> {
+    if !parsed.unknown.is_empty() {
+        // A typo is still the likelier cause: keep the suggestions.
+        let each: Vec<String> = parsed
+            .unknown
+            .iter()
+            .map(|u| match scopes::did_you_mean(u) {
+                Some(s) => format!("{u} ({s})"),
+                None => u.clone(),
+            })
+            .collect();
+        say!(
+            ui,
+            "warning: not in jira-auth's scope catalog, requested anyway (--allow-unknown-scopes): {}; if the consent page says \"Something went wrong\", check the spelling and that each is ticked in the developer console",
+            each.join(", ")
+        );
+    }
+    parsed.scopes
+}
+
+/// Says so when a request has more scopes than Atlassian recommends.
+pub(super) fn warn_if_too_many(ui: &Ui, scopes: &[String]) {
+    if let Some(n) = scopes::too_many(scopes) {
+        ui.say(&scopes::console::too_many_warning(n));
     }
 }
 
@@ -59,38 +83,31 @@ pub(super) fn chosen_scopes(args: &ScopeArgs) -> Result<Option<Vec<String>>, Cli
 /// given; `created_at` is the original profile's, kept across a new consent.
 pub(super) fn authorize(
     ctx: &Ctx,
-    endpoints: &Endpoints,
     plan: &Plan,
     keep_site: Option<&str>,
     created_at: Option<OffsetDateTime>,
-) -> anyhow::Result<AuthConfig> {
-    let (rt, http) = super::runtime_and_http()?;
-
-    let code = rt.block_on(consent(endpoints, plan))?;
+) -> Result<AuthConfig> {
+    let endpoints = &ctx.settings.endpoints;
+    let http = ctx.net.http()?;
+    let code = ctx.net.block_on(consent(ctx.ui, endpoints, plan))??;
     tracing::debug!("the browser came back with a code; exchanging it");
-    let tokens = rt
-        .block_on(oauth::exchange_code(
-            &http,
-            endpoints,
-            &plan.client_id,
-            &plan.client_secret,
-            &plan.redirect,
-            code,
-        ))
-        .map_err(CliError::from)?;
-    crate::fault_point("after-exchange");
+    let tokens = ctx.net.block_on(oauth::exchange_code(
+        http,
+        endpoints,
+        &plan.client_id,
+        &plan.client_secret,
+        &plan.redirect,
+        code,
+    ))??;
+    crate::fault::point("after-exchange");
     if tokens.refresh_token.is_none() {
-        say!(
-            "warning: Atlassian sent no refresh token; the profile will stop working when the access token expires"
-        );
+        ctx.ui.say(&super::notice_text(&Notice::NoRefreshToken));
     }
-    let resources = rt
-        .block_on(atlassian::accessible_resources(
-            &http,
-            endpoints,
-            &tokens.access_token,
-        ))
-        .map_err(CliError::from)?;
+    let resources = ctx.net.block_on(atlassian::accessible_resources(
+        http,
+        endpoints,
+        &tokens.access_token,
+    ))??;
     // Without --site, login keeps the profile's site while the grant still covers it.
     let kept = match (plan.site.as_deref(), keep_site) {
         (None, Some(id)) => resources.iter().find(|r| r.id == id),
@@ -98,7 +115,7 @@ pub(super) fn authorize(
     };
     let site = match kept {
         Some(site) => site,
-        None => pick_site(&resources, plan.site.as_deref(), ctx.prompter.as_ref())?,
+        None => pick_site(ctx.ui, &resources, plan.site.as_deref())?,
     };
 
     let granted = if tokens.scopes.is_empty() {
@@ -112,67 +129,31 @@ pub(super) fn authorize(
     Ok(AuthConfig {
         version: CONFIG_VERSION,
         profile: plan.profile.clone(),
-        method: "oauth2".into(),
-        grant: "authorization_code".into(),
-        client_id: plan.client_id.clone(),
-        client_secret: plan.client_secret.clone(),
-        scopes_requested: plan.scopes.clone(),
-        scopes_granted: granted,
-        redirect_uri: plan.redirect.to_string(),
         site: Site {
             cloud_id: site.id.clone(),
             url: site.url.clone(),
             name: site.name.clone(),
         },
-        access_token: tokens.access_token,
-        access_token_expires_at: tokens.expires_at,
-        refresh_token_issued_at: tokens.refresh_token.as_ref().map(|_| now),
-        refresh_token: tokens.refresh_token,
-        previous_refresh_token: None,
-        previous_rotated_at: None,
+        credential: Credential::OAuth(OAuthGrant {
+            client_id: plan.client_id.clone(),
+            client_secret: plan.client_secret.clone(),
+            redirect_uri: plan.redirect.to_string(),
+            scopes_requested: plan.scopes.clone(),
+            scopes_granted: granted,
+            access_token: tokens.access_token,
+            access_token_expires_at: tokens.expires_at,
+            refresh_token_issued_at: tokens.refresh_token.as_ref().map(|_| now),
+            refresh_token: tokens.refresh_token,
+            previous_refresh_token: None,
+            previous_rotated_at: None,
+        }),
         created_at: created_at.unwrap_or(now),
         updated_at: now,
     })
 }
 
-/// Secrets first, index second: an index entry without its secrets would be a profile that
-/// `status` shows and `token` cannot use.
-///
-/// Under the profile's refresh lock (init --force and login alike): a `token` that loaded the
-/// old grant and is refreshing it meanwhile would otherwise save its result over the new one,
-/// and the consent the user just gave would be lost.
-pub(super) fn save(ctx: &Ctx, store: &dyn SecretStore, cfg: &AuthConfig) -> anyhow::Result<()> {
-    let _lock = lock::lock(&ctx.config_dir, &cfg.profile)
-        .map_err(CliError::from)
-        .context("waiting for the profile's refresh lock")?;
-    store
-        .save(cfg)
-        .map_err(CliError::from)
-        .context("saving the profile's credentials")?;
-    let previous = store::index::Index::update(&ctx.config_dir, |index| {
-        let previous = index.profiles.get(&cfg.profile).map(|p| p.store);
-        index.upsert(&cfg.profile, ProfileInfo::of(cfg, store.kind()));
-        previous
-    })
-    .map_err(CliError::from)
-    .context("saving the profile index")?;
-    // Another store may hold an older copy of this profile (re-init with another --store).
-    if let Some(old) = previous
-        && store::index::StoreName::from(store.kind()) != old
-        && let Ok(other) = store::open(old.into(), &ctx.config_dir)
-    {
-        let _ = other.delete(&cfg.profile);
-    }
-    // A profile now in the file store must not leave a keychain-era token in the kernel
-    // keyring, even when the keychain above could not be reached to delete its copy.
-    if store.kind() == StoreKind::File {
-        store::cache::remove(&ctx.config_dir, &cfg.profile);
-    }
-    Ok(())
-}
-
 /// Binds the listener, shows and opens the consent URL, and waits for the callback.
-async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, CliError> {
+async fn consent(ui: &Ui, endpoints: &crate::net::Endpoints, plan: &Plan) -> Result<SecretString> {
     let listener = Listener::bind(&plan.redirect).await?;
     // Ctrl-C is caught from before the URL is shown: tokio installs its handler at the
     // future's first poll, and a signal before that would kill the process the default way
@@ -192,16 +173,17 @@ async fn consent(endpoints: &Endpoints, plan: &Plan) -> Result<SecretString, Cli
         &state,
     );
     say!(
+        ui,
         "Open this URL in a browser to grant access (it is waiting on port {}):",
         listener.port()
     );
-    say!("  {url}");
+    say!(ui, "  {url}");
     if plan.open_browser {
-        browser::open(url.as_str());
+        ui.open_browser(url.as_str());
     } else {
-        say!("(no browser opened: open the URL yourself, on this machine)");
+        ui.say("(no browser opened: open the URL yourself, on this machine)");
     }
-    let spinner = ui::spinner("Waiting for the browser to come back…");
+    let spinner = ui.spinner("Waiting for the browser to come back…");
     let outcome = tokio::select! {
         r = tokio::time::timeout(plan.timeout, listener.wait(&state)) => r.ok(),
         _ = &mut interrupted => {
@@ -265,8 +247,8 @@ fn interrupted_error() -> CliError {
 /// Silence is what both common console mistakes look like from here: say so, with the
 /// exact values to compare, the scopes grouped by API and tab as the console shows them.
 fn timeout_error(plan: &Plan) -> CliError {
-    let apis = scopes::apis_to_add(&plan.scopes);
-    let ticks = scopes::tick_list(&plan.scopes, "      ");
+    let apis = scopes::console::apis_to_add(&plan.scopes);
+    let ticks = scopes::console::tick_list(&plan.scopes, "      ");
     CliError::new(
         Exit::Timeout,
         format!(
@@ -285,69 +267,76 @@ fn timeout_error(plan: &Plan) -> CliError {
     .hint("if the page never opened, open the printed URL yourself; allow more time with --timeout SECS")
 }
 
-pub(super) fn pick_site<'a>(
-    resources: &'a [Resource],
-    wanted: Option<&str>,
-    p: &dyn Prompter,
-) -> Result<&'a Resource, CliError> {
+/// The site `--site` names, the only one, or the one the person picks; never the first of
+/// several.
+fn pick_site<'a>(ui: &Ui, resources: &'a [Resource], wanted: Option<&str>) -> Result<&'a Resource> {
     if let Some(r) = atlassian::choose(resources, wanted)? {
         return Ok(r);
     }
+    let p = ui.prompter();
     if !p.interactive() {
-        return Err(atlassian::list_error(
-            format!("the authorization covers {} sites", resources.len()),
-            resources,
-        ));
+        return Err(SiteError::Several {
+            sites: resources.to_vec(),
+        }
+        .into());
     }
     let items: Vec<String> = resources.iter().map(atlassian::describe).collect();
     let i = p.select("Which site should this profile use?", &items, 0)?;
     Ok(&resources[i])
 }
 
-pub(super) fn summary(ctx: &Ctx, cfg: &AuthConfig, endpoints: &Endpoints, kind: StoreKind) {
-    let api_base = endpoints.api(&format!("ex/jira/{}", cfg.site.cloud_id));
+/// What `init` and `login` report once the profile is stored.
+#[derive(Serialize)]
+struct Saved<'a> {
+    profile: &'a str,
+    store: Kind,
+    site: &'a Site,
+    api_base_url: String,
+    scopes_requested: &'a [String],
+    scopes_granted: &'a [String],
+    #[serde(with = "time::serde::rfc3339::option")]
+    access_token_expires_at: Option<OffsetDateTime>,
+    has_refresh_token: bool,
+}
+
+pub(super) fn summary(ctx: &Ctx, cfg: &AuthConfig, kind: Kind) -> Result {
+    let c = &cfg.credential;
+    let report = Saved {
+        profile: &cfg.profile,
+        store: kind,
+        site: &cfg.site,
+        api_base_url: api_base_url(cfg, &ctx.settings.endpoints),
+        scopes_requested: c.scopes_requested(),
+        scopes_granted: c.scopes_granted(),
+        access_token_expires_at: c.expires_at(),
+        has_refresh_token: c.has_refresh_token(),
+    };
     if ctx.global.json {
-        print_json(&json!({
-            "profile": cfg.profile,
-            "store": store::kind_name(kind),
-            "site": { "name": cfg.site.name, "url": cfg.site.url, "cloud_id": cfg.site.cloud_id },
-            "api_base_url": api_base.as_str(),
-            "scopes_requested": cfg.scopes_requested,
-            "scopes_granted": cfg.scopes_granted,
-            "access_token_expires_at": rfc3339(cfg.access_token_expires_at),
-            "has_refresh_token": cfg.refresh_token.is_some(),
-        }));
-        return;
+        return Ok(ctx.ui.print_json(&report)?);
     }
-    let missing: Vec<&String> = cfg
+    let ui = ctx.ui;
+    let missing: Vec<&str> = report
         .scopes_requested
         .iter()
-        .filter(|s| !cfg.scopes_granted.contains(s))
+        .filter(|s| !report.scopes_granted.contains(s))
+        .map(String::as_str)
         .collect();
-    say!(
-        "Saved profile '{}' ({}).",
-        cfg.profile,
-        store::kind_name(kind)
-    );
-    say!("  site       {}  {}", cfg.site.name, cfg.site.url);
-    say!("  cloud id   {}", cfg.site.cloud_id);
-    say!("  api base   {api_base}");
-    say!("  scopes     {}", cfg.scopes_granted.join(" "));
+    say!(ui, "Saved profile '{}' ({}).", report.profile, report.store);
+    say!(ui, "  site       {}  {}", report.site.name, report.site.url);
+    say!(ui, "  cloud id   {}", report.site.cloud_id);
+    say!(ui, "  api base   {}", report.api_base_url);
+    say!(ui, "  scopes     {}", report.scopes_granted.join(" "));
     if !missing.is_empty() {
         say!(
+            ui,
             "  warning    requested but not granted: {}",
-            missing
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
+            missing.join(" ")
         );
     }
-    say!(
-        "  expires    {} ({})",
-        rfc3339(cfg.access_token_expires_at),
-        relative(cfg.access_token_expires_at)
-    );
+    if let Some(at) = report.access_token_expires_at {
+        say!(ui, "  expires    {} ({})", rfc3339(at), relative(at));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,28 +5,28 @@ use std::process::{Command, ExitCode};
 
 use secrecy::ExposeSecret;
 
-use super::Ctx;
-use super::token::{api_base_url, valid_token};
+use super::{Ctx, Result};
 use crate::cli::ExecArgs;
 use crate::error::{CliError, Exit};
 
-pub fn run(ctx: &Ctx, args: ExecArgs) -> anyhow::Result<ExitCode> {
-    let (tok, endpoints) = valid_token(ctx, args.token.min_ttl)?;
+pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
+    let usable = ctx.session()?.valid_token(args.token.min_ttl)?;
+    let access = ctx.told(usable);
     let (program, rest) = args
         .command
         .split_first()
         .ok_or_else(|| CliError::usage("exec needs a command: `jira-auth exec -- CMD ARGS…`"))?;
     let mut cmd = Command::new(program);
     cmd.args(rest)
-        .env("JIRA_ACCESS_TOKEN", tok.access_token.expose_secret())
-        .env("JIRA_CLOUD_ID", &tok.site.cloud_id)
-        .env("JIRA_SITE_URL", &tok.site.url)
-        .env("JIRA_API_BASE_URL", api_base_url(&tok.site, &endpoints));
-    drop(tok);
+        .env("JIRA_ACCESS_TOKEN", access.secret.expose_secret())
+        .env("JIRA_CLOUD_ID", &access.site.cloud_id)
+        .env("JIRA_SITE_URL", &access.site.url)
+        .env("JIRA_API_BASE_URL", &access.api_base_url);
+    drop(access);
 
     // Ctrl-C reaches the child too (same process group): it decides whether to stop, and we
     // stay to report its status instead of dying first.
-    let _keep_sigint = ignore_interrupts();
+    ignore_interrupts(ctx);
     let status = cmd.status().map_err(|e| {
         let exit = if e.kind() == std::io::ErrorKind::NotFound {
             Exit::Usage
@@ -55,25 +55,18 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(Exit::Unexpected.code()))
 }
 
-/// Installs a SIGINT handler that does nothing, for the rest of the process's life.
-/// Returns the runtime that owns it so the registration stays valid while the child runs.
-fn ignore_interrupts() -> Option<tokio::runtime::Runtime> {
+/// Installs a SIGINT handler that does nothing, for the rest of the process's life, on this
+/// run's runtime (which outlives the child).
+fn ignore_interrupts(ctx: &Ctx) {
     #[cfg(unix)]
-    {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .ok()?;
+    if let Ok(rt) = ctx.net.runtime() {
         let sig = rt.block_on(async {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         });
         // Leaked on purpose: dropping the stream would not restore the default action
         // anyway, and keeping it avoids any doubt about the handler's lifetime.
         std::mem::forget(sig);
-        Some(rt)
     }
     #[cfg(not(unix))]
-    {
-        None
-    }
+    let _ = ctx;
 }

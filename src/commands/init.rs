@@ -1,29 +1,24 @@
 //! `jira-auth init`: the guided setup from nothing to a stored, working profile.
 
-use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
-use url::Url;
 
-use super::Ctx;
 use super::consent::{self, Plan};
-use crate::cli::{InitArgs, StoreKind};
-use crate::error::CliError;
-use crate::oauth::{self, Endpoints};
-use crate::say;
+use super::{Ctx, Result};
+use crate::cli::InitArgs;
+use crate::error::{CliError, Context as _, redirect_flag};
+use crate::oauth::RedirectUri;
+use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
 use crate::scopes;
-use crate::store;
-use crate::ui::{Prompter, browser};
+use crate::store::Kind;
+use crate::ui::Ui;
 
-pub const DEFAULT_PORT: u16 = 8976;
-
-pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
-    let endpoints = Endpoints::from_env()?;
-    let index = ctx.index()?;
-    let profile = ctx.profile(&index)?;
-    let p = ctx.prompter.as_ref();
+pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
+    let index = ctx.profiles.index()?;
+    let profile = ctx.profiles.select(ctx.wanted(), &index)?;
+    let ui = ctx.ui;
+    let p = ui.prompter();
 
     if index.profiles.contains_key(&profile) && !args.force {
         let replace = p.interactive()
@@ -31,97 +26,79 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         if !replace {
             return Err(
                 CliError::usage(format!("profile '{profile}' already exists"))
-                    .hint("replace it with --force, or choose another name with --profile NAME")
-                    .into(),
+                    .hint("replace it with --force, or choose another name with --profile NAME"),
             );
         }
     }
 
     let redirect = redirect_uri(&args)?;
-    let scopes = resolve_scopes(&args, p)?;
-    if let Some(warning) = scopes::too_many(&scopes) {
-        say!("{warning}");
-    }
+    let scopes = resolve_scopes(ui, &args)?;
+    consent::warn_if_too_many(ui, &scopes);
 
     // The checklist is for the person about to create the app and paste its id; a script
     // has done that already (and gets the same facts in the timeout error if it did not).
     if p.interactive() {
-        say!("{}", scopes::console_checklist(&scopes, redirect.as_str()));
+        ui.say(&scopes::console::console_checklist(
+            &scopes,
+            redirect.as_str(),
+        ));
     }
 
     let client_id = match args.client_id.as_deref() {
         Some(v) => check_client_id(v).map_err(CliError::usage)?,
         None if p.interactive() => p.input("Client ID", &|s| check_client_id(s).map(|_| ()))?,
         None => {
-            return Err(
-                CliError::missing("client id", "--client-id", "JIRA_AUTH_CLIENT_ID").into(),
-            );
+            return Err(CliError::missing(
+                "client id",
+                "--client-id",
+                "JIRA_AUTH_CLIENT_ID",
+            ));
         }
     };
-    let client_secret = client_secret(ctx, &args, p)?;
+    let client_secret = client_secret(ctx, &args)?;
 
+    let store_kind = ctx.global.store.unwrap_or(Kind::Keychain);
     let plan = Plan {
         profile,
-        store_kind: ctx.global.store.unwrap_or(StoreKind::Keychain),
         redirect,
         scopes,
         client_id,
         client_secret,
         site: args.site.clone(),
-        open_browser: !args.consent.no_browser && browser::available(),
+        open_browser: !args.consent.no_browser && ui.browser_available(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init",
     };
 
     // A dead keychain found after consent would waste the user's consent: check it first.
-    let store = store::open(plan.store_kind, &ctx.config_dir).map_err(CliError::from)?;
-    store
-        .probe()
-        .map_err(CliError::from)
+    ctx.profiles
+        .probe(store_kind)
         .context("checking the credential store before asking for consent")?;
 
-    let cfg = consent::authorize(ctx, &endpoints, &plan, None, None)?;
-    consent::save(ctx, store.as_ref(), &cfg)?;
-    consent::summary(ctx, &cfg, &endpoints, plan.store_kind);
-    Ok(())
+    let cfg = consent::authorize(ctx, &plan, None, None)?;
+    ctx.profiles.save(&cfg, store_kind)?;
+    consent::summary(ctx, &cfg, store_kind)
 }
 
-fn redirect_uri(args: &InitArgs) -> Result<Url, CliError> {
-    let raw = match (&args.redirect_uri, args.port) {
-        (Some(u), _) => u.trim().to_string(),
-        (None, Some(0)) => return Err(CliError::usage("--port must be between 1 and 65535")),
-        (None, port) => format!("http://127.0.0.1:{}/callback", port.unwrap_or(DEFAULT_PORT)),
-    };
-    let url = Url::parse(&raw)
-        .map_err(|e| CliError::usage(format!("--redirect-uri {raw} is not a URL: {e}")))?;
-    if url.scheme() != "http" || !oauth::is_loopback_host(&url) {
-        return Err(CliError::usage(format!(
-            "--redirect-uri {raw}: jira-auth listens on this machine, so the callback must be http://127.0.0.1:PORT/PATH, http://localhost:PORT/PATH or http://[::1]:PORT/PATH"
-        )));
+/// `--redirect-uri`, else the default callback on `--port` (or 8976).
+fn redirect_uri(args: &InitArgs) -> Result<RedirectUri> {
+    match (&args.redirect_uri, args.port) {
+        (Some(raw), _) => {
+            let raw = raw.trim();
+            RedirectUri::parse(raw).map_err(|e| redirect_flag(raw, e))
+        }
+        (None, port) => RedirectUri::on_port(port.unwrap_or(DEFAULT_PORT)).map_err(|e| match e {
+            RedirectError::PortZero => CliError::usage("--port must be between 1 and 65535"),
+            other => CliError::usage(other.to_string()),
+        }),
     }
-    if url.port() == Some(0) {
-        // Binding port 0 would pick some free port, never the one in the registered URL.
-        return Err(CliError::usage(format!(
-            "--redirect-uri {raw}: port 0 cannot be registered as a callback; give the app's callback port (e.g. http://127.0.0.1:{DEFAULT_PORT}/callback)"
-        )));
-    }
-    if url.port().is_none() {
-        return Err(CliError::usage(format!(
-            "--redirect-uri {raw}: give an explicit port (e.g. http://127.0.0.1:{DEFAULT_PORT}/callback)"
-        )));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(CliError::usage(format!(
-            "--redirect-uri {raw}: the callback URL cannot have a query or fragment"
-        )));
-    }
-    Ok(url)
 }
 
-fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliError> {
-    if let Some(chosen) = consent::chosen_scopes(&args.scopes)? {
+fn resolve_scopes(ui: &Ui, args: &InitArgs) -> Result<Vec<String>> {
+    if let Some(chosen) = consent::chosen_scopes(ui, &args.scopes)? {
         return Ok(chosen);
     }
+    let p = ui.prompter();
     let policy = scopes::Unknown::from_flag(args.scopes.allow_unknown_scopes);
     if !p.interactive() {
         return Err(CliError::missing(
@@ -131,7 +108,7 @@ fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliE
         ));
     }
     // The exact scopes go above the menu: a menu line has room for the summary only.
-    say!("{}", scopes::presets_overview());
+    ui.say(&scopes::console::presets_overview());
     let mut items: Vec<String> = scopes::PRESETS
         .iter()
         .map(|p| format!("{:<11} {}", p.name, p.summary))
@@ -141,21 +118,13 @@ fn resolve_scopes(args: &InitArgs, p: &dyn Prompter) -> Result<Vec<String>, CliE
     if let Some(preset) = scopes::PRESETS.get(choice) {
         return Ok(preset.request());
     }
-    custom_scopes(p, policy)
-}
-
-/// A typed list as a request, with the warning for names the catalog does not know.
-fn request(list: &str, policy: scopes::Unknown) -> Result<Vec<String>, CliError> {
-    let parsed = scopes::parse_request(list, policy)?;
-    if let Some(warning) = parsed.warning() {
-        say!("{warning}");
-    }
-    Ok(parsed.scopes)
+    custom_scopes(ui, policy)
 }
 
 /// The classic and User Identity scopes to tick off (few, and enough for most uses), plus
 /// a typed list for granular ones: the catalog has 200 of those, too many for a menu.
-fn custom_scopes(p: &dyn Prompter, policy: scopes::Unknown) -> Result<Vec<String>, CliError> {
+fn custom_scopes(ui: &Ui, policy: scopes::Unknown) -> Result<Vec<String>> {
+    let p = ui.prompter();
     let offered: Vec<&scopes::ScopeInfo> = scopes::CLASSIC_JIRA
         .iter()
         .chain(scopes::USER_IDENTITY)
@@ -190,7 +159,7 @@ fn custom_scopes(p: &dyn Prompter, policy: scopes::Unknown) -> Result<Vec<String
                 &|s| {
                     scopes::parse_request(s, policy)
                         .map(|_| ())
-                        .map_err(|e| e.message)
+                        .map_err(|e| CliError::from(e).message())
                 },
             )?;
             list.push(typed);
@@ -198,15 +167,16 @@ fn custom_scopes(p: &dyn Prompter, policy: scopes::Unknown) -> Result<Vec<String
         if !list.is_empty() {
             // One parse of everything: duplicates across the two lists go, and the warning
             // for unknown names is said once.
-            return request(&list.join(" "), policy);
+            let parsed = scopes::parse_request(&list.join(" "), policy)?;
+            return Ok(consent::requested(ui, parsed));
         }
-        say!("Pick at least one scope.");
+        ui.say("Pick at least one scope.");
     }
 }
 
 /// Client IDs are printable tokens of letters and digits (32 characters at Atlassian today;
 /// we allow a range so a format change does not lock people out).
-fn check_client_id(raw: &str) -> Result<String, String> {
+fn check_client_id(raw: &str) -> std::result::Result<String, String> {
     let id = raw.trim();
     if id.is_empty() {
         return Err("the client id is empty".into());
@@ -229,7 +199,7 @@ fn check_client_id(raw: &str) -> Result<String, String> {
 }
 
 /// Checks a pasted secret without ever showing it.
-fn check_secret(secret: &str, client_id: Option<&str>) -> Result<(), String> {
+fn check_secret(secret: &str, client_id: Option<&str>) -> std::result::Result<(), String> {
     if secret.is_empty() {
         return Err("the client secret is empty".into());
     }
@@ -252,29 +222,27 @@ fn check_secret(secret: &str, client_id: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
-fn client_secret(ctx: &Ctx, args: &InitArgs, p: &dyn Prompter) -> Result<SecretString, CliError> {
+fn client_secret(ctx: &Ctx, args: &InitArgs) -> Result<SecretString> {
     let source_err =
         |from: &str, e: String| CliError::usage(format!("client secret from {from}: {e}"));
     let id = args.client_id.as_deref().map(str::trim);
-    if args.client_secret_stdin && !std::io::stdin().is_terminal() {
-        // Wiped on drop, and large enough up front that reading never reallocates (which
-        // would leave a copy of the secret behind in freed memory).
-        let mut line = secrecy::zeroize::Zeroizing::new(String::with_capacity(8 * 1024 + 4));
-        std::io::stdin().lock().take_line(&mut line).map_err(|e| {
+    let ui = ctx.ui;
+    if args.client_secret_stdin && !ui.stdin_is_terminal() {
+        let secret = ui.read_secret_line().map_err(|e| {
             CliError::usage(format!("cannot read the client secret from stdin: {e}"))
         })?;
-        let secret = SecretString::from(line.trim().to_string());
         check_secret(secret.expose_secret(), id).map_err(|e| source_err("stdin", e))?;
         return Ok(secret);
     }
     if !args.client_secret_stdin
-        && let Some(s) = &ctx.env_client_secret
+        && let Some(s) = &ctx.settings.client_secret
     {
         let secret = SecretString::from(s.expose_secret().trim().to_string());
         check_secret(secret.expose_secret(), id)
             .map_err(|e| source_err("JIRA_AUTH_CLIENT_SECRET", e))?;
         return Ok(secret);
     }
+    let p = ui.prompter();
     if !p.interactive() {
         return Err(CliError::missing(
             "client secret",
@@ -287,21 +255,8 @@ fn client_secret(ctx: &Ctx, args: &InitArgs, p: &dyn Prompter) -> Result<SecretS
         let trimmed = SecretString::from(secret.expose_secret().trim().to_string());
         match check_secret(trimmed.expose_secret(), id) {
             Ok(()) => return Ok(trimmed),
-            Err(e) => say!("{e}"),
+            Err(e) => ui.say(&e),
         }
-    }
-}
-
-/// Reads one line, at most 8 KiB, so a stream without newlines cannot grow without bound.
-trait TakeLine {
-    fn take_line(&mut self, out: &mut String) -> std::io::Result<()>;
-}
-
-impl<R: BufRead> TakeLine for R {
-    fn take_line(&mut self, out: &mut String) -> std::io::Result<()> {
-        let mut limited = std::io::Read::take(self, 8 * 1024);
-        limited.read_line(out)?;
-        Ok(())
     }
 }
 
@@ -336,6 +291,12 @@ mod tests {
             "http://127.0.0.1:8976/callback"
         );
         let mut a = args();
+        a.port = Some(0);
+        assert_eq!(
+            redirect_uri(&a).unwrap_err().message(),
+            "--port must be between 1 and 65535"
+        );
+        let mut a = args();
         a.port = Some(9000);
         assert_eq!(
             redirect_uri(&a).unwrap().as_str(),
@@ -355,6 +316,18 @@ mod tests {
         let mut a = args();
         a.redirect_uri = Some("http://localhost:7777/oauth/cb".into());
         assert!(redirect_uri(&a).is_ok());
+        a.redirect_uri = Some("http://127.0.0.1/cb".into());
+        assert_eq!(
+            redirect_uri(&a).unwrap_err().message(),
+            "--redirect-uri http://127.0.0.1/cb: give an explicit port (e.g. http://127.0.0.1:8976/callback)"
+        );
+        a.redirect_uri = Some("nope".into());
+        assert!(
+            redirect_uri(&a)
+                .unwrap_err()
+                .message()
+                .starts_with("--redirect-uri nope is not a URL: "),
+        );
     }
 
     #[test]

@@ -3,54 +3,43 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-use url::Url;
-
-use super::Ctx;
 use super::consent::{self, Plan};
-use crate::cli::{LoginArgs, StoreKind};
-use crate::error::{CliError, Exit};
-use crate::oauth::Endpoints;
-use crate::say;
+use super::{Ctx, Result};
+use crate::cli::LoginArgs;
+use crate::error::{CliError, Context as _, Exit};
+use crate::oauth::RedirectUri;
 use crate::scopes;
-use crate::store;
-use crate::ui::browser;
 
-pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
-    let endpoints = Endpoints::from_env()?;
-    let index = ctx.index()?;
-    let (profile, info) = ctx.existing_profile(&index)?;
+pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
+    let found = ctx.profiles.find(ctx.wanted())?;
+    let profile = found.name.clone();
     // The profile stays where it is: login renews it, moving it is init's job.
-    let store_kind = StoreKind::from(info.store);
-    let store = store::open(store_kind, &ctx.config_dir).map_err(CliError::from)?;
+    let store_kind = found.info.store;
     // A dead keychain found after consent would waste the user's consent: check it first.
-    store
-        .probe()
-        .map_err(CliError::from)
+    ctx.profiles
+        .probe(store_kind)
         .context("checking the credential store before asking for consent")?;
-    let Some(old) = store.load(&profile).map_err(CliError::from)? else {
-        return Err(CliError::new(
-            Exit::AuthNeeded,
-            format!(
-                "profile '{profile}' is listed but its credentials are missing from the {}",
-                store::kind_name(store_kind)
-            ),
-        )
-        .hint(format!(
-            "run `jira-auth init --force --profile {profile}` to set it up again"
+    let old = ctx.profiles.load(&found)?;
+    let Some(grant) = old.credential.oauth() else {
+        return Err(CliError::usage(format!(
+            "profile '{profile}' uses {}, which has no consent to give again",
+            old.credential.method().as_str()
         ))
-        .into());
+        .hint(format!(
+            "set it up again with `jira-auth init --force --profile {profile}`"
+        )));
     };
 
-    let scopes = consent::chosen_scopes(&args.scopes)?
-        .unwrap_or_else(|| scopes::with_offline_access(old.scopes_requested.clone()));
-    if let Some(warning) = scopes::too_many(&scopes) {
-        say!("{warning}");
-    }
-    let redirect = Url::parse(&old.redirect_uri).map_err(|e| {
+    let scopes = consent::chosen_scopes(ctx.ui, &args.scopes)?
+        .unwrap_or_else(|| scopes::with_offline_access(grant.scopes_requested.clone()));
+    consent::warn_if_too_many(ctx.ui, &scopes);
+    let redirect = RedirectUri::parse(&grant.redirect_uri).map_err(|e| {
         CliError::new(
             Exit::AuthNeeded,
-            format!("the stored callback URL of profile '{profile}' is not a URL: {e}"),
+            format!(
+                "the stored callback URL of profile '{profile}' cannot be used: {}: {e}",
+                grant.redirect_uri
+            ),
         )
         .hint(format!(
             "run `jira-auth init --force --profile {profile}` to set it up again"
@@ -58,27 +47,19 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
     })?;
     let plan = Plan {
         profile: profile.clone(),
-        store_kind,
         redirect,
         scopes,
-        client_id: old.client_id.clone(),
-        client_secret: old.client_secret.clone(),
+        client_id: grant.client_id.clone(),
+        client_secret: grant.client_secret.clone(),
         site: args.site.clone(),
-        open_browser: !args.consent.no_browser && browser::available(),
+        open_browser: !args.consent.no_browser && ctx.ui.browser_available(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "login",
     };
 
-    let cfg = consent::authorize(
-        ctx,
-        &endpoints,
-        &plan,
-        Some(&old.site.cloud_id),
-        Some(old.created_at),
-    )?;
-    // consent::save takes the refresh lock: a `token` running meanwhile cannot save its
+    let cfg = consent::authorize(ctx, &plan, Some(&old.site.cloud_id), Some(old.created_at))?;
+    // The profile layer takes the refresh lock: a `token` running meanwhile cannot save its
     // result over the new grant.
-    consent::save(ctx, store.as_ref(), &cfg)?;
-    consent::summary(ctx, &cfg, &endpoints, store_kind);
-    Ok(())
+    ctx.profiles.save(&cfg, store_kind)?;
+    consent::summary(ctx, &cfg, store_kind)
 }

@@ -1,4 +1,8 @@
-//! One module per subcommand, and the context they share.
+//! One module per subcommand, the context they share, and the words they share: how the
+//! domain's events and findings are said to the user (warnings, fixes, `login` commands).
+//!
+//! A command resolves its inputs, calls the layers below with explicit values, builds a
+//! typed report, and prints it: as JSON with `--json`, else with its one human renderer.
 
 pub mod completions;
 mod consent;
@@ -13,97 +17,139 @@ pub mod sites;
 pub mod status;
 pub mod token;
 
-use std::path::PathBuf;
-
 use secrecy::SecretString;
+use time::OffsetDateTime;
 
+use crate::atlassian::{self, Resource};
 use crate::cli::GlobalArgs;
-use crate::error::{CliError, Exit};
-use crate::store::index::{Index, ProfileInfo};
-use crate::store::{self};
-use crate::ui::Prompter;
+use crate::error::CliError;
+use crate::net::Net;
+use crate::profile::{INACTIVITY_EXPIRY_DAYS, Notice, ProfileError, Profiles, Session, Usable};
+use crate::scopes::check::Note;
+use crate::scopes::console::console_place;
+use crate::scopes::{Api, OFFLINE_ACCESS, classify};
+use crate::settings::Settings;
+use crate::ui::Ui;
 
-/// What every command receives: resolved global options and its I/O, as values.
-pub struct Ctx {
-    pub global: GlobalArgs,
-    pub config_dir: PathBuf,
-    pub prompter: Box<dyn Prompter>,
-    /// JIRA_AUTH_CLIENT_SECRET, taken out of the environment at start-up so that child
-    /// processes (the browser) do not inherit it.
-    pub env_client_secret: Option<SecretString>,
+/// What every command receives: the resolved global options and settings, its I/O, the
+/// profiles of the config dir, and the network of this run (built on first use).
+pub struct Ctx<'a> {
+    pub global: &'a GlobalArgs,
+    pub settings: &'a Settings,
+    pub ui: &'a Ui,
+    pub profiles: &'a Profiles,
+    pub net: &'a Net,
 }
 
-impl Ctx {
-    /// The profile named by --profile / JIRA_AUTH_PROFILE, else the index's default.
-    pub fn profile(&self, index: &Index) -> Result<String, CliError> {
-        let name = match &self.global.profile {
-            Some(p) => p.trim().to_string(),
-            None => index.default_profile(),
-        };
-        store::check_profile_name(&name)?;
-        Ok(name)
+impl<'a> Ctx<'a> {
+    /// `--profile` / `JIRA_AUTH_PROFILE`, when given.
+    pub fn wanted(&self) -> Option<&str> {
+        self.global.profile.as_deref()
     }
 
-    /// The selected profile's name and index entry; a profile that does not exist is
-    /// "authentication needed" (3), with the command that creates it.
-    pub fn existing_profile<'a>(
-        &self,
-        index: &'a Index,
-    ) -> Result<(String, &'a ProfileInfo), CliError> {
-        let name = self.profile(index)?;
-        match index.profiles.get(&name) {
-            Some(info) => Ok((name, info)),
-            None => Err(
-                CliError::new(Exit::AuthNeeded, format!("no profile named '{name}'"))
-                    .hint(format!("create it with `jira-auth init --profile {name}`")),
-            ),
+    /// The selected profile, which must exist, ready to give out a valid credential.
+    pub fn session(&self) -> std::result::Result<Session<'a>, ProfileError> {
+        Session::open(
+            self.profiles,
+            self.net,
+            &self.settings.endpoints,
+            self.wanted(),
+        )
+    }
+
+    /// accessible-resources for `token`, in a stable order (Atlassian's means nothing and
+    /// changes between calls): by name, then URL.
+    pub fn accessible_resources(&self, token: &SecretString) -> Result<Vec<Resource>> {
+        let http = self.net.http()?;
+        let mut resources = self.net.block_on(atlassian::accessible_resources(
+            http,
+            &self.settings.endpoints,
+            token,
+        ))??;
+        resources.sort_by(|a, b| {
+            (a.name.to_lowercase(), &a.url, &a.id).cmp(&(b.name.to_lowercase(), &b.url, &b.id))
+        });
+        Ok(resources)
+    }
+
+    /// The value, after saying what the user should hear about how it was had.
+    pub fn told<T>(&self, usable: Usable<T>) -> T {
+        for notice in &usable.notices {
+            self.ui.say(&notice_text(notice));
+        }
+        usable.value
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, CliError>;
+
+/// A warning about something that did not stop the command.
+pub fn notice_text(notice: &Notice) -> String {
+    match notice {
+        Notice::RefreshTokenIdle { profile, days } => format!(
+            "warning: the refresh token of profile '{profile}' has not been used for {days} days; it expires after {INACTIVITY_EXPIRY_DAYS} days without use — run `jira-auth token` regularly or `jira-auth login`"
+        ),
+        Notice::IndexNotUpdated(e) => format!("warning: the profile index was not updated: {e}"),
+        Notice::NoRefreshToken => "warning: Atlassian sent no refresh token; the profile will stop working when the access token expires".into(),
+    }
+}
+
+/// Where the token and accessible-resources disagree, in words.
+pub fn note_text(note: &Note) -> String {
+    match note {
+        Note::SiteDropped(s) => format!(
+            "{s}: the token has it but accessible-resources no longer lists it for the site; it will likely be gone after the next refresh (check that it is still ticked under {})",
+            console_place(s)
+        ),
+        Note::TokenLacks(s) => format!(
+            "{s}: accessible-resources lists it for the site but the token does not have it; `jira-auth login` gets a token with the full grant"
+        ),
+        Note::SiteGone => {
+            "the profile's site is no longer in accessible-resources: API calls to it will fail"
+                .into()
         }
     }
+}
 
-    pub fn index(&self) -> Result<Index, CliError> {
-        Ok(Index::load(&self.config_dir)?)
+/// What to do about one missing scope (without the final `login` step, which is shared).
+pub fn fix_for(scope: &str) -> String {
+    if scope == OFFLINE_ACCESS || classify(scope).0 == Api::None {
+        return format!(
+            "{scope}: not ticked in the console; `jira-auth login` requests it and stores the refresh token it brings"
+        );
     }
+    format!(
+        "{scope}: tick it in the developer console (https://developer.atlassian.com/console/myapps/ → your app → Permissions) under {}",
+        console_place(scope)
+    )
 }
 
-/// Prints a JSON document on stdout: the one thing scripts parse. A failed write is said on
-/// stderr instead of panicking as println! would (the exit code still tells the outcome).
-pub fn print_json(value: &serde_json::Value) {
-    let text = serde_json::to_string_pretty(value).expect("a Value always serializes") + "\n";
-    if let Err(e) = write_stdout(&text) {
-        crate::say!("error: {e:#}");
+/// The `login` command that gets a token with `missing` granted: plain when the profile
+/// already requests them all, with `--scopes` (requested plus missing) when it does not.
+pub fn login_command(profile: &str, requested: &[String], missing: &[String]) -> String {
+    let not_requested = missing.iter().any(|m| !requested.contains(m));
+    if !not_requested {
+        return format!("jira-auth login --profile {profile}");
     }
-}
-
-/// The single-threaded runtime and the HTTP client every network-using command runs on.
-pub fn runtime_and_http() -> anyhow::Result<(tokio::runtime::Runtime, crate::oauth::http::Http)> {
-    use anyhow::Context as _;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let http = crate::oauth::http::Http::new()
-        .map_err(crate::oauth::OAuthError::from)
-        .map_err(CliError::from)?;
-    Ok((rt, http))
-}
-
-/// Writes data to stdout. Lists, scripts and pages are made to be piped into `head` or
-/// `grep -m1`: a reader that stops early is not an error (print! would panic on the broken
-/// pipe).
-pub fn write_stdout(data: impl AsRef<[u8]>) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(data.as_ref()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(e).context("writing to stdout"))
+    let mut all: Vec<String> = requested
+        .iter()
+        .filter(|s| s.as_str() != OFFLINE_ACCESS)
+        .cloned()
+        .collect();
+    for m in missing {
+        if m != OFFLINE_ACCESS && !all.contains(m) {
+            all.push(m.clone());
         }
-        _ => Ok(()),
     }
+    format!(
+        "jira-auth login --profile {profile} --scopes \"{}\"",
+        all.join(" ")
+    )
 }
 
 /// "in 59 min", "3 min ago": how people read an expiry.
-pub fn relative(at: time::OffsetDateTime) -> String {
-    let secs = (at - time::OffsetDateTime::now_utc()).whole_seconds();
+pub fn relative(at: OffsetDateTime) -> String {
+    let secs = (at - OffsetDateTime::now_utc()).whole_seconds();
     let (n, past) = (secs.unsigned_abs(), secs < 0);
     let text = if n < 90 {
         format!("{n} s")
@@ -121,7 +167,43 @@ pub fn relative(at: time::OffsetDateTime) -> String {
     }
 }
 
-pub fn rfc3339(at: time::OffsetDateTime) -> String {
+pub fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .expect("a UTC time always formats")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn fixes_name_api_and_tab_and_login_adds_unrequested_scopes() {
+        assert!(fix_for("write:jira-work").ends_with("under Jira API → Classic scopes"));
+        assert!(fix_for("offline_access").contains("`jira-auth login` requests it"));
+        let requested = v(&["read:jira-work", "offline_access"]);
+        assert_eq!(
+            login_command("p", &requested, &v(&["read:jira-work"])),
+            "jira-auth login --profile p"
+        );
+        assert_eq!(
+            login_command("p", &requested, &v(&["write:jira-work"])),
+            "jira-auth login --profile p --scopes \"read:jira-work write:jira-work\""
+        );
+    }
+
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            relative(now + time::Duration::milliseconds(30_500)),
+            "in 30 s"
+        );
+        assert_eq!(relative(now + time::Duration::minutes(59)), "in 59 min");
+        assert_eq!(relative(now - time::Duration::hours(5)), "5 h ago");
+        assert_eq!(relative(now + time::Duration::days(9)), "in 9 days");
+    }
 }

@@ -7,17 +7,14 @@
 //! switching among covered sites needs no new token, only a careful rewrite of the stored
 //! profile.
 
-use anyhow::Context as _;
-use serde_json::json;
-use time::OffsetDateTime;
+use serde::Serialize;
 
-use super::{Ctx, print_json, token, write_stdout};
+use super::{Ctx, Result};
 use crate::atlassian::{self, Resource};
-use crate::cli::{SitesArgs, SitesCommand, StoreKind};
+use crate::cli::{SitesArgs, SitesCommand};
 use crate::error::{CliError, Exit};
-use crate::oauth::Endpoints;
 use crate::say;
-use crate::store::{self, AuthConfig, Site, lock};
+use crate::store::{AuthConfig, Site};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
 const MIN_TTL_SECS: u64 = 60;
@@ -25,55 +22,70 @@ const MIN_TTL_SECS: u64 = 60;
 /// The SCOPES column is cut to about this many characters; `--json` has the full lists.
 const SCOPES_WIDTH: usize = 48;
 
-pub fn run(ctx: &Ctx, args: SitesArgs) -> anyhow::Result<()> {
+pub fn run(ctx: &Ctx, args: SitesArgs) -> Result {
     match args.command {
         None => list(ctx),
         Some(SitesCommand::Use(a)) => switch(ctx, &a.site),
     }
 }
 
-fn list(ctx: &Ctx) -> anyhow::Result<()> {
-    let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
-    let resources = covered_sites(&cfg, &endpoints)?;
+/// One covered site, as `sites --json` lists it.
+#[derive(Serialize)]
+struct Covered<'a> {
+    cloud_id: &'a str,
+    name: &'a str,
+    url: &'a str,
+    scopes: &'a [String],
+    current: bool,
+}
+
+fn list(ctx: &Ctx) -> Result {
+    let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
+    let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let current = &cfg.site.cloud_id;
     if resources.is_empty() {
         say!(
+            ctx.ui,
             "the grant of profile '{}' covers no Jira site; run `jira-auth login` and pick a site on the consent page",
             cfg.profile
         );
     } else if !resources.iter().any(|r| &r.id == current) {
         say!(
+            ctx.ui,
             "note: the profile's site {} ({}) is no longer covered by its grant: choose another with `jira-auth sites use SITE`, or consent again with `jira-auth login --site {}`",
             cfg.site.name,
             cfg.site.url,
             cfg.site.name
         );
     }
-    let text = if ctx.global.json {
-        let doc: Vec<_> = resources
+    if ctx.global.json {
+        let report: Vec<Covered> = resources
             .iter()
-            .map(|r| {
-                json!({
-                    "cloud_id": r.id,
-                    "name": r.name,
-                    "url": r.url,
-                    "scopes": r.scopes,
-                    "current": &r.id == current,
-                })
+            .map(|r| Covered {
+                cloud_id: &r.id,
+                name: &r.name,
+                url: &r.url,
+                scopes: &r.scopes,
+                current: &r.id == current,
             })
             .collect();
-        serde_json::to_string_pretty(&doc)? + "\n"
-    } else if resources.is_empty() {
-        String::new()
-    } else {
-        table(&resources, current)
-    };
-    write_stdout(text.as_bytes())
+        return Ok(ctx.ui.print_json(&report)?);
+    }
+    if !resources.is_empty() {
+        ctx.ui.print(&table(&resources, current))?;
+    }
+    Ok(())
 }
 
-fn switch(ctx: &Ctx, wanted: &str) -> anyhow::Result<()> {
-    let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
-    let resources = covered_sites(&cfg, &endpoints)?;
+#[derive(Serialize)]
+struct Switched<'a> {
+    profile: &'a str,
+    site: &'a Site,
+}
+
+fn switch(ctx: &Ctx, wanted: &str) -> Result {
+    let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
+    let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let target = pick(&resources, wanted, &cfg)?;
     let new_site = Site {
         cloud_id: target.id.clone(),
@@ -81,85 +93,42 @@ fn switch(ctx: &Ctx, wanted: &str) -> anyhow::Result<()> {
         name: target.name.clone(),
     };
     let profile = cfg.profile.clone();
-    // The token above may have been refreshed since: what is rewritten below is the stored
-    // config as it is under the lock, never this copy.
+    // The token above may have been refreshed since: the profile layer rewrites the config
+    // as it is under the lock, never this copy. The cached token gets the new site with it,
+    // so `token` answered from the cache reports it at once.
     drop(cfg);
-
-    let index = ctx.index()?;
-    let (_, info) = ctx.existing_profile(&index)?;
-    let kind = StoreKind::from(info.store);
-    let store = store::open(kind, &ctx.config_dir).map_err(CliError::from)?;
-    // The refresh lock: a `token` refreshing meanwhile saves rotated tokens, and saving a
-    // config loaded before that would put a spent refresh token back (and Atlassian revokes
-    // the whole grant when a spent one is used after its reuse interval).
-    let lock = lock::lock(&ctx.config_dir, &profile)
-        .map_err(CliError::from)
-        .context("waiting for the profile's refresh lock")?;
-    let mut cfg = token::load(store.as_ref(), &profile)?;
-    let old_site = cfg.site.clone();
-    let changed = old_site != new_site;
-    if changed {
-        cfg.site = new_site;
-        cfg.updated_at = OffsetDateTime::now_utc();
-        // The keychain store also rewrites the kernel-keyring token cache with the new site,
-        // so `token` answered from the cache reports it at once.
-        store
-            .save(&cfg)
-            .map_err(CliError::from)
-            .context("saving the profile's new site")?;
-        token::update_index(ctx, &cfg, kind).context(
-            "the new site is stored with the profile's credentials, but the profile index (what `status` shows) still has the old one; run `jira-auth sites use` again",
-        )?;
-    }
-    drop(lock);
+    let mut old_site = None;
+    let cfg = ctx.profiles.update(&profile, |cfg| {
+        old_site = Some(cfg.site.clone());
+        let changed = cfg.site != new_site;
+        cfg.site = new_site.clone();
+        changed
+    })?;
+    let old_site = old_site.expect("update ran the change");
 
     let describe = |s: &Site| format!("{}  {}  (cloud id {})", s.name, s.url, s.cloud_id);
-    if changed {
-        say!("Profile '{profile}' changed site:");
-        say!("  from  {}", describe(&old_site));
-        say!("  to    {}", describe(&cfg.site));
+    if old_site != cfg.site {
+        say!(ctx.ui, "Profile '{profile}' changed site:");
+        say!(ctx.ui, "  from  {}", describe(&old_site));
+        say!(ctx.ui, "  to    {}", describe(&cfg.site));
     } else {
         say!(
+            ctx.ui,
             "Profile '{profile}' already uses {}; nothing changed",
             describe(&cfg.site)
         );
     }
     if ctx.global.json {
-        print_json(&json!({
-            "profile": profile,
-            "site": {
-                "cloud_id": cfg.site.cloud_id,
-                "name": cfg.site.name,
-                "url": cfg.site.url,
-            },
-        }));
+        ctx.ui.print_json(&Switched {
+            profile: &profile,
+            site: &cfg.site,
+        })?;
     }
     Ok(())
 }
 
-/// accessible-resources for the profile's token, in a stable order (Atlassian's means
-/// nothing and changes between calls): by name, then URL.
-fn covered_sites(cfg: &AuthConfig, endpoints: &Endpoints) -> anyhow::Result<Vec<Resource>> {
-    let (rt, http) = super::runtime_and_http()?;
-    let mut resources = rt
-        .block_on(atlassian::accessible_resources(
-            &http,
-            endpoints,
-            &cfg.access_token,
-        ))
-        .map_err(CliError::from)?;
-    resources.sort_by(|a, b| {
-        (a.name.to_lowercase(), &a.url, &a.id).cmp(&(b.name.to_lowercase(), &b.url, &b.id))
-    });
-    Ok(resources)
-}
-
 /// The one covered site SITE names, matched as `--site` is in `init` and `login`.
-fn pick<'a>(
-    resources: &'a [Resource],
-    wanted: &str,
-    cfg: &AuthConfig,
-) -> Result<&'a Resource, CliError> {
+fn pick<'a>(resources: &'a [Resource], wanted: &str, cfg: &AuthConfig) -> Result<&'a Resource> {
     if resources.is_empty() {
         return Err(CliError::new(
             Exit::AuthNeeded,
@@ -281,7 +250,7 @@ mod tests {
     }
 
     fn cfg_on(cloud_id: &str) -> AuthConfig {
-        let mut cfg = crate::store::tests::sample("p");
+        let mut cfg = crate::store::model::tests::sample("p");
         cfg.site.cloud_id = cloud_id.into();
         cfg
     }
@@ -339,16 +308,16 @@ mod tests {
         assert_eq!(pick(&sites, "id-b", &cfg).unwrap().id, "id-b");
 
         let e = pick(&sites, "gamma", &cfg).unwrap_err();
-        assert_eq!(e.exit, Exit::Usage);
+        assert_eq!(e.exit(), Exit::Usage);
         assert!(
-            e.message
+            e.message()
                 .contains("acme  https://acme.atlassian.net  (cloud id id-a)  (current)"),
             "{}",
-            e.message
+            e.message()
         );
-        assert!(e.message.contains("beta  https://beta.atlassian.net"));
+        assert!(e.message().contains("beta  https://beta.atlassian.net"));
         assert!(
-            e.hints
+            e.hints()
                 .iter()
                 .any(|h| h.contains("jira-auth login --profile p --site gamma"))
         );
@@ -357,9 +326,12 @@ mod tests {
         let mut twins = sites.to_vec();
         twins[1].name = "acme".into();
         let e = pick(&twins, "acme", &cfg).unwrap_err();
-        assert_eq!(e.exit, Exit::Usage);
-        assert!(e.message.contains("matches 2 sites"), "{}", e.message);
+        assert_eq!(e.exit(), Exit::Usage);
+        assert!(e.message().contains("matches 2 sites"), "{}", e.message());
 
-        assert_eq!(pick(&[], "acme", &cfg).unwrap_err().exit, Exit::AuthNeeded);
+        assert_eq!(
+            pick(&[], "acme", &cfg).unwrap_err().exit(),
+            Exit::AuthNeeded
+        );
     }
 }

@@ -1,123 +1,166 @@
 //! `jira-auth status`: what profiles exist and what they hold, read from the index (no secret,
 //! no keychain round trip).
 
-use serde_json::json;
+use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use super::token::INACTIVITY_EXPIRY_DAYS;
-use super::{Ctx, print_json, relative, rfc3339};
+use super::{Ctx, Result, relative, rfc3339};
 use crate::error::{CliError, Exit};
-use crate::oauth::Endpoints;
+use crate::profile::INACTIVITY_EXPIRY_DAYS;
 use crate::say;
-use crate::store::index::{ProfileInfo, StoreName};
+use crate::store::index::{Index, ProfileInfo};
+use crate::store::{Kind, Method, Site};
 
-/// When an unused refresh token dies: Atlassian's 90-day inactivity expiry.
-fn refresh_expiry(p: &ProfileInfo) -> Option<OffsetDateTime> {
-    p.has_refresh_token
-        .then_some(p.refresh_token_issued_at?)
-        .map(|at| at + Duration::days(INACTIVITY_EXPIRY_DAYS))
+#[derive(Serialize)]
+pub struct Report {
+    pub default: Option<String>,
+    pub profiles: Vec<ProfileStatus>,
 }
 
-/// Requested scopes the last token did not carry (never `offline_access`: a token response
-/// does not list it, the refresh token is the proof).
-fn missing(p: &ProfileInfo) -> Vec<&str> {
-    p.scopes_requested
-        .iter()
-        .filter(|s| *s != crate::scopes::OFFLINE_ACCESS && !p.scopes_granted.contains(s))
-        .map(String::as_str)
-        .collect()
+#[derive(Serialize)]
+pub struct ProfileStatus {
+    pub name: String,
+    pub default: bool,
+    pub store: Kind,
+    pub method: Method,
+    pub client_id: Option<String>,
+    pub site: Site,
+    pub api_base_url: String,
+    pub redirect_uri: Option<String>,
+    pub scopes_requested: Vec<String>,
+    pub scopes_granted: Vec<String>,
+    /// Requested scopes the last token did not carry.
+    pub scopes_missing: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub access_token_expires_at: Option<OffsetDateTime>,
+    pub access_token_expired: bool,
+    pub has_refresh_token: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub refresh_token_issued_at: Option<OffsetDateTime>,
+    /// Atlassian's 90-day inactivity expiry of the refresh token.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub refresh_token_expires_if_unused_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
 }
 
-fn store_name(s: StoreName) -> &'static str {
-    match s {
-        StoreName::Keychain => "keychain",
-        StoreName::File => "file",
-    }
-}
-
-pub fn run(ctx: &Ctx) -> anyhow::Result<()> {
-    let index = ctx.index()?;
-    let selected: Vec<(String, &ProfileInfo)> = match &ctx.global.profile {
-        Some(_) => vec![ctx.existing_profile(&index)?],
-        None => index.profiles.iter().map(|(n, p)| (n.clone(), p)).collect(),
-    };
-    let now = OffsetDateTime::now_utc();
-    let endpoints = Endpoints::from_env()?;
-    if ctx.global.json {
-        let profiles: Vec<_> = selected
-            .iter()
-            .map(|(name, p)| {
-                json!({
-                    "name": name,
-                    "default": index.default.as_deref() == Some(name.as_str()),
-                    "store": store_name(p.store),
-                    "method": p.method,
-                    "client_id": p.client_id,
-                    "site": { "name": p.site.name, "url": p.site.url, "cloud_id": p.site.cloud_id },
-                    "api_base_url": super::token::api_base_url(&p.site, &endpoints),
-                    "redirect_uri": p.redirect_uri,
-                    "scopes_requested": p.scopes_requested,
-                    "scopes_granted": p.scopes_granted,
-                    "scopes_missing": missing(p),
-                    "access_token_expires_at": rfc3339(p.access_token_expires_at),
-                    "access_token_expired": p.access_token_expires_at <= now,
-                    "has_refresh_token": p.has_refresh_token,
-                    "refresh_token_issued_at": p.refresh_token_issued_at.map(rfc3339),
-                    "refresh_token_expires_if_unused_at": refresh_expiry(p).map(rfc3339),
-                    "updated_at": rfc3339(p.updated_at),
-                })
-            })
-            .collect();
-        print_json(&json!({ "default": index.default, "profiles": profiles }));
-    } else {
-        for (name, p) in &selected {
-            let mark = if index.default.as_deref() == Some(name.as_str()) {
-                " (default)"
-            } else {
-                ""
-            };
-            say!("{name}{mark}");
-            say!("  site       {}  {}", p.site.name, p.site.url);
-            say!("  cloud id   {}", p.site.cloud_id);
-            say!("  scopes     {}", p.scopes_granted.join(" "));
-            let state = if p.access_token_expires_at <= now {
-                if p.has_refresh_token {
-                    "expired, refreshable"
-                } else {
-                    "expired"
-                }
-            } else {
-                "valid"
-            };
-            say!(
-                "  token      {state}, expires {} ({})",
-                rfc3339(p.access_token_expires_at),
-                relative(p.access_token_expires_at)
-            );
-            match (refresh_expiry(p), p.refresh_token_issued_at) {
-                (Some(dies), Some(used)) => say!(
-                    "  refresh    last used {}; expires if unused by {} ({})",
-                    relative(used),
-                    rfc3339(dies),
-                    relative(dies)
-                ),
-                _ if p.has_refresh_token => say!("  refresh    present"),
-                _ => say!("  refresh    none: run `jira-auth login` when the access token expires"),
-            }
-            let missing = missing(p);
-            if !missing.is_empty() {
-                say!(
-                    "  missing    {} (requested, not granted: see `jira-auth scopes check`)",
-                    missing.join(" ")
-                );
-            }
-            say!("  store      {}", store_name(p.store));
+pub fn run(ctx: &Ctx) -> Result {
+    let index = ctx.profiles.index()?;
+    let selected: Vec<(&String, &ProfileInfo)> = match ctx.wanted() {
+        Some(_) => {
+            let found = ctx.profiles.find(ctx.wanted())?;
+            index
+                .profiles
+                .get_key_value(&found.name)
+                .into_iter()
+                .collect()
         }
+        None => index.profiles.iter().collect(),
+    };
+    let report = Report {
+        default: index.default.clone(),
+        profiles: selected
+            .into_iter()
+            .map(|(name, p)| status_of(ctx, &index, name, p))
+            .collect(),
+    };
+    if ctx.global.json {
+        ctx.ui.print_json(&report)?;
+    } else {
+        render(ctx, &report);
     }
-    if selected.is_empty() {
-        return Err(CliError::new(Exit::AuthNeeded, "no profiles yet")
-            .hint("run `jira-auth init`")
-            .into());
+    if report.profiles.is_empty() {
+        return Err(CliError::new(Exit::AuthNeeded, "no profiles yet").hint("run `jira-auth init`"));
     }
     Ok(())
+}
+
+fn status_of(ctx: &Ctx, index: &Index, name: &str, p: &ProfileInfo) -> ProfileStatus {
+    let now = OffsetDateTime::now_utc();
+    ProfileStatus {
+        name: name.to_string(),
+        default: index.default.as_deref() == Some(name),
+        store: p.store,
+        method: p.method,
+        client_id: p.client_id.clone(),
+        site: p.site.clone(),
+        api_base_url: ctx
+            .settings
+            .endpoints
+            .jira_api_base(&p.site.cloud_id)
+            .to_string(),
+        redirect_uri: p.redirect_uri.clone(),
+        scopes_requested: p.scopes_requested.clone(),
+        scopes_granted: p.scopes_granted.clone(),
+        // Never offline_access: a token response does not list it, the refresh token is the
+        // proof.
+        scopes_missing: p
+            .scopes_requested
+            .iter()
+            .filter(|s| *s != crate::scopes::OFFLINE_ACCESS && !p.scopes_granted.contains(s))
+            .cloned()
+            .collect(),
+        access_token_expires_at: p.access_token_expires_at,
+        access_token_expired: p.access_token_expires_at.is_some_and(|at| at <= now),
+        has_refresh_token: p.has_refresh_token,
+        refresh_token_issued_at: p.refresh_token_issued_at,
+        refresh_token_expires_if_unused_at: p
+            .has_refresh_token
+            .then_some(p.refresh_token_issued_at)
+            .flatten()
+            .map(|at| at + Duration::days(INACTIVITY_EXPIRY_DAYS)),
+        updated_at: p.updated_at,
+    }
+}
+
+fn render(ctx: &Ctx, report: &Report) {
+    let ui = ctx.ui;
+    for p in &report.profiles {
+        let mark = if p.default { " (default)" } else { "" };
+        say!(ui, "{}{mark}", p.name);
+        say!(ui, "  site       {}  {}", p.site.name, p.site.url);
+        say!(ui, "  cloud id   {}", p.site.cloud_id);
+        say!(ui, "  scopes     {}", p.scopes_granted.join(" "));
+        match p.access_token_expires_at {
+            Some(at) => {
+                let state = match (p.access_token_expired, p.has_refresh_token) {
+                    (false, _) => "valid",
+                    (true, true) => "expired, refreshable",
+                    (true, false) => "expired",
+                };
+                say!(
+                    ui,
+                    "  token      {state}, expires {} ({})",
+                    rfc3339(at),
+                    relative(at)
+                );
+            }
+            None => say!(ui, "  token      does not expire"),
+        }
+        match (
+            p.refresh_token_expires_if_unused_at,
+            p.refresh_token_issued_at,
+        ) {
+            (Some(dies), Some(used)) => say!(
+                ui,
+                "  refresh    last used {}; expires if unused by {} ({})",
+                relative(used),
+                rfc3339(dies),
+                relative(dies)
+            ),
+            _ if p.has_refresh_token => say!(ui, "  refresh    present"),
+            _ => say!(
+                ui,
+                "  refresh    none: run `jira-auth login` when the access token expires"
+            ),
+        }
+        if !p.scopes_missing.is_empty() {
+            say!(
+                ui,
+                "  missing    {} (requested, not granted: see `jira-auth scopes check`)",
+                p.scopes_missing.join(" ")
+            );
+        }
+        say!(ui, "  store      {}", p.store);
+    }
 }

@@ -118,7 +118,7 @@ mod tests {
         for s in all() {
             assert!(seen.insert(s.name), "duplicate {}", s.name);
             assert!(
-                super::super::check_shape(s.name).is_ok(),
+                crate::scopes::request::check_shape(s.name).is_ok(),
                 "malformed {}",
                 s.name
             );

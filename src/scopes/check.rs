@@ -8,7 +8,7 @@
 //! when it disagrees with the token the scope is still granted but gets a note (it will
 //! likely be gone after the next refresh), and a site missing from the list is a note too.
 
-use super::{Api, Kind, OFFLINE_ACCESS, classify};
+use super::OFFLINE_ACCESS;
 
 /// One scope's line in the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +51,21 @@ pub struct Comparison {
     pub granted: Vec<String>,
     pub missing: Vec<String>,
     pub extra: Vec<String>,
-    /// Disagreements between the token and accessible-resources, in words.
-    pub notes: Vec<String>,
+    /// Disagreements between the token and accessible-resources.
+    pub notes: Vec<Note>,
+}
+
+/// Where the token and accessible-resources disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The token has the scope, but accessible-resources no longer lists it for the site:
+    /// it was likely un-ticked in the console, and will be gone after the next refresh.
+    SiteDropped(String),
+    /// accessible-resources lists the scope for the site, but the token lacks it: a new
+    /// consent would bring it.
+    TokenLacks(String),
+    /// The site itself is no longer in accessible-resources: API calls to it will fail.
+    SiteGone,
 }
 
 impl Comparison {
@@ -101,14 +114,9 @@ pub fn compare(
             };
             if site_agrees == Some(false) {
                 notes.push(if is_granted {
-                    format!(
-                        "{s}: the token has it but accessible-resources no longer lists it for the site; it will likely be gone after the next refresh (check that it is still ticked under {})",
-                        console_place(s)
-                    )
+                    Note::SiteDropped(s.clone())
                 } else {
-                    format!(
-                        "{s}: accessible-resources lists it for the site but the token does not have it; `jira-auth login` gets a token with the full grant"
-                    )
+                    Note::TokenLacks(s.clone())
                 });
             }
             Row {
@@ -120,10 +128,7 @@ pub fn compare(
         })
         .collect();
     if matches!(site, SiteScopes::Gone) {
-        notes.push(
-            "the profile's site is no longer in accessible-resources: API calls to it will fail"
-                .to_string(),
-        );
+        notes.push(Note::SiteGone);
     }
     let missing = rows
         .iter()
@@ -153,52 +158,6 @@ fn dedup(list: &[String]) -> Vec<String> {
         }
     }
     out
-}
-
-/// The developer-console tab a scope is ticked under, e.g. `Jira API → Classic scopes`.
-pub fn console_place(scope: &str) -> String {
-    let (api, kind) = classify(scope);
-    let tab = match kind {
-        Kind::Classic => "Classic scopes",
-        Kind::Granular => "Granular scopes",
-    };
-    format!("{} → {tab}", api.console_name())
-}
-
-/// What to do about one missing scope (without the final `login` step, which is shared).
-pub fn fix_for(scope: &str) -> String {
-    if scope == OFFLINE_ACCESS || classify(scope).0 == Api::None {
-        return format!(
-            "{scope}: not ticked in the console; `jira-auth login` requests it and stores the refresh token it brings"
-        );
-    }
-    format!(
-        "{scope}: tick it in the developer console (https://developer.atlassian.com/console/myapps/ → your app → Permissions) under {}",
-        console_place(scope)
-    )
-}
-
-/// The `login` command that gets a token with `missing` granted: plain when the profile
-/// already requests them all, with `--scopes` (requested plus missing) when it does not.
-pub fn login_command(profile: &str, requested: &[String], missing: &[String]) -> String {
-    let not_requested = missing.iter().any(|m| !requested.contains(m));
-    if !not_requested {
-        return format!("jira-auth login --profile {profile}");
-    }
-    let mut all: Vec<String> = requested
-        .iter()
-        .filter(|s| s.as_str() != OFFLINE_ACCESS)
-        .cloned()
-        .collect();
-    for m in missing {
-        if m != OFFLINE_ACCESS && !all.contains(m) {
-            all.push(m.clone());
-        }
-    }
-    format!(
-        "jira-auth login --profile {profile} --scopes \"{}\"",
-        all.join(" ")
-    )
 }
 
 #[cfg(test)]
@@ -241,25 +200,12 @@ mod tests {
         assert!(c.ok());
         assert_eq!(c.rows[1].site_agrees, Some(false));
         assert_eq!(c.rows[1].status(), "ok (site disagrees)");
-        assert_eq!(c.notes.len(), 1);
-        assert!(c.notes[0].starts_with("read:jira-user: the token has it"));
+        assert_eq!(c.notes, [Note::SiteDropped("read:jira-user".into())]);
         let c = compare(&req, &req, true, SiteScopes::Gone);
-        assert!(c.ok() && c.notes[0].contains("no longer in accessible-resources"));
-    }
-
-    #[test]
-    fn fixes_name_api_and_tab_and_login_adds_unrequested_scopes() {
-        assert!(fix_for("write:jira-work").ends_with("under Jira API → Classic scopes"));
-        assert!(fix_for("read:issue:jira").ends_with("under Jira API → Granular scopes"));
-        assert!(fix_for("read:me").ends_with("under User Identity API → Classic scopes"));
-        let requested = v(&["read:jira-work", "offline_access"]);
-        assert_eq!(
-            login_command("p", &requested, &v(&["read:jira-work"])),
-            "jira-auth login --profile p"
-        );
-        assert_eq!(
-            login_command("p", &requested, &v(&["write:jira-work"])),
-            "jira-auth login --profile p --scopes \"read:jira-work write:jira-work\""
-        );
+        assert!(c.ok());
+        assert_eq!(c.notes, [Note::SiteGone]);
+        let c = compare(&req, &req[..1], true, SiteScopes::Listed(&req));
+        assert_eq!(c.notes, [Note::TokenLacks("read:jira-user".into())]);
+        assert_eq!(c.missing, ["read:jira-user"]);
     }
 }

@@ -11,8 +11,12 @@
 //! login session), and expire in the kernel with the token. Where keyutils is refused
 //! (seccomp in containers, a session keyring that does not link @u, quota), every call here
 //! quietly does nothing and the Secret Service answers instead.
+//!
+//! Only tokens that expire are cached (OAuth, service accounts): the kernel drops the key
+//! when the token dies. Which profile writes or drops what, and when, is the profile
+//! layer's decision; this is the mechanism.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -24,7 +28,7 @@ use super::{AuthConfig, Site};
 #[derive(Serialize, Deserialize)]
 pub struct CachedToken {
     pub profile: String,
-    #[serde(serialize_with = "super::expose")]
+    #[serde(serialize_with = "super::model::expose")]
     pub access_token: SecretString,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
@@ -37,25 +41,18 @@ pub struct CachedToken {
 }
 
 impl CachedToken {
-    pub fn of(cfg: &AuthConfig) -> CachedToken {
-        CachedToken {
+    /// What the cache would hold for `cfg`; `None` for a secret that does not expire.
+    pub fn of(cfg: &AuthConfig) -> Option<CachedToken> {
+        let c = &cfg.credential;
+        Some(CachedToken {
             profile: cfg.profile.clone(),
-            access_token: cfg.access_token.clone(),
-            expires_at: cfg.access_token_expires_at,
+            access_token: c.secret().0.clone(),
+            expires_at: c.expires_at()?,
             site: cfg.site.clone(),
-            has_refresh_token: cfg.refresh_token.is_some(),
-            refresh_token_issued_at: cfg.refresh_token_issued_at,
-        }
+            has_refresh_token: c.has_refresh_token(),
+            refresh_token_issued_at: c.refresh_token_issued_at(),
+        })
     }
-}
-
-/// `JIRA_AUTH_NO_CACHE=1` turns the cache off (reads and writes; stale entries are still
-/// removed when the profile changes).
-pub fn enabled() -> bool {
-    !matches!(
-        std::env::var("JIRA_AUTH_NO_CACHE").ok().as_deref().map(str::trim),
-        Some(v) if !v.is_empty() && !matches!(v, "0" | "false" | "no" | "off")
-    )
 }
 
 /// The kernel key's description: the config directory is part of it, so two setups of the
@@ -143,50 +140,70 @@ mod imp {
     pub fn remove(_: &str) {}
 }
 
-/// The cached token of `profile`, if the cache is on and holds one.
-pub fn get(config_dir: &Path, profile: &str) -> Option<CachedToken> {
-    if !enabled() {
-        return None;
-    }
-    let desc = description(config_dir, profile);
-    let hit = imp::get(&desc).filter(|t| t.profile == profile);
-    if hit.is_some() {
-        tracing::debug!("access token from the kernel keyring cache ({desc})");
-    }
-    hit
+/// The cache of one config dir. Turned off (`JIRA_AUTH_NO_CACHE`), it reads and writes
+/// nothing, but still removes stale entries when a profile changes.
+pub struct Cache {
+    config_dir: PathBuf,
+    enabled: bool,
 }
 
-/// Caches the access token of `cfg` until it expires. `only_if_newer`: a reader that loaded
-/// the store must not replace a token another process has just refreshed.
-pub fn put(config_dir: &Path, cfg: &AuthConfig, only_if_newer: bool) {
-    let desc = description(config_dir, &cfg.profile);
-    if !enabled() {
-        // A new config (not a mere read) must not leave the old token behind for a later
-        // run that has the cache on.
-        if !only_if_newer {
-            imp::remove(&desc);
+impl Cache {
+    pub fn new(config_dir: &Path, enabled: bool) -> Cache {
+        Cache {
+            config_dir: config_dir.to_path_buf(),
+            enabled,
         }
-        return;
     }
-    let ttl = (cfg.access_token_expires_at - OffsetDateTime::now_utc()).whole_seconds();
-    if ttl <= 0 {
-        imp::remove(&desc);
-        return;
-    }
-    if only_if_newer && imp::get(&desc).is_some_and(|c| c.expires_at >= cfg.access_token_expires_at)
-    {
-        return;
-    }
-    imp::put(
-        &desc,
-        &CachedToken::of(cfg),
-        usize::try_from(ttl).unwrap_or(usize::MAX),
-    );
-}
 
-/// Forgets the profile's cached token (logout, a replaced profile).
-pub fn remove(config_dir: &Path, profile: &str) {
-    imp::remove(&description(config_dir, profile));
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The cached token of `profile`, if the cache is on and holds one.
+    pub fn get(&self, profile: &str) -> Option<CachedToken> {
+        if !self.enabled {
+            return None;
+        }
+        let desc = description(&self.config_dir, profile);
+        let hit = imp::get(&desc).filter(|t| t.profile == profile);
+        if hit.is_some() {
+            tracing::debug!("access token from the kernel keyring cache ({desc})");
+        }
+        hit
+    }
+
+    /// Caches the access token of `cfg` until it expires. `only_if_newer`: a reader that
+    /// loaded the store must not replace a token another process has just refreshed.
+    pub fn put(&self, cfg: &AuthConfig, only_if_newer: bool) {
+        let desc = description(&self.config_dir, &cfg.profile);
+        let token = CachedToken::of(cfg);
+        if !self.enabled {
+            // A new config (not a mere read) must not leave the old token behind for a
+            // later run that has the cache on.
+            if !only_if_newer {
+                imp::remove(&desc);
+            }
+            return;
+        }
+        let Some(token) = token else {
+            imp::remove(&desc);
+            return;
+        };
+        let ttl = (token.expires_at - OffsetDateTime::now_utc()).whole_seconds();
+        if ttl <= 0 {
+            imp::remove(&desc);
+            return;
+        }
+        if only_if_newer && imp::get(&desc).is_some_and(|c| c.expires_at >= token.expires_at) {
+            return;
+        }
+        imp::put(&desc, &token, usize::try_from(ttl).unwrap_or(usize::MAX));
+    }
+
+    /// Forgets the profile's cached token (logout, a replaced or moved profile).
+    pub fn remove(&self, profile: &str) {
+        imp::remove(&description(&self.config_dir, profile));
+    }
 }
 
 #[cfg(test)]
@@ -229,8 +246,8 @@ mod tests {
 
     #[test]
     fn cached_token_never_holds_the_refresh_token_or_client_secret() {
-        let cfg = crate::store::tests::sample("p");
-        let json = serde_json::to_string(&CachedToken::of(&cfg)).unwrap();
+        let cfg = crate::store::model::tests::sample("p");
+        let json = serde_json::to_string(&CachedToken::of(&cfg).unwrap()).unwrap();
         assert!(json.contains("at-value"));
         assert!(
             !json.contains("rt-value") && !json.contains("csecret-value"),

@@ -303,7 +303,7 @@ fn new_generation() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::sample;
+    use crate::store::model::tests::{grant, sample};
     use secrecy::{ExposeSecret, SecretString};
 
     fn mock() -> Arc<CredentialStore> {
@@ -313,7 +313,7 @@ mod tests {
     fn big_config() -> Vec<u8> {
         let mut cfg = sample("big");
         // An Atlassian-sized JWT access token: the config ends up over 6 KB.
-        cfg.access_token = SecretString::from(format!("eyJ{}", "x".repeat(6000)));
+        grant(&mut cfg).access_token = SecretString::from(format!("eyJ{}", "x".repeat(6000)));
         cfg.to_secret_json().expose_secret().as_bytes().to_vec()
     }
 
@@ -348,7 +348,13 @@ mod tests {
         let cfg = crate::store::AuthConfig::from_json("big", std::str::from_utf8(&back).unwrap())
             .ok()
             .unwrap();
-        assert!(cfg.access_token.expose_secret().starts_with("eyJxxx"));
+        assert!(
+            cfg.credential
+                .secret()
+                .0
+                .expose_secret()
+                .starts_with("eyJxxx")
+        );
     }
 
     #[test]

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AuthConfig, SecretStore, StoreError};
-use crate::cli::StoreKind;
+use super::{AuthConfig, Kind, SecretStore, StoreError};
 
 pub struct FileStore {
     dir: PathBuf,
@@ -96,10 +95,10 @@ fn check_private(path: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", path.display())))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(StoreError::Refused(format!(
-            "{} is readable by other users (mode {mode:o}); its secrets may be exposed: run `chmod 600` on it and rotate the client secret, or remove it",
-            path.display()
-        )));
+        return Err(StoreError::Exposed {
+            path: path.to_path_buf(),
+            mode,
+        });
     }
     Ok(())
 }
@@ -110,8 +109,8 @@ fn check_private(_path: &Path) -> Result<(), StoreError> {
 }
 
 impl SecretStore for FileStore {
-    fn kind(&self) -> StoreKind {
-        StoreKind::File
+    fn kind(&self) -> Kind {
+        Kind::File
     }
 
     fn probe(&self) -> Result<(), StoreError> {
@@ -156,7 +155,7 @@ impl SecretStore for FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::sample;
+    use crate::store::model::tests::sample;
 
     #[test]
     fn save_load_delete_round_trip() {
@@ -165,8 +164,9 @@ mod tests {
         store.probe().unwrap();
         assert!(store.load("p").unwrap().is_none());
         store.save(&sample("p")).unwrap();
-        let back = store.load("p").unwrap().unwrap();
-        assert_eq!(back.client_secret.expose_secret(), "csecret-value");
+        let mut back = store.load("p").unwrap().unwrap();
+        let grant = crate::store::model::tests::grant(&mut back);
+        assert_eq!(grant.client_secret.expose_secret(), "csecret-value");
         assert!(store.delete("p").unwrap());
         assert!(!store.delete("p").unwrap());
         assert!(store.load("p").unwrap().is_none());

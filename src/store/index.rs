@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::file::write_private_atomic;
-use super::{AuthConfig, Site, StoreError};
-use crate::cli::StoreKind;
+use super::{AuthConfig, Kind, Method, Site, StoreError};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Index {
@@ -19,17 +18,24 @@ pub struct Index {
     pub profiles: BTreeMap<String, ProfileInfo>,
 }
 
+/// What `status` shows of a profile without opening its store. Fields that only some
+/// methods have are `None` for the others.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProfileInfo {
-    pub store: StoreName,
-    pub method: String,
-    pub client_id: String,
+    pub store: Kind,
+    pub method: Method,
+    #[serde(default)]
+    pub client_id: Option<String>,
     pub site: Site,
+    #[serde(default)]
     pub scopes_requested: Vec<String>,
+    #[serde(default)]
     pub scopes_granted: Vec<String>,
-    pub redirect_uri: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub access_token_expires_at: OffsetDateTime,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub access_token_expires_at: Option<OffsetDateTime>,
+    #[serde(default)]
     pub has_refresh_token: bool,
     /// When the refresh token was issued, i.e. last used: Atlassian expires it after 90 days
     /// without use. (Absent in indexes written before it was recorded.)
@@ -39,44 +45,20 @@ pub struct ProfileInfo {
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreName {
-    Keychain,
-    File,
-}
-
-impl From<StoreKind> for StoreName {
-    fn from(k: StoreKind) -> StoreName {
-        match k {
-            StoreKind::Keychain => StoreName::Keychain,
-            StoreKind::File => StoreName::File,
-        }
-    }
-}
-
-impl From<StoreName> for StoreKind {
-    fn from(k: StoreName) -> StoreKind {
-        match k {
-            StoreName::Keychain => StoreKind::Keychain,
-            StoreName::File => StoreKind::File,
-        }
-    }
-}
-
 impl ProfileInfo {
-    pub fn of(cfg: &AuthConfig, store: StoreKind) -> ProfileInfo {
+    pub fn of(cfg: &AuthConfig, store: Kind) -> ProfileInfo {
+        let c = &cfg.credential;
         ProfileInfo {
-            store: store.into(),
-            method: cfg.method.clone(),
-            client_id: cfg.client_id.clone(),
+            store,
+            method: c.method(),
+            client_id: c.client_id().map(str::to_string),
             site: cfg.site.clone(),
-            scopes_requested: cfg.scopes_requested.clone(),
-            scopes_granted: cfg.scopes_granted.clone(),
-            redirect_uri: cfg.redirect_uri.clone(),
-            access_token_expires_at: cfg.access_token_expires_at,
-            has_refresh_token: cfg.refresh_token.is_some(),
-            refresh_token_issued_at: cfg.refresh_token_issued_at,
+            scopes_requested: c.scopes_requested().to_vec(),
+            scopes_granted: c.scopes_granted().to_vec(),
+            redirect_uri: c.oauth().map(|g| g.redirect_uri.clone()),
+            access_token_expires_at: c.expires_at(),
+            has_refresh_token: c.has_refresh_token(),
+            refresh_token_issued_at: c.refresh_token_issued_at(),
             updated_at: cfg.updated_at,
         }
     }
@@ -148,22 +130,19 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::sample;
+    use crate::store::model::tests::sample;
 
     #[test]
     fn first_profile_becomes_default_and_removal_moves_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut idx = Index::load(dir.path()).unwrap();
         assert_eq!(idx.default_profile(), "default");
-        idx.upsert("work", ProfileInfo::of(&sample("work"), StoreKind::File));
-        idx.upsert(
-            "home",
-            ProfileInfo::of(&sample("home"), StoreKind::Keychain),
-        );
+        idx.upsert("work", ProfileInfo::of(&sample("work"), Kind::File));
+        idx.upsert("home", ProfileInfo::of(&sample("home"), Kind::Keychain));
         assert_eq!(idx.default.as_deref(), Some("work"));
         idx.save(dir.path()).unwrap();
         let mut idx = Index::load(dir.path()).unwrap();
-        assert_eq!(idx.profiles["home"].store, StoreName::Keychain);
+        assert_eq!(idx.profiles["home"].store, Kind::Keychain);
         assert!(idx.remove("work"));
         assert_eq!(idx.default.as_deref(), Some("home"));
         assert!(!idx.remove("work"));
@@ -175,7 +154,7 @@ mod tests {
     fn index_holds_no_secret() {
         let dir = tempfile::tempdir().unwrap();
         Index::update(dir.path(), |idx| {
-            idx.upsert("p", ProfileInfo::of(&sample("p"), StoreKind::File))
+            idx.upsert("p", ProfileInfo::of(&sample("p"), Kind::File))
         })
         .unwrap();
         let text = std::fs::read_to_string(path(dir.path())).unwrap();
@@ -194,7 +173,7 @@ mod tests {
                 std::thread::spawn(move || {
                     let name = format!("p{i}");
                     Index::update(&d, |idx| {
-                        idx.upsert(&name, ProfileInfo::of(&sample(&name), StoreKind::File))
+                        idx.upsert(&name, ProfileInfo::of(&sample(&name), Kind::File))
                     })
                     .unwrap();
                 })
@@ -204,5 +183,26 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(Index::load(dir.path()).unwrap().profiles.len(), 16);
+    }
+
+    #[test]
+    fn an_index_written_by_jira_auth_0_1_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            path(dir.path()),
+            r#"{"default":"p","profiles":{"p":{"store":"keychain","method":"oauth2",
+              "client_id":"cid","site":{"cloud_id":"c","url":"https://a.atlassian.net","name":"a"},
+              "scopes_requested":["read:jira-work"],"scopes_granted":["read:jira-work"],
+              "redirect_uri":"http://127.0.0.1:8976/callback",
+              "access_token_expires_at":"2026-01-01T00:00:00Z","has_refresh_token":true,
+              "updated_at":"2025-12-01T00:00:00Z"}}}"#,
+        )
+        .unwrap();
+        let idx = Index::load(dir.path()).unwrap();
+        let p = &idx.profiles["p"];
+        assert_eq!(p.method, Method::OAuth);
+        assert_eq!(p.client_id.as_deref(), Some("cid"));
+        assert_eq!(p.store, Kind::Keychain);
+        assert!(p.access_token_expires_at.is_some() && p.refresh_token_issued_at.is_none());
     }
 }

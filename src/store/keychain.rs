@@ -3,15 +3,14 @@
 //! keyring errors are mapped here and never formatted with `{:?}`: some variants carry the
 //! raw stored bytes, which are our secrets.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry, Error as KError};
+use rand::Rng as _;
 use secrecy::ExposeSecret;
 
 use super::chunked::{Chunked, ReadError, WINDOWS_ENTRY_LIMIT};
-use super::{AuthConfig, SERVICE, SecretStore, StoreError, cache};
-use crate::cli::StoreKind;
+use super::{AuthConfig, Kind, SERVICE, SecretStore, StoreError, StoreSettings};
 
 pub const BACKEND: &str = if cfg!(target_os = "macos") {
     "macOS Keychain"
@@ -28,18 +27,18 @@ const PROBE_PREFIX: &str = ".jira-auth-probe-";
 
 pub struct Keychain {
     store: Arc<CredentialStore>,
-    /// Where the index lives: it names the kernel-keyring cache entries (see store::cache).
-    config_dir: PathBuf,
     /// Largest value one keychain entry takes; larger ones are split (store::chunked).
     entry_limit: Option<usize>,
 }
 
 impl Keychain {
-    pub fn open(config_dir: &Path) -> Result<Keychain, StoreError> {
+    pub fn open(settings: &StoreSettings) -> Result<Keychain, StoreError> {
         Ok(Keychain {
             store: platform_store()?,
-            config_dir: config_dir.to_path_buf(),
-            entry_limit: entry_limit()?,
+            entry_limit: effective_limit(
+                settings.keychain_entry_bytes,
+                cfg!(windows).then_some(WINDOWS_ENTRY_LIMIT),
+            ),
         })
     }
 
@@ -52,31 +51,11 @@ impl Keychain {
     }
 }
 
-/// Windows caps an entry at 2,560 bytes; the other keychains take our configs whole.
-/// JIRA_AUTH_KEYCHAIN_ENTRY_BYTES sets another limit, so that the splitting is exercised
-/// against a real keychain on any platform (the tests do this on Linux).
-fn entry_limit() -> Result<Option<usize>, StoreError> {
-    let forced = std::env::var("JIRA_AUTH_KEYCHAIN_ENTRY_BYTES").ok();
-    if let Some(v) = forced.as_deref()
-        && !v.trim().parse::<usize>().is_ok_and(|n| n > 0)
-    {
-        return Err(StoreError::BadSetting(format!(
-            "JIRA_AUTH_KEYCHAIN_ENTRY_BYTES={v} is not a positive number of bytes; unset it to use the keychain's own limit"
-        )));
-    }
-    Ok(effective_limit(
-        forced.as_deref(),
-        cfg!(windows).then_some(WINDOWS_ENTRY_LIMIT),
-    ))
-}
-
-/// The variable may lower the platform's limit, never raise it: entries larger than what
+/// Windows caps an entry at 2,560 bytes; the other keychains take our configs whole. A
+/// limit from the settings may lower the platform's, never raise it: entries larger than what
 /// Windows takes would fail at every save, refreshed tokens included.
-fn effective_limit(forced: Option<&str>, platform: Option<usize>) -> Option<usize> {
-    let forced = forced
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0);
-    match (forced, platform) {
+fn effective_limit(forced: Option<usize>, platform: Option<usize>) -> Option<usize> {
+    match (forced.filter(|n| *n > 0), platform) {
         (Some(f), Some(p)) => Some(f.min(p)),
         (f, p) => f.or(p),
     }
@@ -148,12 +127,14 @@ fn short(s: &str) -> String {
 }
 
 impl SecretStore for Keychain {
-    fn kind(&self) -> StoreKind {
-        StoreKind::Keychain
+    fn kind(&self) -> Kind {
+        Kind::Keychain
     }
 
     fn probe(&self) -> Result<(), StoreError> {
-        let value = crate::oauth::new_state();
+        let value: String = (0..32)
+            .map(|_| format!("{:02x}", rand::rng().random::<u8>()))
+            .collect();
         let entry = self.entry(&format!("{PROBE_PREFIX}{}", &value[..16]))?;
         entry.set_password(&value).map_err(map_err)?;
         let back = entry.get_password().map_err(map_err);
@@ -184,7 +165,6 @@ impl SecretStore for Keychain {
             detail: "the keychain item is not text".into(),
         })?;
         let cfg = AuthConfig::from_json(profile, json).map_err(|e| with_profile(e, profile))?;
-        cache::put(&self.config_dir, &cfg, true);
         Ok(Some(cfg))
     }
 
@@ -194,14 +174,10 @@ impl SecretStore for Keychain {
         let json = cfg.to_secret_json();
         self.chunked()
             .write(&cfg.profile, json.expose_secret().as_bytes())
-            .map_err(map_err)?;
-        cache::put(&self.config_dir, cfg, false);
-        Ok(())
+            .map_err(map_err)
     }
 
     fn delete(&self, profile: &str) -> Result<bool, StoreError> {
-        // The cache goes first: a token must not outlive its profile there.
-        cache::remove(&self.config_dir, profile);
         self.chunked().delete(profile).map_err(map_err)
     }
 }
@@ -224,11 +200,10 @@ mod tests {
     fn the_entry_limit_variable_lowers_the_platform_limit_but_never_raises_it() {
         let windows = Some(WINDOWS_ENTRY_LIMIT);
         assert_eq!(effective_limit(None, windows), windows);
-        assert_eq!(effective_limit(Some("300"), windows), Some(300));
-        assert_eq!(effective_limit(Some("100000"), windows), windows);
-        assert_eq!(effective_limit(Some("0"), windows), windows);
-        assert_eq!(effective_limit(Some("x"), windows), windows);
+        assert_eq!(effective_limit(Some(300), windows), Some(300));
+        assert_eq!(effective_limit(Some(100000), windows), windows);
+        assert_eq!(effective_limit(Some(0), windows), windows);
         assert_eq!(effective_limit(None, None), None);
-        assert_eq!(effective_limit(Some(" 300 "), None), Some(300));
+        assert_eq!(effective_limit(Some(300), None), Some(300));
     }
 }

@@ -1,4 +1,7 @@
-//! What is stored per profile (`AuthConfig`), where (keychain or file), and the non-secret index.
+//! Where profiles are kept: the `AuthConfig` model (model.rs), the two places its secrets can
+//! live (the OS keychain, split where the keychain needs it, or a private file), the
+//! non-secret index, the lock files, and the kernel-keyring access-token cache. No network,
+//! no command-line types: the profile layer puts these together.
 
 pub mod cache;
 pub mod chunked;
@@ -6,99 +9,51 @@ pub mod file;
 pub mod index;
 pub mod keychain;
 pub mod lock;
+pub mod model;
 
+use std::fmt;
 use std::path::PathBuf;
 
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
-use crate::cli::StoreKind;
-use crate::error::{CliError, Exit};
+pub use model::{AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, Site};
 
 /// The keychain service name; the account is the profile name.
 pub const SERVICE: &str = "jira-auth";
 
-/// Everything a profile needs to produce access tokens for months.
-#[derive(Serialize, Deserialize)]
-pub struct AuthConfig {
-    pub version: u32,
-    pub profile: String,
-    /// "oauth2" today; API tokens and service accounts later.
-    pub method: String,
-    pub grant: String,
-    pub client_id: String,
-    #[serde(serialize_with = "expose")]
-    pub client_secret: SecretString,
-    pub scopes_requested: Vec<String>,
-    pub scopes_granted: Vec<String>,
-    pub redirect_uri: String,
-    pub site: Site,
-    #[serde(serialize_with = "expose")]
-    pub access_token: SecretString,
-    #[serde(with = "time::serde::rfc3339")]
-    pub access_token_expires_at: OffsetDateTime,
-    #[serde(serialize_with = "expose_opt", default)]
-    pub refresh_token: Option<SecretString>,
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    pub refresh_token_issued_at: Option<OffsetDateTime>,
-    /// The refresh token that the current one replaced, kept while Atlassian still honours
-    /// it (its reuse interval), so a rejected newest token is not the end of the profile.
-    #[serde(serialize_with = "expose_opt", default)]
-    pub previous_refresh_token: Option<SecretString>,
-    /// When `previous_refresh_token` was rotated out.
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    pub previous_rotated_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
+/// The two places a profile's secrets can live: the one name for `--store`, the index, the
+/// reports and the messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)
+    Keychain,
+    /// A 0600 JSON file in the config directory (JIRA_AUTH_CONFIG_DIR)
+    File,
 }
 
-pub const CONFIG_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Site {
-    pub cloud_id: String,
-    pub url: String,
-    pub name: String,
-}
-
-// Serialization into the store is the one place secrets are meant to leave memory.
-fn expose<S: serde::Serializer>(v: &SecretString, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v.expose_secret())
-}
-
-fn expose_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.serialize_some(v.expose_secret()),
-        None => s.serialize_none(),
-    }
-}
-
-impl AuthConfig {
-    /// The serialized form, held as a secret so it is zeroized after use.
-    pub fn to_secret_json(&self) -> SecretString {
-        SecretString::from(serde_json::to_string(self).expect("AuthConfig always serializes"))
-    }
-
-    pub fn from_json(profile: &str, json: &str) -> Result<AuthConfig, StoreError> {
-        // serde_json's message for a type error can quote a value; report position only.
-        let cfg: AuthConfig = serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
-            profile: profile.to_string(),
-            detail: format!("line {}, column {}", e.line(), e.column()),
-        })?;
-        if cfg.version > CONFIG_VERSION {
-            return Err(StoreError::Corrupt {
-                profile: profile.to_string(),
-                detail: format!(
-                    "written by a newer jira-auth (format {}); upgrade jira-auth",
-                    cfg.version
-                ),
-            });
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Keychain => "keychain",
+            Kind::File => "file",
         }
-        Ok(cfg)
     }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the stores need to know of the settings.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// Where the index, the locks and the file store live.
+    pub config_dir: PathBuf,
+    /// Split keychain items larger than this (it can only lower Windows' limit).
+    pub keychain_entry_bytes: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,39 +70,19 @@ pub enum StoreError {
     },
     #[error("the stored profile '{profile}' cannot be read: {detail}")]
     Corrupt { profile: String, detail: String },
+    /// A credentials file that other users can read: it may have been copied or chmod-ed,
+    /// and an exposed credential is neither used nor silently fixed.
+    #[error("{} is readable by other users (mode {mode:o}); its secrets may be exposed", .path.display())]
+    Exposed { path: PathBuf, mode: u32 },
     #[error("{0}")]
     Io(String),
     #[error("{0}")]
     Refused(String),
-    /// A setting (environment variable) for the store that makes no sense.
-    #[error("{0}")]
-    BadSetting(String),
-}
-
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> CliError {
-        let message = e.to_string();
-        match e {
-            StoreError::Unavailable { .. } | StoreError::Locked { .. } => {
-                let mut err = CliError::new(Exit::Store, message);
-                if cfg!(target_os = "linux") {
-                    err = err.hint("start and unlock a Secret Service keyring (GNOME Keyring or KWallet): e.g. log in to a desktop session, or run `gnome-keyring-daemon --unlock` inside a D-Bus session");
-                } else {
-                    err = err.hint("unlock the system keychain and run the command again");
-                }
-                err.hint("or keep the credentials in a 0600 file instead: --store file (or JIRA_AUTH_STORE=file)")
-            }
-            StoreError::Corrupt { profile, .. } => CliError::new(Exit::Store, message)
-                .hint(format!("remove it with `jira-auth logout --profile {profile}` and run `jira-auth init` again")),
-            StoreError::Io(_) | StoreError::Refused(_) => CliError::new(Exit::Store, message),
-            StoreError::BadSetting(_) => CliError::usage(message),
-        }
-    }
 }
 
 /// A place that keeps `AuthConfig`s, each written as a whole.
 pub trait SecretStore {
-    fn kind(&self) -> StoreKind;
+    fn kind(&self) -> Kind;
     /// Proves the store can write, read back and delete, before anything depends on it.
     fn probe(&self) -> Result<(), StoreError>;
     fn load(&self, profile: &str) -> Result<Option<AuthConfig>, StoreError>;
@@ -156,35 +91,24 @@ pub trait SecretStore {
     fn delete(&self, profile: &str) -> Result<bool, StoreError>;
 }
 
-/// The directory for the index and the file store.
-pub fn config_dir() -> Result<PathBuf, CliError> {
-    if let Some(d) = std::env::var_os("JIRA_AUTH_CONFIG_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(d));
-    }
-    use etcetera::BaseStrategy;
-    let base = etcetera::choose_base_strategy().map_err(|e| {
-        CliError::usage(format!("cannot find the config directory: {e}"))
-            .hint("set JIRA_AUTH_CONFIG_DIR")
-    })?;
-    Ok(base.config_dir().join("jira-auth"))
-}
-
-pub fn open(kind: StoreKind, dir: &std::path::Path) -> Result<Box<dyn SecretStore>, StoreError> {
+pub fn open(kind: Kind, settings: &StoreSettings) -> Result<Box<dyn SecretStore>, StoreError> {
     Ok(match kind {
-        StoreKind::Keychain => Box::new(keychain::Keychain::open(dir)?),
-        StoreKind::File => Box::new(file::FileStore::new(dir.join("credentials"))),
+        Kind::Keychain => Box::new(keychain::Keychain::open(settings)?),
+        Kind::File => Box::new(file::FileStore::new(
+            settings.config_dir.join("credentials"),
+        )),
     })
 }
 
-pub fn kind_name(kind: StoreKind) -> &'static str {
-    match kind {
-        StoreKind::Keychain => "keychain",
-        StoreKind::File => "file",
-    }
-}
+/// A profile name that cannot be a keychain account and a file name.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "invalid profile name '{0}': use 1-64 letters, digits, '-', '_' or '.' (not starting with '.')"
+)]
+pub struct InvalidProfileName(pub String);
 
 /// Profile names become keychain accounts and file names: keep them plain.
-pub fn check_profile_name(name: &str) -> Result<(), CliError> {
+pub fn check_profile_name(name: &str) -> Result<(), InvalidProfileName> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -194,68 +118,13 @@ pub fn check_profile_name(name: &str) -> Result<(), CliError> {
     if ok {
         Ok(())
     } else {
-        Err(CliError::usage(format!(
-            "invalid profile name '{name}': use 1-64 letters, digits, '-', '_' or '.' (not starting with '.')"
-        )))
+        Err(InvalidProfileName(name.to_string()))
     }
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    pub fn sample(profile: &str) -> AuthConfig {
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-        AuthConfig {
-            version: CONFIG_VERSION,
-            profile: profile.into(),
-            method: "oauth2".into(),
-            grant: "authorization_code".into(),
-            client_id: "cid".into(),
-            client_secret: SecretString::from("csecret-value"),
-            scopes_requested: vec!["read:jira-work".into(), "offline_access".into()],
-            scopes_granted: vec!["read:jira-work".into(), "offline_access".into()],
-            redirect_uri: "http://127.0.0.1:8976/callback".into(),
-            site: Site {
-                cloud_id: "id".into(),
-                url: "https://acme.atlassian.net".into(),
-                name: "acme".into(),
-            },
-            access_token: SecretString::from("at-value"),
-            access_token_expires_at: now,
-            refresh_token: Some(SecretString::from("rt-value")),
-            refresh_token_issued_at: Some(now),
-            previous_refresh_token: None,
-            previous_rotated_at: None,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    #[test]
-    fn auth_config_round_trips_through_json() {
-        let cfg = sample("p");
-        let json = cfg.to_secret_json();
-        let back = AuthConfig::from_json("p", json.expose_secret()).unwrap();
-        assert_eq!(back.client_secret.expose_secret(), "csecret-value");
-        assert_eq!(back.refresh_token.unwrap().expose_secret(), "rt-value");
-        assert_eq!(back.access_token_expires_at, cfg.access_token_expires_at);
-        assert_eq!(back.site, cfg.site);
-    }
-
-    #[test]
-    fn corrupt_json_error_does_not_quote_content() {
-        let e = AuthConfig::from_json("p", r#"{"version": "SECRETVALUE"}"#)
-            .err()
-            .unwrap();
-        assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
-    }
-
-    #[test]
-    fn debug_of_secrets_is_redacted() {
-        let s = SecretString::from("tok-123");
-        assert!(!format!("{s:?}").contains("tok-123"));
-    }
 
     #[test]
     fn profile_names() {
@@ -264,6 +133,17 @@ pub(crate) mod tests {
         }
         for bad in ["", ".hidden", "a/b", "a b", &"x".repeat(65)] {
             assert!(check_profile_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kinds_read_and_print_as_their_flag_values() {
+        for kind in [Kind::Keychain, Kind::File] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{kind}\""));
+            assert_eq!(serde_json::from_str::<Kind>(&json).unwrap(), kind);
+            let flag = <Kind as clap::ValueEnum>::from_str(kind.as_str(), false).unwrap();
+            assert_eq!(flag, kind);
         }
     }
 }

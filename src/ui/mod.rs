@@ -1,197 +1,227 @@
-//! Talking to the person: prompts (interactive or refusing), the browser, and progress.
+//! The `Ui`: everything a command reads from or shows to the person or the script that runs
+//! it, as one value passed to the commands and to nothing below them. Data for scripts goes
+//! to stdout; human text to stderr, always; questions go through the prompter; the consent
+//! page through the browser.
 
 pub mod browser;
+pub mod prompt;
 
-use std::io::IsTerminal;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::io::{BufRead, IsTerminal, Write};
+use std::rc::Rc;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
 
-use crate::error::{CliError, Exit};
+pub use prompt::{Dialoguer, NoInput, PromptError, Prompter};
 
-/// Every question the commands can ask. The interactive and the no-input paths run the
-/// same command code; only this object differs.
-pub trait Prompter {
-    fn interactive(&self) -> bool;
-    fn input(
-        &self,
-        prompt: &str,
-        validate: &dyn Fn(&str) -> Result<(), String>,
-    ) -> Result<String, CliError>;
-    fn password(&self, prompt: &str) -> Result<SecretString, CliError>;
-    fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, CliError>;
-    fn multi_select(
-        &self,
-        prompt: &str,
-        items: &[String],
-        defaults: &[bool],
-    ) -> Result<Vec<usize>, CliError>;
-    fn confirm(&self, prompt: &str, default: bool) -> Result<bool, CliError>;
+use crate::settings::Terminal;
+
+/// Writing to stdout failed (other than a reader that stopped early).
+#[derive(Debug, thiserror::Error)]
+#[error("writing to stdout: {0}")]
+pub struct OutputError(#[from] std::io::Error);
+
+pub struct Ui {
+    stdout: RefCell<Box<dyn Write>>,
+    stderr: RefCell<Box<dyn Write>>,
+    stdin: RefCell<Input>,
+    stdin_is_terminal: bool,
+    stderr_is_terminal: bool,
+    prompter: Box<dyn Prompter>,
+    opener: Box<dyn Fn(&str)>,
+    terminal: Terminal,
 }
 
-/// True when prompting is possible: allowed by flags and both stdin and stderr (where
-/// dialoguer draws) are terminals.
-pub fn can_prompt(no_input: bool) -> bool {
-    !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
+impl Ui {
+    /// The process's own streams. Prompting needs `--no-input` off and both stdin and
+    /// stderr (where dialoguer draws) to be terminals.
+    pub fn process(terminal: Terminal, no_input: bool) -> Ui {
+        let stdin_is_terminal = std::io::stdin().is_terminal();
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        let prompter: Box<dyn Prompter> = if !no_input && stdin_is_terminal && stderr_is_terminal {
+            Box::new(Dialoguer)
+        } else {
+            Box::new(NoInput)
+        };
+        Ui {
+            stdout: RefCell::new(Box::new(std::io::stdout())),
+            stderr: RefCell::new(Box::new(std::io::stderr())),
+            // Locked only while it is read: dialoguer reads stdin through its own handle.
+            stdin: RefCell::new(Input::Process),
+            stdin_is_terminal,
+            stderr_is_terminal,
+            prompter,
+            opener: Box::new(browser::open),
+            terminal,
+        }
+    }
 
-pub fn prompter(no_input: bool) -> Box<dyn Prompter> {
-    if can_prompt(no_input) {
-        Box::new(Dialoguer)
-    } else {
-        Box::new(NoInput)
+    /// A Ui whose output is kept in memory and whose input is `stdin`, for tests: no
+    /// terminal, no prompts, no browser (the URLs it was asked to open are recorded).
+    pub fn captured(stdin: &str, terminal: Terminal) -> (Ui, Captured) {
+        let captured = Captured::default();
+        let ui = Ui {
+            stdout: RefCell::new(Box::new(Sink(captured.stdout.clone()))),
+            stderr: RefCell::new(Box::new(Sink(captured.stderr.clone()))),
+            stdin: RefCell::new(Input::Text(std::io::Cursor::new(stdin.as_bytes().to_vec()))),
+            stdin_is_terminal: false,
+            stderr_is_terminal: false,
+            prompter: Box::new(NoInput),
+            opener: {
+                let opened = captured.opened.clone();
+                Box::new(move |url| opened.borrow_mut().push(url.to_string()))
+            },
+            terminal,
+        };
+        (ui, captured)
+    }
+
+    /// One line of human text on stderr, spelled for the terminal's character set.
+    pub fn say(&self, text: &str) {
+        let line = format!("{}\n", self.plain(text));
+        // Nothing useful can be done when stderr itself is gone.
+        let _ = self.stderr.borrow_mut().write_all(line.as_bytes());
+    }
+
+    /// Data on stdout. Lists, scripts and pages are made to be piped into `head` or `grep
+    /// -m1`: a reader that stops early is not an error (print! would panic on it).
+    pub fn print(&self, data: &str) -> Result<(), OutputError> {
+        let mut out = self.stdout.borrow_mut();
+        match out.write_all(data.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(OutputError(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// A secret on stdout (`token`, `header`): the one place secrets are printed.
+    pub fn print_secret(&self, secret: &SecretString) -> Result<(), OutputError> {
+        crate::fault::point("before-print");
+        self.print(secret.expose_secret())
+    }
+
+    /// One JSON document on stdout: the one thing scripts parse. Keys are in alphabetical
+    /// order (through `Value`, whose map is sorted), whatever order a report declares them
+    /// in, so that documents diff stably from one release to the next.
+    pub fn print_json(&self, value: &impl Serialize) -> Result<(), OutputError> {
+        let value = serde_json::to_value(value).expect("reports always serialize");
+        let text = serde_json::to_string_pretty(&value).expect("a Value always serializes");
+        self.print(&(text + "\n"))
+    }
+
+    /// Human text as the terminal can show it: the typographic characters the messages use
+    /// (arrows of console paths, dashes, ellipses, marks) spelled in ASCII where the locale is
+    /// not UTF-8, so "Jira API → Classic scopes" does not reach a C-locale terminal as
+    /// mojibake. JSON is data and stays as it is.
+    pub fn plain<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        plain(text, self.terminal.unicode)
+    }
+
+    /// Marks such as ✓ and ✗ can be shown.
+    pub fn unicode(&self) -> bool {
+        self.terminal.unicode
+    }
+
+    pub fn prompter(&self) -> &dyn Prompter {
+        self.prompter.as_ref()
+    }
+
+    pub fn stdin_is_terminal(&self) -> bool {
+        self.stdin_is_terminal
+    }
+
+    /// Reads one line of stdin, at most 8 KiB (a stream without newlines cannot grow without
+    /// bound), as a secret: wiped on drop, and allocated once up front so that reading never
+    /// reallocates (which would leave a copy behind in freed memory).
+    pub fn read_secret_line(&self) -> std::io::Result<SecretString> {
+        let mut line = secrecy::zeroize::Zeroizing::new(String::with_capacity(8 * 1024 + 4));
+        match &mut *self.stdin.borrow_mut() {
+            Input::Process => read_limited_line(std::io::stdin().lock(), &mut line)?,
+            Input::Text(text) => read_limited_line(text, &mut line)?,
+        }
+        Ok(SecretString::from(line.trim().to_string()))
+    }
+
+    /// Whether a browser can be expected to open (see settings::Terminal::browser).
+    pub fn browser_available(&self) -> bool {
+        self.terminal.browser
+    }
+
+    /// Opens `url` in the browser, never blocking on it.
+    pub fn open_browser(&self, url: &str) {
+        (self.opener)(url);
+    }
+
+    /// A spinner on stderr while waiting; nothing at all when stderr is not a terminal.
+    pub fn spinner(&self, message: &str) -> indicatif::ProgressBar {
+        if !self.stderr_is_terminal {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if !self.terminal.unicode {
+            // indicatif's default frames are Braille characters.
+            pb.set_style(indicatif::ProgressStyle::default_spinner().tick_chars("-\\|/ "));
+        }
+        pb.set_message(self.plain(message).into_owned());
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
     }
 }
 
-/// Prompts on the terminal through dialoguer.
-pub struct Dialoguer;
+enum Input {
+    Process,
+    Text(std::io::Cursor<Vec<u8>>),
+}
 
-fn prompt_error(e: dialoguer::Error) -> CliError {
-    let dialoguer::Error::IO(io) = e;
-    if io.kind() == std::io::ErrorKind::Interrupted {
-        CliError::new(Exit::Interrupted, "interrupted")
-    } else {
-        CliError::usage(format!("cannot prompt: {io}"))
-            .hint("pass the value with its flag or env var, and --no-input")
+fn read_limited_line(input: impl BufRead, line: &mut String) -> std::io::Result<()> {
+    let mut limited = std::io::Read::take(input, 8 * 1024);
+    limited.read_line(line)?;
+    Ok(())
+}
+
+/// What a captured `Ui` was given.
+#[derive(Default, Clone)]
+pub struct Captured {
+    stdout: Rc<RefCell<Vec<u8>>>,
+    stderr: Rc<RefCell<Vec<u8>>>,
+    opened: Rc<RefCell<Vec<String>>>,
+}
+
+impl Captured {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.borrow()).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.borrow()).into_owned()
+    }
+
+    pub fn opened(&self) -> Vec<String> {
+        self.opened.borrow().clone()
     }
 }
 
-impl Prompter for Dialoguer {
-    fn interactive(&self) -> bool {
-        true
+struct Sink(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
     }
 
-    fn input(
-        &self,
-        prompt: &str,
-        validate: &dyn Fn(&str) -> Result<(), String>,
-    ) -> Result<String, CliError> {
-        dialoguer::Input::<String>::new()
-            .with_prompt(prompt)
-            .validate_with(|s: &String| validate(s.trim()))
-            .interact_text()
-            .map(|s| s.trim().to_string())
-            .map_err(prompt_error)
-    }
-
-    fn password(&self, prompt: &str) -> Result<SecretString, CliError> {
-        dialoguer::Password::new()
-            .with_prompt(prompt)
-            .interact()
-            .map(SecretString::from)
-            .map_err(prompt_error)
-    }
-
-    fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, CliError> {
-        // Select, never FuzzySelect: FuzzySelect hangs without a terminal.
-        dialoguer::Select::new()
-            .with_prompt(prompt)
-            .items(items)
-            .default(default)
-            .interact()
-            .map_err(prompt_error)
-    }
-
-    fn multi_select(
-        &self,
-        prompt: &str,
-        items: &[String],
-        defaults: &[bool],
-    ) -> Result<Vec<usize>, CliError> {
-        dialoguer::MultiSelect::new()
-            .with_prompt(prompt)
-            .items(items)
-            .defaults(defaults)
-            .interact()
-            .map_err(prompt_error)
-    }
-
-    fn confirm(&self, prompt: &str, default: bool) -> Result<bool, CliError> {
-        dialoguer::Confirm::new()
-            .with_prompt(prompt)
-            .default(default)
-            .interact()
-            .map_err(prompt_error)
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
-/// The prompter for scripts: every question is an error that says how to answer it
-/// up front. Callers name the flag; this is the fallback when they did not.
-pub struct NoInput;
-
-fn no_input(prompt: &str) -> CliError {
-    CliError::usage(format!(
-        "'{prompt}' needs an answer, but prompting is off (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal)"
-    ))
-}
-
-impl Prompter for NoInput {
-    fn interactive(&self) -> bool {
-        false
-    }
-    fn input(
-        &self,
-        prompt: &str,
-        _: &dyn Fn(&str) -> Result<(), String>,
-    ) -> Result<String, CliError> {
-        Err(no_input(prompt))
-    }
-    fn password(&self, prompt: &str) -> Result<SecretString, CliError> {
-        Err(no_input(prompt))
-    }
-    fn select(&self, prompt: &str, _: &[String], _: usize) -> Result<usize, CliError> {
-        Err(no_input(prompt))
-    }
-    fn multi_select(&self, prompt: &str, _: &[String], _: &[bool]) -> Result<Vec<usize>, CliError> {
-        Err(no_input(prompt))
-    }
-    fn confirm(&self, prompt: &str, _: bool) -> Result<bool, CliError> {
-        Err(no_input(prompt))
-    }
-}
-
-/// A spinner on stderr while waiting; hidden by indicatif when stderr is not a terminal.
-pub fn spinner(message: &str) -> indicatif::ProgressBar {
-    let pb = indicatif::ProgressBar::new_spinner();
-    pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if !unicode_locale() {
-        // indicatif's default frames are Braille characters.
-        pb.set_style(indicatif::ProgressStyle::default_spinner().tick_chars("-\\|/ "));
-    }
-    pb.set_message(plain(message).into_owned());
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
-}
-
-/// True when marks such as ✓ and ✗ can be shown: the locale's character set is UTF-8. The
-/// first of LC_ALL, LC_CTYPE and LANG that is set decides, as POSIX orders them; none set is
-/// the "C" locale, which is ASCII. Windows consoles are Unicode whatever the environment says.
-pub fn unicode_locale() -> bool {
-    cfg!(windows) || locale_is_utf8(|k| std::env::var(k).ok())
-}
-
-fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
-    ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .find_map(|k| var(k).filter(|v| !v.is_empty()))
-        .is_some_and(|v| {
-            let v = v.to_ascii_lowercase();
-            v.contains("utf-8") || v.contains("utf8")
-        })
-}
-
-/// Human text for a terminal that may not be UTF-8: the typographic characters the messages
-/// use (arrows of console paths, dashes, ellipses) spelled in ASCII when the locale is not
-/// UTF-8, so "Jira API → Classic scopes" does not reach a C-locale terminal as mojibake.
-/// JSON is data and stays as it is.
-pub fn plain(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.is_ascii() || unicode_locale() {
+/// `text` with its typographic characters in ASCII unless `unicode`.
+pub fn plain(text: &str, unicode: bool) -> Cow<'_, str> {
+    if text.is_ascii() || unicode {
         return text.into();
     }
-    to_ascii_punctuation(text).into()
-}
-
-fn to_ascii_punctuation(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -203,50 +233,51 @@ fn to_ascii_punctuation(text: &str) -> String {
             other => out.push(other),
         }
     }
-    out
+    out.into()
 }
 
-/// Human output: stderr, always (stdout is for the data scripts consume).
+/// `say!(ui, "format", args…)`: one line of human text on stderr.
 #[macro_export]
 macro_rules! say {
-    ($($arg:tt)*) => { eprintln!("{}", $crate::ui::plain(&format!($($arg)*))) };
+    ($ui:expr, $($arg:tt)*) => { $ui.say(&format!($($arg)*)) };
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_first_set_locale_variable_decides() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(name, _)| *name == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert!(locale_is_utf8(env(&[("LANG", "en_GB.UTF-8")])));
-        assert!(locale_is_utf8(env(&[("LANG", "C.utf8")])));
-        assert!(!locale_is_utf8(env(&[])), "no locale is C: ASCII");
-        assert!(!locale_is_utf8(env(&[("LANG", "C")])));
-        assert!(!locale_is_utf8(env(&[
-            ("LC_ALL", "C"),
-            ("LANG", "en_US.UTF-8")
-        ])));
-        assert!(locale_is_utf8(env(&[
-            ("LC_ALL", ""),
-            ("LC_CTYPE", "de_DE.UTF-8"),
-            ("LANG", "C")
-        ])));
-        assert!(!locale_is_utf8(env(&[("LANG", "de_DE.ISO-8859-1")])));
+    fn terminal(unicode: bool) -> Terminal {
+        Terminal {
+            unicode,
+            no_color: true,
+            browser: false,
+        }
     }
 
     #[test]
     fn ascii_punctuation_keeps_everything_else() {
         assert_eq!(
-            to_ascii_punctuation("Jira API → Classic scopes — ok… ✓ ✗ café"),
+            plain("Jira API → Classic scopes — ok… ✓ ✗ café", false),
             "Jira API -> Classic scopes - ok... ok x café"
         );
+        assert_eq!(plain("a → b", true), "a → b");
+    }
+
+    #[test]
+    fn a_captured_ui_keeps_data_and_text_apart() {
+        let (ui, seen) = Ui::captured("s3cret-line\nrest", terminal(false));
+        ui.say("note → this");
+        ui.print("data\n").unwrap();
+        ui.print_json(&serde_json::json!({"a": 1})).unwrap();
+        ui.open_browser("https://example.com/");
+        assert_eq!(
+            ui.read_secret_line().unwrap().expose_secret(),
+            "s3cret-line"
+        );
+        assert_eq!(seen.stderr(), "note -> this\n");
+        assert_eq!(seen.stdout(), "data\n{\n  \"a\": 1\n}\n");
+        assert_eq!(seen.opened(), ["https://example.com/"]);
+        assert!(!ui.prompter().interactive());
+        assert!(ui.spinner("waiting").is_hidden());
     }
 }

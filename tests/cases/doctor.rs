@@ -314,7 +314,7 @@ fn refresh_token_near_its_inactivity_expiry_warns_and_past_it_fails() {
     let age = |days: i64| {
         edit_stored(&path, |cfg| {
             let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-            cfg["refresh_token_issued_at"] = at
+            cfg["credential"]["refresh_token_issued_at"] = at
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap()
                 .into();
@@ -429,7 +429,7 @@ fn me_scope_mismatch_fails_with_the_user_identity_fix() {
     let env = TestEnv::new();
     let path = file_profile(&env, Some("read:jira-work"));
     edit_stored(&path, |cfg| {
-        cfg["scopes_granted"]
+        cfg["credential"]["scopes_granted"]
             .as_array_mut()
             .unwrap()
             .push("read:me".into());
@@ -461,7 +461,9 @@ fn me_scope_mismatch_fails_with_the_user_identity_fix() {
 fn profile_without_refresh_token_fails_with_login() {
     let env = TestEnv::new();
     let path = file_profile(&env, None);
-    edit_stored(&path, |cfg| cfg["refresh_token"] = serde_json::Value::Null);
+    edit_stored(&path, |cfg| {
+        cfg["credential"]["refresh_token"] = serde_json::Value::Null
+    });
     let out = env.jira(&["doctor"]);
     out.assert_code(3);
     let (line, fix) = check(&out, "✗", "profile");
@@ -488,7 +490,7 @@ fn credentials_missing_from_the_store_fail_the_profile_check() {
     out.assert_code(3);
     let (line, fix) = check(&out, "✗", "profile");
     assert!(
-        line.contains("is in the index but its credentials are missing from the file"),
+        line.contains("is listed but its credentials are missing from the file"),
         "{line}"
     );
     assert!(
@@ -558,7 +560,9 @@ fn callback_port_taken_on_either_localhost_address_is_a_warning() {
         let path = file_profile(&env, None);
         // A profile whose callback is localhost: `login` listens on both addresses.
         let redirect = format!("http://localhost:{}/callback", env.port);
-        edit_stored(&path, |cfg| cfg["redirect_uri"] = redirect.as_str().into());
+        edit_stored(&path, |cfg| {
+            cfg["credential"]["redirect_uri"] = redirect.as_str().into()
+        });
         let out = env.jira(&["doctor"]);
         check(&out, "✓", "callback");
         let _holder = std::net::TcpListener::bind((taken, env.port)).unwrap();

@@ -21,15 +21,23 @@ fn happy_path_stores_a_working_profile_in_the_secret_service() {
 
     // What the real Secret Service holds, read back with libsecret's own tool.
     let item = env.keychain_item().expect("the profile is in the keychain");
-    assert_eq!(item["client_id"], CLIENT_ID);
-    assert_eq!(item["client_secret"], env.secret.as_str());
+    assert_eq!(item["credential"]["client_id"], CLIENT_ID);
+    assert_eq!(item["credential"]["client_secret"], env.secret.as_str());
     assert_eq!(item["site"]["cloud_id"], SITE_ID);
     assert_eq!(item["site"]["url"], "https://acme.atlassian.net");
     let issued = env.emu.issued_secrets();
-    assert!(issued.iter().any(|s| item["access_token"] == s.as_str()));
-    assert!(issued.iter().any(|s| item["refresh_token"] == s.as_str()));
+    assert!(
+        issued
+            .iter()
+            .any(|s| item["credential"]["access_token"] == s.as_str())
+    );
+    assert!(
+        issued
+            .iter()
+            .any(|s| item["credential"]["refresh_token"] == s.as_str())
+    );
     assert_eq!(
-        item["scopes_requested"],
+        item["credential"]["scopes_requested"],
         serde_json::json!([
             "read:jira-work",
             "read:jira-user",
@@ -184,7 +192,7 @@ fn file_store_writes_a_private_file_and_no_keychain_item() {
         .join(format!("{}.json", env.profile));
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(stored["client_secret"], env.secret.as_str());
+    assert_eq!(stored["credential"]["client_secret"], env.secret.as_str());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -240,7 +248,7 @@ fn secret_from_stdin_works() {
     );
     out.assert_code(0);
     assert_eq!(
-        env.keychain_item().unwrap()["client_secret"],
+        env.keychain_item().unwrap()["credential"]["client_secret"],
         env.secret.as_str()
     );
     env.assert_no_leaks(&out);
@@ -264,7 +272,7 @@ fn existing_profile_needs_force() {
     require_secret_service();
     let env = TestEnv::new();
     run(env.init()).assert_code(0);
-    let first_token = env.keychain_item().unwrap()["access_token"].clone();
+    let first_token = env.keychain_item().unwrap()["credential"]["access_token"].clone();
     let again = run(env.init());
     again.assert_code(2);
     assert!(again.stderr.contains("already exists") && again.stderr.contains("--force"));
@@ -276,5 +284,8 @@ fn existing_profile_needs_force() {
     let mut forced = env.init();
     forced.arg("--force");
     run(forced).assert_code(0);
-    assert_ne!(env.keychain_item().unwrap()["access_token"], first_token);
+    assert_ne!(
+        env.keychain_item().unwrap()["credential"]["access_token"],
+        first_token
+    );
 }

@@ -83,7 +83,7 @@ fn saved_with_typed_scope(env: &TestEnv, mut p: OsSession, mut screen: String, t
     );
     let item = env.keychain_item().expect("stored");
     assert_eq!(
-        item["scopes_requested"],
+        item["credential"]["scopes_requested"],
         serde_json::json!([
             "read:jira-work",
             "read:jira-user",
@@ -138,9 +138,9 @@ fn wizard_prompts_for_everything_in_a_terminal() {
     );
 
     let item = env.keychain_item().expect("stored");
-    assert_eq!(item["client_id"], CLIENT_ID);
+    assert_eq!(item["credential"]["client_id"], CLIENT_ID);
     assert_eq!(
-        item["scopes_requested"],
+        item["credential"]["scopes_requested"],
         serde_json::json!([
             "read:jira-work",
             "write:jira-work",

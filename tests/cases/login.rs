@@ -21,19 +21,22 @@ fn login_after_revocation_stores_a_new_grant_with_the_same_client() {
     );
     let after = env.keychain_item().expect("the profile is in the keychain");
     assert_ne!(
-        after["refresh_token"], before["refresh_token"],
+        after["credential"]["refresh_token"], before["credential"]["refresh_token"],
         "a new grant"
     );
     assert!(
         env.emu
             .issued_secrets()
             .iter()
-            .any(|s| after["refresh_token"] == s.as_str())
+            .any(|s| after["credential"]["refresh_token"] == s.as_str())
     );
-    assert_eq!(after["client_id"], CLIENT_ID);
-    assert_eq!(after["client_secret"], env.secret.as_str());
+    assert_eq!(after["credential"]["client_id"], CLIENT_ID);
+    assert_eq!(after["credential"]["client_secret"], env.secret.as_str());
     assert_eq!(after["site"]["cloud_id"], SITE_ID);
-    assert_eq!(after["scopes_requested"], before["scopes_requested"]);
+    assert_eq!(
+        after["credential"]["scopes_requested"],
+        before["credential"]["scopes_requested"]
+    );
     assert_eq!(after["created_at"], before["created_at"]);
     env.assert_no_leaks(&out);
 
@@ -53,7 +56,7 @@ fn login_can_change_the_scopes() {
     out.assert_code(0);
     let item = env.keychain_item().expect("the profile is in the keychain");
     assert_eq!(
-        item["scopes_requested"],
+        item["credential"]["scopes_requested"],
         serde_json::json!(["read:jira-work", "offline_access"])
     );
     let status = env.jira(&["status", "--json"]);

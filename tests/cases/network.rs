@@ -432,10 +432,16 @@ fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run()
         serde_json::from_slice(&std::fs::read(credentials(&env)).unwrap()).unwrap();
     assert_eq!(
         out.stdout,
-        format!("{}\n", now["access_token"].as_str().unwrap())
+        format!("{}\n", now["credential"]["access_token"].as_str().unwrap())
     );
-    assert_ne!(now["refresh_token"], spent["refresh_token"]);
-    assert_eq!(now["previous_refresh_token"], spent["refresh_token"]);
+    assert_ne!(
+        now["credential"]["refresh_token"],
+        spent["credential"]["refresh_token"]
+    );
+    assert_eq!(
+        now["credential"]["previous_refresh_token"],
+        spent["credential"]["refresh_token"]
+    );
     env.assert_no_secret_in("stderr", &out.stderr);
     // And the profile goes on refreshing with its new token.
     env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);

@@ -146,3 +146,65 @@ fn status_shows_refresh_token_expiry_and_scopes_lost_since_consent() {
     );
     env.assert_no_leaks(&human);
 }
+
+/// A profile stored by jira-auth 0.1 (format 1: the OAuth fields at the top level, method
+/// "oauth2" in the index) keeps working: read, refreshed, and written back in format 2.
+#[test]
+fn a_profile_stored_by_the_first_release_is_read_refreshed_and_upgraded() {
+    let env = TestEnv::new();
+    let mut init = env.init();
+    init.args(["--store", "file"]);
+    run(init).assert_code(0);
+    let path = env
+        .config_dir()
+        .join("credentials")
+        .join(format!("{}.json", env.profile));
+    let read = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    // Rewrite it as the first release wrote it.
+    let now = read();
+    let mut old = now["credential"].clone();
+    let fields = old.as_object_mut().unwrap();
+    fields.remove("method");
+    for key in ["profile", "site", "created_at", "updated_at"] {
+        fields.insert(key.into(), now[key].clone());
+    }
+    fields.insert("version".into(), 1.into());
+    fields.insert("method".into(), "oauth2".into());
+    fields.insert("grant".into(), "authorization_code".into());
+    std::fs::write(&path, serde_json::to_string(&old).unwrap()).unwrap();
+    let index_path = env.config_dir().join("profiles.json");
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&index_path).unwrap()).unwrap();
+    index["profiles"][&env.profile]["method"] = "oauth2".into();
+    std::fs::write(&index_path, index.to_string()).unwrap();
+
+    let status = env.jira(&["status", "--json"]).assert_code(0).json();
+    assert_eq!(status["profiles"][0]["method"], "oauth");
+    let out = env.jira(&["token"]);
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout,
+        format!("{}\n", old["access_token"].as_str().unwrap())
+    );
+
+    let out = env.jira(&["token", "--min-ttl", "4000"]);
+    out.assert_code(0);
+    let upgraded = read();
+    assert_eq!(upgraded["version"], 2);
+    assert_eq!(upgraded["credential"]["method"], "oauth");
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{}\n",
+            upgraded["credential"]["access_token"].as_str().unwrap()
+        )
+    );
+    assert_eq!(
+        upgraded["credential"]["previous_refresh_token"], old["refresh_token"],
+        "refreshed with the refresh token format 1 held"
+    );
+    assert_eq!(upgraded["created_at"], old["created_at"]);
+    env.assert_no_secret_in("stderr", &out.stderr);
+}

@@ -133,7 +133,8 @@ fn every_command_at_vvv_keeps_secrets_out_of_output_and_files_file_store() {
 #[track_caller]
 fn assert_secret_free_panic(out: &Run) {
     assert!(
-        out.stderr.contains("error: internal error at src/lib.rs:"),
+        out.stderr
+            .contains("error: internal error at src/fault.rs:"),
         "{}",
         out.stderr
     );

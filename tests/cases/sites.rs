@@ -164,7 +164,10 @@ fn sites_use_switches_by_subdomain_url_and_cloud_id_without_a_new_consent() {
             t["api_base_url"],
             format!("{}/ex/jira/{id}", env.emu.api_url()).as_str()
         );
-        assert_eq!(t["access_token"], stored_before["access_token"]);
+        assert_eq!(
+            t["access_token"],
+            stored_before["credential"]["access_token"]
+        );
         assert_eq!(env.emu.hits(Endpoint::Token), 1, "only init's exchange");
     }
 
@@ -195,7 +198,10 @@ fn sites_use_with_the_file_store() {
     env.assert_no_leaks(&out);
     let after = read();
     assert_eq!(after["site"]["cloud_id"], BETA_ID);
-    assert_eq!(after["refresh_token"], before["refresh_token"]);
+    assert_eq!(
+        after["credential"]["refresh_token"],
+        before["credential"]["refresh_token"]
+    );
     assert_eq!(token_json(&env, &[]).0["cloud_id"], BETA_ID);
     #[cfg(unix)]
     {
@@ -324,7 +330,7 @@ fn sites_use_during_concurrent_refreshes_keeps_the_newest_refresh_token() {
         .into_iter()
         .rfind(|s| s.starts_with("rt-"))
         .unwrap();
-    assert_eq!(item["refresh_token"], newest.as_str());
+    assert_eq!(item["credential"]["refresh_token"], newest.as_str());
     // The stored refresh token still works, and the site survives the refresh.
     let (t, _) = token_json(&env, &["--min-ttl", "999999"]);
     assert_eq!(t["cloud_id"], BETA_ID);

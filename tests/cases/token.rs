@@ -8,7 +8,7 @@ use crate::support::emulator::Endpoint;
 use crate::support::env::{SITE_ID, TestEnv, require_secret_service, run};
 
 fn stored(env: &TestEnv, field: &str) -> String {
-    env.keychain_item().expect("the profile is in the keychain")[field]
+    env.keychain_item().expect("the profile is in the keychain")["credential"][field]
         .as_str()
         .unwrap_or_else(|| panic!("{field} is a string"))
         .to_string()
@@ -62,14 +62,21 @@ fn expired_token_is_refreshed_once_and_stored() {
     assert_ne!(new_access, old_access);
     assert_eq!(out.stdout, format!("{new_access}\n"));
     let item = env.keychain_item().unwrap();
-    assert_ne!(item["refresh_token"], old_refresh.as_str(), "rotated");
+    assert_ne!(
+        item["credential"]["refresh_token"],
+        old_refresh.as_str(),
+        "rotated"
+    );
     assert!(
         env.emu
             .issued_secrets()
             .iter()
-            .any(|s| item["refresh_token"] == s.as_str())
+            .any(|s| item["credential"]["refresh_token"] == s.as_str())
     );
-    assert_eq!(item["previous_refresh_token"], old_refresh.as_str());
+    assert_eq!(
+        item["credential"]["previous_refresh_token"],
+        old_refresh.as_str()
+    );
 
     let again = env.jira(&["token"]);
     again.assert_code(0);
@@ -211,12 +218,12 @@ fn rejected_newest_refresh_token_falls_back_to_the_previous_one_within_the_inter
     env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
     assert_eq!(env.emu.hits(Endpoint::Token), 2);
     let after_first = read();
-    assert!(after_first["previous_refresh_token"].is_string());
+    assert!(after_first["credential"]["previous_refresh_token"].is_string());
 
     // The newest token is lost (say, a failed write elsewhere); the previous one is still
     // inside Atlassian's reuse interval (10 minutes in the emulator by default).
     let mut planted = after_first.clone();
-    planted["refresh_token"] = "rt-not-issued-by-anyone".into();
+    planted["credential"]["refresh_token"] = "rt-not-issued-by-anyone".into();
     std::fs::write(&path, serde_json::to_string(&planted).unwrap()).unwrap();
 
     let out = env.jira(&["token", "--min-ttl", "4000"]);
@@ -229,12 +236,15 @@ fn rejected_newest_refresh_token_falls_back_to_the_previous_one_within_the_inter
     let now = read();
     assert_eq!(
         out.stdout,
-        format!("{}\n", now["access_token"].as_str().unwrap())
+        format!("{}\n", now["credential"]["access_token"].as_str().unwrap())
     );
-    assert_ne!(now["refresh_token"], "rt-not-issued-by-anyone");
+    assert_ne!(
+        now["credential"]["refresh_token"],
+        "rt-not-issued-by-anyone"
+    );
     assert_eq!(
-        now["previous_refresh_token"],
-        after_first["previous_refresh_token"]
+        now["credential"]["previous_refresh_token"],
+        after_first["credential"]["previous_refresh_token"]
     );
     // stdout holds the token by design; nothing else may.
     env.assert_no_secret_in("stderr", &out.stderr);
@@ -249,7 +259,7 @@ fn age_refresh_token(env: &TestEnv, days: i64) {
     let mut cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-    cfg["refresh_token_issued_at"] = at
+    cfg["credential"]["refresh_token_issued_at"] = at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
         .into();
@@ -578,7 +588,7 @@ fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", now["access_token"].as_str().unwrap()),
+        format!("{}\n", now["credential"]["access_token"].as_str().unwrap()),
         "refreshed and stored in the file store"
     );
     assert_eq!(env.emu.hits(Endpoint::Token), 2, "one refresh");

@@ -1,38 +1,65 @@
 //! `jira-auth scopes check`: required scopes against those granted to the profile's current
 //! token and listed for its site; exit 4 when any is missing.
 
-use serde_json::json;
+use serde::Serialize;
 
-use crate::atlassian::{self, Resource};
 use crate::cli::ScopesCheckArgs;
-use crate::commands::{Ctx, print_json, token, write_stdout};
+use crate::commands::{Ctx, Result, fix_for, login_command, note_text};
 use crate::error::{CliError, Exit};
 use crate::say;
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
-use crate::scopes::{self, OFFLINE_ACCESS, Unknown};
+use crate::scopes::{self, OFFLINE_ACCESS, ScopeError, Unknown};
+use crate::store::Site;
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
 const MIN_TTL_SECS: u64 = 60;
 
-pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
+/// What `scopes check --json` prints; the table and the notes are made from it.
+#[derive(Serialize)]
+struct Report {
+    profile: String,
+    site: SiteInReport,
+    required: Vec<String>,
+    granted: Vec<String>,
+    missing: Vec<String>,
+    extra: Vec<String>,
+    notes: Vec<String>,
+    /// One per missing scope.
+    fixes: Vec<String>,
+    /// The `login` to run, when something is missing.
+    login: Option<String>,
+    ok: bool,
+}
+
+#[derive(Serialize)]
+struct SiteInReport {
+    #[serde(flatten)]
+    site: Site,
+    /// `None` when accessible-resources could not be read.
+    in_accessible_resources: Option<bool>,
+}
+
+pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
     let required_arg = match args.require.as_deref() {
         Some(list) => Some(parse_required(list, &profile_scopes(ctx))?),
         None => None,
     };
-    let (cfg, endpoints) = token::valid_config(ctx, MIN_TTL_SECS)?;
-    let required = required_arg.unwrap_or_else(|| cfg.scopes_requested.clone());
+    let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
+    let c = &cfg.credential;
+    let required = required_arg.unwrap_or_else(|| c.scopes_requested().to_vec());
 
     // accessible-resources is the second witness: without an answer the token alone decides,
     // and the user is told that the site could not be confirmed.
-    let (site, site_note) = match fetch_resources(&cfg.access_token, &endpoints) {
-        Ok(resources) => match resources.into_iter().find(|r| r.id == cfg.site.cloud_id) {
-            Some(r) => (Some(r), None),
-            None => (None, None),
-        },
+    let (site, site_note) = match ctx.accessible_resources(c.secret().0) {
+        Ok(resources) => (
+            resources.into_iter().find(|r| r.id == cfg.site.cloud_id),
+            None,
+        ),
         Err(e) => (
             None,
             Some(format!(
-                "accessible-resources could not be read ({e}); only the token's scopes were compared"
+                "accessible-resources could not be read ({}); only the token's scopes were compared",
+                e.message()
             )),
         ),
     };
@@ -41,53 +68,52 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
         (None, None) => SiteScopes::Gone,
         (None, Some(_)) => SiteScopes::Unknown,
     };
-    let c = cmp::compare(
+    let comparison = cmp::compare(
         &required,
-        &cfg.scopes_granted,
-        cfg.refresh_token.is_some(),
+        c.scopes_granted(),
+        c.has_refresh_token(),
         site_scopes,
     );
-    let mut notes = c.notes.clone();
-    notes.extend(site_note);
-    let login = cmp::login_command(&cfg.profile, &cfg.scopes_requested, &c.missing);
+    let login = login_command(&cfg.profile, c.scopes_requested(), &comparison.missing);
     // A site the grant no longer covers has no scope granted, whatever the token lists:
     // every API call to it fails, so "all granted" would be a lie.
     let site_gone = matches!(site_scopes, SiteScopes::Gone);
-    let ok = c.ok() && !site_gone;
+    let ok = comparison.ok() && !site_gone;
+    let mut notes: Vec<String> = comparison.notes.iter().map(note_text).collect();
+    notes.extend(site_note);
+    let report = Report {
+        profile: cfg.profile.clone(),
+        site: SiteInReport {
+            site: cfg.site.clone(),
+            in_accessible_resources: match site_scopes {
+                SiteScopes::Listed(_) => Some(true),
+                SiteScopes::Gone => Some(false),
+                SiteScopes::Unknown => None,
+            },
+        },
+        required: comparison.required.clone(),
+        granted: comparison.granted.clone(),
+        missing: comparison.missing.clone(),
+        extra: comparison.extra.clone(),
+        notes,
+        fixes: comparison.missing.iter().map(|m| fix_for(m)).collect(),
+        login: (!ok).then(|| login.clone()),
+        ok,
+    };
 
     if ctx.global.json {
-        print_json(&json!({
-            "profile": cfg.profile,
-            "site": {
-                "name": cfg.site.name,
-                "url": cfg.site.url,
-                "cloud_id": cfg.site.cloud_id,
-                "in_accessible_resources": match site_scopes {
-                    SiteScopes::Listed(_) => Some(true),
-                    SiteScopes::Gone => Some(false),
-                    SiteScopes::Unknown => None,
-                },
-            },
-            "required": c.required,
-            "granted": c.granted,
-            "missing": c.missing,
-            "extra": c.extra,
-            "notes": notes,
-            "fixes": c.missing.iter().map(|m| cmp::fix_for(m)).collect::<Vec<_>>(),
-            "login": (!ok).then_some(&login),
-            "ok": ok,
-        }));
+        ctx.ui.print_json(&report)?;
     } else {
-        write_stdout(crate::ui::plain(&table(&c)).as_bytes())?;
-        for n in &notes {
-            say!("note: {n}");
+        ctx.ui.print(&ctx.ui.plain(&table(&comparison)))?;
+        for n in &report.notes {
+            say!(ctx.ui, "note: {n}");
         }
-        if !c.ok() {
-            say!("to fix:");
-            for m in &c.missing {
-                say!("  {}", cmp::fix_for(m));
+        if !comparison.ok() {
+            ctx.ui.say("to fix:");
+            for f in &report.fixes {
+                say!(ctx.ui, "  {f}");
             }
-            say!("  then run `{login}` to consent again");
+            say!(ctx.ui, "  then run `{login}` to consent again");
         }
     }
     if site_gone {
@@ -100,37 +126,34 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> anyhow::Result<()> {
         )
         .hint(format!(
             "run `{login}` and grant access to the site on the consent page (if the app was removed from the site, a site admin must allow it again)"
-        ))
-        .into());
+        )));
     }
     if ok {
         return Ok(());
     }
+    let missing = &report.missing;
     Err(CliError::new(
         Exit::ScopeCheck,
         format!(
             "{} required scope{} not granted to profile '{}': {}",
-            c.missing.len(),
-            if c.missing.len() == 1 { " is" } else { "s are" },
+            missing.len(),
+            if missing.len() == 1 { " is" } else { "s are" },
             cfg.profile,
-            c.missing.join(", ")
+            missing.join(", ")
         ),
-    )
-    .into())
+    ))
 }
 
 /// The scopes the profile requested or was granted, from the index (no keychain, no
 /// network): names there that the catalog does not know came in with
 /// `--allow-unknown-scopes` or from Atlassian, so `--require` may name them too.
 fn profile_scopes(ctx: &Ctx) -> Vec<String> {
-    let Ok(index) = ctx.index() else {
-        return Vec::new();
-    };
-    match ctx.existing_profile(&index) {
-        Ok((_, info)) => info
+    match ctx.profiles.find(ctx.wanted()) {
+        Ok(found) => found
+            .info
             .scopes_requested
             .iter()
-            .chain(&info.scopes_granted)
+            .chain(&found.info.scopes_granted)
             .cloned()
             .collect(),
         Err(_) => Vec::new(),
@@ -140,7 +163,10 @@ fn profile_scopes(ctx: &Ctx) -> Vec<String> {
 /// `--require LIST`: split and checked like every scope list, but offline_access only when
 /// the user named it (parse_request adds it for consent, where it is always wanted). A name
 /// the catalog does not know is a usage error unless it is among `known_to_profile`.
-fn parse_required(list: &str, known_to_profile: &[String]) -> Result<Vec<String>, CliError> {
+fn parse_required(
+    list: &str,
+    known_to_profile: &[String],
+) -> std::result::Result<Vec<String>, ScopeError> {
     let named: Vec<&str> = list
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
@@ -155,21 +181,16 @@ fn parse_required(list: &str, known_to_profile: &[String]) -> Result<Vec<String>
         .filter(|u| !known_to_profile.contains(u))
         .collect();
     if !strangers.is_empty() {
-        return Err(scopes::unknown_scopes(&strangers, Unknown::Refuse));
+        return Err(ScopeError::Unknown {
+            names: strangers,
+            policy: Unknown::Refuse,
+        });
     }
     let mut parsed = request.scopes;
     if !named.contains(&OFFLINE_ACCESS) {
         parsed.retain(|s| s != OFFLINE_ACCESS);
     }
     Ok(parsed)
-}
-
-fn fetch_resources(
-    token: &secrecy::SecretString,
-    endpoints: &crate::oauth::Endpoints,
-) -> anyhow::Result<Vec<Resource>> {
-    let (rt, http) = crate::commands::runtime_and_http()?;
-    Ok(rt.block_on(atlassian::accessible_resources(&http, endpoints, token))?)
 }
 
 /// The table, with columns as wide as their longest cell.
@@ -222,12 +243,13 @@ mod tests {
         assert!(parse_required(" , ", &[]).is_err());
         // An unknown name only when the profile has it.
         let e = parse_required("read:jira-work read:new:jira", &[]).unwrap_err();
-        assert!(
-            e.message.starts_with("unknown scope 'read:new:jira'"),
-            "{}",
-            e.message
+        assert_eq!(
+            e,
+            ScopeError::Unknown {
+                names: vec!["read:new:jira".into()],
+                policy: Unknown::Refuse
+            }
         );
-        assert!(!e.hints.iter().any(|h| h.contains("--allow-unknown-scopes")));
         assert_eq!(
             parse_required("read:jira-work read:new:jira", &["read:new:jira".into()]).unwrap(),
             ["read:jira-work", "read:new:jira"]

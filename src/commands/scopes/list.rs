@@ -4,28 +4,27 @@
 //! No match is not an error (exit 0, an empty table or `[]`, and a note on stderr), as in
 //! `gh`-style list commands: a search that finds nothing still answered the question.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::cli::ScopesListArgs;
-use crate::commands::{Ctx, write_stdout};
+use crate::commands::{Ctx, Result};
 use crate::say;
 use crate::scopes::{Api, CONSOLE_GROUPS, Kind, ScopeInfo, catalog};
 
-pub fn run(ctx: &Ctx, args: ScopesListArgs) -> anyhow::Result<()> {
+pub fn run(ctx: &Ctx, args: ScopesListArgs) -> Result {
     let term = args.search.as_deref().map(str::trim).unwrap_or("");
     let rows = select(&args, term);
     if rows.is_empty() {
-        say!("no scopes match '{term}'");
+        say!(ctx.ui, "no scopes match '{term}'");
     }
-    let text = if ctx.global.json {
-        let doc = Value::Array(rows.iter().map(|s| to_json(s)).collect());
-        serde_json::to_string_pretty(&doc)? + "\n"
-    } else if rows.is_empty() {
-        String::new()
-    } else {
-        table(&rows)
-    };
-    write_stdout(text)
+    if ctx.global.json {
+        let report: Vec<Listed> = rows.iter().map(|s| Listed::of(s)).collect();
+        return Ok(ctx.ui.print_json(&report)?);
+    }
+    if !rows.is_empty() {
+        ctx.ui.print(&table(&rows))?;
+    }
+    Ok(())
 }
 
 /// The scopes to show, grouped as the console groups them (API, then tab; offline_access
@@ -63,9 +62,25 @@ fn api_and_kind(s: &ScopeInfo) -> (Option<&'static str>, Option<&'static str>) {
     }
 }
 
-fn to_json(s: &ScopeInfo) -> Value {
-    let (api, kind) = api_and_kind(s);
-    json!({ "name": s.name, "description": s.description, "api": api, "kind": kind })
+/// One scope as `scopes list --json` prints it.
+#[derive(Serialize)]
+struct Listed {
+    name: &'static str,
+    description: &'static str,
+    api: Option<&'static str>,
+    kind: Option<&'static str>,
+}
+
+impl Listed {
+    fn of(s: &ScopeInfo) -> Listed {
+        let (api, kind) = api_and_kind(s);
+        Listed {
+            name: s.name,
+            description: s.description,
+            api,
+            kind,
+        }
+    }
 }
 
 /// Aligned columns NAME, KIND, API, DESCRIPTION, with a blank line between console groups.

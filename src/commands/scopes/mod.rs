@@ -3,10 +3,10 @@
 mod check;
 mod list;
 
-use super::Ctx;
+use super::{Ctx, Result};
 use crate::cli::ScopesCommand;
 
-pub fn run(ctx: &Ctx, cmd: ScopesCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Ctx, cmd: ScopesCommand) -> Result {
     match cmd {
         ScopesCommand::List(args) => list::run(ctx, args),
         ScopesCommand::Check(args) => check::run(ctx, args),

@@ -17,14 +17,10 @@ const MAX_RETRIES: u32 = 3;
 const BASE_BACKOFF: Duration = Duration::from_millis(250);
 /// A server may ask for a long pause; beyond this we give up rather than hang a script.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-/// How long one attempt may wait for the answer once connected; `JIRA_AUTH_HTTP_TIMEOUT`
-/// (seconds) overrides it.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connecting takes at most this long (or `JIRA_AUTH_HTTP_TIMEOUT`, when that is shorter).
+/// Connecting takes at most this long (or the request timeout, when that is shorter).
 /// The whole attempt may take both: were the two limits to end together, a connect that
 /// never completed would look like a request that may have been sent.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const TIMEOUT_ENV: &str = "JIRA_AUTH_HTTP_TIMEOUT";
 
 /// Whether a request may be sent again after it may have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +33,7 @@ pub enum Retry {
     Once,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum HttpError {
     /// The server could not be reached or kept failing after every retry.
     #[error("{what}: {detail} (after {})", attempts_text(*.attempts))]
@@ -70,9 +66,6 @@ pub enum HttpError {
         "{what}: {detail} after the authorization code was sent; the code may have been used, and a code works only once, so it was not sent again"
     )]
     MaybeConsumed { what: String, detail: String },
-    /// A setting in the environment is not valid.
-    #[error("{0}")]
-    Config(String),
     /// The client could not be built (TLS roots missing and similar).
     #[error("cannot set up HTTPS: {0}")]
     Setup(String),
@@ -98,8 +91,8 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new() -> Result<Http, HttpError> {
-        let timeout = timeout_from_env(std::env::var(TIMEOUT_ENV).ok().as_deref())?;
+    /// `timeout`: how long one attempt may wait for its answer once connected.
+    pub fn new(timeout: Duration) -> Result<Http, HttpError> {
         let client = Client::builder()
             // A redirect from a token endpoint is never legitimate, and following one could
             // send credentials elsewhere (oauth2's docs warn of SSRF).
@@ -210,78 +203,6 @@ impl Http {
             tokio::time::sleep(wait.unwrap_or_else(|| backoff(attempt))).await;
         }
     }
-
-    /// The bridge the oauth2 crate calls for token requests. `seen` records the status and
-    /// whether the body was JSON, so a parse failure can be explained without the body.
-    pub async fn oauth_call(
-        &self,
-        request: oauth2::HttpRequest,
-        policy: Retry,
-        seen: &Seen,
-    ) -> Result<oauth2::HttpResponse, HttpError> {
-        const WHAT: &str = "the Atlassian token endpoint";
-        let (parts, body) = request.into_parts();
-        let url = parts.uri.to_string();
-        let resp = self
-            .send(WHAT, policy, |c| {
-                let mut rb = c.request(parts.method.clone(), &url).body(body.clone());
-                for (name, value) in &parts.headers {
-                    rb = rb.header(name, value);
-                }
-                rb
-            })
-            .await?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                let detail = classify(&e, self.timeout).text();
-                return Err(match policy {
-                    Retry::Once => HttpError::MaybeConsumed {
-                        what: WHAT.into(),
-                        detail,
-                    },
-                    Retry::Safe => HttpError::Unavailable {
-                        what: WHAT.into(),
-                        detail,
-                        attempts: 1,
-                    },
-                });
-            }
-        };
-        seen.status.set(Some(status.as_u16()));
-        seen.json
-            .set(serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok());
-        let mut out = oauth2::http::Response::builder().status(status.as_u16());
-        for (name, value) in &headers {
-            out = out.header(name.as_str(), value.as_bytes());
-        }
-        out.body(bytes.to_vec())
-            .map_err(|e| HttpError::Setup(format!("bad response head: {e}")))
-    }
-}
-
-/// What the last token response looked like, without its content.
-#[derive(Default)]
-pub struct Seen {
-    pub status: std::cell::Cell<Option<u16>>,
-    pub json: std::cell::Cell<bool>,
-}
-
-fn timeout_from_env(raw: Option<&str>) -> Result<Duration, HttpError> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(DEFAULT_TIMEOUT);
-    };
-    raw.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            HttpError::Config(format!(
-                "{TIMEOUT_ENV}={raw} is not a positive number of seconds"
-            ))
-        })
 }
 
 fn is_retryable(status: StatusCode) -> bool {
@@ -441,25 +362,12 @@ mod tests {
         assert!(backoff(40) <= BASE_BACKOFF * 65);
     }
 
-    #[test]
-    fn timeout_setting_is_checked() {
-        assert_eq!(timeout_from_env(None).unwrap(), DEFAULT_TIMEOUT);
-        assert_eq!(timeout_from_env(Some(" ")).unwrap(), DEFAULT_TIMEOUT);
-        assert_eq!(
-            timeout_from_env(Some("1.5")).unwrap(),
-            Duration::from_millis(1500)
-        );
-        for bad in ["0", "-1", "soon", "NaN", "inf"] {
-            assert!(timeout_from_env(Some(bad)).is_err(), "{bad}");
-        }
-    }
-
     fn send_once(url: String) -> Result<Response, HttpError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        let http = Http::new().unwrap();
+        let http = Http::new(Duration::from_secs(30)).unwrap();
         rt.block_on(async { http.send("t", Retry::Once, |c| c.post(url.as_str())).await })
     }
 

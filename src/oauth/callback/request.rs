@@ -1,191 +1,17 @@
-//! The loopback listener that catches the browser's return from consent.
-//!
-//! It is bound before the consent URL is shown (so the browser can never arrive first) and
-//! keeps its socket until the answer arrives: no bind-release-rebind race. It answers only a
-//! GET on the callback path with the right `Host` and `state`; everything else gets an error
-//! page and the listener keeps waiting for the real callback.
-
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+//! The callback listener's request path without the socket: scanning and parsing a request
+//! head, the decision on it, and the pages it answers with. Pure, so that property tests and
+//! the fuzz target (`fuzz/`) can drive it with any bytes.
 
 use secrecy::SecretString;
 use subtle::ConstantTimeEq;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
-use url::Url;
 
-use crate::error::{CliError, Exit};
+use super::Callback;
 
 /// Request heads larger than this get 431: a real callback is well under 2 KB.
-const MAX_HEAD: usize = 8 * 1024;
-/// A client gets this long to send its request head, then it is dropped.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections handled at once; more wait in the kernel's backlog.
-const MAX_CONNECTIONS: usize = 16;
+pub(crate) const MAX_HEAD: usize = 8 * 1024;
 
-/// What came back from the authorization server.
-pub enum Callback {
-    Code(SecretString),
-    Denied { error: String, description: String },
-}
-
-pub struct Listener {
-    sockets: Vec<TcpListener>,
-    path: String,
-    /// `Host` header values a browser following the redirect URI sends.
-    hosts: Vec<String>,
-    port: u16,
-}
-
-impl Listener {
-    /// Binds the loopback address(es) of the redirect URI.
-    pub async fn bind(redirect: &Url) -> Result<Listener, CliError> {
-        let port = redirect.port_or_known_default().unwrap_or(80);
-        let Some(addrs) = loopback_addrs(redirect) else {
-            return Err(CliError::usage(format!(
-                "the redirect URI {redirect} is not on this machine: use http://127.0.0.1:PORT/..., http://localhost:PORT/... or http://[::1]:PORT/..."
-            )));
-        };
-        let mut sockets = Vec::new();
-        let mut first_err = None;
-        for ip in addrs {
-            match TcpListener::bind(SocketAddr::new(ip, port)).await {
-                Ok(s) => sockets.push(s),
-                // A family this machine lacks (IPv6 turned off) is no loss while the other
-                // one listens: no browser can reach us through it either.
-                Err(e) if family_missing(&e) => {
-                    tracing::debug!(%ip, port, error = %e, "cannot bind callback address");
-                    first_err.get_or_insert(e);
-                }
-                // Anything else (the port taken on one of localhost's addresses) would send
-                // a browser that resolves localhost that way to whoever holds it, code and
-                // all, while we wait in vain on the other: fail as if both were taken.
-                Err(e) => return Err(bind_error(port, redirect, &e)),
-            }
-        }
-        if sockets.is_empty() {
-            let e = first_err.expect("at least one address was tried");
-            return Err(bind_error(port, redirect, &e));
-        }
-        let host = redirect.host_str().unwrap_or_default().to_ascii_lowercase();
-        let mut hosts = vec![format!("{host}:{port}")];
-        if redirect.port().is_none() {
-            hosts.push(host);
-        }
-        Ok(Listener {
-            sockets,
-            path: redirect.path().to_string(),
-            hosts,
-            port,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Waits for the one real callback. Wrong requests are answered and ignored; the caller
-    /// bounds the wait with a timeout.
-    pub async fn wait(self, state: &str) -> Callback {
-        let (tx, mut rx) = mpsc::channel::<Callback>(1);
-        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let check = Arc::new(Check {
-            path: self.path,
-            hosts: self.hosts,
-            state: state.to_string(),
-        });
-        let mut tasks = tokio::task::JoinSet::new();
-        for socket in self.sockets {
-            let tx = tx.clone();
-            let limit = limit.clone();
-            let check = check.clone();
-            tasks.spawn(async move {
-                loop {
-                    let Ok(permit) = limit.clone().acquire_owned().await else {
-                        return;
-                    };
-                    let Ok((stream, _)) = socket.accept().await else {
-                        // Out of file descriptors and the like: do not spin on it.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    };
-                    let tx = tx.clone();
-                    let check = check.clone();
-                    tokio::spawn(async move {
-                        if let Some(cb) = serve(stream, &check).await {
-                            let _ = tx.send(cb).await;
-                        }
-                        drop(permit);
-                    });
-                }
-            });
-        }
-        drop(tx);
-        let cb = rx
-            .recv()
-            .await
-            .expect("accept loops never end while we wait");
-        tasks.abort_all();
-        cb
-    }
-}
-
-/// The addresses to listen on for a redirect URI; `None` when it is not on this machine.
-pub fn loopback_addrs(redirect: &Url) -> Option<Vec<IpAddr>> {
-    match redirect.host()? {
-        url::Host::Ipv4(ip) if ip.is_loopback() => Some(vec![IpAddr::V4(ip)]),
-        url::Host::Ipv6(ip) if ip.is_loopback() => Some(vec![IpAddr::V6(ip)]),
-        // Browsers may resolve localhost to either family: listen on both.
-        url::Host::Domain(d) if d.eq_ignore_ascii_case("localhost") => Some(vec![
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ]),
-        _ => None,
-    }
-}
-
-/// Whether a bind failed because the address family is not there at all (IPv6 disabled,
-/// no `::1` on the loopback interface), as opposed to the port being unavailable.
-pub fn family_missing(e: &std::io::Error) -> bool {
-    // EAFNOSUPPORT has no ErrorKind of its own.
-    const EAFNOSUPPORT: i32 = if cfg!(windows) {
-        10047 // WSAEAFNOSUPPORT
-    } else if cfg!(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd"
-    )) {
-        47
-    } else {
-        97 // Linux
-    };
-    e.kind() == std::io::ErrorKind::AddrNotAvailable || e.raw_os_error() == Some(EAFNOSUPPORT)
-}
-
-fn bind_error(port: u16, redirect: &Url, e: &std::io::Error) -> CliError {
-    let base = match e.kind() {
-        std::io::ErrorKind::AddrInUse => {
-            format!("cannot listen for the callback: port {port} is already in use")
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            format!("cannot listen for the callback on port {port}: permission denied")
-        }
-        _ => format!("cannot listen for the callback on port {port}: {e}"),
-    };
-    let mut err = CliError::new(Exit::Usage, base)
-        .hint(format!(
-            "stop what uses port {port}, or pick another with --port N and set the app's callback URL in the developer console to match (now {redirect})"
-        ));
-    if cfg!(windows) {
-        err = err.hint(
-            "Windows reserves some port ranges (see `netsh interface ipv4 show excludedportrange protocol=tcp`)",
-        );
-    }
-    err
-}
-
+/// What the real callback looks like: its path, the `Host` a browser following the redirect
+/// URI sends, and this run's `state`.
 pub(crate) struct Check {
     pub(crate) path: String,
     pub(crate) hosts: Vec<String>,
@@ -223,50 +49,6 @@ pub fn fuzz_request(data: &[u8]) {
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = parse_query(text);
-    }
-}
-
-/// Answers one connection. Returns the callback when this request was the real one.
-async fn serve(mut stream: TcpStream, check: &Check) -> Option<Callback> {
-    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
-        Ok(Ok(head)) => head,
-        Ok(Err(HeadError::TooLarge)) => {
-            let page = page_error("The request was too large.");
-            let reply = respond(&mut stream, 431, "Request Header Fields Too Large", page);
-            let _ = tokio::time::timeout(READ_TIMEOUT, reply).await;
-            return None;
-        }
-        Ok(Err(HeadError::Io)) | Err(_) => return None,
-    };
-    let (status, reason, body, outcome) = decide(&head, check);
-    // A client that stops reading must not hold its connection slot either. The callback
-    // counts even if its page could not be delivered.
-    let _ = tokio::time::timeout(READ_TIMEOUT, respond(&mut stream, status, reason, body)).await;
-    outcome
-}
-
-enum HeadError {
-    TooLarge,
-    Io,
-}
-
-async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    loop {
-        let n = stream.read(&mut chunk).await.map_err(|_| HeadError::Io)?;
-        if n == 0 {
-            return Err(HeadError::Io);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        match scan_head(&buf) {
-            Scan::Complete(end) => {
-                buf.truncate(end);
-                return Ok(buf);
-            }
-            Scan::TooLarge => return Err(HeadError::TooLarge),
-            Scan::NeedMore => {}
-        }
     }
 }
 
@@ -428,24 +210,7 @@ pub(crate) fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
-async fn respond(stream: &mut TcpStream, status: u16, reason: &str, body: String) {
-    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
-    head.push_str("Content-Type: text/html; charset=utf-8\r\n");
-    head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    // The page loads nothing and runs nothing; inline style is all it has.
-    head.push_str("Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n");
-    head.push_str("Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n");
-    if status == 405 {
-        head.push_str("Allow: GET\r\n");
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(body.as_bytes()).await;
-    let _ = stream.flush().await;
-    let _ = stream.shutdown().await;
-}
-
-pub fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -469,14 +234,14 @@ fn page(title: &str, body_html: &str) -> String {
     )
 }
 
-fn page_success() -> String {
+pub(crate) fn page_success() -> String {
     page(
         "Signed in",
         "<p>jira-auth received the authorization. You can close this tab and return to the terminal.</p>",
     )
 }
 
-fn page_denied(error: &str, description: &str) -> String {
+pub(crate) fn page_denied(error: &str, description: &str) -> String {
     page(
         "Authorization not granted",
         &format!(
@@ -487,7 +252,7 @@ fn page_denied(error: &str, description: &str) -> String {
     )
 }
 
-fn page_error(message: &str) -> String {
+pub(crate) fn page_error(message: &str) -> String {
     page("jira-auth", &format!("<p>{}</p>", html_escape(message)))
 }
 
@@ -567,45 +332,6 @@ mod tests {
     fn repeated_parameters_are_refused() {
         assert!(parse_query("state=a&state=b").is_none());
         assert_eq!(parse_query("a=1&b=%20").unwrap()[1].1, " ");
-    }
-
-    #[test]
-    fn the_host_a_browser_sends_is_expected_for_each_loopback_form() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        for (redirect, host, sockets) in [
-            (
-                format!("http://127.0.0.1:{port}/cb"),
-                format!("127.0.0.1:{port}"),
-                1,
-            ),
-            (
-                format!("http://[::1]:{port}/cb"),
-                format!("[::1]:{port}"),
-                1,
-            ),
-            (
-                format!("http://LocalHost:{port}/cb"),
-                format!("localhost:{port}"),
-                2,
-            ),
-        ] {
-            let listener = rt
-                .block_on(Listener::bind(&Url::parse(&redirect).unwrap()))
-                .unwrap_or_else(|e| panic!("{redirect}: {}", e.message));
-            assert_eq!(listener.hosts, [host], "{redirect}");
-            assert_eq!(listener.sockets.len(), sockets, "{redirect}");
-            assert_eq!(listener.path, "/cb");
-        }
-        let remote = Url::parse("http://192.168.1.2:8976/cb").unwrap();
-        assert!(rt.block_on(Listener::bind(&remote)).is_err());
     }
 
     #[test]

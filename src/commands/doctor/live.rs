@@ -1,0 +1,205 @@
+//! The checks of `doctor` that ask Atlassian: the site in accessible-resources, `/myself` of
+//! the site, `/me` of the User Identity API. Each notes the first server `Date` it sees, for
+//! the clock check.
+
+use std::future::Future;
+
+use secrecy::SecretString;
+
+use super::check::{Check, Facts};
+use crate::atlassian::{self, ApiError, Dated};
+use crate::commands::{Ctx, fix_for, login_command};
+use crate::error::Exit;
+use crate::net::{Http, Net};
+use crate::store::Site;
+
+/// The scope `/myself` documents: classic "read users" (granular apps: read:user:jira).
+const MYSELF_SCOPE: &str = "read:jira-user";
+
+/// One API call on this run's network; the network failing to set up is an API failure like
+/// any other, reported by the check, not a crash.
+fn call<'a, T, F>(net: &'a Net, f: impl FnOnce(&'a Http) -> F) -> Result<T, ApiError>
+where
+    F: Future<Output = Result<T, ApiError>>,
+{
+    let http = net.http()?;
+    net.block_on(f(http))?
+}
+
+fn note_date<T>(facts: &mut Facts, answer: &Dated<T>) {
+    if facts.date.is_none()
+        && let Some(date) = answer.date
+    {
+        facts.date = Some((date, answer.received_at));
+    }
+}
+
+/// What a live check needs of the profile, when the token check passed.
+struct Ready {
+    token: SecretString,
+    profile: String,
+    site: Site,
+    requested: Vec<String>,
+    granted: Vec<String>,
+}
+
+fn ready(facts: &Facts) -> Option<Ready> {
+    let cfg = facts.cfg.as_ref().filter(|_| facts.token_ok)?;
+    let c = &cfg.credential;
+    Some(Ready {
+        token: c.secret().0.clone(),
+        profile: cfg.profile.clone(),
+        site: cfg.site.clone(),
+        requested: c.scopes_requested().to_vec(),
+        granted: c.scopes_granted().to_vec(),
+    })
+}
+
+fn api_failure(name: &'static str, e: ApiError, profile: &str) -> Check {
+    Check::from_error(
+        name,
+        e,
+        &format!("run `jira-auth login --profile {profile}`"),
+    )
+}
+
+pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
+    const NAME: &str = "site";
+    let Some(Ready {
+        token,
+        profile: p,
+        site,
+        ..
+    }) = ready(facts)
+    else {
+        return Check::skip(NAME, "no valid access token");
+    };
+    let endpoints = &ctx.settings.endpoints;
+    match call(ctx.net, |http| {
+        atlassian::accessible_resources_dated(http, endpoints, &token)
+    }) {
+        Ok(answer) => {
+            note_date(facts, &answer);
+            let found = answer.value.iter().find(|r| r.id == site.cloud_id).cloned();
+            let check = match &found {
+                Some(r) => Check::pass(
+                    NAME,
+                    format!("{} ({}) is in accessible-resources", r.name, r.url),
+                ),
+                None => {
+                    let others: Vec<String> = answer
+                        .value
+                        .iter()
+                        .map(|r| format!("{} ({})", r.name, r.url))
+                        .collect();
+                    let covers = if others.is_empty() {
+                        "no site at all".to_string()
+                    } else {
+                        others.join(", ")
+                    };
+                    Check::fail(
+                        NAME,
+                        Exit::AuthNeeded,
+                        format!(
+                            "{} ({}, cloud id {}) is no longer in accessible-resources; the grant covers {covers}",
+                            site.name, site.url, site.cloud_id
+                        ),
+                        format!(
+                            "run `jira-auth login --profile {p}` and grant access to the site on the consent page (if the app was removed from the site, a site admin must allow it again)"
+                        ),
+                    )
+                }
+            };
+            facts.site = Some(found);
+            check
+        }
+        Err(e) => api_failure(NAME, e, &p),
+    }
+}
+
+pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
+    const NAME: &str = "myself";
+    let Some(Ready {
+        token,
+        profile: p,
+        site,
+        requested,
+        ..
+    }) = ready(facts)
+    else {
+        return Check::skip(NAME, "no valid access token");
+    };
+    if matches!(facts.site, Some(None)) {
+        return Check::skip(NAME, "the site is not in accessible-resources");
+    }
+    let cloud_id = site.cloud_id;
+    let endpoints = &ctx.settings.endpoints;
+    match call(ctx.net, |http| {
+        atlassian::myself(http, endpoints, &cloud_id, &token)
+    }) {
+        Ok(answer) => {
+            note_date(facts, &answer);
+            Check::pass(
+                NAME,
+                format!(
+                    "GET /rest/api/3/myself answers 200 (as {})",
+                    answer.value.display_name
+                ),
+            )
+        }
+        Err(ApiError::ScopeMismatch(_)) => Check::fail(
+            NAME,
+            Exit::ScopeCheck,
+            format!(
+                "GET /rest/api/3/myself answered 401 \"scope does not match\": the token lacks {MYSELF_SCOPE} (granular apps: read:user:jira)"
+            ),
+            format!(
+                "{}, then run `{}`",
+                fix_for(MYSELF_SCOPE),
+                login_command(&p, &requested, &[MYSELF_SCOPE.to_string()])
+            ),
+        ),
+        Err(e) => api_failure(NAME, e, &p),
+    }
+}
+
+pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
+    const NAME: &str = "me";
+    let Some(Ready {
+        token,
+        profile: p,
+        requested,
+        granted,
+        ..
+    }) = ready(facts)
+    else {
+        return Check::skip(NAME, "no valid access token");
+    };
+    if !granted.iter().any(|s| s == "read:me") {
+        return Check::skip(
+            NAME,
+            "read:me is not granted (only needed for the User Identity API)",
+        );
+    }
+    let endpoints = &ctx.settings.endpoints;
+    match call(ctx.net, |http| atlassian::me(http, endpoints, &token)) {
+        Ok(answer) => {
+            note_date(facts, &answer);
+            Check::pass(
+                NAME,
+                format!("GET /me answers 200 (as {})", answer.value.name),
+            )
+        }
+        Err(ApiError::ScopeMismatch(_)) => Check::fail(
+            NAME,
+            Exit::ScopeCheck,
+            "GET /me answered 401 \"scope does not match\" although the token lists read:me",
+            format!(
+                "{}, then run `{}`",
+                fix_for("read:me"),
+                login_command(&p, &requested, &["read:me".to_string()])
+            ),
+        ),
+        Err(e) => api_failure(NAME, e, &p),
+    }
+}

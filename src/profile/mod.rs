@@ -1,0 +1,322 @@
+//! The profile lifecycle, written once: saving a new or replaced profile, removing one,
+//! changing one in place, each under the profile's lock, with the index and the
+//! kernel-keyring cache kept in step with the store; and (session.rs) a credential that is
+//! valid now, renewed safely across processes.
+//!
+//! The order of every change is the same: lock the profile, read what the index says now,
+//! change the store, then the index, then the cache. Secrets go first and the index second,
+//! so the index never lists a profile whose secrets are not there yet; the lock makes a
+//! `token` refreshing at the same moment wait, so neither can save over the other's result.
+//! Commands call these methods and never the lock, the index or the cache.
+
+pub mod session;
+
+use std::path::Path;
+
+use crate::oauth::OAuthError;
+use crate::store::cache::{Cache, CachedToken};
+use crate::store::index::{Index, ProfileInfo};
+use crate::store::{
+    self, AuthConfig, InvalidProfileName, Kind, SecretStore, StoreError, StoreSettings, lock,
+};
+
+pub use session::{Access, Session, Usable};
+
+/// Atlassian expires a refresh token after 90 days without use; warn this long before.
+pub const INACTIVITY_EXPIRY_DAYS: i64 = 90;
+pub const INACTIVITY_WARN_DAYS: i64 = 80;
+
+/// The profiles of one config dir.
+pub struct Profiles {
+    store: StoreSettings,
+    cache: Cache,
+}
+
+/// A profile the index lists.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub name: String,
+    pub info: ProfileInfo,
+}
+
+/// What happened to one profile on `remove`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Its credentials (or its index entry) were there and are gone.
+    Removed,
+    /// Nothing of it was anywhere.
+    Nothing,
+    /// Its index entry had a name no profile can have: only the entry was removed, and no
+    /// credentials were looked for (the name must not become a path).
+    InvalidEntry,
+}
+
+/// Something the user should hear about that did not stop the command.
+#[derive(Debug)]
+pub enum Notice {
+    /// The refresh token has not been used for `days` days; it dies at 90.
+    RefreshTokenIdle { profile: String, days: i64 },
+    /// The credentials were renewed and stored, but the index (what `status` shows) was
+    /// not updated.
+    IndexNotUpdated(StoreError),
+    /// Atlassian sent no refresh token with a new grant.
+    NoRefreshToken,
+}
+
+/// The step a store failure interrupted: the context of its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Reading the index (which holds no secret).
+    Index,
+    Lock,
+    Open,
+    Probe,
+    Read,
+    Save,
+    SaveIndex,
+    Delete,
+    /// Saving tokens a refresh just rotated: the old refresh token still works for Atlassian's
+    /// reuse interval, so running again recovers.
+    SaveRenewed,
+    /// The change is in the store, but the index still shows the old values.
+    IndexAfterChange,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error(transparent)]
+    InvalidName(#[from] InvalidProfileName),
+    #[error("no profile named '{name}'")]
+    NotFound { name: String },
+    #[error("profile '{name}' is listed but its credentials are missing from the {store}")]
+    CredentialsMissing { name: String, store: Kind },
+    #[error("profile '{name}' was removed while this command waited for it")]
+    RemovedWhileWaiting { name: String },
+    #[error(
+        "the access token of profile '{name}' has expired and there is no refresh token to renew it"
+    )]
+    NoRefreshToken { name: String },
+    #[error("{source}")]
+    Store {
+        step: Step,
+        #[source]
+        source: StoreError,
+    },
+    /// Renewing the access token failed. `maybe_rotated`: the request may have reached
+    /// Atlassian and rotated the stored refresh token, its answer lost on the way back.
+    #[error("{source}")]
+    Renew {
+        #[source]
+        source: OAuthError,
+        maybe_rotated: bool,
+    },
+}
+
+impl ProfileError {
+    fn store(step: Step) -> impl FnOnce(StoreError) -> ProfileError {
+        move |source| ProfileError::Store { step, source }
+    }
+}
+
+impl Profiles {
+    pub fn new(store: StoreSettings, cache_enabled: bool) -> Profiles {
+        let cache = Cache::new(&store.config_dir, cache_enabled);
+        Profiles { store, cache }
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        &self.store.config_dir
+    }
+
+    /// Every profile the index lists, and the default: what `status` shows without a store.
+    pub fn index(&self) -> Result<Index, ProfileError> {
+        Index::load(self.config_dir()).map_err(ProfileError::store(Step::Index))
+    }
+
+    /// The profile to use: `wanted` (--profile), else the index's default, else `default`.
+    pub fn select(&self, wanted: Option<&str>, index: &Index) -> Result<String, ProfileError> {
+        let name = match wanted {
+            Some(p) => p.trim().to_string(),
+            None => index.default_profile(),
+        };
+        store::check_profile_name(&name)?;
+        Ok(name)
+    }
+
+    /// The selected profile, which must exist.
+    pub fn find(&self, wanted: Option<&str>) -> Result<Found, ProfileError> {
+        let index = self.index()?;
+        let name = self.select(wanted, &index)?;
+        match index.profiles.get(&name) {
+            Some(info) => Ok(Found {
+                info: info.clone(),
+                name,
+            }),
+            None => Err(ProfileError::NotFound { name }),
+        }
+    }
+
+    /// Proves the store can write, read back and delete, before anything depends on it (a
+    /// dead keychain found after consent would waste the user's consent).
+    pub fn probe(&self, kind: Kind) -> Result<(), ProfileError> {
+        self.open(kind)?
+            .probe()
+            .map_err(ProfileError::store(Step::Probe))
+    }
+
+    pub fn open(&self, kind: Kind) -> Result<Box<dyn SecretStore>, ProfileError> {
+        store::open(kind, &self.store).map_err(ProfileError::store(Step::Open))
+    }
+
+    /// The stored config of a listed profile, without a lock: a snapshot.
+    pub fn load(&self, found: &Found) -> Result<AuthConfig, ProfileError> {
+        let store = self.open(found.info.store)?;
+        self.load_from(store.as_ref(), &found.name)
+    }
+
+    /// Reads the profile from `store`; a keychain read offers its token to the cache (never
+    /// replacing a newer one another process has just put there).
+    fn load_from(&self, store: &dyn SecretStore, name: &str) -> Result<AuthConfig, ProfileError> {
+        match store.load(name) {
+            Ok(Some(cfg)) => {
+                if store.kind() == Kind::Keychain {
+                    self.cache.put(&cfg, true);
+                }
+                Ok(cfg)
+            }
+            Ok(None) => Err(ProfileError::CredentialsMissing {
+                name: name.to_string(),
+                store: store.kind(),
+            }),
+            Err(e) => Err(ProfileError::Store {
+                step: Step::Read,
+                source: e,
+            }),
+        }
+    }
+
+    /// Stores a new or replaced profile in `kind`'s store (init, login). Secrets first, index
+    /// second; a copy in the other store (re-init with another `--store`) is deleted after.
+    pub fn save(&self, cfg: &AuthConfig, kind: Kind) -> Result<(), ProfileError> {
+        let _lock = self.lock(&cfg.profile)?;
+        let store = self.open(kind)?;
+        store.save(cfg).map_err(ProfileError::store(Step::Save))?;
+        self.cache_after_save(cfg, kind);
+        let previous = Index::update(self.config_dir(), |index| {
+            let previous = index.profiles.get(&cfg.profile).map(|p| p.store);
+            index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind));
+            previous
+        })
+        .map_err(ProfileError::store(Step::SaveIndex))?;
+        if let Some(old) = previous.filter(|old| *old != kind)
+            && let Ok(other) = store::open(old, &self.store)
+        {
+            let _ = other.delete(&cfg.profile);
+        }
+        Ok(())
+    }
+
+    /// Changes a stored profile in place (`sites use`), under its lock and on the config as
+    /// it is under the lock, never on an older copy: a `token` may have rotated the refresh
+    /// token meanwhile, and saving the spent one back would end the grant. `change` says
+    /// whether it changed anything; only then is the profile saved. Returns the config as
+    /// it is now.
+    pub fn update(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut AuthConfig) -> bool,
+    ) -> Result<AuthConfig, ProfileError> {
+        let _lock = self.lock(name)?;
+        let found = self.find(Some(name))?;
+        let store = self.open(found.info.store)?;
+        let mut cfg = self.load_from(store.as_ref(), name)?;
+        if change(&mut cfg) {
+            cfg.updated_at = time::OffsetDateTime::now_utc();
+            store.save(&cfg).map_err(ProfileError::store(Step::Save))?;
+            self.cache_after_save(&cfg, found.info.store);
+            self.index_upsert(&cfg, found.info.store)
+                .map_err(ProfileError::store(Step::IndexAfterChange))?;
+        }
+        Ok(cfg)
+    }
+
+    /// Removes a profile's secrets, cached token and index entry. Idempotent: a profile that
+    /// is not there is `Removal::Nothing`.
+    pub fn remove(&self, name: &str) -> Result<Removal, ProfileError> {
+        // The index is a hand-editable file: a name jira-auth would never have written must
+        // not become a path (lock file, credentials file, possibly outside the config dir).
+        // Only its index entry goes, so that `logout --all` still gets to the end.
+        if store::check_profile_name(name).is_err() {
+            Index::update(self.config_dir(), |index| index.remove(name))
+                .map_err(ProfileError::store(Step::SaveIndex))?;
+            return Ok(Removal::InvalidEntry);
+        }
+        // Held until the index entry is gone: a `token` refreshing this profile right now
+        // would otherwise save its new tokens (and index entry) after the delete and bring
+        // the profile back. Taken after it, that `token` finds nothing.
+        let _lock = self.lock(name)?;
+        // Read again under the lock: an init that held it may have moved the profile.
+        let known = self.index()?.profiles.get(name).map(|p| p.store);
+        // Whatever happens with the store below, no cached token outlives a logout.
+        self.cache.remove(name);
+        let mut any = false;
+        match known {
+            // The index says where the secrets are: failing to reach that store is an error,
+            // never a silent "done" that leaves secrets behind.
+            Some(kind) => {
+                let store = self.open(kind)?;
+                any |= store
+                    .delete(name)
+                    .map_err(ProfileError::store(Step::Delete))?;
+            }
+            // Unknown to the index: clean what may be left in either store, and do not fail
+            // on a keychain that is not there (nothing of ours can be in it then).
+            None => {
+                for kind in [Kind::File, Kind::Keychain] {
+                    match store::open(kind, &self.store).and_then(|s| s.delete(name)) {
+                        Ok(deleted) => any |= deleted,
+                        Err(StoreError::Unavailable { .. }) => {}
+                        Err(e) => return Err(ProfileError::store(Step::Delete)(e)),
+                    }
+                }
+            }
+        }
+        any |= Index::update(self.config_dir(), |index| index.remove(name))
+            .map_err(ProfileError::store(Step::SaveIndex))?;
+        Ok(if any {
+            Removal::Removed
+        } else {
+            Removal::Nothing
+        })
+    }
+
+    /// The profile's token in the kernel-keyring cache, if the cache holds one.
+    pub fn cached(&self, name: &str) -> Option<CachedToken> {
+        self.cache.get(name)
+    }
+
+    pub fn cache_enabled(&self) -> bool {
+        self.cache.enabled()
+    }
+
+    /// Blocks until this process holds the profile's lock.
+    fn lock(&self, name: &str) -> Result<lock::ProfileLock, ProfileError> {
+        lock::lock(self.config_dir(), name).map_err(ProfileError::store(Step::Lock))
+    }
+
+    /// Under the index's lock: other profiles' entries may change at the same time.
+    fn index_upsert(&self, cfg: &AuthConfig, kind: Kind) -> Result<(), StoreError> {
+        Index::update(self.config_dir(), |index| {
+            index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind))
+        })
+    }
+
+    /// A keychain profile's new token goes to the cache; one now in the file store must not
+    /// leave a keychain-era token there, even when the keychain could not be reached.
+    fn cache_after_save(&self, cfg: &AuthConfig, kind: Kind) {
+        match kind {
+            Kind::Keychain => self.cache.put(cfg, false),
+            Kind::File => self.cache.remove(&cfg.profile),
+        }
+    }
+}

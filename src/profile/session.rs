@@ -1,0 +1,517 @@
+//! A credential that is valid now: the one path by which every command gets one.
+//!
+//! A token that is fresh enough costs no lock and no request (and, for `token`, `header` and
+//! `exec`, not even the keychain: the kernel-keyring cache answers). Otherwise the renewal
+//! happens under the profile's lock, and is skipped when another process renewed while we
+//! waited: Atlassian rotates refresh tokens and revokes the whole grant when a rotated one is
+//! used after its reuse interval, so two processes refreshing at once could log the user out.
+//! The renewed credential is stored before anyone sees it: the refresh token that went out
+//! is on its way out, so the new one must not exist only in memory.
+
+use secrecy::{ExposeSecret, SecretString};
+use time::{Duration, OffsetDateTime};
+
+use super::{Found, INACTIVITY_WARN_DAYS, Notice, ProfileError, Profiles, Step};
+use crate::fault;
+use crate::net::{Endpoints, HttpError, Net};
+use crate::oauth::{self, OAuthError, TokenSet};
+use crate::store::cache::CachedToken;
+use crate::store::index::ProfileInfo;
+use crate::store::model::{OAuthGrant, Scheme, ServiceAccount};
+use crate::store::{AuthConfig, Credential, Kind, SecretStore, Site};
+
+/// Atlassian's reuse interval: a rotated refresh token keeps working this long.
+const REUSE_INTERVAL: Duration = Duration::minutes(10);
+
+/// A value, and what the user should be told about how it was had.
+pub struct Usable<T> {
+    pub value: T,
+    pub notices: Vec<Notice>,
+}
+
+/// What `token`, `header` and `exec` give out: the secret, how to send it, and where.
+pub struct Access {
+    pub profile: String,
+    pub secret: SecretString,
+    pub scheme: Scheme,
+    /// `None` for a static secret.
+    pub expires_at: Option<OffsetDateTime>,
+    pub site: Site,
+    /// Where the REST API of the site answers to this credential.
+    pub api_base_url: String,
+}
+
+impl Access {
+    /// The value of an `Authorization` header.
+    pub fn header(&self) -> SecretString {
+        SecretString::from(match &self.scheme {
+            Scheme::Bearer => format!("Bearer {}", self.secret.expose_secret()),
+            Scheme::Basic { email } => {
+                use base64::Engine as _;
+                let pair = secrecy::zeroize::Zeroizing::new(format!(
+                    "{email}:{}",
+                    self.secret.expose_secret()
+                ));
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+                )
+            }
+        })
+    }
+}
+
+/// One profile of `profiles`, made usable with the network and endpoints of this run.
+pub struct Session<'a> {
+    profiles: &'a Profiles,
+    net: &'a Net,
+    endpoints: &'a Endpoints,
+    found: Found,
+}
+
+impl<'a> Session<'a> {
+    /// The selected profile (`wanted`, else the default), which must exist.
+    pub fn open(
+        profiles: &'a Profiles,
+        net: &'a Net,
+        endpoints: &'a Endpoints,
+        wanted: Option<&str>,
+    ) -> Result<Session<'a>, ProfileError> {
+        Ok(Session {
+            found: profiles.find(wanted)?,
+            profiles,
+            net,
+            endpoints,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.found.name
+    }
+
+    pub fn info(&self) -> &ProfileInfo {
+        &self.found.info
+    }
+
+    /// What `token`, `header` and `exec` need, valid for more than `min_ttl` seconds,
+    /// answered from the kernel-keyring cache when that holds such a token: no keychain
+    /// connection, no lock, no request.
+    pub fn valid_token(&self, min_ttl: u64) -> Result<Usable<Access>, ProfileError> {
+        let now = OffsetDateTime::now_utc();
+        if self.found.info.store == Kind::Keychain
+            && let Some(tok) = self.profiles.cached(self.name())
+            && tok.expires_at - now > ttl(min_ttl)
+        {
+            let notices = idle_notice(
+                tok.has_refresh_token,
+                tok.refresh_token_issued_at,
+                &tok.profile,
+                now,
+            );
+            return Ok(Usable {
+                value: self.cached_access(tok),
+                notices,
+            });
+        }
+        let usable = self.valid_config(min_ttl)?;
+        Ok(Usable {
+            value: self.access(&usable.value),
+            notices: usable.notices,
+        })
+    }
+
+    /// The whole stored config with a credential valid for more than `min_ttl` seconds.
+    pub fn valid_config(&self, min_ttl: u64) -> Result<Usable<AuthConfig>, ProfileError> {
+        let name = self.name();
+        let min_ttl = ttl(min_ttl);
+        let kind = self.found.info.store;
+        let store = self.profiles.open(kind)?;
+
+        let seen = self.profiles.load_from(store.as_ref(), name)?;
+        if fresh(&seen, min_ttl) {
+            return Ok(idle_checked(seen));
+        }
+
+        let _lock = self.profiles.lock(name)?;
+        // Whoever held the lock meanwhile may have removed the profile (logout) or moved it
+        // to the other store (init --force --store): the index, read again under the lock,
+        // says.
+        let kind_now = match self.profiles.index()?.profiles.get(name) {
+            Some(info) => info.store,
+            None => {
+                return Err(ProfileError::RemovedWhileWaiting {
+                    name: name.to_string(),
+                });
+            }
+        };
+        let store = if kind_now == kind {
+            store
+        } else {
+            self.profiles.open(kind_now)?
+        };
+        // Whoever held the lock before us may have renewed already: their result is in the
+        // store, and refreshing again would spend the refresh token they just rotated out.
+        // "Already renewed" is a token other than the one we saw, still valid: with a
+        // --min-ttl longer than a token lives, freshness alone would renew once per waiter.
+        let cfg = self.profiles.load_from(store.as_ref(), name)?;
+        let replaced = cfg.credential.secret().0.expose_secret()
+            != seen.credential.secret().0.expose_secret()
+            && fresh(&cfg, Duration::ZERO);
+        if fresh(&cfg, min_ttl) || replaced {
+            tracing::debug!("another process renewed the token while we waited");
+            return Ok(idle_checked(cfg));
+        }
+        tracing::debug!(
+            profile = name,
+            "the access token expires too soon; renewing it"
+        );
+        self.renew_and_save(store.as_ref(), kind_now, cfg)
+    }
+
+    fn access(&self, cfg: &AuthConfig) -> Access {
+        let (secret, scheme) = cfg.credential.secret();
+        Access {
+            profile: cfg.profile.clone(),
+            secret: secret.clone(),
+            scheme,
+            expires_at: cfg.credential.expires_at(),
+            site: cfg.site.clone(),
+            api_base_url: api_base_url(cfg, self.endpoints),
+        }
+    }
+
+    /// The cache holds only tokens that expire, which are all OAuth or service-account
+    /// Bearer tokens for the Cloud gateway.
+    fn cached_access(&self, tok: CachedToken) -> Access {
+        Access {
+            api_base_url: self.endpoints.jira_api_base(&tok.site.cloud_id).to_string(),
+            profile: tok.profile,
+            secret: tok.access_token,
+            scheme: Scheme::Bearer,
+            expires_at: Some(tok.expires_at),
+            site: tok.site,
+        }
+    }
+
+    /// Renews the credential as its method does (this is the one place that decides) and
+    /// stores the result before anyone sees it.
+    fn renew_and_save(
+        &self,
+        store: &dyn SecretStore,
+        kind: Kind,
+        cfg: AuthConfig,
+    ) -> Result<Usable<AuthConfig>, ProfileError> {
+        let name = cfg.profile.clone();
+        // Times are taken when a request goes out, not when its answer is in: Atlassian
+        // rotates the token on receipt, and retries can take many seconds, so counting its
+        // reuse interval (and the inactivity clock) from the send time keeps our view of
+        // both on the safe side.
+        let credential = match cfg.credential {
+            Credential::OAuth(grant) => Credential::OAuth(self.refresh(&name, grant)?),
+            Credential::ServiceAccount(sa) => Credential::ServiceAccount(self.mint(sa)?),
+            // Never stale (no expiry), so never here; kept as it is should that change.
+            static_secret @ (Credential::ApiToken(_) | Credential::Pat(_)) => static_secret,
+        };
+        fault::point("after-refresh");
+        let new = AuthConfig {
+            credential,
+            updated_at: OffsetDateTime::now_utc(),
+            ..cfg
+        };
+        store
+            .save(&new)
+            .map_err(ProfileError::store(Step::SaveRenewed))?;
+        self.profiles.cache_after_save(&new, kind);
+        // The index only mirrors what `status` shows: stale is tolerable, a failed command
+        // is not.
+        let notices = match self.profiles.index_upsert(&new, kind) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![Notice::IndexNotUpdated(e)],
+        };
+        Ok(Usable {
+            value: new,
+            notices,
+        })
+    }
+
+    /// Refreshes with the stored refresh token, or, if Atlassian rejects it, with the
+    /// previous one while its reuse interval lasts.
+    fn refresh(&self, name: &str, grant: OAuthGrant) -> Result<OAuthGrant, ProfileError> {
+        let Some(current) = grant.refresh_token.clone() else {
+            return Err(ProfileError::NoRefreshToken {
+                name: name.to_string(),
+            });
+        };
+        let call = |token: &SecretString| -> Result<TokenSet, OAuthError> {
+            let http = self.net.http()?;
+            self.net.block_on(oauth::refresh(
+                http,
+                self.endpoints,
+                &grant.client_id,
+                &grant.client_secret,
+                token,
+            ))?
+        };
+        let sent = OffsetDateTime::now_utc();
+        let (tokens, used, sent) = match call(&current) {
+            Ok(tokens) => (tokens, current, sent),
+            Err(OAuthError::RefreshRejected(why)) => {
+                let again = OffsetDateTime::now_utc();
+                match previous_in_leeway(&grant, again) {
+                    Some(previous) => {
+                        tracing::info!(
+                            "the newest refresh token was rejected; trying the previous one, still within Atlassian's reuse interval"
+                        );
+                        let tokens = call(&previous).map_err(renew_error)?;
+                        (tokens, previous, again)
+                    }
+                    None => return Err(renew_error(OAuthError::RefreshRejected(why))),
+                }
+            }
+            Err(e) => return Err(renew_error(e)),
+        };
+        Ok(renewed(grant, tokens, used, sent))
+    }
+
+    /// A new access token from the service account's client credentials.
+    fn mint(&self, sa: ServiceAccount) -> Result<ServiceAccount, ProfileError> {
+        let http = self.net.http().map_err(|e| renew_error(e.into()))?;
+        let tokens = self
+            .net
+            .block_on(oauth::client_credentials(
+                http,
+                self.endpoints,
+                &sa.client_id,
+                &sa.client_secret,
+            ))
+            .map_err(|e| renew_error(e.into()))?
+            .map_err(|e| match e {
+                // The secret worked when the profile was made: it was changed since.
+                OAuthError::SecretRejected => OAuthError::StoredSecretRejected,
+                other => other,
+            })
+            .map_err(renew_error)?;
+        Ok(ServiceAccount {
+            access_token: tokens.access_token,
+            access_token_expires_at: tokens.expires_at,
+            scopes_granted: if tokens.scopes.is_empty() {
+                sa.scopes_granted
+            } else {
+                tokens.scopes
+            },
+            ..sa
+        })
+    }
+}
+
+/// Where a profile's REST API answers: the Cloud gateway for OAuth and service-account
+/// tokens, the base that accepted an API token, the site itself for a PAT.
+pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
+    match &cfg.credential {
+        Credential::OAuth(_) | Credential::ServiceAccount(_) => {
+            endpoints.jira_api_base(&cfg.site.cloud_id).to_string()
+        }
+        Credential::ApiToken(t) => t.api_base_url.clone(),
+        Credential::Pat(_) => cfg.site.url.clone(),
+    }
+}
+
+/// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may
+/// have rotated the stored refresh token, which then works for the reuse interval only.
+fn renew_error(source: OAuthError) -> ProfileError {
+    let maybe_rotated = matches!(source, OAuthError::Http(HttpError::Unavailable { .. }));
+    ProfileError::Renew {
+        source,
+        maybe_rotated,
+    }
+}
+
+fn ttl(secs: u64) -> Duration {
+    Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
+}
+
+fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
+    match cfg.credential.expires_at() {
+        Some(at) => at - OffsetDateTime::now_utc() > min_ttl,
+        None => true,
+    }
+}
+
+/// A config used as it is, with the inactivity warning when it is due. Only when this run
+/// does not refresh: a refresh resets Atlassian's inactivity clock.
+fn idle_checked(cfg: AuthConfig) -> Usable<AuthConfig> {
+    let c = &cfg.credential;
+    let notices = idle_notice(
+        c.has_refresh_token(),
+        c.refresh_token_issued_at(),
+        &cfg.profile,
+        OffsetDateTime::now_utc(),
+    );
+    Usable {
+        value: cfg,
+        notices,
+    }
+}
+
+fn idle_notice(
+    has_refresh_token: bool,
+    issued_at: Option<OffsetDateTime>,
+    profile: &str,
+    now: OffsetDateTime,
+) -> Vec<Notice> {
+    inactive_days(has_refresh_token, issued_at, now)
+        .map(|days| Notice::RefreshTokenIdle {
+            profile: profile.to_string(),
+            days,
+        })
+        .into_iter()
+        .collect()
+}
+
+/// Whole days since the refresh token was issued (last used), when that is past the warning
+/// threshold; `None` without a refresh token, as nothing can then expire from inactivity.
+fn inactive_days(
+    has_refresh_token: bool,
+    issued_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Option<i64> {
+    if !has_refresh_token {
+        return None;
+    }
+    let days = (now - issued_at?).whole_days();
+    (days > INACTIVITY_WARN_DAYS).then_some(days)
+}
+
+fn previous_in_leeway(grant: &OAuthGrant, now: OffsetDateTime) -> Option<SecretString> {
+    match (&grant.previous_refresh_token, grant.previous_rotated_at) {
+        (Some(previous), Some(at)) if now - at < REUSE_INTERVAL => Some(previous.clone()),
+        _ => None,
+    }
+}
+
+/// The grant after a successful refresh that spent `used`.
+fn renewed(
+    grant: OAuthGrant,
+    tokens: TokenSet,
+    used: SecretString,
+    now: OffsetDateTime,
+) -> OAuthGrant {
+    let scopes_granted = if tokens.scopes.is_empty() {
+        grant.scopes_granted.clone()
+    } else {
+        tokens.scopes
+    };
+    // Atlassian always rotates; should a response carry no new refresh token, the one we
+    // sent is still the one to use next time.
+    let (refresh_token, issued_at, previous, rotated_at) = match tokens.refresh_token {
+        Some(new) => (Some(new), Some(now), Some(used), Some(now)),
+        None => (
+            Some(used),
+            grant.refresh_token_issued_at,
+            grant.previous_refresh_token.clone(),
+            grant.previous_rotated_at,
+        ),
+    };
+    OAuthGrant {
+        access_token: tokens.access_token,
+        access_token_expires_at: tokens.expires_at,
+        refresh_token,
+        refresh_token_issued_at: issued_at,
+        previous_refresh_token: previous,
+        previous_rotated_at: rotated_at,
+        scopes_granted,
+        ..grant
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::model::tests::{grant, sample};
+
+    #[test]
+    fn renewed_keeps_the_spent_token_as_previous() {
+        let mut cfg = sample("p");
+        let now = OffsetDateTime::now_utc();
+        let tokens = TokenSet {
+            access_token: SecretString::from("at-new"),
+            expires_at: now + Duration::hours(1),
+            refresh_token: Some(SecretString::from("rt-new")),
+            scopes: vec![],
+        };
+        let Credential::OAuth(g) = std::mem::replace(
+            &mut cfg.credential,
+            Credential::Pat(crate::store::model::PersonalAccessToken {
+                token: SecretString::from("x"),
+            }),
+        ) else {
+            unreachable!()
+        };
+        let new = renewed(g, tokens, SecretString::from("rt-value"), now);
+        assert_eq!(new.access_token.expose_secret(), "at-new");
+        assert_eq!(new.refresh_token.unwrap().expose_secret(), "rt-new");
+        assert_eq!(
+            new.previous_refresh_token.unwrap().expose_secret(),
+            "rt-value"
+        );
+        assert_eq!(new.previous_rotated_at, Some(now));
+        assert_eq!(new.refresh_token_issued_at, Some(now));
+        assert_eq!(new.scopes_granted, ["read:jira-work", "offline_access"]);
+    }
+
+    #[test]
+    fn inactivity_warning_only_past_80_days() {
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            inactive_days(true, Some(now - Duration::days(85)), now),
+            Some(85)
+        );
+        assert_eq!(
+            inactive_days(true, Some(now - Duration::days(10)), now),
+            None
+        );
+        assert_eq!(
+            inactive_days(false, Some(now - Duration::days(85)), now),
+            None
+        );
+        assert_eq!(inactive_days(true, None, now), None);
+    }
+
+    #[test]
+    fn previous_token_only_within_the_reuse_interval() {
+        let mut cfg = sample("p");
+        let g = grant(&mut cfg);
+        let now = OffsetDateTime::now_utc();
+        assert!(previous_in_leeway(g, now).is_none());
+        g.previous_refresh_token = Some(SecretString::from("rt-old"));
+        g.previous_rotated_at = Some(now - Duration::minutes(9));
+        assert!(previous_in_leeway(g, now).is_some());
+        g.previous_rotated_at = Some(now - Duration::minutes(11));
+        assert!(previous_in_leeway(g, now).is_none());
+    }
+
+    #[test]
+    fn headers_follow_the_scheme() {
+        let access = |scheme| Access {
+            profile: "p".into(),
+            secret: SecretString::from("s3cret"),
+            scheme,
+            expires_at: None,
+            site: sample("p").site,
+            api_base_url: String::new(),
+        };
+        assert_eq!(
+            access(Scheme::Bearer).header().expose_secret(),
+            "Bearer s3cret"
+        );
+        // base64("me@example.com:s3cret")
+        assert_eq!(
+            access(Scheme::Basic {
+                email: "me@example.com".into()
+            })
+            .header()
+            .expose_secret(),
+            "Basic bWVAZXhhbXBsZS5jb206czNjcmV0"
+        );
+    }
+}

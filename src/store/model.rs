@@ -1,0 +1,474 @@
+//! What a profile stores (`AuthConfig`): its site and the credential of its method, with
+//! the secrets that keep it usable, as one JSON document per profile.
+//!
+//! The credential is an enum of *methods*, each with what it needs and how it stays usable:
+//! - `OAuth`: an authorization-code grant (Cloud 3LO) whose access token is renewed with a
+//!   rotating refresh token;
+//! - `ServiceAccount`: client credentials, no refresh token; a new access token is minted
+//!   from the client secret when the last one runs out;
+//! - `ApiToken` (Cloud, Basic `email:token`) and `Pat` (Data Center, Bearer): static secrets.
+//!
+//! How each method is kept usable is decided in one place, the profile layer's `renew`
+//! (profile/session.rs); no command looks at the method to decide.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::StoreError;
+
+/// Format 2 holds the credential as a tagged enum; format 1 (jira-auth 0.1) was the OAuth
+/// grant's fields at the top level. Format 1 is still read, and written as 2 at the next save.
+pub const CONFIG_VERSION: u32 = 2;
+
+/// Everything a profile needs to produce credentials for months.
+#[derive(Serialize, Deserialize)]
+pub struct AuthConfig {
+    pub version: u32,
+    pub profile: String,
+    pub site: Site,
+    pub credential: Credential,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Site {
+    pub cloud_id: String,
+    pub url: String,
+    pub name: String,
+}
+
+/// The credential methods, as `--method` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// "oauth2" in indexes written by jira-auth 0.1.
+    #[serde(rename = "oauth", alias = "oauth2")]
+    OAuth,
+    ServiceAccount,
+    ApiToken,
+    Pat,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::OAuth => "oauth",
+            Method::ServiceAccount => "service-account",
+            Method::ApiToken => "api-token",
+            Method::Pat => "pat",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+pub enum Credential {
+    #[serde(rename = "oauth")]
+    OAuth(OAuthGrant),
+    ServiceAccount(ServiceAccount),
+    ApiToken(ApiToken),
+    Pat(PersonalAccessToken),
+}
+
+/// An OAuth 2.0 authorization-code grant.
+#[derive(Serialize, Deserialize)]
+pub struct OAuthGrant {
+    pub client_id: String,
+    #[serde(serialize_with = "expose")]
+    pub client_secret: SecretString,
+    pub redirect_uri: String,
+    pub scopes_requested: Vec<String>,
+    pub scopes_granted: Vec<String>,
+    #[serde(serialize_with = "expose")]
+    pub access_token: SecretString,
+    #[serde(with = "time::serde::rfc3339")]
+    pub access_token_expires_at: OffsetDateTime,
+    #[serde(serialize_with = "expose_opt", default)]
+    pub refresh_token: Option<SecretString>,
+    /// When the refresh token was issued, i.e. last used: Atlassian expires it after 90
+    /// days without use.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub refresh_token_issued_at: Option<OffsetDateTime>,
+    /// The refresh token that the current one replaced, kept while Atlassian still honours
+    /// it (its reuse interval), so a rejected newest token is not the end of the profile.
+    #[serde(serialize_with = "expose_opt", default)]
+    pub previous_refresh_token: Option<SecretString>,
+    /// When `previous_refresh_token` was rotated out.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub previous_rotated_at: Option<OffsetDateTime>,
+}
+
+/// A service account's OAuth 2.0 client credentials and the last token minted with them.
+#[derive(Serialize, Deserialize)]
+pub struct ServiceAccount {
+    pub client_id: String,
+    #[serde(serialize_with = "expose")]
+    pub client_secret: SecretString,
+    #[serde(default)]
+    pub scopes_granted: Vec<String>,
+    #[serde(serialize_with = "expose")]
+    pub access_token: SecretString,
+    #[serde(with = "time::serde::rfc3339")]
+    pub access_token_expires_at: OffsetDateTime,
+}
+
+/// An Atlassian account's API token (classic or scoped), sent as Basic `email:token` to the
+/// base URL that accepted it when it was stored: the site for a classic token, the API
+/// gateway for a scoped one.
+#[derive(Serialize, Deserialize)]
+pub struct ApiToken {
+    pub email: String,
+    #[serde(serialize_with = "expose")]
+    pub token: SecretString,
+    pub api_base_url: String,
+}
+
+/// A Data Center personal access token, sent as Bearer.
+#[derive(Serialize, Deserialize)]
+pub struct PersonalAccessToken {
+    #[serde(serialize_with = "expose")]
+    pub token: SecretString,
+}
+
+/// How the secret goes into an `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scheme", rename_all = "lowercase")]
+pub enum Scheme {
+    Bearer,
+    /// Basic `email:secret`.
+    Basic {
+        email: String,
+    },
+}
+
+impl Credential {
+    pub fn method(&self) -> Method {
+        match self {
+            Credential::OAuth(_) => Method::OAuth,
+            Credential::ServiceAccount(_) => Method::ServiceAccount,
+            Credential::ApiToken(_) => Method::ApiToken,
+            Credential::Pat(_) => Method::Pat,
+        }
+    }
+
+    /// The secret an API call sends, and how.
+    pub fn secret(&self) -> (&SecretString, Scheme) {
+        match self {
+            Credential::OAuth(g) => (&g.access_token, Scheme::Bearer),
+            Credential::ServiceAccount(s) => (&s.access_token, Scheme::Bearer),
+            Credential::ApiToken(t) => (
+                &t.token,
+                Scheme::Basic {
+                    email: t.email.clone(),
+                },
+            ),
+            Credential::Pat(p) => (&p.token, Scheme::Bearer),
+        }
+    }
+
+    /// When the secret stops working; `None` for static secrets, which Atlassian expires on
+    /// its own schedule.
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        match self {
+            Credential::OAuth(g) => Some(g.access_token_expires_at),
+            Credential::ServiceAccount(s) => Some(s.access_token_expires_at),
+            Credential::ApiToken(_) | Credential::Pat(_) => None,
+        }
+    }
+
+    pub fn oauth(&self) -> Option<&OAuthGrant> {
+        match self {
+            Credential::OAuth(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Credential::OAuth(g) => Some(&g.client_id),
+            Credential::ServiceAccount(s) => Some(&s.client_id),
+            Credential::ApiToken(_) | Credential::Pat(_) => None,
+        }
+    }
+
+    pub fn scopes_requested(&self) -> &[String] {
+        match self {
+            Credential::OAuth(g) => &g.scopes_requested,
+            _ => &[],
+        }
+    }
+
+    pub fn scopes_granted(&self) -> &[String] {
+        match self {
+            Credential::OAuth(g) => &g.scopes_granted,
+            Credential::ServiceAccount(s) => &s.scopes_granted,
+            Credential::ApiToken(_) | Credential::Pat(_) => &[],
+        }
+    }
+
+    pub fn has_refresh_token(&self) -> bool {
+        self.oauth().is_some_and(|g| g.refresh_token.is_some())
+    }
+
+    pub fn refresh_token_issued_at(&self) -> Option<OffsetDateTime> {
+        self.oauth().and_then(|g| g.refresh_token_issued_at)
+    }
+}
+
+impl AuthConfig {
+    /// The serialized form, held as a secret so it is zeroized after use.
+    pub fn to_secret_json(&self) -> SecretString {
+        SecretString::from(serde_json::to_string(self).expect("AuthConfig always serializes"))
+    }
+
+    /// Reads any format this build knows; a newer one is refused rather than misread.
+    pub fn from_json(profile: &str, json: &str) -> Result<AuthConfig, StoreError> {
+        // serde_json's message for a type error can quote a value; report position only.
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+            profile: profile.to_string(),
+            detail: format!("line {}, column {}", e.line(), e.column()),
+        };
+        #[derive(Deserialize)]
+        struct Format {
+            version: u32,
+        }
+        let format: Format = serde_json::from_str(json).map_err(corrupt)?;
+        match format.version {
+            1 => Ok(serde_json::from_str::<FormatOne>(json)
+                .map_err(corrupt)?
+                .upgrade()),
+            CONFIG_VERSION => serde_json::from_str(json).map_err(corrupt),
+            newer if newer > CONFIG_VERSION => Err(StoreError::Corrupt {
+                profile: profile.to_string(),
+                detail: format!("written by a newer jira-auth (format {newer}); upgrade jira-auth"),
+            }),
+            other => Err(StoreError::Corrupt {
+                profile: profile.to_string(),
+                detail: format!("unknown format {other}"),
+            }),
+        }
+    }
+}
+
+/// Format 1: an OAuth grant with its fields at the top level.
+#[derive(Deserialize)]
+struct FormatOne {
+    profile: String,
+    client_id: String,
+    client_secret: SecretString,
+    scopes_requested: Vec<String>,
+    scopes_granted: Vec<String>,
+    redirect_uri: String,
+    site: Site,
+    access_token: SecretString,
+    #[serde(with = "time::serde::rfc3339")]
+    access_token_expires_at: OffsetDateTime,
+    #[serde(default)]
+    refresh_token: Option<SecretString>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    refresh_token_issued_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    previous_refresh_token: Option<SecretString>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    previous_rotated_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+impl FormatOne {
+    fn upgrade(self) -> AuthConfig {
+        AuthConfig {
+            version: CONFIG_VERSION,
+            profile: self.profile,
+            site: self.site,
+            credential: Credential::OAuth(OAuthGrant {
+                client_id: self.client_id,
+                client_secret: self.client_secret,
+                redirect_uri: self.redirect_uri,
+                scopes_requested: self.scopes_requested,
+                scopes_granted: self.scopes_granted,
+                access_token: self.access_token,
+                access_token_expires_at: self.access_token_expires_at,
+                refresh_token: self.refresh_token,
+                refresh_token_issued_at: self.refresh_token_issued_at,
+                previous_refresh_token: self.previous_refresh_token,
+                previous_rotated_at: self.previous_rotated_at,
+            }),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+// Serialization into the store is the one place secrets are meant to leave memory.
+pub(super) fn expose<S: serde::Serializer>(v: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.expose_secret())
+}
+
+fn expose_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_some(v.expose_secret()),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn sample(profile: &str) -> AuthConfig {
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        AuthConfig {
+            version: CONFIG_VERSION,
+            profile: profile.into(),
+            site: Site {
+                cloud_id: "id".into(),
+                url: "https://acme.atlassian.net".into(),
+                name: "acme".into(),
+            },
+            credential: Credential::OAuth(OAuthGrant {
+                client_id: "cid".into(),
+                client_secret: SecretString::from("csecret-value"),
+                redirect_uri: "http://127.0.0.1:8976/callback".into(),
+                scopes_requested: vec!["read:jira-work".into(), "offline_access".into()],
+                scopes_granted: vec!["read:jira-work".into(), "offline_access".into()],
+                access_token: SecretString::from("at-value"),
+                access_token_expires_at: now,
+                refresh_token: Some(SecretString::from("rt-value")),
+                refresh_token_issued_at: Some(now),
+                previous_refresh_token: None,
+                previous_rotated_at: None,
+            }),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The OAuth grant of a config made by `sample`.
+    pub fn grant(cfg: &mut AuthConfig) -> &mut OAuthGrant {
+        match &mut cfg.credential {
+            Credential::OAuth(g) => g,
+            _ => unreachable!("sample() is an OAuth profile"),
+        }
+    }
+
+    #[test]
+    fn auth_config_round_trips_through_json() {
+        let mut cfg = sample("p");
+        let json = cfg.to_secret_json();
+        assert!(
+            json.expose_secret()
+                .contains(r#""credential":{"method":"oauth","#)
+        );
+        let mut back = AuthConfig::from_json("p", json.expose_secret()).unwrap();
+        let (g, b) = (grant(&mut cfg), grant(&mut back));
+        assert_eq!(b.client_secret.expose_secret(), "csecret-value");
+        assert_eq!(
+            b.refresh_token.as_ref().unwrap().expose_secret(),
+            "rt-value"
+        );
+        assert_eq!(b.access_token_expires_at, g.access_token_expires_at);
+        assert_eq!(back.site, cfg.site);
+    }
+
+    #[test]
+    fn format_one_is_read_as_an_oauth_grant() {
+        let v1 = r#"{"version":1,"profile":"p","method":"oauth2","grant":"authorization_code",
+            "client_id":"cid","client_secret":"cs","scopes_requested":["read:jira-work","offline_access"],
+            "scopes_granted":["read:jira-work"],"redirect_uri":"http://127.0.0.1:8976/callback",
+            "site":{"cloud_id":"c","url":"https://a.atlassian.net","name":"a"},
+            "access_token":"at","access_token_expires_at":"2026-01-01T00:00:00Z",
+            "refresh_token":"rt","refresh_token_issued_at":"2025-12-01T00:00:00Z",
+            "previous_refresh_token":null,"previous_rotated_at":null,
+            "created_at":"2025-11-01T00:00:00Z","updated_at":"2025-12-01T00:00:00Z"}"#;
+        let mut cfg = AuthConfig::from_json("p", v1).unwrap();
+        assert_eq!(cfg.version, CONFIG_VERSION);
+        assert_eq!(cfg.credential.method(), Method::OAuth);
+        assert_eq!(cfg.site.cloud_id, "c");
+        let g = grant(&mut cfg);
+        assert_eq!(g.refresh_token.as_ref().unwrap().expose_secret(), "rt");
+        assert_eq!(g.scopes_requested, ["read:jira-work", "offline_access"]);
+        // Written back, it is format 2, and reads the same.
+        let again = AuthConfig::from_json("p", cfg.to_secret_json().expose_secret()).unwrap();
+        assert_eq!(again.credential.scopes_granted(), ["read:jira-work"]);
+    }
+
+    #[test]
+    fn newer_and_corrupt_formats_are_refused_without_quoting_content() {
+        let e = AuthConfig::from_json("p", r#"{"version": 3}"#)
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .contains("written by a newer jira-auth (format 3)"),
+            "{e}"
+        );
+        let e = AuthConfig::from_json("p", r#"{"version": "SECRETVALUE"}"#)
+            .err()
+            .unwrap();
+        assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
+        let e = AuthConfig::from_json("p", r#"{"version": 2, "profile": "SECRETVALUE"}"#)
+            .err()
+            .unwrap();
+        assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
+    }
+
+    #[test]
+    fn each_method_says_how_it_is_sent_and_kept() {
+        let now = OffsetDateTime::now_utc();
+        let methods = [
+            (sample("p").credential, Method::OAuth, true, "at-value"),
+            (
+                Credential::ServiceAccount(ServiceAccount {
+                    client_id: "sa".into(),
+                    client_secret: SecretString::from("sa-secret"),
+                    scopes_granted: vec![],
+                    access_token: SecretString::from("sa-at"),
+                    access_token_expires_at: now,
+                }),
+                Method::ServiceAccount,
+                true,
+                "sa-at",
+            ),
+            (
+                Credential::ApiToken(ApiToken {
+                    email: "a@example.com".into(),
+                    token: SecretString::from("api-tok"),
+                    api_base_url: "https://acme.atlassian.net".into(),
+                }),
+                Method::ApiToken,
+                false,
+                "api-tok",
+            ),
+            (
+                Credential::Pat(PersonalAccessToken {
+                    token: SecretString::from("pat-tok"),
+                }),
+                Method::Pat,
+                false,
+                "pat-tok",
+            ),
+        ];
+        for (cred, method, expires, secret) in methods {
+            assert_eq!(cred.method(), method);
+            assert_eq!(cred.expires_at().is_some(), expires, "{method:?}");
+            assert_eq!(cred.secret().0.expose_secret(), secret);
+            // Each round-trips through the stored form under its --method name.
+            let cfg = AuthConfig {
+                credential: cred,
+                ..sample("p")
+            };
+            let json = cfg.to_secret_json();
+            let tag = format!(r#""method":"{}""#, method.as_str());
+            assert!(json.expose_secret().contains(&tag), "{method:?}");
+            let back = AuthConfig::from_json("p", json.expose_secret()).unwrap();
+            assert_eq!(back.credential.method(), method);
+        }
+    }
+}
