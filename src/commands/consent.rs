@@ -15,7 +15,6 @@ use crate::error::{CliError, Exit};
 use crate::oauth::callback::{Callback, Listener};
 use crate::oauth::{self, RedirectUri};
 use crate::profile::{Notice, session::api_base_url};
-use crate::say;
 use crate::scopes::{self, Parsed};
 use crate::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, OAuthGrant, Site};
 use crate::ui::Ui;

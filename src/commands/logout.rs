@@ -5,7 +5,6 @@ use serde::Serialize;
 use super::{Ctx, Result};
 use crate::cli::LogoutArgs;
 use crate::profile::Removal;
-use crate::say;
 
 #[derive(Serialize)]
 struct Report {

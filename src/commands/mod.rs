@@ -4,6 +4,11 @@
 //! A command resolves its inputs, calls the layers below with explicit values, builds a
 //! typed report, and prints it: as JSON with `--json`, else with its one human renderer.
 
+/// `say!(ui, "format", args…)`: one line of human text on stderr (through the `Ui`).
+macro_rules! say {
+    ($ui:expr, $($arg:tt)*) => { $ui.say(&format!($($arg)*)) };
+}
+
 pub mod completions;
 mod consent;
 pub mod doctor;

@@ -13,7 +13,6 @@ use super::{Ctx, Result};
 use crate::atlassian::{self, Resource};
 use crate::cli::{SitesArgs, SitesCommand};
 use crate::error::{CliError, Exit};
-use crate::say;
 use crate::store::{AuthConfig, Site};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.

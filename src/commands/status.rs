@@ -7,7 +7,6 @@ use time::{Duration, OffsetDateTime};
 use super::{Ctx, Result, relative, rfc3339};
 use crate::error::{CliError, Exit};
 use crate::profile::INACTIVITY_EXPIRY_DAYS;
-use crate::say;
 use crate::store::index::{Index, ProfileInfo};
 use crate::store::{Kind, Method, Site};
 

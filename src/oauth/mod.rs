@@ -1,6 +1,6 @@
 //! OAuth 2.0 against Atlassian: the consent URL, the code exchange, the refresh and client
 //! credentials (token.rs), the validated callback URL (redirect.rs) and the loopback listener
-//! that catches the browser's return (callback.rs).
+//! that catches the browser's return (callback/).
 
 pub mod callback;
 pub mod redirect;

@@ -55,6 +55,7 @@ pub fn preset(name: &str) -> Result<&'static Preset, ScopeError> {
         .find(|p| p.name == name)
         .ok_or_else(|| ScopeError::UnknownPreset {
             name: name.to_string(),
+            choices: names(),
         })
 }
 

@@ -49,8 +49,11 @@ pub enum ScopeError {
     NotAScope(String),
     #[error("no scopes given: name at least one Jira scope (e.g. read:jira-work)")]
     Empty,
-    #[error("unknown preset '{name}': choose one of {}", super::presets::names().join(", "))]
-    UnknownPreset { name: String },
+    #[error("unknown preset '{name}': choose one of {}", .choices.join(", "))]
+    UnknownPreset {
+        name: String,
+        choices: Vec<&'static str>,
+    },
 }
 
 /// One sentence for all unknown names, each with its closest catalog names, so that a list

@@ -236,12 +236,6 @@ pub fn plain(text: &str, unicode: bool) -> Cow<'_, str> {
     out.into()
 }
 
-/// `say!(ui, "format", args…)`: one line of human text on stderr.
-#[macro_export]
-macro_rules! say {
-    ($ui:expr, $($arg:tt)*) => { $ui.say(&format!($($arg)*)) };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

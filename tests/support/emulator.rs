@@ -1,4 +1,4 @@
-//! The Atlassian OAuth 2.0 (3LO) emulator: an auth server (auth.atlassian.com) and an API server (api.atlassian.com) on loopback, following /work/shared/atlassian-oauth.md including its unpleasant parts.
+//! The Atlassian OAuth 2.0 (3LO) emulator: an auth server (auth.atlassian.com) and an API server (api.atlassian.com) on loopback, faithful to what Atlassian documents (the team's notes in atlassian-oauth.md), including its unpleasant parts.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};

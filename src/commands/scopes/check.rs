@@ -6,7 +6,6 @@ use serde::Serialize;
 use crate::cli::ScopesCheckArgs;
 use crate::commands::{Ctx, Result, fix_for, login_command, note_text};
 use crate::error::{CliError, Exit};
-use crate::say;
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
 use crate::scopes::{self, OFFLINE_ACCESS, ScopeError, Unknown};
 use crate::store::Site;

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::cli::ScopesListArgs;
 use crate::commands::{Ctx, Result};
-use crate::say;
 use crate::scopes::{Api, CONSOLE_GROUPS, Kind, ScopeInfo, catalog};
 
 pub fn run(ctx: &Ctx, args: ScopesListArgs) -> Result {
