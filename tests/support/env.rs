@@ -1,5 +1,7 @@
-//! The test environment builder: an emulator with a registered app, a private config dir,
-//! a unique profile and callback port, and the real `jira-auth` binary run against them.
+//! The test environment: [`TestEnv::builder`] describes a test's world (an emulator with the
+//! test app registered, its sites, and maybe a profile already set up), each with a private
+//! config dir, a unique profile name and callback port; [`TestEnv::jira`] and friends run the
+//! real `jira-auth` binary against it.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
