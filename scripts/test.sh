@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The one command that runs the whole test suite, keychain tests included:
 #
-#     scripts/test.sh                        # everything
-#     scripts/test.sh cli::init              # extra args go to `cargo test`
-#     scripts/test.sh cli::init -- --nocapture
+#     scripts/test.sh                            # everything
+#     scripts/test.sh cases::init                # extra args go to `cargo test`
+#     scripts/test.sh cases::init -- --nocapture # and those after `--` to the test harness
+#     scripts/test.sh --test cli cases::init
 #
 # Linux only. It starts a private D-Bus session bus with a throwaway, unlocked
-# gnome-keyring (a real Secret Service), so the tests never see your own keyrings.
+# gnome-keyring (a real Secret Service), so the tests never see your own keyrings, and
+# runs the tests that need it too: a plain `cargo test` skips them (#[ignore]).
 # Missing system tools are installed with apt-get (root, or sudo when available).
 set -euo pipefail
 
@@ -21,5 +23,30 @@ ensure_commands "${KEYRING_TOOLS[@]}" ps:procps kill:procps
 ensure_cargo
 make_scratch
 
-log "running 'cargo test --locked${*:+ $*}' with JIRA_AUTH_TEST_SECRET_SERVICE=1 against a throwaway gnome-keyring in a private D-Bus session ($scratch)"
-dbus-run-session -- "$repo_root/scripts/in-keyring-session.sh" cargo test --locked "$@"
+# The arguments before the first `--` are cargo's, those after it the test harness's.
+cargo_args=()
+harness_args=()
+seen_separator=false
+for arg in "$@"; do
+    if [[ $seen_separator == false && $arg == -- ]]; then
+        seen_separator=true
+    elif [[ $seen_separator == true ]]; then
+        harness_args+=("$arg")
+    else
+        cargo_args+=("$arg")
+    fi
+done
+# The #[ignore]d tests are those that need the keyring: run them too (unless the caller
+# asked for the ignored ones alone, which --include-ignored would contradict). Not the fake
+# browser, though: the tests run it themselves as $BROWSER, and as a test of its own it
+# would fail. Its full path matches it alone, with or without --exact.
+include_ignored=(--include-ignored)
+for arg in ${harness_args[@]+"${harness_args[@]}"}; do
+    [[ $arg == --ignored ]] && include_ignored=()
+done
+command=(cargo test --locked ${cargo_args[@]+"${cargo_args[@]}"} --
+    ${include_ignored[@]+"${include_ignored[@]}"} --skip support::browser::act_as_browser
+    ${harness_args[@]+"${harness_args[@]}"})
+
+log "running '${command[*]}' with JIRA_AUTH_TEST_SECRET_SERVICE=1 against a throwaway gnome-keyring in a private D-Bus session ($scratch)"
+dbus-run-session -- "$repo_root/scripts/in-keyring-session.sh" "${command[@]}"

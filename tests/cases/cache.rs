@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use crate::support::emulator::{Endpoint, Site};
-use crate::support::env::{Run, TestEnv, require_keyutils, require_secret_service, run};
+use crate::support::emulator::Endpoint;
+use crate::support::env::{Run, TestEnv, require_keyutils, require_secret_service, run, site};
 
 /// A session bus address where nothing listens: any Secret Service access fails at once.
 const NO_BUS: &str = "unix:path=/nonexistent/jira-auth-test-bus";
@@ -48,11 +48,11 @@ fn refuse_us(desc: &str) {
 }
 
 #[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn token_header_and_exec_are_answered_without_the_secret_service() {
     require_secret_service();
     require_keyutils();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let (first, desc) = token_from_cache(&env);
     assert!(desc.ends_with(&format!(":{}", env.profile)), "{desc}");
     env.assert_no_secret_in("stderr", &first.stderr);
@@ -97,11 +97,11 @@ fn token_header_and_exec_are_answered_without_the_secret_service() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn a_token_that_would_expire_within_min_ttl_is_not_taken_from_the_cache() {
     require_secret_service();
     require_keyutils();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let (cached, _) = token_from_cache(&env);
 
     // The stored token has an hour; asking for more than that means a refresh.
@@ -115,23 +115,18 @@ fn a_token_that_would_expire_within_min_ttl_is_not_taken_from_the_cache() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn a_replaced_profile_replaces_its_cached_token_and_logout_removes_it() {
     require_secret_service();
     require_keyutils();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let (_, desc) = token_from_cache(&env);
     assert!(key_id(&desc).is_some());
 
     // The same profile set up again for another site: the cache must follow.
-    env.emu.set_sites(vec![Site::new(
-        "9f1c0a44-0000-4000-8000-00000000beef",
-        "globex",
-        "https://globex.atlassian.net",
-    )]);
-    let mut init = env.init();
-    init.arg("--force");
-    run(init).assert_code(0);
+    env.emu
+        .set_sites(vec![site("globex", "9f1c0a44-0000-4000-8000-00000000beef")]);
+    env.init_with(&["--force"]).assert_code(0);
     let out = env.jira(&["token", "--json", "-vv"]);
     out.assert_code(0);
     assert!(
@@ -149,11 +144,11 @@ fn a_replaced_profile_replaces_its_cached_token_and_logout_removes_it() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn a_profile_moved_to_the_file_store_leaves_no_cached_token() {
     require_secret_service();
     require_keyutils();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let (_, desc) = token_from_cache(&env);
     assert!(key_id(&desc).is_some());
 
@@ -170,13 +165,11 @@ fn a_profile_moved_to_the_file_store_leaves_no_cached_token() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn a_kernel_keyring_that_refuses_us_falls_back_to_the_secret_service() {
     require_secret_service();
     require_keyutils();
-    let env = TestEnv::new();
-    env.emu.set_access_token_ttl(30);
-    run(env.init()).assert_code(0);
-    env.emu.set_access_token_ttl(3600);
+    let env = TestEnv::builder().with_profile().due_for_refresh().build();
     let out = env.jira(&["token", "-vv", "--min-ttl", "0"]);
     let desc = {
         let marker = "kernel keyring cache (";
@@ -206,11 +199,11 @@ fn a_kernel_keyring_that_refuses_us_falls_back_to_the_secret_service() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn doctor_reports_whether_the_cache_works() {
     require_secret_service();
     require_keyutils();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let cache_check = |out: &Run| {
         out.assert_code(0);
         let doc = out.json();
@@ -268,6 +261,7 @@ fn chunk_accounts(env: &TestEnv, head: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
     require_secret_service();
     let env = TestEnv::new();
@@ -336,6 +330,7 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn a_nonsensical_entry_limit_is_a_usage_error_before_anything_happens() {
     require_secret_service();
     let env = TestEnv::new();

@@ -10,18 +10,20 @@ use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::emulator::{Client, Endpoint};
-use crate::support::env::{CLIENT_ID, Run, TICKED, TestEnv, free_port};
+use crate::support::env::{CLIENT_ID, Run, TICKED, TestEnv, command_line, free_port};
 
 /// A running `init --no-browser --store file`, its stderr, and the consent URL it printed.
 struct Waiting {
+    command: String,
     child: Child,
     stderr: BufReader<ChildStderr>,
     url: String,
 }
 
 fn start(mut cmd: Command) -> Waiting {
-    cmd.args(["--no-browser", "--store", "file"])
-        .stdin(Stdio::null())
+    cmd.args(["--no-browser", "--store", "file"]);
+    let command = command_line(&cmd);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("jira-auth starts");
@@ -34,7 +36,12 @@ fn start(mut cmd: Command) -> Waiting {
         assert!(stderr.read_line(&mut line).unwrap() > 0, "init ended early");
     }
     let url = line.trim().to_string();
-    Waiting { child, stderr, url }
+    Waiting {
+        command,
+        child,
+        stderr,
+        url,
+    }
 }
 
 impl Waiting {
@@ -58,6 +65,7 @@ impl Waiting {
             out.read_to_string(&mut stdout).unwrap();
         }
         Run {
+            command: self.command,
             code: status.code().unwrap_or(-1),
             stdout,
             stderr,

@@ -1,13 +1,12 @@
 //! `login`: a new consent for an existing profile, with the client it already has.
 
 use crate::support::emulator::Endpoint;
-use crate::support::env::{CLIENT_ID, SITE_ID, TestEnv, require_secret_service, run};
+use crate::support::env::{CLIENT_ID, SITE_ID, TestEnv};
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn login_after_revocation_stores_a_new_grant_with_the_same_client() {
-    require_secret_service();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let before = env.keychain_item().expect("the profile is in the keychain");
     env.emu.revoke_all_refresh_tokens();
 
@@ -47,10 +46,9 @@ fn login_after_revocation_stores_a_new_grant_with_the_same_client() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn login_can_change_the_scopes() {
-    require_secret_service();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
 
     let out = env.jira(&["login", "--no-input", "--scopes", "read:jira-work"]);
     out.assert_code(0);
@@ -67,9 +65,10 @@ fn login_can_change_the_scopes() {
 #[test]
 fn login_without_a_profile_is_auth_needed() {
     let env = TestEnv::new();
+    let _snapshots = env.snapshots();
     let out = env.jira(&["login", "--no-input"]);
     out.assert_code(3);
-    assert!(out.stderr.contains("jira-auth init"), "{}", out.stderr);
+    insta::assert_snapshot!("login_no_profile", env.screen(&out));
     assert_eq!(env.emu.hits(Endpoint::Token), 0);
     assert!(env.browser_entries().is_empty(), "no consent was asked");
 }

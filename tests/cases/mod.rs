@@ -3,6 +3,7 @@
 mod cache;
 mod completions;
 mod doctor;
+mod help;
 mod init;
 mod init_failures;
 mod interactive;

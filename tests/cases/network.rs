@@ -12,11 +12,9 @@ use crate::support::http::Response;
 /// Per-attempt HTTP timeout for these tests (JIRA_AUTH_HTTP_TIMEOUT), in seconds.
 const TIMEOUT: &str = "0.5";
 
-/// A working profile in the file store (these tests need no keychain).
-fn file_profile(env: &TestEnv) {
-    let mut init = env.init();
-    init.args(["--store", "file"]);
-    run(init).assert_code(0);
+/// A world with a working profile in the file store (these tests need no keychain).
+fn file_profile() -> TestEnv {
+    TestEnv::builder().profile_in_file_store().build()
 }
 
 /// `token` forced to refresh, with the token endpoint at `auth_url`.
@@ -72,8 +70,7 @@ fn assert_absent(out: &Run, secrets: &[&str]) {
 
 #[test]
 fn server_that_never_answers_fails_in_bounded_time() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     let server = Scripted::start(|_| Action::Silent);
     let (out, took) = refresh_via(&env, &server.url());
     out.assert_code(5);
@@ -86,8 +83,7 @@ fn server_that_never_answers_fails_in_bounded_time() {
 
 #[test]
 fn connect_timeout_is_bounded_and_retried() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     let blocked = NoConnect::start();
     let (out, took) = refresh_via(&env, &format!("http://127.0.0.1:{}", blocked.port));
     out.assert_code(5);
@@ -146,8 +142,7 @@ fn code_exchange_is_not_retried_after_a_500() {
 
 #[test]
 fn other_4xx_are_not_retried() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     env.emu.fail_next(Endpoint::Token, 400, 5, None);
     let (out, _) = refresh_via(&env, &env.emu.auth_url());
     out.assert_code(5);
@@ -236,8 +231,7 @@ fn scope_mismatch_from_the_api_names_the_missing_scope_step() {
 
 #[test]
 fn rate_limit_exhausted_mentions_the_limit_and_retry_after() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     env.emu.fail_next(Endpoint::Token, 429, 10, Some(1));
     let (out, took) = refresh_via(&env, &env.emu.auth_url());
     out.assert_code(5);
@@ -256,8 +250,7 @@ fn rate_limit_exhausted_mentions_the_limit_and_retry_after() {
 
 #[test]
 fn a_retry_after_beyond_the_cap_is_not_waited_for() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     env.emu.fail_next(Endpoint::Token, 429, 10, Some(3600));
     let (out, took) = refresh_via(&env, &env.emu.auth_url());
     out.assert_code(5);
@@ -268,8 +261,7 @@ fn a_retry_after_beyond_the_cap_is_not_waited_for() {
 
 #[test]
 fn tls_failure_names_the_host_and_is_not_retried() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     // https:// to a server that speaks plain HTTP: the handshake fails.
     let port = PlainHttp::start().port;
     let (out, took) = refresh_via(&env, &format!("https://127.0.0.1:{port}"));
@@ -286,8 +278,7 @@ fn tls_failure_names_the_host_and_is_not_retried() {
 
 #[test]
 fn dns_failure_names_the_host() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     let (out, _) = refresh_via(&env, "https://nonexistent.invalid");
     out.assert_code(5);
     assert_stderr_has(
@@ -339,8 +330,7 @@ fn malformed_sites_response_is_described_never_shown() {
 
 #[test]
 fn a_bad_timeout_setting_is_a_usage_error() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     let mut cmd = env.cmd();
     cmd.args(["token", "--min-ttl", "4000"])
         .env("JIRA_AUTH_HTTP_TIMEOUT", "soon");
@@ -350,13 +340,6 @@ fn a_bad_timeout_setting_is_a_usage_error() {
         &out,
         "JIRA_AUTH_HTTP_TIMEOUT=soon is not a positive number of seconds",
     );
-}
-
-/// The file store's credentials of the test profile.
-fn credentials(env: &TestEnv) -> std::path::PathBuf {
-    env.config_dir()
-        .join("credentials")
-        .join(format!("{}.json", env.profile))
 }
 
 #[test]
@@ -380,9 +363,8 @@ fn a_failed_refresh_keeps_the_profile_and_prints_no_secret() {
         }),
     ];
     for (what, answer) in answers {
-        let env = TestEnv::new();
-        file_profile(&env);
-        let stored = std::fs::read(credentials(&env)).unwrap();
+        let env = file_profile();
+        let stored = std::fs::read(env.credentials_path()).unwrap();
         let server = Scripted::start(move |_| answer());
         let (out, took) = refresh_via(&env, &server.url());
         out.assert_code(5);
@@ -391,7 +373,7 @@ fn a_failed_refresh_keeps_the_profile_and_prints_no_secret() {
         assert_absent(&out, &[leaked]);
         env.assert_no_leaks(&out);
         assert_eq!(
-            std::fs::read(credentials(&env)).unwrap(),
+            std::fs::read(env.credentials_path()).unwrap(),
             stored,
             "{what}: the stored profile changed"
         );
@@ -403,9 +385,8 @@ fn a_failed_refresh_keeps_the_profile_and_prints_no_secret() {
 
 #[test]
 fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run() {
-    let env = TestEnv::new();
-    file_profile(&env);
-    let stored = std::fs::read(credentials(&env)).unwrap();
+    let env = file_profile();
+    let stored = std::fs::read(env.credentials_path()).unwrap();
     let spent: serde_json::Value = serde_json::from_slice(&stored).unwrap();
 
     // Atlassian rotates the refresh token on every attempt, and every answer is lost.
@@ -421,7 +402,7 @@ fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run()
     assert!(out.stdout.is_empty(), "{}", out.stdout);
     assert_stderr_has(&out, "run the command again within 10 minutes");
     env.assert_no_leaks(&out);
-    assert_eq!(std::fs::read(credentials(&env)).unwrap(), stored);
+    assert_eq!(std::fs::read(env.credentials_path()).unwrap(), stored);
 
     // The stored refresh token was rotated away at Atlassian, but keeps working for its
     // reuse interval (10 minutes): the next run gets new tokens with it and stores them.
@@ -429,7 +410,7 @@ fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run()
     out.assert_code(0);
     assert_eq!(env.emu.hits(Endpoint::Token), 1 + 4 + 1);
     let now: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(credentials(&env)).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(env.credentials_path()).unwrap()).unwrap();
     assert_eq!(
         out.stdout,
         format!("{}\n", now["credential"]["access_token"].as_str().unwrap())
@@ -449,8 +430,7 @@ fn a_refresh_whose_answer_was_lost_after_rotation_is_recovered_by_the_next_run()
 
 #[test]
 fn a_secret_regenerated_since_init_is_named_on_refresh() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     // The developer regenerates the app's secret in the console.
     env.emu
         .register_client(crate::support::emulator::Client::new(
@@ -476,8 +456,7 @@ fn a_secret_regenerated_since_init_is_named_on_refresh() {
 
 #[test]
 fn a_503_asking_for_a_long_pause_is_not_waited_for() {
-    let env = TestEnv::new();
-    file_profile(&env);
+    let env = file_profile();
     env.emu.fail_next(Endpoint::Token, 503, 10, Some(3600));
     let (out, took) = refresh_via(&env, &env.emu.auth_url());
     out.assert_code(5);

@@ -6,22 +6,25 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::support::emulator::{Endpoint, Site};
-use crate::support::env::{Run, SITE_ID, TestEnv, require_keyutils, require_secret_service, run};
+use crate::support::emulator::Endpoint;
+use crate::support::env::{
+    Run, SITE_ID, TestEnv, TestEnvBuilder, require_keyutils, require_secret_service, site,
+};
 
 const BETA_ID: &str = "bbbbbbbb-0000-4000-8000-000000000002";
 const ACME_URL: &str = "https://acme.atlassian.net";
 const BETA_URL: &str = "https://beta.atlassian.net";
 
-/// A profile on `acme` whose grant also covers `beta`.
-fn two_site_profile(env: &TestEnv, extra: &[&str]) {
-    env.emu.set_sites(vec![
-        Site::new(SITE_ID, "acme", ACME_URL),
-        Site::new(BETA_ID, "beta", BETA_URL),
-    ]);
-    let mut init = env.init();
-    init.args(["--site", "acme"]).args(extra);
-    run(init).assert_code(0);
+/// A grant that covers `acme` and `beta`, the profile (still to be added) on `acme`.
+fn two_sites() -> TestEnvBuilder {
+    TestEnv::builder()
+        .sites([site("acme", SITE_ID), site("beta", BETA_ID)])
+        .init_args(&["--site", "acme"])
+}
+
+/// A keychain profile on `acme` whose grant also covers `beta`.
+fn two_site_profile() -> TestEnv {
+    two_sites().with_profile().build()
 }
 
 /// Every request to Atlassian so far, by endpoint.
@@ -47,29 +50,22 @@ fn token_json(env: &TestEnv, extra: &[&str]) -> (Value, Run) {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn sites_lists_the_covered_sites_and_marks_the_current_one() {
-    require_secret_service();
-    let env = TestEnv::new();
-    two_site_profile(&env, &[]);
+    let env = two_site_profile();
+    let _snapshots = env.snapshots();
     let before = hits(&env);
 
     let out = env.jira(&["sites"]);
     out.assert_code(0);
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "a header and two sites:\n{}", out.stdout);
-    assert!(lines[0].contains("NAME") && lines[0].contains("CLOUD ID"));
-    assert!(lines[0].contains("SCOPES"));
-    // Sorted by name, whatever order accessible-resources used.
-    assert!(lines[1].starts_with("* acme "), "{}", out.stdout);
-    assert!(lines[1].contains(ACME_URL) && lines[1].contains(SITE_ID));
-    assert!(lines[1].contains("read:jira-work"), "{}", out.stdout);
-    assert!(lines[2].starts_with("  beta "), "{}", out.stdout);
-    assert!(lines[2].contains(BETA_URL) && lines[2].contains(BETA_ID));
-    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // A header and the two sites, sorted by name whatever order accessible-resources used,
+    // `*` on the profile's; nothing on stderr.
+    insta::assert_snapshot!("sites", env.screen(&out));
     env.assert_no_leaks(&out);
 
     let out = env.jira(&["sites", "--json"]);
     out.assert_code(0);
+    insta::assert_snapshot!("sites_json", env.screen(&out));
     let j = out.json();
     let sites = j.as_array().expect("a JSON array");
     assert_eq!(sites.len(), 2);
@@ -94,11 +90,11 @@ fn sites_lists_the_covered_sites_and_marks_the_current_one() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn sites_use_switches_by_subdomain_url_and_cloud_id_without_a_new_consent() {
     require_secret_service();
     require_keyutils();
-    let env = TestEnv::new();
-    two_site_profile(&env, &[]);
+    let env = two_site_profile();
     let stored_before = env.keychain_item().expect("the profile is in the keychain");
     // The cache holds the token with its site from here on.
     assert_eq!(token_json(&env, &[]).0["cloud_id"], SITE_ID);
@@ -182,21 +178,14 @@ fn sites_use_switches_by_subdomain_url_and_cloud_id_without_a_new_consent() {
 
 #[test]
 fn sites_use_with_the_file_store() {
-    let env = TestEnv::new();
-    two_site_profile(&env, &["--store", "file"]);
-    let path = env
-        .config_dir()
-        .join("credentials")
-        .join(format!("{}.json", env.profile));
-    let read =
-        || -> Value { serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap() };
-    let before = read();
+    let env = two_sites().profile_in_file_store().build();
+    let before = env.stored();
 
     let out = env.jira(&["sites", "use", "beta"]);
     out.assert_code(0);
     assert!(out.stdout.is_empty(), "human output goes to stderr only");
     env.assert_no_leaks(&out);
-    let after = read();
+    let after = env.stored();
     assert_eq!(after["site"]["cloud_id"], BETA_ID);
     assert_eq!(
         after["credential"]["refresh_token"],
@@ -206,16 +195,18 @@ fn sites_use_with_the_file_store() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        let mode = std::fs::metadata(env.credentials_path())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn sites_use_of_a_site_outside_the_grant_lists_the_covered_ones() {
-    require_secret_service();
-    let env = TestEnv::new();
-    two_site_profile(&env, &[]);
+    let env = two_site_profile();
 
     for wanted in ["gamma", "https://gamma.atlassian.net", "cccccccc-0000"] {
         let out = env.jira(&["sites", "use", wanted]);
@@ -272,10 +263,9 @@ fn sites_without_a_profile_is_auth_needed() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn sites_when_atlassian_is_down_is_unavailable() {
-    require_secret_service();
-    let env = TestEnv::new();
-    two_site_profile(&env, &[]);
+    let env = two_site_profile();
     // More 503s than the client retries.
     env.emu
         .fail_next(Endpoint::AccessibleResources, 503, 20, Some(0));
@@ -290,11 +280,9 @@ fn sites_when_atlassian_is_down_is_unavailable() {
 /// `sites use` while other processes refresh the same profile: the site change must not put
 /// back a refresh token they rotated out (strict reuse interval: any reuse revokes the grant).
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn sites_use_during_concurrent_refreshes_keeps_the_newest_refresh_token() {
-    require_secret_service();
-    let env = TestEnv::new();
-    env.emu.set_reuse_interval(0);
-    two_site_profile(&env, &[]);
+    let env = two_sites().reuse_interval(0).with_profile().build();
 
     let spawn = |args: &[&str]| {
         let mut cmd = env.cmd();

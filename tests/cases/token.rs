@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::Stdio;
 
 use crate::support::emulator::Endpoint;
-use crate::support::env::{SITE_ID, TestEnv, require_secret_service, run};
+use crate::support::env::{SITE_ID, TestEnv, run, site};
 
 fn stored(env: &TestEnv, field: &str) -> String {
     env.keychain_item().expect("the profile is in the keychain")["credential"][field]
@@ -14,21 +14,17 @@ fn stored(env: &TestEnv, field: &str) -> String {
         .to_string()
 }
 
-/// A profile whose stored access token is due for refresh: it has 30 s left, under the
-/// default --min-ttl of 60 s. (A token issued with ttl 0 cannot be used: init's own
-/// accessible-resources call would be refused.) Later tokens live an hour.
-fn expired_profile(env: &TestEnv) {
-    env.emu.set_access_token_ttl(30);
-    run(env.init()).assert_code(0);
-    env.emu.set_access_token_ttl(3600);
-    assert_eq!(env.emu.hits(Endpoint::Token), 1);
+/// A keychain profile whose stored access token is due for refresh (30 s left, under the
+/// default --min-ttl of 60 s); later tokens live an hour.
+fn expired_profile() -> TestEnv {
+    TestEnv::builder().with_profile().due_for_refresh().build()
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn valid_token_is_printed_without_any_request() {
-    require_secret_service();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
+    let _snapshots = env.snapshots();
     let out = env.jira(&["token"]);
     out.assert_code(0);
     assert_eq!(out.stdout, format!("{}\n", stored(&env, "access_token")));
@@ -36,6 +32,7 @@ fn valid_token_is_printed_without_any_request() {
 
     let json = env.jira(&["token", "--json"]);
     json.assert_code(0);
+    insta::assert_snapshot!("token_json", env.screen(&json));
     let j = json.json();
     assert_eq!(j["access_token"], stored(&env, "access_token").as_str());
     assert_eq!(j["cloud_id"], SITE_ID);
@@ -49,10 +46,9 @@ fn valid_token_is_printed_without_any_request() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn expired_token_is_refreshed_once_and_stored() {
-    require_secret_service();
-    let env = TestEnv::new();
-    expired_profile(&env);
+    let env = expired_profile();
     let (old_access, old_refresh) = (stored(&env, "access_token"), stored(&env, "refresh_token"));
 
     let out = env.jira(&["token"]);
@@ -94,12 +90,14 @@ fn expired_token_is_refreshed_once_and_stored() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn concurrent_processes_refresh_only_once() {
-    require_secret_service();
-    let env = TestEnv::new();
     // Strict: any reuse of a rotated refresh token would revoke the whole family.
-    env.emu.set_reuse_interval(0);
-    expired_profile(&env);
+    let env = TestEnv::builder()
+        .reuse_interval(0)
+        .with_profile()
+        .due_for_refresh()
+        .build();
 
     let children: Vec<_> = (0..32)
         .map(|_| {
@@ -142,10 +140,9 @@ fn concurrent_processes_refresh_only_once() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn rejected_refresh_token_asks_for_consent_and_keeps_the_profile() {
-    require_secret_service();
-    let env = TestEnv::new();
-    expired_profile(&env);
+    let env = expired_profile();
     env.emu.revoke_all_refresh_tokens();
 
     let out = env.jira(&["token"]);
@@ -157,10 +154,9 @@ fn rejected_refresh_token_asks_for_consent_and_keeps_the_profile() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn exec_passes_token_and_site_and_exit_code() {
-    require_secret_service();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let access = stored(&env, "access_token");
     let api = format!("{}/ex/jira/{SITE_ID}", env.emu.api_url());
     let script = format!(
@@ -179,10 +175,9 @@ fn exec_passes_token_and_site_and_exit_code() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn header_prints_a_bearer_value() {
-    require_secret_service();
-    let env = TestEnv::new();
-    run(env.init()).assert_code(0);
+    let env = TestEnv::with_profile();
     let out = env.jira(&["header"]);
     out.assert_code(0);
     assert_eq!(
@@ -194,37 +189,26 @@ fn header_prints_a_bearer_value() {
 #[test]
 fn no_profile_is_auth_needed() {
     let env = TestEnv::new();
+    let _snapshots = env.snapshots();
     let out = env.jira(&["token"]);
     out.assert_code(3);
-    assert!(out.stderr.contains("jira-auth init"), "{}", out.stderr);
+    insta::assert_snapshot!("token_no_profile", env.screen(&out));
     assert_eq!(env.emu.hits(Endpoint::Token), 0);
 }
 
 #[test]
 fn rejected_newest_refresh_token_falls_back_to_the_previous_one_within_the_interval() {
     // The file store, so the test can plant a refresh token Atlassian does not know.
-    let env = TestEnv::new();
-    let mut init = env.init();
-    init.args(["--store", "file"]);
-    run(init).assert_code(0);
-    let path = env
-        .config_dir()
-        .join("credentials")
-        .join(format!("{}.json", env.profile));
-    let read = || -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    };
+    let env = TestEnv::builder().profile_in_file_store().build();
     // A first refresh (forced: the token is fresh) records the spent token as previous.
     env.jira(&["token", "--min-ttl", "4000"]).assert_code(0);
     assert_eq!(env.emu.hits(Endpoint::Token), 2);
-    let after_first = read();
+    let after_first = env.stored();
     assert!(after_first["credential"]["previous_refresh_token"].is_string());
 
     // The newest token is lost (say, a failed write elsewhere); the previous one is still
     // inside Atlassian's reuse interval (10 minutes in the emulator by default).
-    let mut planted = after_first.clone();
-    planted["credential"]["refresh_token"] = "rt-not-issued-by-anyone".into();
-    std::fs::write(&path, serde_json::to_string(&planted).unwrap()).unwrap();
+    env.edit_stored(|cfg| cfg["credential"]["refresh_token"] = "rt-not-issued-by-anyone".into());
 
     let out = env.jira(&["token", "--min-ttl", "4000"]);
     out.assert_code(0);
@@ -233,7 +217,7 @@ fn rejected_newest_refresh_token_falls_back_to_the_previous_one_within_the_inter
         4,
         "rejected, then the previous one"
     );
-    let now = read();
+    let now = env.stored();
     assert_eq!(
         out.stdout,
         format!("{}\n", now["credential"]["access_token"].as_str().unwrap())
@@ -252,27 +236,18 @@ fn rejected_newest_refresh_token_falls_back_to_the_previous_one_within_the_inter
 
 /// Sets the file store's `refresh_token_issued_at` to `days` ago, keeping the access token.
 fn age_refresh_token(env: &TestEnv, days: i64) {
-    let path = env
-        .config_dir()
-        .join("credentials")
-        .join(format!("{}.json", env.profile));
-    let mut cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-    cfg["credential"]["refresh_token_issued_at"] = at
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-        .into();
-    // Overwritten in place: the file keeps its 0600 mode.
-    std::fs::write(&path, serde_json::to_string(&cfg).unwrap()).unwrap();
+    env.edit_stored(|cfg| {
+        cfg["credential"]["refresh_token_issued_at"] = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .into();
+    });
 }
 
 #[test]
 fn unused_refresh_token_warns_before_its_inactivity_expiry() {
-    let env = TestEnv::new();
-    let mut init = env.init();
-    init.args(["--store", "file"]);
-    run(init).assert_code(0);
+    let env = TestEnv::builder().profile_in_file_store().build();
 
     age_refresh_token(&env, 85);
     let out = env.jira(&["token"]);
@@ -302,14 +277,15 @@ fn unused_refresh_token_warns_before_its_inactivity_expiry() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn killed_during_refresh_leaves_a_working_profile() {
-    require_secret_service();
-    let env = TestEnv::new();
     // Every token lives 30 s, under the default --min-ttl of 60 s: each `token` refreshes.
     // The reuse interval stays at the emulator's default (600 s), so a rotated refresh token
     // whose successor died with the killed process still works, as at Atlassian.
-    env.emu.set_access_token_ttl(30);
-    run(env.init()).assert_code(0);
+    let env = TestEnv::builder()
+        .access_token_ttl(30)
+        .with_profile()
+        .build();
     for round in 0..5 {
         let before = env.emu.hits(Endpoint::Token);
         let mut cmd = env.cmd();
@@ -366,10 +342,9 @@ fn token_in_mid_refresh(env: &TestEnv, delay_ms: u64) -> std::process::Child {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn logout_during_a_refresh_is_not_undone_by_it() {
-    require_secret_service();
-    let env = TestEnv::new();
-    expired_profile(&env);
+    let env = expired_profile();
     let mut refreshing = token_in_mid_refresh(&env, 1500);
 
     env.jira(&["logout"]).assert_code(0);
@@ -384,21 +359,15 @@ fn logout_during_a_refresh_is_not_undone_by_it() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn init_force_during_a_refresh_keeps_the_new_grant() {
-    require_secret_service();
-    let env = TestEnv::new();
-    expired_profile(&env);
+    let env = expired_profile();
     let mut refreshing = token_in_mid_refresh(&env, 1500);
 
     // The profile set up again, for another site, while the old grant is being refreshed.
-    env.emu.set_sites(vec![crate::support::emulator::Site::new(
-        "9f1c0a44-0000-4000-8000-00000000beef",
-        "globex",
-        "https://globex.atlassian.net",
-    )]);
-    let mut init = env.init();
-    init.arg("--force");
-    run(init).assert_code(0);
+    env.emu
+        .set_sites(vec![site("globex", "9f1c0a44-0000-4000-8000-00000000beef")]);
+    env.init_with(&["--force"]).assert_code(0);
     let _ = refreshing.wait();
 
     let item = env.keychain_item().expect("the profile is in the keychain");
@@ -415,12 +384,10 @@ fn init_force_during_a_refresh_keeps_the_new_grant() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn a_process_that_waited_for_a_refresh_uses_it_even_under_a_long_min_ttl() {
-    require_secret_service();
-    let env = TestEnv::new();
     // Strict: a second refresh with the spent token would revoke the family.
-    env.emu.set_reuse_interval(0);
-    run(env.init()).assert_code(0);
+    let env = TestEnv::builder().reuse_interval(0).with_profile().build();
     // --min-ttl longer than any token lives: every run wants a refresh.
     env.emu.set_refresh_delay_ms(1500);
     let before = env.emu.hits(Endpoint::Token);
@@ -456,12 +423,13 @@ fn a_process_that_waited_for_a_refresh_uses_it_even_under_a_long_min_ttl() {
 }
 
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn a_refresh_answered_but_never_stored_is_recovered_by_the_next_token() {
-    require_secret_service();
-    let env = TestEnv::new();
     // Every token lives 30 s (< the 60 s --min-ttl): each `token` refreshes.
-    env.emu.set_access_token_ttl(30);
-    run(env.init()).assert_code(0);
+    let env = TestEnv::builder()
+        .access_token_ttl(30)
+        .with_profile()
+        .build();
     for round in 0..3 {
         let stored_refresh = stored(&env, "refresh_token");
         // Dies exactly between the emulator's answer and the save: the kill test's window,
@@ -556,10 +524,9 @@ fn wait_for_a_waiter(lock: &std::fs::File) {
 // /proc/locks and Unix modes: Linux, where the keychain tests run.
 #[cfg(target_os = "linux")]
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
-    require_secret_service();
-    let env = TestEnv::new();
-    expired_profile(&env);
+    let env = expired_profile();
     let (lock, waiting) = token_waiting_for_the_lock(&env);
 
     // Meanwhile, what `init --force --store file` does under the lock: the profile now lives
@@ -601,10 +568,9 @@ fn a_profile_moved_to_the_file_store_while_token_waited_is_read_from_there() {
 // /proc/locks and Unix modes: Linux, where the keychain tests run.
 #[cfg(target_os = "linux")]
 #[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn a_profile_logged_out_while_token_waited_is_reported_as_removed() {
-    require_secret_service();
-    let env = TestEnv::new();
-    expired_profile(&env);
+    let env = expired_profile();
     let (lock, waiting) = token_waiting_for_the_lock(&env);
     // What `logout` does under the lock.
     clear_keychain_item(&env);

@@ -1,5 +1,7 @@
-//! The test environment builder: an emulator with a registered app, a private config dir,
-//! a unique profile and callback port, and the real `jira-auth` binary run against them.
+//! The test environment: [`TestEnv::builder`] describes a test's world (an emulator with the
+//! test app registered, its sites, and maybe a profile already set up), each with a private
+//! config dir, a unique profile name and callback port; [`TestEnv::jira`] and friends run the
+//! real `jira-auth` binary against it.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -11,7 +13,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::browser;
-use super::emulator::{Client, Emulator, Site};
+use super::emulator::{Client, Emulator, Endpoint, Site};
 
 pub const CLIENT_ID: &str = "JiraAuthTestClient0123456789abcd";
 pub const SITE_ID: &str = "1324a887-45db-1bf4-1e99-ef0ff456d421";
@@ -23,9 +25,12 @@ pub const TICKED: &[&str] = &[
     "read:me",
 ];
 
-/// A run of the binary: exit code and what it printed.
+/// A run of the binary: what was run, its exit code and what it printed.
 #[derive(Debug)]
 pub struct Run {
+    /// The arguments and the environment the test set on top of [`TestEnv::cmd`]'s, as a
+    /// shell would show them (for snapshots: see `screen.rs`).
+    pub command: String,
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -63,43 +68,197 @@ pub struct TestEnv {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-impl TestEnv {
-    /// An emulator with one registered app (callback on a free port) and one site.
-    pub fn new() -> TestEnv {
+/// A site as the tests name them: `https://NAME.atlassian.net`, with cloud id `id`.
+pub fn site(name: &str, id: &str) -> Site {
+    Site::new(id, name, format!("https://{name}.atlassian.net"))
+}
+
+/// Where the profile a [`TestEnvBuilder`] sets up is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Store {
+    Keychain,
+    File,
+}
+
+/// The world a test starts from, in the spirit of just's `Test::new().arg(…).run()`:
+///
+/// ```ignore
+/// let env = TestEnv::builder()
+///     .sites([site("acme", SITE_ID), site("beta", BETA_ID)])
+///     .also_ticked(&[NEW_SCOPE])
+///     .profile_in_file_store()
+///     .due_for_refresh()
+///     .build();
+/// ```
+///
+/// Without a profile it is an emulator with the test app registered (callback on a free port,
+/// [`TICKED`] ticked) and one site, `acme`; with one, that profile was set up by a scripted
+/// `init` (`--preset read-only` unless [`TestEnvBuilder::scopes`] says otherwise).
+#[must_use]
+pub struct TestEnvBuilder {
+    sites: Vec<Site>,
+    also_ticked: Vec<String>,
+    access_token_ttl: Option<u64>,
+    reuse_interval: Option<u64>,
+    profile: Option<Store>,
+    scopes: Option<String>,
+    init_args: Vec<String>,
+    due_for_refresh: bool,
+}
+
+impl TestEnvBuilder {
+    /// The sites the grant covers (accessible-resources), instead of `acme` alone.
+    pub fn sites(mut self, sites: impl IntoIterator<Item = Site>) -> Self {
+        self.sites = sites.into_iter().collect();
+        self
+    }
+
+    /// Ticks these scopes for the test app too, beside [`TICKED`], as a developer would in
+    /// the console.
+    pub fn also_ticked(mut self, scopes: &[&str]) -> Self {
+        self.also_ticked
+            .extend(scopes.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// `expires_in` of every access token the emulator issues, the profile's included.
+    pub fn access_token_ttl(mut self, secs: u64) -> Self {
+        self.access_token_ttl = Some(secs);
+        self
+    }
+
+    /// How long a rotated refresh token keeps working at the emulator; 0 is strict: any
+    /// reuse of a rotated refresh token revokes the whole family.
+    pub fn reuse_interval(mut self, secs: u64) -> Self {
+        self.reuse_interval = Some(secs);
+        self
+    }
+
+    /// A profile set up by `init` in the real Secret Service (the test then needs one: see
+    /// [`require_secret_service`]).
+    pub fn with_profile(mut self) -> Self {
+        self.profile = Some(Store::Keychain);
+        self
+    }
+
+    /// A profile set up by `init --store file`: no keychain needed, and the test can read
+    /// and edit what is stored ([`TestEnv::stored`], [`TestEnv::edit_stored`]).
+    pub fn profile_in_file_store(mut self) -> Self {
+        self.profile = Some(Store::File);
+        self
+    }
+
+    /// The profile's init asks for `--scopes LIST` instead of `--preset read-only`.
+    pub fn scopes(mut self, list: &str) -> Self {
+        self.scopes = Some(list.to_string());
+        self
+    }
+
+    /// More arguments for the profile's `init` (`--site beta`, `--profile work`…).
+    pub fn init_args(mut self, args: &[&str]) -> Self {
+        self.init_args.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// The profile's stored access token is due for refresh: it has 30 s left, under the
+    /// default --min-ttl of 60 s. (A token issued with ttl 0 cannot be used: init's own
+    /// accessible-resources call would be refused.) Later tokens live an hour, or
+    /// [`Self::access_token_ttl`].
+    pub fn due_for_refresh(mut self) -> Self {
+        self.due_for_refresh = true;
+        self
+    }
+
+    pub fn build(self) -> TestEnv {
+        if self.profile == Some(Store::Keychain) {
+            require_secret_service();
+        }
         let emu = Emulator::start();
         let port = free_port();
         let secret = format!("ATOA{}", random_hex(24));
-        emu.register_client(Client::new(
-            CLIENT_ID,
-            secret.as_str(),
-            &format!("http://127.0.0.1:{port}/callback"),
-            TICKED,
-        ));
-        emu.set_sites(vec![Site::new(
-            SITE_ID,
-            "acme",
-            "https://acme.atlassian.net",
-        )]);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        TestEnv {
+        let env = TestEnv {
             emu,
             dir: tempfile::tempdir().expect("temp dir"),
             // Unique per test and per run: the Secret Service is shared by the whole suite.
             profile: format!("t{}-{n}-{}", std::process::id(), random_hex(4)),
             port,
             secret,
+        };
+        let ticked: Vec<&str> = TICKED
+            .iter()
+            .copied()
+            .chain(self.also_ticked.iter().map(String::as_str))
+            .collect();
+        env.emu.register_client(Client::new(
+            CLIENT_ID,
+            env.secret.as_str(),
+            &env.redirect_uri(),
+            &ticked,
+        ));
+        env.emu.set_sites(self.sites);
+        if let Some(secs) = self.access_token_ttl {
+            env.emu.set_access_token_ttl(secs);
+        }
+        if let Some(secs) = self.reuse_interval {
+            env.emu.set_reuse_interval(secs);
+        }
+        if let Some(store) = self.profile {
+            if self.due_for_refresh {
+                env.emu.set_access_token_ttl(30);
+            }
+            let mut init = match &self.scopes {
+                Some(list) => env.init_scopes(list),
+                None => env.init(),
+            };
+            if store == Store::File {
+                init.args(["--store", "file"]);
+            }
+            init.args(&self.init_args);
+            run(init).assert_code(0);
+            assert_eq!(
+                env.emu.hits(Endpoint::Token),
+                1,
+                "the profile's init exchanged its code once"
+            );
+            if self.due_for_refresh {
+                env.emu
+                    .set_access_token_ttl(self.access_token_ttl.unwrap_or(3600));
+            }
+        } else {
+            assert!(
+                self.scopes.is_none() && self.init_args.is_empty() && !self.due_for_refresh,
+                "scopes, init_args and due_for_refresh describe a profile: add with_profile() or profile_in_file_store()"
+            );
+        }
+        env
+    }
+}
+
+impl TestEnv {
+    /// A world to be described further: see [`TestEnvBuilder`].
+    pub fn builder() -> TestEnvBuilder {
+        TestEnvBuilder {
+            sites: vec![site("acme", SITE_ID)],
+            also_ticked: Vec::new(),
+            access_token_ttl: None,
+            reuse_interval: None,
+            profile: None,
+            scopes: None,
+            init_args: Vec::new(),
+            due_for_refresh: false,
         }
     }
 
-    /// Ticks `extra` scopes for the test app too, as a developer would in the console.
-    pub fn tick(&self, extra: &[&str]) {
-        let ticked: Vec<&str> = TICKED.iter().chain(extra).copied().collect();
-        self.emu.register_client(Client::new(
-            CLIENT_ID,
-            self.secret.as_str(),
-            &self.redirect_uri(),
-            &ticked,
-        ));
+    /// An emulator with one registered app (callback on a free port) and one site; no profile.
+    pub fn new() -> TestEnv {
+        TestEnv::builder().build()
+    }
+
+    /// A world with a profile already set up by `init --preset read-only` (read:jira-work,
+    /// read:jira-user, read:me and offline_access) in the real keychain.
+    pub fn with_profile() -> TestEnv {
+        TestEnv::builder().with_profile().build()
     }
 
     pub fn config_dir(&self) -> PathBuf {
@@ -138,7 +297,9 @@ impl TestEnv {
             // of the ASCII fallback set LANG=C themselves.
             .env_remove("LC_ALL")
             .env_remove("LC_CTYPE")
-            .env("LANG", "C.UTF-8");
+            .env("LANG", "C.UTF-8")
+            // clap wraps --help to $COLUMNS when stdout is no terminal.
+            .env_remove("COLUMNS");
         cmd
     }
 
@@ -149,31 +310,62 @@ impl TestEnv {
         run(cmd)
     }
 
-    /// A world with a profile already set up by `init --preset read-only` (read:jira-work,
-    /// read:jira-user, read:me and offline_access) in the real keychain.
-    pub fn with_profile() -> TestEnv {
-        require_secret_service();
-        let env = TestEnv::new();
-        run(env.init()).assert_code(0);
-        env
+    /// `init` with every value given by flag or env, as a script would: `--preset read-only`.
+    pub fn init(&self) -> Command {
+        let mut cmd = self.init_without_scopes();
+        cmd.args(["--preset", "read-only"]);
+        cmd
     }
 
-    /// `init` with every value given by flag or env, as a script would.
-    pub fn init(&self) -> Command {
-        let mut cmd = self.cmd();
-        cmd.args([
-            "init",
-            "--no-input",
-            "--client-id",
-            CLIENT_ID,
-            "--preset",
-            "read-only",
-        ])
-        .args(["--port", &self.port.to_string()])
-        // By env, so that a test can still pass its own --timeout.
-        .env("JIRA_AUTH_TIMEOUT", "20")
-        .env("JIRA_AUTH_CLIENT_SECRET", &self.secret);
+    /// As [`Self::init`], with `--scopes LIST` instead of the preset.
+    pub fn init_scopes(&self, list: &str) -> Command {
+        let mut cmd = self.init_without_scopes();
+        cmd.args(["--scopes", list]);
         cmd
+    }
+
+    fn init_without_scopes(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["init", "--no-input", "--client-id", CLIENT_ID])
+            .args(["--port", &self.port.to_string()])
+            // By env, so that a test can still pass its own --timeout.
+            .env("JIRA_AUTH_TIMEOUT", "20")
+            .env("JIRA_AUTH_CLIENT_SECRET", &self.secret);
+        cmd
+    }
+
+    /// Runs [`Self::init`] with `extra` arguments.
+    pub fn init_with(&self, extra: &[&str]) -> Run {
+        let mut cmd = self.init();
+        cmd.args(extra);
+        run(cmd)
+    }
+
+    /// The file store's credentials of the test profile.
+    pub fn credentials_path(&self) -> PathBuf {
+        self.config_dir()
+            .join("credentials")
+            .join(format!("{}.json", self.profile))
+    }
+
+    /// What the file store holds for the test profile.
+    pub fn stored(&self) -> Value {
+        let path = self.credentials_path();
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).expect("the credentials file is JSON")
+    }
+
+    /// Applies `edit` to what the file store holds for the test profile. (Written in place:
+    /// the file keeps its 0600 mode.)
+    pub fn edit_stored(&self, edit: impl FnOnce(&mut Value)) {
+        let mut cfg = self.stored();
+        edit(&mut cfg);
+        std::fs::write(
+            self.credentials_path(),
+            serde_json::to_string(&cfg).unwrap(),
+        )
+        .unwrap();
     }
 
     pub fn browser_entries(&self) -> Vec<Value> {
@@ -229,7 +421,8 @@ impl TestEnv {
 }
 
 /// The kernel-keyring cache tests need keyutils in the user keyring, which scripts/test.sh
-/// checks before it sets this.
+/// checks before it sets this. Such tests are `#[ignore]`d, for a plain `cargo test`, and
+/// call this first, so that one run by hand without scripts/test.sh says why it fails.
 #[track_caller]
 pub fn require_keyutils() {
     assert_eq!(
@@ -239,7 +432,9 @@ pub fn require_keyutils() {
     );
 }
 
-/// The keychain tests need the throwaway Secret Service that scripts/test.sh starts.
+/// The keychain tests need the throwaway Secret Service that scripts/test.sh starts. They
+/// are `#[ignore]`d, for a plain `cargo test` (which runs what needs no keyring), and call
+/// this first, so that one run by hand without scripts/test.sh says why it fails.
 #[track_caller]
 pub fn require_secret_service() {
     assert_eq!(
@@ -252,6 +447,7 @@ pub fn require_secret_service() {
 /// Runs `cmd` to completion with `stdin` fed in, killing it (and failing) after `limit`, so
 /// that a hang is a clear failure instead of a stuck suite.
 pub fn run_with(mut cmd: Command, stdin: Option<&str>, limit: Duration) -> Run {
+    let command = command_line(&cmd);
     // No stdin unless given: a command that tried to prompt would then fail, not hang.
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
@@ -292,9 +488,54 @@ pub fn run_with(mut cmd: Command, stdin: Option<&str>, limit: Duration) -> Run {
         std::thread::sleep(Duration::from_millis(20));
     };
     Run {
+        command,
         code: status.code().unwrap_or(-1),
         stdout: t_out.join().unwrap(),
         stderr: t_err.join().unwrap(),
+    }
+}
+
+/// `cmd` as a shell would show it: the variables set on top of [`TestEnv::cmd`]'s (the
+/// world's own are the same in every test), then `jira-auth` and its arguments. Values are
+/// shown as they are: callers redact (see `screen.rs`).
+pub fn command_line(cmd: &Command) -> String {
+    const WORLD: [&str; 7] = [
+        "JIRA_AUTH_CONFIG_DIR",
+        "JIRA_AUTH_AUTH_URL",
+        "JIRA_AUTH_API_URL",
+        "JIRA_AUTH_PROFILE",
+        "BROWSER",
+        browser::LOG_ENV,
+        "NO_COLOR",
+    ];
+    let of_the_world = |k: &str, v: &str| WORLD.contains(&k) || (k, v) == ("LANG", "C.UTF-8");
+    let mut words: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_string_lossy(), v?.to_string_lossy())))
+        .filter(|(k, v)| !of_the_world(k, v))
+        .map(|(k, v)| format!("{k}={}", shell_word(&v)))
+        .collect();
+    let program = std::path::Path::new(cmd.get_program());
+    words.push(
+        program
+            .file_name()
+            .unwrap_or(program.as_os_str())
+            .to_string_lossy()
+            .into_owned(),
+    );
+    words.extend(cmd.get_args().map(|a| shell_word(&a.to_string_lossy())));
+    words.join(" ")
+}
+
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

@@ -5,3 +5,4 @@ pub mod browser;
 pub mod emulator;
 pub mod env;
 pub mod http;
+pub mod screen;
