@@ -8,7 +8,7 @@ use crate::commands::{Ctx, Result, fix_for, login_command, note_text};
 use crate::error::{CliError, Exit};
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
 use crate::scopes::{self, OFFLINE_ACCESS, ScopeError, Unknown};
-use crate::store::Site;
+use crate::store::{AuthConfig, Site};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
 const MIN_TTL_SECS: u64 = 60;
@@ -25,8 +25,11 @@ struct Report {
     notes: Vec<String>,
     /// One per missing scope.
     fixes: Vec<String>,
-    /// The `login` to run, when something is missing.
+    /// The `login` to run, when something is missing (`null` when all is well).
     login: Option<String>,
+    /// That `login`, whether or not it is needed.
+    #[serde(skip)]
+    login_command: String,
     ok: bool,
 }
 
@@ -39,16 +42,26 @@ struct SiteInReport {
 }
 
 pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
-    let required_arg = match args.require.as_deref() {
+    let required = match args.require.as_deref() {
         Some(list) => Some(parse_required(list, &profile_scopes(ctx))?),
         None => None,
     };
     let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
-    let c = &cfg.credential;
-    let required = required_arg.unwrap_or_else(|| c.scopes_requested().to_vec());
+    let (report, comparison) = compute(ctx, &cfg, required);
+    if ctx.global.json {
+        ctx.ui.print_json(&report)?;
+    } else {
+        render(ctx, &report, &comparison)?;
+    }
+    verdict(&report)
+}
 
-    // accessible-resources is the second witness: without an answer the token alone decides,
-    // and the user is told that the site could not be confirmed.
+/// Required against granted, with accessible-resources as the second witness: without an
+/// answer the token alone decides, and the user is told that the site could not be
+/// confirmed.
+fn compute(ctx: &Ctx, cfg: &AuthConfig, required: Option<Vec<String>>) -> (Report, Comparison) {
+    let c = &cfg.credential;
+    let required = required.unwrap_or_else(|| c.scopes_requested().to_vec());
     let (site, site_note) = match ctx.accessible_resources(c.secret().0) {
         Ok(resources) => (
             resources.into_iter().find(|r| r.id == cfg.site.cloud_id),
@@ -73,22 +86,22 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
         c.has_refresh_token(),
         site_scopes,
     );
-    let login = login_command(&cfg.profile, c.scopes_requested(), &comparison.missing);
+    let in_accessible_resources = match site_scopes {
+        SiteScopes::Listed(_) => Some(true),
+        SiteScopes::Gone => Some(false),
+        SiteScopes::Unknown => None,
+    };
     // A site the grant no longer covers has no scope granted, whatever the token lists:
     // every API call to it fails, so "all granted" would be a lie.
-    let site_gone = matches!(site_scopes, SiteScopes::Gone);
-    let ok = comparison.ok() && !site_gone;
+    let ok = comparison.ok() && in_accessible_resources != Some(false);
     let mut notes: Vec<String> = comparison.notes.iter().map(note_text).collect();
     notes.extend(site_note);
+    let login = login_command(&cfg.profile, c.scopes_requested(), &comparison.missing);
     let report = Report {
         profile: cfg.profile.clone(),
         site: SiteInReport {
             site: cfg.site.clone(),
-            in_accessible_resources: match site_scopes {
-                SiteScopes::Listed(_) => Some(true),
-                SiteScopes::Gone => Some(false),
-                SiteScopes::Unknown => None,
-            },
+            in_accessible_resources,
         },
         required: comparison.required.clone(),
         granted: comparison.granted.clone(),
@@ -97,47 +110,57 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
         notes,
         fixes: comparison.missing.iter().map(|m| fix_for(m)).collect(),
         login: (!ok).then(|| login.clone()),
+        login_command: login,
         ok,
     };
+    (report, comparison)
+}
 
-    if ctx.global.json {
-        ctx.ui.print_json(&report)?;
-    } else {
-        ctx.ui.print(&ctx.ui.plain(&table(&comparison)))?;
-        for n in &report.notes {
-            say!(ctx.ui, "note: {n}");
-        }
-        if !comparison.ok() {
-            ctx.ui.say("to fix:");
-            for f in &report.fixes {
-                say!(ctx.ui, "  {f}");
-            }
-            say!(ctx.ui, "  then run `{login}` to consent again");
-        }
+/// The table on stdout; notes and fixes on stderr.
+fn render(ctx: &Ctx, report: &Report, comparison: &Comparison) -> Result {
+    ctx.ui.print(&ctx.ui.plain(&table(comparison)))?;
+    for n in &report.notes {
+        say!(ctx.ui, "note: {n}");
     }
-    if site_gone {
+    if !report.missing.is_empty() {
+        ctx.ui.say("to fix:");
+        for f in &report.fixes {
+            say!(ctx.ui, "  {f}");
+        }
+        say!(
+            ctx.ui,
+            "  then run `{}` to consent again",
+            report.login_command
+        );
+    }
+    Ok(())
+}
+
+/// The exit code: 3 when the site is gone from the grant, 4 when a scope is missing.
+fn verdict(report: &Report) -> Result {
+    let (profile, site, login) = (&report.profile, &report.site.site, &report.login_command);
+    if report.site.in_accessible_resources == Some(false) {
         return Err(CliError::new(
             Exit::AuthNeeded,
             format!(
-                "the site of profile '{}', {} ({}), is no longer in accessible-resources: no scope is granted for it",
-                cfg.profile, cfg.site.name, cfg.site.url
+                "the site of profile '{profile}', {} ({}), is no longer in accessible-resources: no scope is granted for it",
+                site.name, site.url
             ),
         )
         .hint(format!(
             "run `{login}` and grant access to the site on the consent page (if the app was removed from the site, a site admin must allow it again)"
         )));
     }
-    if ok {
+    if report.ok {
         return Ok(());
     }
     let missing = &report.missing;
     Err(CliError::new(
         Exit::ScopeCheck,
         format!(
-            "{} required scope{} not granted to profile '{}': {}",
+            "{} required scope{} not granted to profile '{profile}': {}",
             missing.len(),
             if missing.len() == 1 { " is" } else { "s are" },
-            cfg.profile,
             missing.join(", ")
         ),
     ))
