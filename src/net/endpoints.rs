@@ -15,6 +15,14 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
+    /// Atlassian's own hosts.
+    pub fn atlassian() -> Endpoints {
+        Endpoints {
+            auth: Url::parse(DEFAULT_AUTH_URL).expect("a valid constant"),
+            api: Url::parse(DEFAULT_API_URL).expect("a valid constant"),
+        }
+    }
+
     pub fn authorize(&self) -> Url {
         join(&self.auth, "authorize")
     }
@@ -80,10 +88,7 @@ mod tests {
     use super::*;
 
     fn endpoints() -> Endpoints {
-        Endpoints {
-            auth: Url::parse("https://auth.atlassian.com").unwrap(),
-            api: Url::parse("https://api.atlassian.com/").unwrap(),
-        }
+        Endpoints::atlassian()
     }
 
     #[test]

@@ -88,18 +88,11 @@ pub enum OAuthError {
 mod tests {
     use super::*;
 
-    fn endpoints() -> Endpoints {
-        Endpoints {
-            auth: Url::parse("https://auth.atlassian.com").unwrap(),
-            api: Url::parse("https://api.atlassian.com/").unwrap(),
-        }
-    }
-
     #[test]
     fn authorize_url_has_every_required_parameter() {
         let redirect = RedirectUri::parse("http://127.0.0.1:8976/callback").unwrap();
         let scopes = vec!["read:jira-work".to_string(), "offline_access".to_string()];
-        let url = authorize_url(&endpoints(), "CID", &redirect, &scopes, "st4te");
+        let url = authorize_url(&Endpoints::atlassian(), "CID", &redirect, &scopes, "st4te");
         assert_eq!(
             url.as_str().split('?').next(),
             Some("https://auth.atlassian.com/authorize")
