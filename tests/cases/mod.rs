@@ -1,5 +1,6 @@
 //! The test cases, one module per area.
 
+mod api_token;
 mod cache;
 mod completions;
 mod doctor;
@@ -14,5 +15,7 @@ mod profiles;
 mod scopes_check;
 mod scopes_list;
 mod secrets;
+mod service_account;
 mod sites;
+mod stateless;
 mod token;

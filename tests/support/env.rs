@@ -13,9 +13,15 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::browser;
-use super::emulator::{Client, Emulator, Endpoint, Site};
+use super::emulator::{
+    ApiToken, Client, Emulator, Endpoint, ServiceAccount, Site, TokenKind, USER_EMAIL,
+};
 
 pub const CLIENT_ID: &str = "JiraAuthTestClient0123456789abcd";
+/// The client id of the service account every world has (admin.atlassian.com's credential).
+pub const SA_CLIENT_ID: &str = "JiraAuthServiceAccount0123456789";
+/// The scopes chosen for that service account's credential.
+pub const SA_SCOPES: &[&str] = &["read:jira-work", "read:jira-user", "write:jira-work"];
 pub const SITE_ID: &str = "1324a887-45db-1bf4-1e99-ef0ff456d421";
 /// Scopes ticked for the default test app in the emulated console.
 pub const TICKED: &[&str] = &[
@@ -64,6 +70,14 @@ pub struct TestEnv {
     pub port: u16,
     /// The client secret registered in the emulator (random per test).
     pub secret: String,
+    /// The service account's client secret ([`SA_CLIENT_ID`]).
+    pub sa_secret: String,
+    /// The user's classic API token (the site takes it) and scoped one (only the gateway
+    /// does), for [`USER_EMAIL`].
+    pub classic_token: String,
+    pub scoped_token: String,
+    /// The own host of the world's first site (`https://acme.atlassian.net` of a real one).
+    pub site_url: String,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -177,6 +191,7 @@ impl TestEnvBuilder {
         let port = free_port();
         let secret = format!("ATOA{}", random_hex(24));
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let site_url = emu.site_url(self.sites.first().map_or("none", |s| s.id.as_str()));
         let env = TestEnv {
             emu,
             dir: tempfile::tempdir().expect("temp dir"),
@@ -184,7 +199,29 @@ impl TestEnvBuilder {
             profile: format!("t{}-{n}-{}", std::process::id(), random_hex(4)),
             port,
             secret,
+            sa_secret: format!("ATSA{}", random_hex(24)),
+            classic_token: format!("ATATT{}", random_hex(20)),
+            scoped_token: format!("ATATT{}", random_hex(24)),
+            site_url,
         };
+        env.emu.register_service_account(ServiceAccount::new(
+            SA_CLIENT_ID,
+            &env.sa_secret,
+            SA_SCOPES,
+        ));
+        for (token, kind) in [
+            (&env.classic_token, TokenKind::Classic),
+            (
+                &env.scoped_token,
+                TokenKind::Scoped(vec!["read:jira-work".into(), "read:jira-user".into()]),
+            ),
+        ] {
+            env.emu.register_api_token(ApiToken {
+                email: USER_EMAIL.into(),
+                token: token.clone(),
+                kind,
+            });
+        }
         let ticked: Vec<&str> = TICKED
             .iter()
             .copied()
@@ -334,6 +371,43 @@ impl TestEnv {
         cmd
     }
 
+    /// `init --method service-account` of the world's service account and first site, every
+    /// value given as a script would, by environment (so that a test can still pass its own
+    /// `--site` or `--client-id`).
+    pub fn init_service_account(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["init", "--no-input", "--method", "service-account"])
+            .env("JIRA_AUTH_CLIENT_ID", SA_CLIENT_ID)
+            .env("JIRA_AUTH_SITE", &self.site_url)
+            .env("JIRA_AUTH_CLIENT_SECRET", &self.sa_secret);
+        cmd
+    }
+
+    /// `init --method api-token` of `token` (the user's: [`USER_EMAIL`]) on the world's first
+    /// site, every value by environment, as [`Self::init_service_account`].
+    pub fn init_api_token(&self, token: &str) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["init", "--no-input", "--method", "api-token"])
+            .env("JIRA_AUTH_EMAIL", USER_EMAIL)
+            .env("JIRA_AUTH_SITE", &self.site_url)
+            .env("JIRA_AUTH_API_TOKEN", token);
+        cmd
+    }
+
+    /// `jira-auth ARGS…` in stateless mode: the service account of the world in the
+    /// environment (`JIRA_AUTH_METHOD=service-account`, its client id and secret, the first
+    /// site's address), and no profile named.
+    pub fn stateless(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd();
+        cmd.env_remove("JIRA_AUTH_PROFILE")
+            .env("JIRA_AUTH_METHOD", "service-account")
+            .env("JIRA_AUTH_CLIENT_ID", SA_CLIENT_ID)
+            .env("JIRA_AUTH_CLIENT_SECRET", &self.sa_secret)
+            .env("JIRA_AUTH_SITE", &self.site_url)
+            .args(args);
+        cmd
+    }
+
     /// Runs [`Self::init`] with `extra` arguments.
     pub fn init_with(&self, extra: &[&str]) -> Run {
         let mut cmd = self.init();
@@ -377,6 +451,7 @@ impl TestEnv {
     pub fn secrets(&self) -> Vec<String> {
         let mut all = self.emu.issued_secrets();
         all.push(self.secret.clone());
+        all.extend(self.emu.registered_secrets());
         all
     }
 

@@ -1,4 +1,6 @@
-//! The Atlassian OAuth 2.0 (3LO) emulator: an auth server (auth.atlassian.com) and an API server (api.atlassian.com) on loopback, faithful to what Atlassian documents (the team's notes in atlassian-oauth.md), including its unpleasant parts.
+//! The Atlassian OAuth 2.0 (3LO) emulator: an auth server (auth.atlassian.com) and an API server (api.atlassian.com) on loopback, faithful to what Atlassian documents (the team's notes in atlassian-oauth.md), including its unpleasant parts. accounts.rs adds service accounts, API tokens and the sites' own hosts.
+
+mod accounts;
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Value, json};
 
 use super::http::{Handler, HttpServer, Request, Response, percent_encode};
+pub use accounts::{ApiToken, ServiceAccount, TokenKind};
 
 /// Cloud id of the site `accessible-resources` returns until `set_sites` says otherwise.
 pub const DEFAULT_SITE_ID: &str = "0f3c9a4e-7d1b-4c2a-9e58-ac3e00000001";
@@ -87,13 +90,20 @@ pub enum Endpoint {
     Me,
     /// `GET {api}/ex/jira/{cloudid}/rest/api/3/myself`
     Myself,
+    /// `GET {site}/_edge/tenant_info` (a site's own host, no credentials)
+    TenantInfo,
+    /// `GET {site}/rest/api/3/myself` (a site's own host: classic API tokens)
+    SiteMyself,
 }
 
-/// Both servers plus the state they share; dropping it stops them.
+/// Both servers plus the state they share, and the sites' own hosts once asked for;
+/// dropping it stops them.
 pub struct Emulator {
     state: Arc<Mutex<State>>,
     auth: HttpServer,
     api: HttpServer,
+    /// `(cloud id, host)`: see [`Emulator::site_url`].
+    site_hosts: Mutex<Vec<(String, HttpServer)>>,
 }
 
 impl Emulator {
@@ -124,6 +134,7 @@ impl Emulator {
             state,
             auth: HttpServer::start(auth),
             api: HttpServer::start(api),
+            site_hosts: Mutex::new(Vec::new()),
         }
     }
 
@@ -241,6 +252,8 @@ struct AuthCode {
 struct AccessToken {
     scopes: Vec<String>,
     expires_at: Instant,
+    /// The client id of the service account it was minted for; `None` for a user's grant.
+    service_account: Option<String>,
 }
 
 struct RefreshToken {
@@ -254,6 +267,8 @@ struct RefreshToken {
 
 struct State {
     clients: HashMap<String, Client>,
+    service_accounts: HashMap<String, ServiceAccount>,
+    api_tokens: Vec<ApiToken>,
     consent: Consent,
     sites: Vec<Site>,
     access_token_ttl: u64,
@@ -281,7 +296,7 @@ fn is_refresh(req: &Request) -> bool {
             .is_some_and(|p| param(&p, "grant_type") == Some("refresh_token"))
 }
 
-fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(n, _)| n == name)
@@ -293,6 +308,8 @@ impl State {
     fn new() -> State {
         State {
             clients: HashMap::new(),
+            service_accounts: HashMap::new(),
+            api_tokens: Vec::new(),
             consent: Consent::Approve,
             sites: vec![Site::new(
                 DEFAULT_SITE_ID,
@@ -461,6 +478,9 @@ impl State {
         let Some(grant_type) = param(&params, "grant_type") else {
             return invalid_request();
         };
+        if grant_type == "client_credentials" {
+            return self.client_credentials(&params);
+        }
         if grant_type != "authorization_code" && grant_type != "refresh_token" {
             return Response::json(400, json!({"error": "unsupported_grant_type"}));
         }
@@ -554,14 +574,7 @@ impl State {
         scopes: Vec<String>,
         family: Option<u64>,
     ) -> Response {
-        let access_token = self.secret("at-");
-        self.access_tokens.insert(
-            access_token.clone(),
-            AccessToken {
-                scopes: scopes.clone(),
-                expires_at: Instant::now() + Duration::from_secs(self.access_token_ttl),
-            },
-        );
+        let access_token = self.issue_access_token(scopes.clone(), None);
         let mut body = json!({
             "access_token": access_token,
             "expires_in": self.access_token_ttl,
@@ -582,9 +595,26 @@ impl State {
             );
             body["refresh_token"] = json!(refresh_token);
         }
-        Response::json(200, body)
-            .with_header("Cache-Control", "no-store")
-            .with_header("Pragma", "no-cache")
+        token_response(body)
+    }
+
+    /// A new access token with `scopes`, for a user's grant or (`service_account`, its client
+    /// id) a service account.
+    fn issue_access_token(
+        &mut self,
+        scopes: Vec<String>,
+        service_account: Option<String>,
+    ) -> String {
+        let access_token = self.secret("at-");
+        self.access_tokens.insert(
+            access_token.clone(),
+            AccessToken {
+                scopes,
+                expires_at: Instant::now() + Duration::from_secs(self.access_token_ttl),
+                service_account,
+            },
+        );
+        access_token
     }
 
     // ---- API server --------------------------------------------------------------------
@@ -618,6 +648,19 @@ impl State {
         if req.method != "GET" {
             return method_not_allowed("GET");
         }
+        // API tokens (Basic email:token): only scoped ones, and only on the Jira gateway.
+        if let Some(basic) = accounts::basic_credentials(req) {
+            return match (ep, self.api_token(&basic)) {
+                (Endpoint::Myself, Some(t)) => match &t.kind {
+                    TokenKind::Scoped(scopes) => {
+                        let scopes = scopes.clone();
+                        self.myself(cloud_id.unwrap_or_default(), &scopes, None)
+                    }
+                    TokenKind::Classic => unauthorized(),
+                },
+                _ => unauthorized(),
+            };
+        }
         let token = req
             .header("authorization")
             .and_then(|value| value.split_once(' '))
@@ -625,10 +668,12 @@ impl State {
             .and_then(|(_, token)| self.access_tokens.get(token.trim()))
             .filter(|token| Instant::now() < token.expires_at);
         let Some(token) = token else {
-            return Response::json(401, json!({"code": 401, "message": "Unauthorized"}));
+            return unauthorized();
         };
         let has = |scope: &str| token.scopes.iter().any(|s| s == scope);
         match ep {
+            // The one public report: accessible-resources refuses service-account tokens.
+            Endpoint::AccessibleResources if token.service_account.is_some() => unauthorized(),
             Endpoint::AccessibleResources => {
                 // The grant as it is now, not as the token remembers it.
                 let scopes: Vec<&String> = token
@@ -672,32 +717,54 @@ impl State {
                 }),
             ),
             _ => {
-                let cloud_id = cloud_id.unwrap_or_default();
-                if !self.sites.iter().any(|site| site.id == cloud_id) {
-                    return Response::json(
-                        404,
-                        json!({"code": 404, "message": "Site not found or not accessible"}),
-                    );
-                }
-                if !["read:jira-user", "read:jira-work", "read:user:jira"]
-                    .iter()
-                    .any(|s| has(s))
-                {
-                    return scope_mismatch();
-                }
-                Response::json(
-                    200,
-                    json!({
-                        "accountId": USER_ACCOUNT_ID,
-                        "displayName": USER_NAME,
-                        "emailAddress": USER_EMAIL,
-                        "active": true,
-                        "timeZone": "Europe/Paris",
-                    }),
-                )
+                let (scopes, sa) = (token.scopes.clone(), token.service_account.clone());
+                self.myself(cloud_id.unwrap_or_default(), &scopes, sa.as_deref())
             }
         }
     }
+
+    /// `/rest/api/3/myself` of site `cloud_id` for a caller with `scopes`: the user, or the
+    /// service account `service_account` (a client id).
+    fn myself(&self, cloud_id: &str, scopes: &[String], service_account: Option<&str>) -> Response {
+        if !self.sites.iter().any(|site| site.id == cloud_id) {
+            return Response::json(
+                404,
+                json!({"code": 404, "message": "Site not found or not accessible"}),
+            );
+        }
+        if !["read:jira-user", "read:jira-work", "read:user:jira"]
+            .iter()
+            .any(|s| scopes.iter().any(|have| have == s))
+        {
+            return scope_mismatch();
+        }
+        match service_account.and_then(|id| self.service_accounts.get(id)) {
+            Some(sa) => Response::json(200, sa.myself()),
+            None => Response::json(200, user_myself()),
+        }
+    }
+}
+
+/// The one user's `/myself`.
+fn user_myself() -> Value {
+    json!({
+        "accountId": USER_ACCOUNT_ID,
+        "displayName": USER_NAME,
+        "emailAddress": USER_EMAIL,
+        "active": true,
+        "timeZone": "Europe/Paris",
+    })
+}
+
+fn unauthorized() -> Response {
+    Response::json(401, json!({"code": 401, "message": "Unauthorized"}))
+}
+
+/// A token endpoint's success, never to be cached by anyone on the way.
+fn token_response(body: Value) -> Response {
+    Response::json(200, body)
+        .with_header("Cache-Control", "no-store")
+        .with_header("Pragma", "no-cache")
 }
 
 /// The cloud id in `/ex/jira/{cloudid}/rest/api/3/myself`, if the path has that shape.
@@ -792,14 +859,14 @@ impl Rng {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::http::parse_urlencoded;
     use super::*;
     use reqwest::blocking::Client as HttpClient;
 
     const REDIRECT: &str = "http://127.0.0.1:8421/callback";
 
-    fn http() -> HttpClient {
+    pub(super) fn http() -> HttpClient {
         HttpClient::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -836,7 +903,7 @@ mod tests {
 
     /// Parsed with serde_json rather than reqwest's optional `json` feature, which only the
     /// main dependencies happen to enable.
-    fn json_body(response: reqwest::blocking::Response) -> Value {
+    pub(super) fn json_body(response: reqwest::blocking::Response) -> Value {
         serde_json::from_slice(&response.bytes().unwrap()).unwrap()
     }
 
@@ -885,7 +952,7 @@ mod tests {
         )
     }
 
-    fn api_get(emu: &Emulator, path: &str, token: &Value) -> (u16, Value) {
+    pub(super) fn api_get(emu: &Emulator, path: &str, token: &Value) -> (u16, Value) {
         let response = http()
             .get(format!("{}{path}", emu.api_url()))
             .bearer_auth(token.as_str().unwrap())
