@@ -187,7 +187,9 @@ fn the_cloud_id_flag_skips_tenant_info_and_a_site_may_be_named_by_its_cloud_id()
     for args in [vec!["--cloud-id", SITE_ID], vec!["--site", SITE_ID]] {
         let env = TestEnv::new();
         let mut bare = env.init_service_account();
-        bare.env_remove("JIRA_AUTH_SITE").args(["--store", "file"]).args(&args);
+        bare.env_remove("JIRA_AUTH_SITE")
+            .args(["--store", "file"])
+            .args(&args);
         let out = run(bare);
         out.assert_code(0);
         assert_eq!(env.emu.hits(Endpoint::TenantInfo), 0, "{args:?}");

@@ -11,7 +11,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::super::http::{Handler, HttpServer, Request, Response};
-use super::{Emulator, Endpoint, State, lock, param, token_response, user_myself};
+use super::api::user_myself;
+use super::auth::token_response;
+use super::{Emulator, Endpoint, State, lock, param};
 
 /// A service account's OAuth 2.0 credential, as created in admin.atlassian.com → Directory →
 /// Service accounts → Create credentials → OAuth 2.0, with its scopes chosen there.
@@ -161,7 +163,7 @@ impl State {
         let (Some(client_id), Some(secret)) =
             (param(params, "client_id"), param(params, "client_secret"))
         else {
-            return super::invalid_request();
+            return super::auth::invalid_request();
         };
         if let Some(client) = self.clients.get(client_id) {
             // A developer-console (3LO) app is not a service account.
