@@ -10,6 +10,7 @@ mod init_failures;
 mod interactive;
 mod listener;
 mod login;
+mod methods;
 mod network;
 mod profiles;
 mod scopes_check;
