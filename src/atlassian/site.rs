@@ -173,18 +173,16 @@ pub async fn verify_api_token(
     email: &str,
     authorization: &SecretString,
 ) -> Result<VerifiedToken, ApiError> {
-    const SHAPE: &str = "not the expected user object";
+    let myself = |what, url| {
+        let auth = Auth::Header(authorization);
+        get_json::<Myself>(http, what, url, auth, "not the expected user object")
+    };
     let base = site.origin();
-    let on_site = Url::parse(&format!("{base}/rest/api/3/myself")).expect("an origin and a path");
-    match get_json::<Myself>(
-        http,
-        "the site's /myself",
-        on_site,
-        Auth::Header(authorization),
-        SHAPE,
-    )
-    .await
-    {
+    let on_site = site
+        .url
+        .join("rest/api/3/myself")
+        .expect("an origin joined with a constant path is a URL");
+    match myself("the site's /myself", on_site).await {
         Ok(answer) => {
             return Ok(VerifiedToken {
                 kind: TokenKind::Classic,
@@ -199,20 +197,12 @@ pub async fn verify_api_token(
     }
     let gateway = endpoints.jira_api_base(cloud_id);
     let through = endpoints.api(&format!("ex/jira/{cloud_id}/rest/api/3/myself"));
-    let scoped = |myself| VerifiedToken {
+    let scoped = |who| VerifiedToken {
         kind: TokenKind::Scoped,
         api_base_url: gateway.to_string(),
-        myself,
+        myself: who,
     };
-    match get_json::<Myself>(
-        http,
-        "the gateway's /myself",
-        through,
-        Auth::Header(authorization),
-        SHAPE,
-    )
-    .await
-    {
+    match myself("the gateway's /myself", through).await {
         Ok(answer) => Ok(scoped(Some(answer.value))),
         Err(ApiError::ScopeMismatch(_)) => Ok(scoped(None)),
         Err(ApiError::Unauthorized(_)) => Err(ApiError::ApiTokenRejected {

@@ -255,6 +255,19 @@ impl Credential {
 }
 
 impl AuthConfig {
+    /// A new profile's config, made now.
+    pub fn new(profile: String, site: Site, credential: Credential) -> AuthConfig {
+        let now = OffsetDateTime::now_utc();
+        AuthConfig {
+            version: CONFIG_VERSION,
+            profile,
+            site,
+            credential,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The serialized form, held as a secret so it is zeroized after use.
     pub fn to_secret_json(&self) -> SecretString {
         SecretString::from(serde_json::to_string(self).expect("AuthConfig always serializes"))

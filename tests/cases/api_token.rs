@@ -121,12 +121,7 @@ fn a_scoped_token_without_the_scope_of_myself_is_kept_with_a_warning() {
     });
     let out = init_in_file(&env, narrow);
     out.assert_code(0);
-    assert!(
-        out.stderr
-            .contains("lacks a scope /rest/api/3/myself needs"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("lacks a scope /rest/api/3/myself needs");
     assert_eq!(env.stored()["credential"]["token"], narrow);
     env.assert_no_leaks(&out);
 }
@@ -148,11 +143,7 @@ fn a_token_neither_takes_is_exit_3_and_nothing_is_stored() {
     cmd.args(["--store", "file", "--email", "eve@example.com"]);
     let out = run(cmd);
     out.assert_code(3);
-    assert!(
-        out.stderr.contains("not accepted for eve@example.com"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("not accepted for eve@example.com");
     assert!(!env.credentials_path().exists());
     env.assert_no_leaks(&out);
 }
@@ -165,12 +156,8 @@ fn an_unknown_site_is_exit_2_before_the_token_is_sent() {
     cmd.args(["--store", "file", "--site", &unknown]);
     let out = run(cmd);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("is not a Jira Cloud site"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("--cloud-id"), "{}", out.stderr);
+    out.assert_says("is not a Jira Cloud site");
+    out.assert_says("--cloud-id");
     assert_eq!(
         env.emu.hits(Endpoint::SiteMyself) + env.emu.hits(Endpoint::Myself),
         0
@@ -180,88 +167,62 @@ fn an_unknown_site_is_exit_2_before_the_token_is_sent() {
 #[test]
 fn missing_and_bad_values_name_their_flag_and_variable() {
     let env = TestEnv::new();
-    let mut cmd = env.init_api_token(&env.classic_token);
-    cmd.args(["--store", "file"])
-        .env_remove("JIRA_AUTH_API_TOKEN");
-    let out = run(cmd);
-    out.assert_code(2);
-    assert!(
-        out.stderr
-            .contains("missing API token: pass --api-token-stdin or set JIRA_AUTH_API_TOKEN"),
-        "{}",
-        out.stderr
-    );
-    let mut cmd = env.cmd();
-    cmd.args([
-        "init",
-        "--no-input",
-        "--method",
-        "api-token",
-        "--store",
-        "file",
-    ])
-    .args(["--site", &env.site_url])
-    .env("JIRA_AUTH_API_TOKEN", &env.classic_token);
-    let out = run(cmd);
-    out.assert_code(2);
-    assert!(
-        out.stderr.contains("pass --email or set JIRA_AUTH_EMAIL"),
-        "{}",
-        out.stderr
-    );
-    let mut cmd = env.init_api_token(&env.classic_token);
-    cmd.args(["--store", "file", "--email", "ada"]);
-    let out = run(cmd);
-    out.assert_code(2);
-    assert!(
-        out.stderr
-            .contains("--email ada: it is not an email address"),
-        "{}",
-        out.stderr
-    );
-    let mut cmd = env.init_api_token("ATATT with a space in it");
-    cmd.args(["--store", "file"]);
-    let out = run(cmd);
-    out.assert_code(2);
-    assert!(
-        out.stderr.contains("API token from JIRA_AUTH_API_TOKEN: "),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        !out.stderr.contains("with a space"),
-        "never echoed: {}",
-        out.stderr
-    );
-    // A client id is the OAuth methods'.
-    let mut cmd = env.init_api_token(&env.classic_token);
-    cmd.args(["--store", "file", "--client-id", "JiraAuthTestClient0123"]);
-    let out = run(cmd);
-    out.assert_code(2);
-    assert!(
-        out.stderr.contains("does not use --client-id"),
-        "{}",
-        out.stderr
-    );
-    // A cloud id alone cannot check a classic token.
-    let mut cmd = env.cmd();
-    cmd.args([
-        "init",
-        "--no-input",
-        "--method",
-        "api-token",
-        "--store",
-        "file",
-    ])
-    .args(["--email", USER_EMAIL, "--cloud-id", SITE_ID])
-    .env("JIRA_AUTH_API_TOKEN", &env.classic_token);
-    let out = run(cmd);
-    out.assert_code(2);
-    assert!(
-        out.stderr.contains("needs the site's address"),
-        "{}",
-        out.stderr
-    );
+    let token = env.classic_token.as_str();
+    // (token, variables unset, arguments, what stderr says)
+    let cases: [(&str, &[&str], &[&str], &str); 6] = [
+        (
+            token,
+            &["JIRA_AUTH_API_TOKEN"],
+            &[],
+            "missing API token: pass --api-token-stdin or set JIRA_AUTH_API_TOKEN",
+        ),
+        (
+            token,
+            &["JIRA_AUTH_EMAIL"],
+            &[],
+            "missing email of the token's account: pass --email or set JIRA_AUTH_EMAIL",
+        ),
+        (
+            token,
+            &[],
+            &["--email", "ada"],
+            "--email ada: it is not an email address",
+        ),
+        (
+            "ATATT with a space in it",
+            &[],
+            &[],
+            "API token from JIRA_AUTH_API_TOKEN: ",
+        ),
+        // A client id is the OAuth methods'.
+        (
+            token,
+            &[],
+            &["--client-id", "JiraAuthTestClient0123"],
+            "does not use --client-id",
+        ),
+        // A cloud id alone cannot check a classic token.
+        (
+            token,
+            &["JIRA_AUTH_SITE"],
+            &["--cloud-id", SITE_ID],
+            "needs the site's address",
+        ),
+    ];
+    for (token, unset, args, says) in cases {
+        let mut cmd = env.init_api_token(token);
+        cmd.args(["--store", "file"]).args(args);
+        for var in unset {
+            cmd.env_remove(var);
+        }
+        let out = run(cmd);
+        out.assert_code(2).assert_says(says);
+        assert!(
+            !out.stderr.contains("with a space"),
+            "never echoed: {}",
+            out.stderr
+        );
+    }
     assert!(!env.credentials_path().exists());
 }
 

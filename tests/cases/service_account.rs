@@ -133,8 +133,8 @@ fn an_oauth_apps_client_id_is_told_apart_from_a_service_account() {
         .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
     let out = run(cmd);
     out.assert_code(3);
-    assert!(out.stderr.contains("unauthorized_client"), "{}", out.stderr);
-    assert!(out.stderr.contains("--method oauth"), "{}", out.stderr);
+    out.assert_says("unauthorized_client");
+    out.assert_says("--method oauth");
     assert!(!env.credentials_path().exists());
     env.assert_no_leaks(&out);
 }
@@ -148,12 +148,7 @@ fn a_revoked_credential_is_exit_3_with_the_way_back_and_the_profile_kept() {
     env.jira(&["token"]).assert_code(0);
     let out = env.jira(&["token", "--min-ttl", "4000"]);
     out.assert_code(3);
-    assert!(
-        out.stderr
-            .contains("no longer accepts this profile's service-account credential"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("no longer accepts this profile's service-account credential");
     assert!(out.stderr.contains("init --force --method service-account"));
     assert!(
         !out.stderr.contains("10 minutes"),
@@ -237,12 +232,7 @@ fn site_values_are_checked_before_anything_is_sent() {
     cmd.args(["--store", "file", "--cloud-id", "not-a-cloud-id"]);
     let out = run(cmd);
     out.assert_code(2);
-    assert!(
-        out.stderr
-            .contains("--cloud-id not-a-cloud-id: not a cloud id"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("--cloud-id not-a-cloud-id: not a cloud id");
     assert_eq!(
         env.emu.hits(Endpoint::TenantInfo) + env.emu.hits(Endpoint::Token),
         0
@@ -263,11 +253,7 @@ fn missing_values_name_their_flag_and_variable() {
     ]);
     let out = run(cmd);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("missing site: pass --site SITE (or --cloud-id ID) or set JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID)"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("missing site: pass --site SITE (or --cloud-id ID) or set JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID)");
     let mut cmd = env.init_service_account();
     cmd.args(["--store", "file"])
         .env_remove("JIRA_AUTH_CLIENT_SECRET");
@@ -319,16 +305,8 @@ fn sites_refuses_a_service_account_profile_with_the_way_to_another_site() {
     init_in_file(&env).assert_code(0);
     let out = env.jira(&["sites"]);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("uses service-account"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("init --force --profile"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("uses service-account");
+    out.assert_says("init --force --profile");
     assert_eq!(env.emu.hits(Endpoint::AccessibleResources), 0);
 }
 
@@ -343,12 +321,7 @@ fn a_keychain_profile_is_answered_from_the_kernel_cache() {
     assert_eq!(item["credential"]["method"], "service-account");
     let out = env.jira(&["token", "-vv"]);
     out.assert_code(0);
-    assert!(
-        out.stderr
-            .contains("access token from the kernel keyring cache"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("access token from the kernel keyring cache");
     assert_eq!(
         out.stdout,
         format!("{}\n", item["credential"]["access_token"].as_str().unwrap())

@@ -171,17 +171,8 @@ fn a_wrong_secret_is_exit_3_and_an_unknown_site_exit_2() {
     cmd.env("JIRA_AUTH_CLIENT_SECRET", "ATSA-not-the-right-secret-000");
     let out = run(cmd);
     out.assert_code(3);
-    assert!(
-        out.stderr
-            .contains("refused the service account's client id or secret"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("JIRA_AUTH_CLIENT_SECRET"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("refused the service account's client id or secret");
+    out.assert_says("JIRA_AUTH_CLIENT_SECRET");
     env.assert_no_leaks(&out);
 
     let unknown = env.emu.site_url("not-a-site");
@@ -189,11 +180,7 @@ fn a_wrong_secret_is_exit_3_and_an_unknown_site_exit_2() {
     cmd.env("JIRA_AUTH_SITE", &unknown);
     let out = run(cmd);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("is not a Jira Cloud site"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("is not a Jira Cloud site");
     assert!(!env.config_dir().exists());
 }
 
@@ -246,13 +233,7 @@ fn the_kernel_cache_holds_the_token_never_the_secret_and_one_per_credential() {
     assert_eq!(again.stdout, first.stdout);
     assert_eq!(env.emu.hits(Endpoint::Token), 1, "answered from the cache");
     assert_eq!(env.emu.hits(Endpoint::TenantInfo), 1, "the site too");
-    assert!(
-        again
-            .stderr
-            .contains("from the kernel keyring cache (jira-auth:v1:"),
-        "{}",
-        again.stderr
-    );
+    again.assert_says("from the kernel keyring cache (jira-auth:v1:");
     // The cached key holds the token and the site, never the secret.
     let marker = "access token from the kernel keyring cache (";
     let at = again.stderr.find(marker).unwrap() + marker.len();

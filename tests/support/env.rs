@@ -52,6 +52,17 @@ impl Run {
         })
     }
 
+    /// Asserts that stderr says `text`.
+    #[track_caller]
+    pub fn assert_says(&self, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "stderr does not say {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Run {
         assert_eq!(

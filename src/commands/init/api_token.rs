@@ -5,15 +5,13 @@
 //! the site is tried first, then the gateway, and the base that worked is what `exec` gives
 //! as `JIRA_API_BASE_URL`. A token neither takes is exit 3, and nothing is stored.
 
-use time::OffsetDateTime;
-
 use super::input;
 use crate::atlassian::site::verify_api_token;
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _};
 use crate::store::model::{ApiToken, Scheme};
-use crate::store::{AuthConfig, CONFIG_VERSION, Credential, Kind};
+use crate::store::{AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     let ui = ctx.ui;
@@ -48,19 +46,12 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
         ))?
         .context("checking the API token (nothing was stored)")?;
     drop(authorization);
-    let now = OffsetDateTime::now_utc();
-    let cfg = AuthConfig {
-        version: CONFIG_VERSION,
-        profile,
-        site,
-        credential: Credential::ApiToken(ApiToken {
-            email,
-            token,
-            api_base_url: verified.api_base_url.clone(),
-        }),
-        created_at: now,
-        updated_at: now,
-    };
+    let credential = Credential::ApiToken(ApiToken {
+        email,
+        token,
+        api_base_url: verified.api_base_url.clone(),
+    });
+    let cfg = AuthConfig::new(profile, site, credential);
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, Some(&verified))
 }

@@ -71,26 +71,32 @@ pub(crate) fn check_client_id(raw: &str, console: Console) -> std::result::Resul
     Ok(id.to_string())
 }
 
+/// Checks a pasted secret (`what`: "client secret", "API token") without ever showing it.
+fn check_pasted(what: &str, secret: &str) -> std::result::Result<(), String> {
+    if secret.is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    if secret.len() < 16 || secret.len() > 1024 {
+        return Err(format!(
+            "the {what} should be 16 to 1024 characters long (got {})",
+            secret.len()
+        ));
+    }
+    if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "the {what} contains spaces or control characters; copy it again"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a pasted client secret without ever showing it.
 pub(crate) fn check_secret(
     secret: &str,
     client_id: Option<&str>,
     console: Console,
 ) -> std::result::Result<(), String> {
-    if secret.is_empty() {
-        return Err("the client secret is empty".into());
-    }
-    if secret.len() < 16 || secret.len() > 1024 {
-        return Err(format!(
-            "the client secret should be 16 to 1024 characters long (got {})",
-            secret.len()
-        ));
-    }
-    if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(
-            "the client secret contains spaces or control characters; copy it again".into(),
-        );
-    }
+    check_pasted("client secret", secret)?;
     if client_id == Some(secret) {
         return Err(format!(
             "that is the client id, not the secret ({})",
@@ -100,21 +106,8 @@ pub(crate) fn check_secret(
     Ok(())
 }
 
-/// Checks a pasted API token without ever showing it.
 fn check_api_token(token: &str) -> std::result::Result<(), String> {
-    if token.is_empty() {
-        return Err("the API token is empty".into());
-    }
-    if token.len() < 16 || token.len() > 1024 {
-        return Err(format!(
-            "the API token should be 16 to 1024 characters long (got {})",
-            token.len()
-        ));
-    }
-    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the API token contains spaces or control characters; copy it again".into());
-    }
-    Ok(())
+    check_pasted("API token", token)
 }
 
 /// One secret of `init`: from stdin when its flag says so, else the environment, else a

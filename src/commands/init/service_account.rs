@@ -4,15 +4,13 @@
 //! `--site` (its cloud id then comes from its tenant_info) or `--cloud-id`. The first token
 //! is minted here, which proves the client id and secret before anything is stored.
 
-use time::OffsetDateTime;
-
 use super::input::{self, Console};
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
 use crate::error::Context as _;
 use crate::oauth;
 use crate::store::model::ServiceAccount;
-use crate::store::{AuthConfig, CONFIG_VERSION, Credential, Kind};
+use crate::store::{AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     let ui = ctx.ui;
@@ -35,21 +33,14 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
             &client_secret,
         ))?
         .context("getting the service account's first access token (nothing was stored)")?;
-    let now = OffsetDateTime::now_utc();
-    let cfg = AuthConfig {
-        version: CONFIG_VERSION,
-        profile,
-        site,
-        credential: Credential::ServiceAccount(ServiceAccount {
-            client_id,
-            client_secret,
-            scopes_granted: tokens.scopes,
-            access_token: tokens.access_token,
-            access_token_expires_at: tokens.expires_at,
-        }),
-        created_at: now,
-        updated_at: now,
-    };
+    let credential = Credential::ServiceAccount(ServiceAccount {
+        client_id,
+        client_secret,
+        scopes_granted: tokens.scopes,
+        access_token: tokens.access_token,
+        access_token_expires_at: tokens.expires_at,
+    });
+    let cfg = AuthConfig::new(profile, site, credential);
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, None)
 }
