@@ -142,6 +142,33 @@ pub async fn tenant_info(http: &Http, site: &SiteUrl) -> Result<String, ApiError
     }
 }
 
+/// `GET {api_base_url}/rest/api/3/myself` with a whole `Authorization` header value: the
+/// user (or service account) as the REST base of any credential sees them.
+pub async fn myself_at(
+    http: &Http,
+    api_base_url: &str,
+    authorization: &SecretString,
+) -> Result<super::Dated<Myself>, ApiError> {
+    let url = Url::parse(&format!(
+        "{}/rest/api/3/myself",
+        api_base_url.trim_end_matches('/')
+    ))
+    .map_err(|e| ApiError::Protocol {
+        what: "Jira /myself",
+        status: 0,
+        detail: format!("the stored API base URL is not a URL: {e}"),
+    })?;
+    let auth = Auth::Header(authorization);
+    get_json(
+        http,
+        "Jira /myself",
+        url,
+        auth,
+        "not the expected user object",
+    )
+    .await
+}
+
 /// Which kind of API token a site took, and where it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {

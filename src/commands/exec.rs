@@ -11,11 +11,11 @@ use crate::cli::ExecArgs;
 use crate::error::{CliError, Exit};
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
-    let access = ctx.valid_access(args.token.min_ttl)?;
     let (program, rest) = args
         .command
         .split_first()
         .ok_or_else(|| CliError::usage("exec needs a command: `jira-auth exec -- CMD ARGS…`"))?;
+    let access = ctx.valid_access(args.token.min_ttl)?;
     let mut cmd = Command::new(program);
     cmd.args(rest)
         .env("JIRA_AUTH_HEADER", access.header().expose_secret())

@@ -48,3 +48,37 @@ fn exec_sets_the_header_of_every_method_as_header_prints_it() {
         assert_eq!(out.stdout, format!("{}{base}\n", header.stdout), "{name}");
     }
 }
+
+#[test]
+fn doctor_checks_a_service_account_and_an_api_token_where_their_api_answers() {
+    let env = TestEnv::new();
+    let mut sa = env.init_service_account();
+    sa.args(["--store", "file", "--profile", "robot"]);
+    run(sa).assert_code(0);
+    let mut tok = env.init_api_token(&env.scoped_token);
+    tok.args(["--store", "file", "--profile", "mine"]);
+    run(tok).assert_code(0);
+    for (name, who) in [("robot", "ci-bot"), ("mine", "Ada Lovelace")] {
+        let out = env.jira(&["doctor", "--profile", name]);
+        out.assert_code(0);
+        // accessible-resources is for OAuth grants: skipped, not failed; /myself proves the
+        // site, with the credential's own header and base.
+        assert!(
+            out.stdout
+                .contains("accessible-resources lists the sites of OAuth grants"),
+            "{name}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(&format!("answers 200 (as {who})")),
+            "{name}: {}",
+            out.stdout
+        );
+        env.assert_no_leaks(&out);
+    }
+    assert_eq!(
+        env.emu
+            .hits(crate::support::emulator::Endpoint::AccessibleResources),
+        0
+    );
+}
