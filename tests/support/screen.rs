@@ -9,12 +9,13 @@
 //! insta::assert_snapshot!("doctor_healthy", env.screen(&out));
 //! ```
 //!
-//! Secrets (the client secret, every code and token the emulator issued) are replaced before
-//! the text reaches insta, so that neither a `.snap` nor a `.snap.new` written for a mismatch
-//! can hold one. The volatile rest (profile name, ports, emulator URLs, temporary paths,
-//! dates, relative times, OAuth `state`, clock skew, the sites' own hosts) is replaced by insta filters. New or changed screens
-//! are written with `INSTA_UPDATE=always scripts/test.sh`; under `CI=true` a screen that
-//! differs from its snapshot fails the test.
+//! Secrets (the client secret, every code and token the emulator issued, the service
+//! account's secret and the API tokens with their Basic credentials) are replaced before the
+//! text reaches insta, so that neither a `.snap` nor a `.snap.new` written for a mismatch can
+//! hold one. The volatile rest (profile name, ports, emulator URLs, the sites' own hosts,
+//! temporary paths, dates, relative times, OAuth `state`, clock skew) is replaced by insta
+//! filters. New or changed screens are written with `INSTA_UPDATE=always scripts/test.sh`;
+//! under `CI=true` a screen that differs from its snapshot fails the test.
 
 use super::env::{Run, TestEnv};
 
