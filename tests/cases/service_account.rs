@@ -336,3 +336,45 @@ fn a_keychain_profile_is_answered_from_the_kernel_cache() {
     env.jira(&["logout"]).assert_code(0);
     assert!(env.keychain_item().is_none());
 }
+
+#[test]
+fn many_processes_finding_the_token_stale_mint_once_under_the_profile_lock() {
+    let env = TestEnv::new();
+    // 30 s left, under the default --min-ttl of 60 s; the next token lives an hour.
+    env.emu.set_access_token_ttl(30);
+    init_in_file(&env).assert_code(0);
+    env.emu.set_access_token_ttl(3600);
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            let mut cmd = env.cmd();
+            cmd.arg("token")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().expect("jira-auth starts")
+        })
+        .collect();
+    let outputs: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    assert!(outputs.iter().all(|o| *o == outputs[0]), "{outputs:?}");
+    assert_eq!(
+        env.emu.hits(Endpoint::Token),
+        2,
+        "init's token and one mint"
+    );
+    let stored = env.stored()["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(outputs[0], format!("{stored}\n"));
+}
