@@ -1,17 +1,19 @@
-//! Writes a ready-to-use profile (an access token valid for a day) into the keychain and the
-//! index of JIRA_AUTH_CONFIG_DIR, through the same profile layer `init` saves with (so the
-//! kernel-keyring cache is filled as it would be), for scripts/bench.sh: `jira-auth token`
-//! can then be timed without an Atlassian to talk to. Benchmark data only: the "tokens" are
-//! random strings.
+//! Writes a ready-to-use profile into the keychain and the index of JIRA_AUTH_CONFIG_DIR,
+//! through the same profile layer `init` saves with (so the kernel-keyring cache is filled as
+//! it would be), for scripts/bench.sh: `jira-auth token` can then be timed without an
+//! Atlassian to talk to. METHOD is `oauth` (the default) or `service-account` (an access
+//! token valid for a day), or `api-token` (a static secret, which is never cached).
+//! Benchmark data only: the "tokens" are random strings.
 //!
-//! Run by scripts/bench.sh as `cargo run --release --example seed_profile -- PROFILE`.
+//! Run by scripts/bench.sh as `target/release/examples/seed_profile PROFILE [METHOD]`.
 
 use std::process::ExitCode;
 
 use jira_auth::error::CliError;
 use jira_auth::profile::Profiles;
 use jira_auth::settings::{Env, Settings};
-use jira_auth::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, OAuthGrant, Site};
+use jira_auth::store::model::{ApiToken, ServiceAccount};
+use jira_auth::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, Method, OAuthGrant, Site};
 use rand::Rng as _;
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
@@ -24,9 +26,43 @@ fn random(len: usize) -> String {
         .collect()
 }
 
-fn seed(profile: String) -> Result<(), CliError> {
+fn seed(profile: String, method: Method) -> Result<(), CliError> {
     let settings = Settings::resolve(&Env::capture())?;
     let now = OffsetDateTime::now_utc();
+    // Atlassian's access tokens are JWTs of about this size.
+    let jwt = || SecretString::from(format!("eyJ{}", random(1400)));
+    let scopes = vec!["read:jira-work".to_string(), "offline_access".to_string()];
+    let credential = match method {
+        Method::OAuth => Credential::OAuth(OAuthGrant {
+            client_id: random(32),
+            client_secret: SecretString::from(random(64)),
+            redirect_uri: "http://127.0.0.1:8976/callback".into(),
+            scopes_requested: scopes.clone(),
+            scopes_granted: scopes,
+            access_token: jwt(),
+            access_token_expires_at: now + Duration::days(1),
+            refresh_token: Some(SecretString::from(random(400))),
+            refresh_token_issued_at: Some(now),
+            previous_refresh_token: None,
+            previous_rotated_at: None,
+        }),
+        Method::ServiceAccount => Credential::ServiceAccount(ServiceAccount {
+            client_id: random(32),
+            client_secret: SecretString::from(random(64)),
+            scopes_granted: vec!["read:jira-work".into()],
+            access_token: jwt(),
+            access_token_expires_at: now + Duration::days(1),
+        }),
+        Method::ApiToken => Credential::ApiToken(ApiToken {
+            email: "bench@example.com".into(),
+            // Today's API tokens are about this long (ATATT…).
+            token: SecretString::from(format!("ATATT{}", random(187))),
+            api_base_url: "https://bench.atlassian.net".into(),
+        }),
+        Method::Pat => {
+            return Err(CliError::usage("pat profiles are not supported yet"));
+        }
+    };
     let cfg = AuthConfig {
         version: CONFIG_VERSION,
         profile: profile.clone(),
@@ -35,26 +71,14 @@ fn seed(profile: String) -> Result<(), CliError> {
             url: "https://bench.atlassian.net".into(),
             name: "bench".into(),
         },
-        credential: Credential::OAuth(OAuthGrant {
-            client_id: random(32),
-            client_secret: SecretString::from(random(64)),
-            redirect_uri: "http://127.0.0.1:8976/callback".into(),
-            scopes_requested: vec!["read:jira-work".into(), "offline_access".into()],
-            scopes_granted: vec!["read:jira-work".into(), "offline_access".into()],
-            // Atlassian's access tokens are JWTs of about this size.
-            access_token: SecretString::from(format!("eyJ{}", random(1400))),
-            access_token_expires_at: now + Duration::days(1),
-            refresh_token: Some(SecretString::from(random(400))),
-            refresh_token_issued_at: Some(now),
-            previous_refresh_token: None,
-            previous_rotated_at: None,
-        }),
+        credential,
         created_at: now,
         updated_at: now,
     };
     Profiles::new(settings.store.clone(), settings.cache).save(&cfg, Kind::Keychain)?;
     eprintln!(
-        "seeded profile '{profile}' in {}",
+        "seeded {} profile '{profile}' in {}",
+        method.as_str(),
         settings.config_dir.display()
     );
     Ok(())
@@ -62,7 +86,17 @@ fn seed(profile: String) -> Result<(), CliError> {
 
 fn main() -> ExitCode {
     let profile = std::env::args().nth(1).unwrap_or_else(|| "bench".into());
-    match seed(profile) {
+    let method = match std::env::args().nth(2) {
+        None => Method::OAuth,
+        Some(name) => match Method::from_name(&name) {
+            Some(m) => m,
+            None => {
+                eprintln!("unknown method '{name}': oauth, service-account or api-token");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match seed(profile, method) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", e.render());

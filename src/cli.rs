@@ -2,12 +2,13 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::store::Kind;
+use crate::store::{Kind, Method};
 
-/// Set up and keep alive OAuth 2.0 (3LO) access to Jira Cloud.
+/// Set up and keep alive access to Jira Cloud: OAuth 2.0 (3LO), service accounts, API tokens.
 ///
 /// `jira-auth init` walks through the Atlassian developer console, consent in the browser,
-/// the code exchange and the choice of site, and stores the result in the OS keychain.
+/// the code exchange and the choice of site, and stores the result in the OS keychain;
+/// `--method service-account` and `--method api-token` set up the other credentials.
 #[derive(Debug, Parser)]
 #[command(
     name = "jira-auth",
@@ -60,7 +61,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Guided setup: console checklist, client credentials, consent, site, storage
+    /// Set up a profile: the guided OAuth setup (console checklist, consent, site), or a
+    /// service account or API token (--method)
     Init(InitArgs),
     /// Consent again for an existing profile with its stored client (e.g. after its refresh
     /// token expired or was revoked), optionally with other scopes or another site
@@ -70,13 +72,24 @@ pub enum Command {
     /// Delete a profile's stored secrets and entry (idempotent)
     Logout(LogoutArgs),
     /// Print a valid access token on stdout (refreshed first when it is about to expire)
+    ///
+    /// For an api-token profile, the API token itself. With JIRA_AUTH_METHOD=service-account it
+    /// uses no profile: the service account's JIRA_AUTH_CLIENT_ID, JIRA_AUTH_CLIENT_SECRET and
+    /// JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID) come from the environment (stateless mode).
     Token(TokenArgs),
-    /// Print an HTTP Authorization header value, `Bearer <token>`, on stdout
+    /// Print an HTTP Authorization header value on stdout: `Bearer <token>`, or `Basic …` for
+    /// an API token
+    ///
+    /// With JIRA_AUTH_METHOD=service-account it uses no profile: the service account's
+    /// JIRA_AUTH_CLIENT_ID, JIRA_AUTH_CLIENT_SECRET and JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID)
+    /// come from the environment (stateless mode).
     Header(TokenArgs),
     /// Run a command with a valid token in its environment: `jira-auth exec -- CMD ARGS…`
     ///
-    /// Sets JIRA_ACCESS_TOKEN, JIRA_CLOUD_ID, JIRA_SITE_URL and JIRA_API_BASE_URL; exits with
-    /// the command's exit code.
+    /// Sets JIRA_AUTH_HEADER (the whole Authorization header value, for every method),
+    /// JIRA_ACCESS_TOKEN, JIRA_CLOUD_ID, JIRA_SITE_URL (when known) and JIRA_API_BASE_URL (the
+    /// gateway, or the site for a classic API token); exits with the command's exit code. With
+    /// JIRA_AUTH_METHOD=service-account it uses no profile (stateless mode, as `token`).
     Exec(ExecArgs),
     /// The scope catalog, and a check of required against granted scopes
     #[command(subcommand)]
@@ -213,14 +226,28 @@ pub struct ConsentArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Client ID of the OAuth 2.0 integration (developer console → Settings)
+    /// How the profile authenticates
+    #[arg(long, env = "JIRA_AUTH_METHOD", value_enum, default_value_t = Method::OAuth)]
+    pub method: Method,
+
+    /// Client ID: of the OAuth 2.0 integration (developer console → Settings), or of the
+    /// service account's OAuth 2.0 credential (admin.atlassian.com)
     #[arg(long, env = "JIRA_AUTH_CLIENT_ID", value_name = "ID")]
     pub client_id: Option<String>,
 
     /// Read the client secret from the first line of stdin (else env JIRA_AUTH_CLIENT_SECRET,
     /// else a hidden prompt; never from a flag value, which `ps` would show)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "api_token_stdin")]
     pub client_secret_stdin: bool,
+
+    /// api-token: the email of the Atlassian account the token belongs to
+    #[arg(long, env = "JIRA_AUTH_EMAIL", value_name = "EMAIL")]
+    pub email: Option<String>,
+
+    /// api-token: read the API token from the first line of stdin (else env
+    /// JIRA_AUTH_API_TOKEN, else a hidden prompt; never from a flag value)
+    #[arg(long)]
+    pub api_token_stdin: bool,
 
     #[command(flatten)]
     pub scopes: ScopeArgs,
@@ -238,9 +265,15 @@ pub struct InitArgs {
     #[arg(long, env = "JIRA_AUTH_PORT", value_name = "N")]
     pub port: Option<u16>,
 
-    /// Site to use when the grant covers several: subdomain (acme), URL or cloud id
+    /// The site: subdomain (acme), URL or cloud id. oauth: the one to use when the grant
+    /// covers several; service-account and api-token: the site to use (or --cloud-id)
     #[arg(long, env = "JIRA_AUTH_SITE", value_name = "SITE")]
     pub site: Option<String>,
+
+    /// service-account and api-token: the site's cloud id, instead of asking the site for
+    /// it (its /_edge/tenant_info)
+    #[arg(long, env = "JIRA_AUTH_CLOUD_ID", value_name = "ID")]
+    pub cloud_id: Option<String>,
 
     #[command(flatten)]
     pub consent: ConsentArgs,
@@ -279,6 +312,19 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn methods_are_named_as_the_design_names_them() {
+        let method = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Init(a) => a.method,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(method(&["jira-auth", "init"]), Method::OAuth);
+        for m in Method::ALL {
+            assert_eq!(method(&["jira-auth", "init", "--method", m.as_str()]), m);
+        }
+        assert!(Cli::try_parse_from(["jira-auth", "init", "--method", "oauth2"]).is_err());
     }
 
     #[test]

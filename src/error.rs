@@ -258,6 +258,18 @@ impl From<OAuthError> for CliError {
                 "the app's secret was probably regenerated in the developer console (your app → Settings), which ends the old one".into(),
                 "run `jira-auth init --force` with the new secret; the stored profile was kept".into(),
             ],
+            OAuthError::ServiceAccountRejected => vec![
+                "check the client id and secret of the service account's OAuth 2.0 credential (admin.atlassian.com → Directory → Service accounts → the account → Credentials): --client-id or JIRA_AUTH_CLIENT_ID, and JIRA_AUTH_CLIENT_SECRET or --client-secret-stdin".into(),
+                "Atlassian shows the secret once, when the credential is created: if it is lost, create new credentials there (and revoke the old ones)".into(),
+            ],
+            OAuthError::StoredServiceAccountRejected => vec![
+                "the credential was probably revoked, or the service account deactivated, in admin.atlassian.com (Directory → Service accounts)".into(),
+                "create new credentials there and run `jira-auth init --force --method service-account` with them; the stored profile was kept".into(),
+            ],
+            OAuthError::NotAServiceAccount(_) => vec![
+                "this looks like the client id of an OAuth 2.0 (3LO) app of the developer console: set that up with --method oauth (the default)".into(),
+                "a service account's OAuth 2.0 credential is created in admin.atlassian.com → Directory → Service accounts → the account → Create credentials → OAuth 2.0".into(),
+            ],
             OAuthError::ClientRejected(_) => vec![
                 "check the Client ID, and that the app's callback URL in the developer console (Authorization → OAuth 2.0 (3LO)) is exactly the redirect URI jira-auth uses: 127.0.0.1 and localhost differ, and so do ports".into(),
             ],
@@ -304,6 +316,16 @@ impl From<ApiError> for CliError {
                 Exit::AuthNeeded,
                 "run `jira-auth login` and pick the site on the consent page",
             ),
+            ApiError::UnknownSite { .. } => {
+                return CliError::of(Exit::Usage, e)
+                    .hint("name the site as your browser's address bar shows it when you use Jira: acme, acme.atlassian.net or https://acme.atlassian.net (--site or JIRA_AUTH_SITE)")
+                    .hint("or give its cloud id with --cloud-id (JIRA_AUTH_CLOUD_ID): admin.atlassian.com → Apps → Sites → the site shows it after /s/ in the address bar");
+            }
+            ApiError::ApiTokenRejected { .. } => {
+                return CliError::of(Exit::AuthNeeded, e)
+                    .hint("the email must be the one of the Atlassian account that created the token (a service account's token goes with the service account's email)")
+                    .hint("check that the token was copied whole and is neither expired nor revoked (https://id.atlassian.com/manage-profile/security/api-tokens; Atlassian expires every token at most a year after its creation)");
+            }
         };
         CliError::of(exit, e).hint(hint)
     }
@@ -422,6 +444,7 @@ impl From<ProfileError> for CliError {
                     None => err,
                 }
             }
+            ProfileError::Site(e) => CliError::from(e),
             ProfileError::Renew {
                 source,
                 maybe_rotated,

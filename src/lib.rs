@@ -1,6 +1,7 @@
-//! jira-auth: set up and keep alive OAuth 2.0 access to Jira Cloud. `run` is the whole
-//! program behind `main` — settings resolved, the command dispatched with its context —
-//! callable in-process with any environment and `Ui`. ARCHITECTURE.md draws the layers.
+//! jira-auth: set up and keep alive access to Jira Cloud (OAuth 2.0 3LO, service accounts,
+//! API tokens). `run` is the whole program behind `main` — settings resolved, the command
+//! dispatched with its context — callable in-process with any environment and `Ui`.
+//! ARCHITECTURE.md draws the layers.
 
 pub mod atlassian;
 pub mod cli;
@@ -17,25 +18,18 @@ pub mod ui;
 
 use std::process::ExitCode;
 
-use secrecy::SecretString;
-
 use cli::{Cli, Command};
 use commands::Ctx;
 use error::CliError;
 use net::Net;
 use profile::Profiles;
-use settings::{Env, Settings};
+use settings::{Env, EnvSecrets, Settings};
 use ui::Ui;
 
 /// Runs one command. The exit code is ours (0) except for `exec`, which passes on its
-/// child's. `client_secret` is `JIRA_AUTH_CLIENT_SECRET`, which `main` takes out of the
-/// environment before anything else runs.
-pub fn run(
-    cli: Cli,
-    env: &Env,
-    client_secret: Option<SecretString>,
-    ui: &Ui,
-) -> Result<ExitCode, CliError> {
+/// child's. `secrets` are those of the environment, which `main` takes out of it before
+/// anything else runs.
+pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode, CliError> {
     let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
     // These two describe the command line only: no settings, config dir, profile or store
     // are involved, so they work on a machine where those cannot be found.
@@ -47,7 +41,7 @@ pub fn run(
         _ => {}
     }
     let settings = Settings {
-        client_secret,
+        secrets,
         ..Settings::resolve(env)?
     };
     fault::arm(settings.panic_at.as_deref());

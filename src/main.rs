@@ -5,20 +5,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use jira_auth::cli::{Cli, ColorChoice};
 use jira_auth::error::Exit;
-use jira_auth::settings::{self, Env};
+use jira_auth::settings::{self, Env, EnvSecrets};
 use jira_auth::ui::Ui;
 use secrecy::SecretString;
 
 fn main() -> ExitCode {
     // Taken out before any thread exists (removing env vars is only sound then), so the
-    // browser and other children never inherit the client secret.
-    let env_client_secret = std::env::var("JIRA_AUTH_CLIENT_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .map(SecretString::from);
-    scrub_initial_environment("JIRA_AUTH_CLIENT_SECRET");
-    // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
-    unsafe { std::env::remove_var("JIRA_AUTH_CLIENT_SECRET") };
+    // browser, `exec`'s command and other children never inherit a secret.
+    let secrets = EnvSecrets {
+        client_secret: take_secret(settings::CLIENT_SECRET),
+        api_token: take_secret(settings::API_TOKEN),
+    };
 
     install_panic_hook();
     let cli = Cli::parse();
@@ -31,7 +28,7 @@ fn main() -> ExitCode {
     // the way, and ends as the table's "unexpected" (1), not Rust's 101; the hook has
     // already said what happened.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        jira_auth::run(cli, &env, env_client_secret, &ui)
+        jira_auth::run(cli, &env, secrets, &ui)
     }));
     let Ok(result) = outcome else {
         return ExitCode::from(Exit::Unexpected.code());
@@ -46,6 +43,20 @@ fn main() -> ExitCode {
             ExitCode::from(err.exit().code())
         }
     }
+}
+
+/// The value of the secret variable `name` (a set, non-empty one), after removing it from the
+/// environment and overwriting it in the initial environment block. Must run before any
+/// other thread exists.
+fn take_secret(name: &str) -> Option<SecretString> {
+    let value = std::env::var(name)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(SecretString::from);
+    scrub_initial_environment(name);
+    // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
+    unsafe { std::env::remove_var(name) };
+    value
 }
 
 /// `/proc/PID/environ` (what `ps e` shows, to the same user and root) reads the process's

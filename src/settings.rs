@@ -4,7 +4,10 @@
 //! The variables that are also flags (`JIRA_AUTH_PROFILE`, `JIRA_AUTH_SCOPES`, `JIRA_AUTH_SITE`,
 //! …) are read by clap, as the `env =` of their flag in cli.rs. This file has the rest: where
 //! the config lives, where Atlassian is, network and keychain limits, the cache switch, what
-//! the terminal and the desktop offer, and (debug builds) the fault-injection point.
+//! the terminal and the desktop offer, stateless mode (`JIRA_AUTH_METHOD=service-account` for
+//! `token`, `header` and `exec`, which have no flags for it), and (debug builds) the
+//! fault-injection point. The two secrets (`JIRA_AUTH_CLIENT_SECRET`, `JIRA_AUTH_API_TOKEN`)
+//! are taken out of the environment by `main` before anything else runs ([`SECRET_VARS`]).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -15,7 +18,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::net::endpoints::{self, BaseUrlError, Endpoints};
-use crate::store::StoreSettings;
+use crate::store::{Method, StoreSettings};
 
 pub const CONFIG_DIR: &str = "JIRA_AUTH_CONFIG_DIR";
 pub const AUTH_URL: &str = "JIRA_AUTH_AUTH_URL";
@@ -24,6 +27,18 @@ pub const HTTP_TIMEOUT: &str = "JIRA_AUTH_HTTP_TIMEOUT";
 pub const NO_CACHE: &str = "JIRA_AUTH_NO_CACHE";
 pub const KEYCHAIN_ENTRY_BYTES: &str = "JIRA_AUTH_KEYCHAIN_ENTRY_BYTES";
 pub const TEST_PANIC_AT: &str = "JIRA_AUTH_TEST_PANIC_AT";
+pub const METHOD: &str = "JIRA_AUTH_METHOD";
+pub const CLIENT_ID: &str = "JIRA_AUTH_CLIENT_ID";
+pub const SITE: &str = "JIRA_AUTH_SITE";
+pub const CLOUD_ID: &str = "JIRA_AUTH_CLOUD_ID";
+pub const CLIENT_SECRET: &str = "JIRA_AUTH_CLIENT_SECRET";
+pub const API_TOKEN: &str = "JIRA_AUTH_API_TOKEN";
+
+/// The secrets jira-auth accepts from the environment. `main` takes them out of it (and
+/// overwrites them in the initial environment block) before any thread exists, so that no
+/// child process (the browser, `exec`'s command) inherits them and `/proc/PID/environ` does
+/// not show them while `init` waits.
+pub const SECRET_VARS: [&str; 2] = [CLIENT_SECRET, API_TOKEN];
 
 /// How long one HTTP request may wait for its answer once connected, unless
 /// `JIRA_AUTH_HTTP_TIMEOUT` says otherwise.
@@ -107,9 +122,28 @@ pub struct Settings {
     pub terminal: Terminal,
     /// Debug builds: the fault point to panic at (see `fault`).
     pub panic_at: Option<String>,
-    /// `JIRA_AUTH_CLIENT_SECRET`, which `main` takes out of the environment before anything
-    /// else runs, so that child processes (the browser) never inherit it.
+    /// `JIRA_AUTH_CLIENT_SECRET` and `JIRA_AUTH_API_TOKEN`, as `main` took them out of the
+    /// environment.
+    pub secrets: EnvSecrets,
+    /// `JIRA_AUTH_METHOD=service-account`: `token`, `header` and `exec` take their credential
+    /// from the environment and use no profile (stateless mode).
+    pub stateless: Option<StatelessEnv>,
+}
+
+/// The secrets that came in the environment ([`SECRET_VARS`]).
+#[derive(Debug, Clone, Default)]
+pub struct EnvSecrets {
     pub client_secret: Option<SecretString>,
+    pub api_token: Option<SecretString>,
+}
+
+/// What stateless mode reads besides the client secret: each `None` when unset (the command
+/// says which are missing, all at once).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatelessEnv {
+    pub client_id: Option<String>,
+    pub site: Option<String>,
+    pub cloud_id: Option<String>,
 }
 
 /// A setting that makes no sense; the message names the variable and its value.
@@ -148,8 +182,33 @@ impl Settings {
             cache: !env.flag(NO_CACHE),
             terminal: terminal(env),
             panic_at: env.text(TEST_PANIC_AT).map(str::to_string),
-            client_secret: None,
+            secrets: EnvSecrets::default(),
+            stateless: stateless(env)?,
         })
+    }
+}
+
+/// Stateless mode's variables, when `JIRA_AUTH_METHOD` says service-account. Any other
+/// method is `init`'s business (clap reads the variable for `--method`); a value that is no
+/// method at all is refused here, for every command, rather than ignored.
+fn stateless(env: &Env) -> Result<Option<StatelessEnv>, SettingsError> {
+    let Some(raw) = env.text(METHOD) else {
+        return Ok(None);
+    };
+    match Method::from_name(raw) {
+        Some(Method::ServiceAccount) => Ok(Some(StatelessEnv {
+            client_id: env.text(CLIENT_ID).map(str::to_string),
+            site: env.text(SITE).map(str::to_string),
+            cloud_id: env.text(CLOUD_ID).map(str::to_string),
+        })),
+        Some(_) => Ok(None),
+        None => {
+            let names: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
+            Err(SettingsError::new(format!(
+                "{METHOD}={raw} is not a method; use one of {}",
+                names.join(", ")
+            )))
+        }
     }
 }
 
@@ -303,6 +362,37 @@ mod tests {
             let e = resolve(&[(KEYCHAIN_ENTRY_BYTES, bad)]).unwrap_err();
             assert!(e.message.contains("not a positive number of bytes"), "{e}");
         }
+    }
+
+    #[test]
+    fn service_account_method_means_stateless_mode_and_others_do_not() {
+        assert_eq!(resolve(&[]).unwrap().stateless, None);
+        for other in ["oauth", "api-token", "pat"] {
+            assert_eq!(
+                resolve(&[(METHOD, other)]).unwrap().stateless,
+                None,
+                "{other}"
+            );
+        }
+        let s = resolve(&[
+            (METHOD, " service-account "),
+            (CLIENT_ID, "sa-id"),
+            (CLOUD_ID, "c1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.stateless,
+            Some(StatelessEnv {
+                client_id: Some("sa-id".into()),
+                site: None,
+                cloud_id: Some("c1".into()),
+            })
+        );
+        let e = resolve(&[(METHOD, "service_account")]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "JIRA_AUTH_METHOD=service_account is not a method; use one of oauth, service-account, api-token, pat"
+        );
     }
 
     #[test]

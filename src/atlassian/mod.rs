@@ -1,5 +1,8 @@
 //! Atlassian's API side: accessible-resources and the choice of site among them, and the
-//! "who am I" probes (`/myself` of a Jira site, `/me` of the User Identity API).
+//! "who am I" probes (`/myself` of a Jira site, `/me` of the User Identity API); site.rs has
+//! what a site answers without OAuth (its cloud id, an API token's `/myself`).
+
+pub mod site;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -41,6 +44,15 @@ pub enum ApiError {
     /// For `/myself`: the site is unknown or no longer accessible with this grant.
     #[error("{0} answered 404: the site is not accessible with this grant")]
     NotFound(&'static str),
+    /// What `--site` names is not a Jira Cloud site (site.rs: tenant_info, `/myself`).
+    #[error("{url} is not a Jira Cloud site: {detail}")]
+    UnknownSite { url: String, detail: String },
+    /// An API token that neither the site (classic tokens) nor the API gateway (scoped
+    /// tokens) accepted with this email.
+    #[error(
+        "the API token was not accepted for {email}: neither {site} (classic API tokens) nor Atlassian's API gateway (scoped API tokens) took it"
+    )]
+    ApiTokenRejected { email: String, site: String },
 }
 
 /// Sorts a response that is not a success. The body is read only for Atlassian's error
@@ -98,17 +110,23 @@ pub async fn accessible_resources_dated(
 ) -> Result<Dated<Vec<Resource>>, ApiError> {
     const WHAT: &str = "accessible-resources";
     let url = endpoints.api("oauth/token/accessible-resources");
-    get_json(http, WHAT, url, token, "not the expected array of sites")
-        .await
-        // No site is involved here: a 404 means the API base URL is wrong, not a lost site.
-        .map_err(|e| match e {
-            ApiError::NotFound(what) => ApiError::Protocol {
-                what,
-                status: 404,
-                detail: "not a success".into(),
-            },
-            other => other,
-        })
+    get_json(
+        http,
+        WHAT,
+        url,
+        Auth::Bearer(token),
+        "not the expected array of sites",
+    )
+    .await
+    // No site is involved here: a 404 means the API base URL is wrong, not a lost site.
+    .map_err(|e| match e {
+        ApiError::NotFound(what) => ApiError::Protocol {
+            what,
+            status: 404,
+            detail: "not a success".into(),
+        },
+        other => other,
+    })
 }
 
 /// `GET {api}/ex/jira/{cloudid}/rest/api/3/myself`: the user as the Jira site sees them.
@@ -141,7 +159,7 @@ pub async fn myself(
         http,
         "Jira /myself",
         url,
-        token,
+        Auth::Bearer(token),
         "not the expected user object",
     )
     .await
@@ -156,26 +174,50 @@ pub async fn me(
         http,
         "/me",
         endpoints.api("me"),
-        token,
+        Auth::Bearer(token),
         "not the expected user object",
     )
     .await
 }
 
-/// A Bearer GET whose 2xx body is JSON of type `T`. Bodies never reach an error message: a
+/// How a request proves who it is.
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    /// Nothing: `tenant_info` needs no credentials.
+    None,
+    Bearer(&'a SecretString),
+    /// A whole `Authorization` header value (`Basic …` of an API token).
+    Header(&'a SecretString),
+}
+
+/// A GET whose 2xx body is JSON of type `T`. Bodies never reach an error message: a
 /// misbehaving proxy could echo the Authorization header into one.
 async fn get_json<T: serde::de::DeserializeOwned>(
     http: &Http,
     what: &'static str,
     url: url::Url,
-    token: &SecretString,
+    auth: Auth<'_>,
     shape: &str,
 ) -> Result<Dated<T>, ApiError> {
     let resp = http
         .send(what, Retry::Safe, |c| {
-            c.get(url.clone())
-                .bearer_auth(token.expose_secret())
-                .header(reqwest::header::ACCEPT, "application/json")
+            let rb = c
+                .get(url.clone())
+                .header(reqwest::header::ACCEPT, "application/json");
+            match auth {
+                Auth::None => rb,
+                Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
+                Auth::Header(value) => {
+                    match reqwest::header::HeaderValue::from_str(value.expose_secret()) {
+                        Ok(mut v) => {
+                            v.set_sensitive(true);
+                            rb.header(reqwest::header::AUTHORIZATION, v)
+                        }
+                        // Not a valid header value: sent without it, the server says 401.
+                        Err(_) => rb,
+                    }
+                }
+            }
         })
         .await?;
     let received_at = OffsetDateTime::now_utc();

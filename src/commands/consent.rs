@@ -1,22 +1,21 @@
 //! The browser step shared by `init` and `login` (not a subcommand): consent in the browser,
-//! the code exchange and the choice of site, giving the new config; and the summary both
-//! print once the profile layer has stored it.
+//! the code exchange and the choice of site, giving the new config (saved.rs prints what was
+//! stored).
 
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Ctx, Result, relative, rfc3339};
+use super::{Ctx, Result};
 use crate::atlassian::{self, Resource, SiteError};
 use crate::cli::ScopeArgs;
 use crate::error::{CliError, Exit};
 use crate::oauth::callback::{Callback, Listener};
 use crate::oauth::{self, RedirectUri};
-use crate::profile::{Notice, session::api_base_url};
+use crate::profile::Notice;
 use crate::scopes::{self, Parsed};
-use crate::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, OAuthGrant, Site};
+use crate::store::{AuthConfig, CONFIG_VERSION, Credential, OAuthGrant, Site};
 use crate::ui::Ui;
 
 /// Everything a consent needs, resolved from flags, env, prompts (init) or the stored
@@ -282,60 +281,6 @@ fn pick_site<'a>(ui: &Ui, resources: &'a [Resource], wanted: Option<&str>) -> Re
     let items: Vec<String> = resources.iter().map(atlassian::describe).collect();
     let i = p.select("Which site should this profile use?", &items, 0)?;
     Ok(&resources[i])
-}
-
-/// What `init` and `login` report once the profile is stored.
-#[derive(Serialize)]
-struct Saved<'a> {
-    profile: &'a str,
-    store: Kind,
-    site: &'a Site,
-    api_base_url: String,
-    scopes_requested: &'a [String],
-    scopes_granted: &'a [String],
-    #[serde(with = "time::serde::rfc3339::option")]
-    access_token_expires_at: Option<OffsetDateTime>,
-    has_refresh_token: bool,
-}
-
-pub(super) fn summary(ctx: &Ctx, cfg: &AuthConfig, kind: Kind) -> Result {
-    let c = &cfg.credential;
-    let report = Saved {
-        profile: &cfg.profile,
-        store: kind,
-        site: &cfg.site,
-        api_base_url: api_base_url(cfg, &ctx.settings.endpoints),
-        scopes_requested: c.scopes_requested(),
-        scopes_granted: c.scopes_granted(),
-        access_token_expires_at: c.expires_at(),
-        has_refresh_token: c.has_refresh_token(),
-    };
-    if ctx.global.json {
-        return Ok(ctx.ui.print_json(&report)?);
-    }
-    let ui = ctx.ui;
-    let missing: Vec<&str> = report
-        .scopes_requested
-        .iter()
-        .filter(|s| !report.scopes_granted.contains(s))
-        .map(String::as_str)
-        .collect();
-    say!(ui, "Saved profile '{}' ({}).", report.profile, report.store);
-    say!(ui, "  site       {}  {}", report.site.name, report.site.url);
-    say!(ui, "  cloud id   {}", report.site.cloud_id);
-    say!(ui, "  api base   {}", report.api_base_url);
-    say!(ui, "  scopes     {}", report.scopes_granted.join(" "));
-    if !missing.is_empty() {
-        say!(
-            ui,
-            "  warning    requested but not granted: {}",
-            missing.join(" ")
-        );
-    }
-    if let Some(at) = report.access_token_expires_at {
-        say!(ui, "  expires    {} ({})", rfc3339(at), relative(at));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `jira-auth exec -- CMD ARGS…`: runs a command with a valid token in its environment and
-//! passes on its exit status.
+//! `jira-auth exec -- CMD ARGS…`: runs a command with a valid credential in its environment
+//! (the whole `Authorization` header value too, so that scripts need not know the method)
+//! and passes on its exit status.
 
 use std::process::{Command, ExitCode};
 
@@ -10,18 +11,24 @@ use crate::cli::ExecArgs;
 use crate::error::{CliError, Exit};
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
-    let usable = ctx.session()?.valid_token(args.token.min_ttl)?;
-    let access = ctx.told(usable);
     let (program, rest) = args
         .command
         .split_first()
         .ok_or_else(|| CliError::usage("exec needs a command: `jira-auth exec -- CMD ARGS…`"))?;
+    let access = ctx.valid_access(args.token.min_ttl)?;
     let mut cmd = Command::new(program);
     cmd.args(rest)
+        .env("JIRA_AUTH_HEADER", access.header().expose_secret())
         .env("JIRA_ACCESS_TOKEN", access.secret.expose_secret())
         .env("JIRA_CLOUD_ID", &access.site.cloud_id)
-        .env("JIRA_SITE_URL", &access.site.url)
         .env("JIRA_API_BASE_URL", &access.api_base_url);
+    // A site known by its cloud id alone has no address: better no variable than one the
+    // command inherited from elsewhere.
+    if access.site.url.is_empty() {
+        cmd.env_remove("JIRA_SITE_URL");
+    } else {
+        cmd.env("JIRA_SITE_URL", &access.site.url);
+    }
     drop(access);
 
     // Ctrl-C reaches the child too (same process group): it decides whether to stop, and we

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::consent::{self, Plan};
-use super::{Ctx, Result};
+use super::{Ctx, Result, saved};
 use crate::cli::LoginArgs;
 use crate::error::{CliError, Context as _, Exit};
 use crate::oauth::RedirectUri;
@@ -61,5 +61,5 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
     // The profile layer takes the refresh lock: a `token` running meanwhile cannot save its
     // result over the new grant.
     ctx.profiles.save(&cfg, store_kind)?;
-    consent::summary(ctx, &cfg, store_kind)
+    saved::summary(ctx, &cfg, store_kind, None)
 }

@@ -17,19 +17,24 @@ pub mod init;
 pub mod login;
 pub mod logout;
 pub mod man;
+mod saved;
 pub mod scopes;
 pub mod sites;
+mod stateless;
 pub mod status;
 pub mod token;
 
 use secrecy::SecretString;
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::atlassian::{self, Resource};
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
 use crate::net::Net;
-use crate::profile::{INACTIVITY_EXPIRY_DAYS, Notice, ProfileError, Profiles, Session, Usable};
+use crate::profile::{
+    Access, INACTIVITY_EXPIRY_DAYS, Notice, ProfileError, Profiles, Session, Usable,
+};
 use crate::scopes::check::Note;
 use crate::scopes::console::console_place;
 use crate::scopes::{Api, OFFLINE_ACCESS, classify};
@@ -77,6 +82,16 @@ impl<'a> Ctx<'a> {
         Ok(resources)
     }
 
+    /// What `token`, `header` and `exec` give out, valid for more than `min_ttl` seconds:
+    /// from the selected profile, or in stateless mode (`JIRA_AUTH_METHOD=service-account`)
+    /// from the environment alone.
+    pub fn valid_access(&self, min_ttl: u64) -> Result<Access> {
+        match &self.settings.stateless {
+            Some(env) => stateless::access(self, env, min_ttl),
+            None => Ok(self.told(self.session()?.valid_token(min_ttl)?)),
+        }
+    }
+
     /// The value, after saying what the user should hear about how it was had.
     pub fn told<T>(&self, usable: Usable<T>) -> T {
         for notice in &usable.notices {
@@ -87,6 +102,46 @@ impl<'a> Ctx<'a> {
 }
 
 pub type Result<T = ()> = std::result::Result<T, CliError>;
+
+/// Atlassian expires every API token at most this long after its creation (since
+/// 2024-12-15; scoped tokens get 1 to 365 days when they are made).
+pub const API_TOKEN_MAX_DAYS: i64 = 365;
+
+/// What jira-auth knows of an API token's life. Not its expiry date: Atlassian does not say
+/// it through the API. But it is at most a year after the token's creation, which was before
+/// jira-auth stored it, so a year after that is a date it cannot outlive.
+#[derive(Serialize)]
+pub struct ApiTokenFacts {
+    /// `classic` (the site takes it) or `scoped` (only the gateway does).
+    pub kind: &'static str,
+    pub email: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub stored_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_by: OffsetDateTime,
+}
+
+impl ApiTokenFacts {
+    pub fn new(email: &str, api_base_url: &str, site_url: &str, stored_at: OffsetDateTime) -> Self {
+        let classic = !site_url.is_empty() && api_base_url.trim_end_matches('/') == site_url;
+        ApiTokenFacts {
+            kind: if classic { "classic" } else { "scoped" },
+            email: email.to_string(),
+            stored_at,
+            expires_by: stored_at + time::Duration::days(API_TOKEN_MAX_DAYS),
+        }
+    }
+
+    /// The reminder `init` and `status` show.
+    pub fn reminder(&self) -> String {
+        format!(
+            "within a year of its creation (Atlassian's limit), so by {} at the latest ({}); stored {}; jira-auth cannot read the token's own date (id.atlassian.com → Security → API tokens shows it)",
+            rfc3339(self.expires_by),
+            relative(self.expires_by),
+            rfc3339(self.stored_at)
+        )
+    }
+}
 
 /// A warning about something that did not stop the command.
 pub fn notice_text(notice: &Notice) -> String {

@@ -13,7 +13,7 @@ use super::{Ctx, Result};
 use crate::atlassian::{self, Resource};
 use crate::cli::{SitesArgs, SitesCommand};
 use crate::error::{CliError, Exit};
-use crate::store::{AuthConfig, Site};
+use crate::store::{AuthConfig, Method, Site};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
 const MIN_TTL_SECS: u64 = 60;
@@ -22,6 +22,18 @@ const MIN_TTL_SECS: u64 = 60;
 const SCOPES_WIDTH: usize = 48;
 
 pub fn run(ctx: &Ctx, args: SitesArgs) -> Result {
+    let found = ctx.profiles.find(ctx.wanted())?;
+    if found.info.method != Method::OAuth {
+        let method = found.info.method.as_str();
+        return Err(CliError::usage(format!(
+            "profile '{}' uses {method}: its one site was chosen at init, and accessible-resources (the list of sites a grant covers) is for OAuth apps",
+            found.name
+        ))
+        .hint(format!(
+            "for another site, set it up again: `jira-auth init --force --profile {} --method {method} --site SITE`",
+            found.name
+        )));
+    }
     match args.command {
         None => list(ctx),
         Some(SitesCommand::Use(a)) => switch(ctx, &a.site),

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use super::{Ctx, Result, relative, rfc3339};
+use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::error::{CliError, Exit};
 use crate::profile::INACTIVITY_EXPIRY_DAYS;
 use crate::store::index::{Index, ProfileInfo};
@@ -41,6 +41,9 @@ pub struct ProfileStatus {
     pub refresh_token_expires_if_unused_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// An API token's kind, account and the latest date it can expire by; `null` for the
+    /// other methods.
+    pub api_token: Option<ApiTokenFacts>,
 }
 
 pub fn run(ctx: &Ctx) -> Result {
@@ -83,11 +86,12 @@ fn status_of(ctx: &Ctx, index: &Index, name: &str, p: &ProfileInfo) -> ProfileSt
         method: p.method,
         client_id: p.client_id.clone(),
         site: p.site.clone(),
-        api_base_url: ctx
-            .settings
-            .endpoints
-            .jira_api_base(&p.site.cloud_id)
-            .to_string(),
+        api_base_url: p.api_base_url.clone().unwrap_or_else(|| {
+            ctx.settings
+                .endpoints
+                .jira_api_base(&p.site.cloud_id)
+                .to_string()
+        }),
         redirect_uri: p.redirect_uri.clone(),
         scopes_requested: p.scopes_requested.clone(),
         scopes_granted: p.scopes_granted.clone(),
@@ -109,6 +113,14 @@ fn status_of(ctx: &Ctx, index: &Index, name: &str, p: &ProfileInfo) -> ProfileSt
             .flatten()
             .map(|at| at + Duration::days(INACTIVITY_EXPIRY_DAYS)),
         updated_at: p.updated_at,
+        api_token: (p.method == Method::ApiToken).then(|| {
+            ApiTokenFacts::new(
+                p.email.as_deref().unwrap_or_default(),
+                p.api_base_url.as_deref().unwrap_or_default(),
+                &p.site.url,
+                p.created_at.unwrap_or(p.updated_at),
+            )
+        }),
     }
 }
 
@@ -117,15 +129,22 @@ fn render(ctx: &Ctx, report: &Report) {
     for p in &report.profiles {
         let mark = if p.default { " (default)" } else { "" };
         say!(ui, "{}{mark}", p.name);
-        say!(ui, "  site       {}  {}", p.site.name, p.site.url);
+        say!(ui, "  method     {}", method_line(p));
+        if !p.site.url.is_empty() {
+            say!(ui, "  site       {}  {}", p.site.name, p.site.url);
+        }
         say!(ui, "  cloud id   {}", p.site.cloud_id);
-        say!(ui, "  scopes     {}", p.scopes_granted.join(" "));
-        match p.access_token_expires_at {
-            Some(at) => {
-                let state = match (p.access_token_expired, p.has_refresh_token) {
-                    (false, _) => "valid",
-                    (true, true) => "expired, refreshable",
-                    (true, false) => "expired",
+        if p.method != Method::ApiToken {
+            say!(ui, "  scopes     {}", p.scopes_granted.join(" "));
+        }
+        match (p.access_token_expires_at, &p.api_token) {
+            (_, Some(t)) => say!(ui, "  token      expires {}", t.reminder()),
+            (Some(at), None) => {
+                let state = match (p.access_token_expired, p.method, p.has_refresh_token) {
+                    (false, _, _) => "valid",
+                    (true, Method::ServiceAccount, _) => "expired, renewable",
+                    (true, _, true) => "expired, refreshable",
+                    (true, _, false) => "expired",
                 };
                 say!(
                     ui,
@@ -134,13 +153,19 @@ fn render(ctx: &Ctx, report: &Report) {
                     relative(at)
                 );
             }
-            None => say!(ui, "  token      does not expire"),
+            (None, None) => say!(ui, "  token      does not expire"),
         }
         match (
+            p.method,
             p.refresh_token_expires_if_unused_at,
             p.refresh_token_issued_at,
         ) {
-            (Some(dies), Some(used)) => say!(
+            (Method::ServiceAccount, _, _) => say!(
+                ui,
+                "  refresh    none needed: a new token is minted from the client secret"
+            ),
+            (Method::ApiToken | Method::Pat, _, _) => {}
+            (_, Some(dies), Some(used)) => say!(
                 ui,
                 "  refresh    last used {}; expires if unused by {} ({})",
                 relative(used),
@@ -161,5 +186,15 @@ fn render(ctx: &Ctx, report: &Report) {
             );
         }
         say!(ui, "  store      {}", p.store);
+    }
+}
+
+fn method_line(p: &ProfileStatus) -> String {
+    match (&p.api_token, p.method, &p.client_id) {
+        (Some(t), _, _) => format!("{} ({}) of {}", p.method.as_str(), t.kind, t.email),
+        (None, Method::ServiceAccount, Some(id)) => {
+            format!("{} (client id {id})", p.method.as_str())
+        }
+        _ => p.method.as_str().to_string(),
     }
 }

@@ -1,5 +1,6 @@
 //! `jira-auth token` and `jira-auth header`: a valid credential on stdout, renewed first when
-//! it expires within `--min-ttl` (the profile layer decides how, and under which lock).
+//! it expires within `--min-ttl` (the profile layer decides how, and under which lock), from
+//! the profile or, in stateless mode, from the environment.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -45,6 +46,5 @@ pub fn run_header(ctx: &Ctx, args: TokenArgs) -> Result {
 }
 
 fn valid(ctx: &Ctx, args: &TokenArgs) -> Result<Access> {
-    let usable = ctx.session()?.valid_token(args.min_ttl)?;
-    Ok(ctx.told(usable))
+    ctx.valid_access(args.min_ttl)
 }

@@ -70,6 +70,21 @@ pub enum OAuthError {
     StoredSecretRejected,
     #[error("Atlassian rejected the client at the token endpoint (unauthorized_client): {0}")]
     ClientRejected(String),
+    /// Client credentials refused: the client id or secret of a service account is wrong,
+    /// or the credential was revoked.
+    #[error("Atlassian refused the service account's client id or secret (401 access_denied)")]
+    ServiceAccountRejected,
+    /// The same when a stored profile mints a new token: the credential worked once.
+    #[error(
+        "Atlassian no longer accepts this profile's service-account credential (401 access_denied)"
+    )]
+    StoredServiceAccountRejected,
+    /// The client may not use client credentials: an OAuth 2.0 (3LO) app's client id, say,
+    /// not a service account's.
+    #[error(
+        "Atlassian does not allow client credentials for this client (unauthorized_client): {0}"
+    )]
+    NotAServiceAccount(String),
     #[error("the authorization code was rejected (invalid_grant): {0}")]
     CodeRejected(String),
     /// `invalid_grant` on a refresh: the refresh token was revoked, expired or reused.

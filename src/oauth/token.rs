@@ -76,7 +76,11 @@ pub async fn client_credentials(
         .add_extra_param("audience", AUDIENCE)
         .request_async(&call)
         .await
-        .map_err(|e| map_token_error(e, &seen))?;
+        .map_err(|e| match map_token_error(e, &seen) {
+            OAuthError::SecretRejected => OAuthError::ServiceAccountRejected,
+            OAuthError::ClientRejected(desc) => OAuthError::NotAServiceAccount(desc),
+            other => other,
+        })?;
     Ok(token_set(&resp))
 }
 

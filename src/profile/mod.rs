@@ -10,9 +10,11 @@
 //! Commands call these methods and never the lock, the index or the cache.
 
 pub mod session;
+pub mod stateless;
 
 use std::path::Path;
 
+use crate::atlassian::ApiError;
 use crate::oauth::OAuthError;
 use crate::store::cache::{Cache, CachedToken};
 use crate::store::index::{Index, ProfileInfo};
@@ -21,6 +23,7 @@ use crate::store::{
 };
 
 pub use session::{Access, Session, Usable};
+pub use stateless::ServiceAccountEnv;
 
 /// Atlassian expires a refresh token after 90 days without use; warn this long before.
 pub const INACTIVITY_EXPIRY_DAYS: i64 = 90;
@@ -110,6 +113,9 @@ pub enum ProfileError {
         source: OAuthError,
         maybe_rotated: bool,
     },
+    /// The site of a stateless credential could not be found (its tenant_info).
+    #[error(transparent)]
+    Site(#[from] ApiError),
 }
 
 impl ProfileError {

@@ -31,7 +31,8 @@ pub struct Usable<T> {
 
 /// What `token`, `header` and `exec` give out: the secret, how to send it, and where.
 pub struct Access {
-    pub profile: String,
+    /// `None` in stateless mode.
+    pub profile: Option<String>,
     pub secret: SecretString,
     pub scheme: Scheme,
     /// `None` for a static secret.
@@ -44,20 +45,7 @@ pub struct Access {
 impl Access {
     /// The value of an `Authorization` header.
     pub fn header(&self) -> SecretString {
-        SecretString::from(match &self.scheme {
-            Scheme::Bearer => format!("Bearer {}", self.secret.expose_secret()),
-            Scheme::Basic { email } => {
-                use base64::Engine as _;
-                let pair = secrecy::zeroize::Zeroizing::new(format!(
-                    "{email}:{}",
-                    self.secret.expose_secret()
-                ));
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
-                )
-            }
-        })
+        self.scheme.authorization(&self.secret)
     }
 }
 
@@ -171,7 +159,7 @@ impl<'a> Session<'a> {
     fn access(&self, cfg: &AuthConfig) -> Access {
         let (secret, scheme) = cfg.credential.secret();
         Access {
-            profile: cfg.profile.clone(),
+            profile: Some(cfg.profile.clone()),
             secret: secret.clone(),
             scheme,
             expires_at: cfg.credential.expires_at(),
@@ -185,7 +173,7 @@ impl<'a> Session<'a> {
     fn cached_access(&self, tok: CachedToken) -> Access {
         Access {
             api_base_url: self.endpoints.jira_api_base(&tok.site.cloud_id).to_string(),
-            profile: tok.profile,
+            profile: Some(tok.profile),
             secret: tok.access_token,
             scheme: Scheme::Bearer,
             expires_at: Some(tok.expires_at),
@@ -275,22 +263,18 @@ impl<'a> Session<'a> {
 
     /// A new access token from the service account's client credentials.
     fn mint(&self, sa: ServiceAccount) -> Result<ServiceAccount, ProfileError> {
-        let http = self.net.http().map_err(|e| renew_error(e.into()))?;
-        let tokens = self
-            .net
-            .block_on(oauth::client_credentials(
-                http,
-                self.endpoints,
-                &sa.client_id,
-                &sa.client_secret,
-            ))
-            .map_err(|e| renew_error(e.into()))?
+        // Nothing rotates here: a lost answer costs nothing but the request.
+        let failed = |source| ProfileError::Renew {
+            source,
+            maybe_rotated: false,
+        };
+        let tokens = mint(self.net, self.endpoints, &sa.client_id, &sa.client_secret)
             .map_err(|e| match e {
-                // The secret worked when the profile was made: it was changed since.
-                OAuthError::SecretRejected => OAuthError::StoredSecretRejected,
+                // The credential worked when the profile was made: it was revoked since.
+                OAuthError::ServiceAccountRejected => OAuthError::StoredServiceAccountRejected,
                 other => other,
             })
-            .map_err(renew_error)?;
+            .map_err(failed)?;
         Ok(ServiceAccount {
             access_token: tokens.access_token,
             access_token_expires_at: tokens.expires_at,
@@ -302,6 +286,22 @@ impl<'a> Session<'a> {
             ..sa
         })
     }
+}
+
+/// A service account's new access token (client credentials), on this run's network.
+pub(super) fn mint(
+    net: &Net,
+    endpoints: &Endpoints,
+    client_id: &str,
+    client_secret: &SecretString,
+) -> Result<TokenSet, OAuthError> {
+    let http = net.http()?;
+    net.block_on(oauth::client_credentials(
+        http,
+        endpoints,
+        client_id,
+        client_secret,
+    ))?
 }
 
 /// Where a profile's REST API answers: the Cloud gateway for OAuth and service-account
@@ -316,7 +316,7 @@ pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
     }
 }
 
-/// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may
+/// A failed refresh; one that may have reached Atlassian (the answer lost on the way) may
 /// have rotated the stored refresh token, which then works for the reuse interval only.
 fn renew_error(source: OAuthError) -> ProfileError {
     let maybe_rotated = matches!(source, OAuthError::Http(HttpError::Unavailable { .. }));
@@ -326,7 +326,7 @@ fn renew_error(source: OAuthError) -> ProfileError {
     }
 }
 
-fn ttl(secs: u64) -> Duration {
+pub(super) fn ttl(secs: u64) -> Duration {
     Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
 }
 
@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn headers_follow_the_scheme() {
         let access = |scheme| Access {
-            profile: "p".into(),
+            profile: Some("p".into()),
             secret: SecretString::from("s3cret"),
             scheme,
             expires_at: None,

@@ -12,9 +12,12 @@
 //! (seccomp in containers, a session keyring that does not link @u, quota), every call here
 //! quietly does nothing and the Secret Service answers instead.
 //!
-//! Only tokens that expire are cached (OAuth, service accounts): the kernel drops the key
-//! when the token dies. Which profile writes or drops what, and when, is the profile
-//! layer's decision; this is the mechanism.
+//! Only tokens that expire within the hour are cached (OAuth, service accounts, stateless
+//! mode's): the kernel drops the key when the token dies. Static secrets (API tokens) are
+//! not: the kernel keyring is readable without the keychain being unlocked, and what it
+//! holds must stop working on its own soon after a lock or a logout; an API token works for
+//! up to a year. Which profile writes or drops what, and when, is the profile layer's
+//! decision; this is the mechanism.
 
 use std::path::{Path, PathBuf};
 
@@ -175,8 +178,22 @@ impl Cache {
     /// Caches the access token of `cfg` until it expires. `only_if_newer`: a reader that
     /// loaded the store must not replace a token another process has just refreshed.
     pub fn put(&self, cfg: &AuthConfig, only_if_newer: bool) {
-        let desc = description(&self.config_dir, &cfg.profile);
-        let token = CachedToken::of(cfg);
+        match CachedToken::of(cfg) {
+            Some(token) => self.put_token(&token, only_if_newer),
+            None => {
+                // A new config (not a mere read) must not leave the old token behind, even
+                // with the cache off for this run.
+                if self.enabled || !only_if_newer {
+                    imp::remove(&description(&self.config_dir, &cfg.profile));
+                }
+            }
+        }
+    }
+
+    /// Caches `token` under its `profile` name (a profile's, or stateless mode's name for a
+    /// credential) until it expires.
+    pub fn put_token(&self, token: &CachedToken, only_if_newer: bool) {
+        let desc = description(&self.config_dir, &token.profile);
         if !self.enabled {
             // A new config (not a mere read) must not leave the old token behind for a
             // later run that has the cache on.
@@ -185,10 +202,6 @@ impl Cache {
             }
             return;
         }
-        let Some(token) = token else {
-            imp::remove(&desc);
-            return;
-        };
         let ttl = (token.expires_at - OffsetDateTime::now_utc()).whole_seconds();
         if ttl <= 0 {
             imp::remove(&desc);
@@ -197,7 +210,7 @@ impl Cache {
         if only_if_newer && imp::get(&desc).is_some_and(|c| c.expires_at >= token.expires_at) {
             return;
         }
-        imp::put(&desc, &token, usize::try_from(ttl).unwrap_or(usize::MAX));
+        imp::put(&desc, token, usize::try_from(ttl).unwrap_or(usize::MAX));
     }
 
     /// Forgets the profile's cached token (logout, a replaced or moved profile).

@@ -43,6 +43,17 @@ pub struct ProfileInfo {
     pub refresh_token_issued_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// When the profile was set up (for an API token: when it was stored, which bounds when
+    /// Atlassian expires it). Absent in indexes written before it was recorded.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub created_at: Option<OffsetDateTime>,
+    /// Where the REST API answers, when that is not the gateway of the site's cloud id (an
+    /// API token, classic or scoped, keeps the base that accepted it).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// The account an API token belongs to.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 impl ProfileInfo {
@@ -60,6 +71,15 @@ impl ProfileInfo {
             has_refresh_token: c.has_refresh_token(),
             refresh_token_issued_at: c.refresh_token_issued_at(),
             updated_at: cfg.updated_at,
+            created_at: Some(cfg.created_at),
+            api_base_url: match c {
+                super::Credential::ApiToken(t) => Some(t.api_base_url.clone()),
+                _ => None,
+            },
+            email: match c {
+                super::Credential::ApiToken(t) => Some(t.email.clone()),
+                _ => None,
+            },
         }
     }
 }

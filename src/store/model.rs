@@ -41,19 +41,31 @@ pub struct Site {
     pub name: String,
 }
 
-/// The credential methods, as `--method` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The credential methods, as `--method` names them (the doc comments are its help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
-    /// "oauth2" in indexes written by jira-auth 0.1.
+    /// Your own OAuth 2.0 (3LO) app: consent in the browser, a rotating refresh token
+    // "oauth2" in indexes written by jira-auth 0.1.
     #[serde(rename = "oauth", alias = "oauth2")]
+    #[value(name = "oauth")]
     OAuth,
+    /// An Atlassian service account's OAuth 2.0 credentials (client credentials): no browser
     ServiceAccount,
+    /// An Atlassian account's API token, classic or scoped, sent as Basic email:token
     ApiToken,
+    /// A Data Center personal access token (not supported yet)
     Pat,
 }
 
 impl Method {
+    pub const ALL: [Method; 4] = [
+        Method::OAuth,
+        Method::ServiceAccount,
+        Method::ApiToken,
+        Method::Pat,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Method::OAuth => "oauth",
@@ -61,6 +73,11 @@ impl Method {
             Method::ApiToken => "api-token",
             Method::Pat => "pat",
         }
+    }
+
+    /// The method `--method` (or `JIRA_AUTH_METHOD`) names, spelled exactly so.
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == name)
     }
 }
 
@@ -145,6 +162,24 @@ pub enum Scheme {
     },
 }
 
+impl Scheme {
+    /// The value of an `Authorization` header that sends `secret` this way.
+    pub fn authorization(&self, secret: &SecretString) -> SecretString {
+        SecretString::from(match self {
+            Scheme::Bearer => format!("Bearer {}", secret.expose_secret()),
+            Scheme::Basic { email } => {
+                use base64::Engine as _;
+                let pair =
+                    secrecy::zeroize::Zeroizing::new(format!("{email}:{}", secret.expose_secret()));
+                let encoded = secrecy::zeroize::Zeroizing::new(
+                    base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
+                );
+                format!("Basic {}", encoded.as_str())
+            }
+        })
+    }
+}
+
 impl Credential {
     pub fn method(&self) -> Method {
         match self {
@@ -220,6 +255,19 @@ impl Credential {
 }
 
 impl AuthConfig {
+    /// A new profile's config, made now.
+    pub fn new(profile: String, site: Site, credential: Credential) -> AuthConfig {
+        let now = OffsetDateTime::now_utc();
+        AuthConfig {
+            version: CONFIG_VERSION,
+            profile,
+            site,
+            credential,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The serialized form, held as a secret so it is zeroized after use.
     pub fn to_secret_json(&self) -> SecretString {
         SecretString::from(serde_json::to_string(self).expect("AuthConfig always serializes"))

@@ -256,3 +256,40 @@ fn the_wizard_takes_an_unknown_scope_only_when_allowed() {
     expect_text(&mut p, &mut screen, "not in jira-auth's scope catalog");
     saved_with_typed_scope(&env, p, screen, new_scope);
 }
+
+/// `init --method api-token` with nothing given: the site, the email and the token are asked
+/// for, the token hidden; a bad answer is said and asked again.
+#[test]
+fn an_api_token_setup_asks_for_the_site_the_email_and_a_hidden_token() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--method", "api-token", "--store", "file"])
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+    expect_text(&mut p, &mut screen, "Jira site");
+    p.send(format!("{}\r", env.site_url)).unwrap();
+    expect_text(&mut p, &mut screen, "Email of the Atlassian account");
+    p.send("ada\r").unwrap();
+    expect_text(&mut p, &mut screen, "it is not an email address");
+    retype(&mut p, "ada", crate::support::emulator::USER_EMAIL);
+    expect_text(&mut p, &mut screen, "API token (input hidden)");
+    p.send(format!("{}\r", env.classic_token)).unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile");
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().expect("wait for jira-auth");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}\n{screen}"
+    );
+    assert!(
+        !screen.contains(&env.classic_token),
+        "the token was echoed:\n{screen}"
+    );
+    assert_eq!(
+        env.stored()["credential"]["token"],
+        env.classic_token.as_str()
+    );
+    assert_eq!(env.emu.hits(Endpoint::SiteMyself), 1);
+}

@@ -358,3 +358,119 @@ fn files_are_private_whatever_the_umask_and_exposed_ones_are_refused() {
     assert_eq!(mode(&file), 0o644);
     env.assert_no_secret_in("stderr", &out.stderr);
 }
+
+/// `run` with its stdout set aside (it holds the credential asked for): stderr and files
+/// must still hold no secret.
+#[track_caller]
+fn assert_no_leaks_beside_stdout(env: &TestEnv, out: &Run) {
+    env.assert_no_leaks(&Run {
+        command: out.command.clone(),
+        code: out.code,
+        stdout: String::new(),
+        stderr: out.stderr.clone(),
+    });
+}
+
+/// A service account and an API token profile, and stateless mode, at -vvv: init, status,
+/// token, header, exec, a renewal. stdout holds what was asked for and nothing else.
+#[test]
+fn service_accounts_api_tokens_and_stateless_mode_at_vvv_keep_secrets_out() {
+    let env = TestEnv::new();
+    let v = "-vvv";
+    let mut init = env.init_service_account();
+    init.args(["--store", "file", v, "--json"])
+        .env("RUST_BACKTRACE", "1");
+    let out = run(init);
+    out.assert_code(0);
+    assert!(out.stderr.contains("DEBUG"), "{}", out.stderr);
+    env.assert_no_leaks(&out);
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["exec", "--", "sh", "-c", r#"test -n "$JIRA_AUTH_HEADER""#],
+    ] {
+        let out = run(loud_at(&env, v, args));
+        out.assert_code(0);
+        env.assert_no_leaks(&out);
+    }
+    for (args, prefix) in [
+        (&["token"][..], ""),
+        (&["header"], "Bearer "),
+        (&["token", "--min-ttl", "4000"], ""),
+    ] {
+        let out = run(loud_at(&env, v, args));
+        out.assert_code(0);
+        assert_only_the_token_on_stdout(&env, &out, prefix);
+    }
+
+    // An API token in a second profile: its header is Basic email:token.
+    let mut init = env.init_api_token(&env.scoped_token);
+    init.args(["--store", "file", "--profile", "tok", v]);
+    let out = run(init);
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+    for args in [
+        &["header", "--profile", "tok"][..],
+        &["token", "--profile", "tok"],
+    ] {
+        let out = run(loud_at(&env, v, args));
+        out.assert_code(0);
+        assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+        assert_no_leaks_beside_stdout(&env, &out);
+    }
+    for args in [&["status", "--profile", "tok"][..], &["status", "--json"]] {
+        let out = run(loud_at(&env, v, args));
+        out.assert_code(0);
+        env.assert_no_leaks(&out);
+    }
+
+    // Stateless: the secret in the environment, nothing on disk for it.
+    for (args, prefix) in [(&["token"][..], ""), (&["header"], "Bearer ")] {
+        let mut cmd = env.stateless(args);
+        cmd.arg(v).env("RUST_BACKTRACE", "1");
+        let out = run(cmd);
+        out.assert_code(0);
+        assert_only_the_token_on_stdout(&env, &out, prefix);
+    }
+    // A failure says no more than a success.
+    let mut cmd = env.stateless(&["token", v]);
+    cmd.env("JIRA_AUTH_SITE", "acme corp");
+    let out = run(cmd);
+    out.assert_code(2);
+    env.assert_no_leaks(&out);
+}
+
+/// While `exec`'s command runs, neither jira-auth's own initial environment block (what
+/// `/proc/PID/environ` and `ps e` show) nor the command's environment holds the client
+/// secret or the API token of the environment: only the credential `exec` hands over.
+#[cfg(target_os = "linux")]
+#[test]
+fn exec_scrubs_both_secret_variables_and_its_command_inherits_neither() {
+    let env = TestEnv::new();
+    let mut cmd = env.stateless(&["exec", "--", "sh", "-c", "echo $$; read _; exit 0"]);
+    cmd.env("JIRA_AUTH_API_TOKEN", &env.classic_token)
+        .env("JIRA_AUTH_NO_CACHE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("jira-auth starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let sh_pid: u32 = line.trim().parse().unwrap_or_else(|_| panic!("{line:?}"));
+    let ours = environ(child.id());
+    let theirs = environ(sh_pid);
+    for secret in [&env.sa_secret, &env.classic_token] {
+        assert!(
+            !ours.contains(secret.as_str()),
+            "jira-auth's environ: {ours}"
+        );
+        assert!(
+            !theirs.contains(secret.as_str()),
+            "the command's environ: {theirs}"
+        );
+    }
+    assert!(theirs.contains("JIRA_AUTH_HEADER=Bearer at-"), "{theirs}");
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}

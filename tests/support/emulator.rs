@@ -1,4 +1,8 @@
-//! The Atlassian OAuth 2.0 (3LO) emulator: an auth server (auth.atlassian.com) and an API server (api.atlassian.com) on loopback, faithful to what Atlassian documents (the team's notes in atlassian-oauth.md), including its unpleasant parts.
+//! The Atlassian OAuth 2.0 (3LO) emulator: an auth server (auth.atlassian.com) and an API server (api.atlassian.com) on loopback, faithful to what Atlassian documents (the team's notes in atlassian-oauth.md), including its unpleasant parts. The auth server is emulator/auth.rs, the API server emulator/api.rs, and emulator/accounts.rs adds service accounts, API tokens and the sites' own hosts.
+
+mod accounts;
+mod api;
+mod auth;
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
@@ -9,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Value, json};
 
 use super::http::{Handler, HttpServer, Request, Response, percent_encode};
+pub use accounts::{ApiToken, ServiceAccount, TokenKind};
+use auth::is_refresh;
 
 /// Cloud id of the site `accessible-resources` returns until `set_sites` says otherwise.
 pub const DEFAULT_SITE_ID: &str = "0f3c9a4e-7d1b-4c2a-9e58-ac3e00000001";
@@ -87,13 +93,20 @@ pub enum Endpoint {
     Me,
     /// `GET {api}/ex/jira/{cloudid}/rest/api/3/myself`
     Myself,
+    /// `GET {site}/_edge/tenant_info` (a site's own host, no credentials)
+    TenantInfo,
+    /// `GET {site}/rest/api/3/myself` (a site's own host: classic API tokens)
+    SiteMyself,
 }
 
-/// Both servers plus the state they share; dropping it stops them.
+/// Both servers plus the state they share, and the sites' own hosts once asked for;
+/// dropping it stops them.
 pub struct Emulator {
     state: Arc<Mutex<State>>,
     auth: HttpServer,
     api: HttpServer,
+    /// `(cloud id, host)`: see [`Emulator::site_url`].
+    site_hosts: Mutex<Vec<(String, HttpServer)>>,
 }
 
 impl Emulator {
@@ -124,6 +137,7 @@ impl Emulator {
             state,
             auth: HttpServer::start(auth),
             api: HttpServer::start(api),
+            site_hosts: Mutex::new(Vec::new()),
         }
     }
 
@@ -241,6 +255,8 @@ struct AuthCode {
 struct AccessToken {
     scopes: Vec<String>,
     expires_at: Instant,
+    /// The client id of the service account it was minted for; `None` for a user's grant.
+    service_account: Option<String>,
 }
 
 struct RefreshToken {
@@ -254,6 +270,8 @@ struct RefreshToken {
 
 struct State {
     clients: HashMap<String, Client>,
+    service_accounts: HashMap<String, ServiceAccount>,
+    api_tokens: Vec<ApiToken>,
     consent: Consent,
     sites: Vec<Site>,
     access_token_ttl: u64,
@@ -274,14 +292,7 @@ struct State {
 
 type Params = Vec<(String, String)>;
 
-fn is_refresh(req: &Request) -> bool {
-    req.path == "/oauth/token"
-        && token_params(req)
-            .ok()
-            .is_some_and(|p| param(&p, "grant_type") == Some("refresh_token"))
-}
-
-fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(n, _)| n == name)
@@ -293,6 +304,8 @@ impl State {
     fn new() -> State {
         State {
             clients: HashMap::new(),
+            service_accounts: HashMap::new(),
+            api_tokens: Vec::new(),
             consent: Consent::Approve,
             sites: vec![Site::new(
                 DEFAULT_SITE_ID,
@@ -345,397 +358,6 @@ impl State {
         self.issued.push(value.clone());
         value
     }
-
-    // ---- auth server -------------------------------------------------------------------
-
-    fn handle_auth(&mut self, req: &Request) -> Response {
-        let ep = match req.path.as_str() {
-            "/authorize" => Endpoint::Authorize,
-            "/oauth/token" => Endpoint::Token,
-            _ => return not_found(),
-        };
-        if let Some(fault) = self.count_and_fault(ep) {
-            return fault;
-        }
-        match (ep, req.method.as_str()) {
-            (Endpoint::Authorize, "GET") => self.authorize(req),
-            (Endpoint::Token, "POST") => self.token(req),
-            (Endpoint::Token, _) => method_not_allowed("POST"),
-            _ => method_not_allowed("GET"),
-        }
-    }
-
-    fn authorize(&mut self, req: &Request) -> Response {
-        for name in [
-            "audience",
-            "client_id",
-            "scope",
-            "redirect_uri",
-            "state",
-            "response_type",
-            "prompt",
-        ] {
-            if req.query_param(name).is_none_or(|v| v.trim().is_empty()) {
-                return error_page(
-                    400,
-                    "invalid_request",
-                    &format!("Missing required parameter: {name}"),
-                );
-            }
-        }
-        let q = |name| req.query_param(name).unwrap_or_default();
-        if q("audience") != "api.atlassian.com" {
-            return error_page(400, "invalid_request", "audience is not valid");
-        }
-        if q("response_type") != "code" {
-            return error_page(
-                400,
-                "unsupported_response_type",
-                "Unsupported response_type",
-            );
-        }
-        if q("prompt") != "consent" {
-            return error_page(400, "invalid_request", "prompt must be consent");
-        }
-        let Some(client) = self.clients.get(q("client_id")) else {
-            return error_page(400, "invalid_client", "Unknown client");
-        };
-        let redirect_uri = q("redirect_uri");
-        if !client.redirect_uris.iter().any(|uri| uri == redirect_uri) {
-            // Atlassian shows its own page here and never returns to the app.
-            return error_page(
-                400,
-                "unauthorized_client",
-                "redirect_uri is not registered for client",
-            );
-        }
-        let mut scopes: Vec<String> = Vec::new();
-        for scope in q("scope").split_whitespace() {
-            if scope != OFFLINE_ACCESS && !client.scopes.iter().any(|s| s == scope) {
-                // The consent page breaks without saying why, and never returns to the app.
-                return Response::html(
-                    200,
-                    "<!DOCTYPE html><html><head><title>Atlassian</title></head>\
-                     <body><h1>Something went wrong</h1>\
-                     <p>Close this page and try again, or contact the app developer.</p>\
-                     </body></html>",
-                );
-            }
-            if !scopes.iter().any(|s| s == scope) {
-                scopes.push(scope.to_string());
-            }
-        }
-        let state = percent_encode(q("state"));
-        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-        match self.consent {
-            Consent::Deny => Response::redirect(&format!(
-                "{redirect_uri}{separator}error=access_denied\
-                 &error_description=User%20did%20not%20authorize%20the%20request&state={state}"
-            )),
-            Consent::Approve => {
-                let client_id = client.id.clone();
-                let code = self.secret("code-");
-                self.codes.insert(
-                    code.clone(),
-                    AuthCode {
-                        client_id,
-                        redirect_uri: redirect_uri.to_string(),
-                        scopes,
-                        issued_at: Instant::now(),
-                        used: false,
-                    },
-                );
-                Response::redirect(&format!(
-                    "{redirect_uri}{separator}code={}&state={state}",
-                    percent_encode(&code)
-                ))
-            }
-        }
-    }
-
-    fn token(&mut self, req: &Request) -> Response {
-        let params = match token_params(req) {
-            Ok(params) => params,
-            Err(response) => return response,
-        };
-        let Some(grant_type) = param(&params, "grant_type") else {
-            return invalid_request();
-        };
-        if grant_type != "authorization_code" && grant_type != "refresh_token" {
-            return Response::json(400, json!({"error": "unsupported_grant_type"}));
-        }
-        // Credentials only count in the body: the doc lists them there, not in Basic auth.
-        let (Some(client_id), Some(client_secret)) =
-            (param(&params, "client_id"), param(&params, "client_secret"))
-        else {
-            return invalid_request();
-        };
-        if self
-            .clients
-            .get(client_id)
-            .is_none_or(|c| c.secret != client_secret)
-        {
-            return Response::json(
-                401,
-                json!({"error": "access_denied", "error_description": "Unauthorized"}),
-            );
-        }
-        if grant_type == "authorization_code" {
-            let (Some(code), Some(redirect_uri)) =
-                (param(&params, "code"), param(&params, "redirect_uri"))
-            else {
-                return invalid_request();
-            };
-            self.exchange_code(client_id, code, redirect_uri)
-        } else {
-            let Some(refresh_token) = param(&params, "refresh_token") else {
-                return invalid_request();
-            };
-            self.refresh(client_id, refresh_token)
-        }
-    }
-
-    fn exchange_code(&mut self, client_id: &str, code: &str, redirect_uri: &str) -> Response {
-        let scopes = match self.codes.get_mut(code) {
-            Some(grant)
-                if !grant.used
-                    && grant.issued_at.elapsed() < CODE_TTL
-                    && grant.client_id == client_id
-                    && grant.redirect_uri == redirect_uri =>
-            {
-                grant.used = true;
-                grant.scopes.clone()
-            }
-            _ => {
-                return Response::json(
-                    403,
-                    json!({"error": "invalid_grant", "error_description": "Invalid authorization code"}),
-                );
-            }
-        };
-        let family = scopes.iter().any(|s| s == OFFLINE_ACCESS).then(|| {
-            self.next_family += 1;
-            self.next_family
-        });
-        self.issue_tokens(client_id, scopes, family)
-    }
-
-    fn refresh(&mut self, client_id: &str, presented: &str) -> Response {
-        let now = Instant::now();
-        let reuse_interval = self.reuse_interval;
-        let Some(token) = self.refresh_tokens.get_mut(presented) else {
-            return invalid_refresh_token();
-        };
-        if token.revoked || token.client_id != client_id {
-            return invalid_refresh_token();
-        }
-        let (family, scopes) = (token.family, token.scopes.clone());
-        match token.rotated_at {
-            // Atlassian's leeway: a rotated token keeps working for the reuse interval.
-            Some(rotated_at) if now.duration_since(rotated_at) < reuse_interval => {}
-            // Reuse after the leeway looks like theft: the whole family dies, newest included.
-            Some(_) => {
-                for member in self.refresh_tokens.values_mut() {
-                    if member.family == family {
-                        member.revoked = true;
-                    }
-                }
-                return invalid_refresh_token();
-            }
-            None => token.rotated_at = Some(now),
-        }
-        self.issue_tokens(client_id, scopes, Some(family))
-    }
-
-    /// The token response; a refresh token only for grants that carry a family (offline_access).
-    fn issue_tokens(
-        &mut self,
-        client_id: &str,
-        scopes: Vec<String>,
-        family: Option<u64>,
-    ) -> Response {
-        let access_token = self.secret("at-");
-        self.access_tokens.insert(
-            access_token.clone(),
-            AccessToken {
-                scopes: scopes.clone(),
-                expires_at: Instant::now() + Duration::from_secs(self.access_token_ttl),
-            },
-        );
-        let mut body = json!({
-            "access_token": access_token,
-            "expires_in": self.access_token_ttl,
-            "scope": scopes.join(" "),
-            "token_type": "Bearer",
-        });
-        if let Some(family) = family {
-            let refresh_token = self.secret("rt-");
-            self.refresh_tokens.insert(
-                refresh_token.clone(),
-                RefreshToken {
-                    client_id: client_id.to_string(),
-                    family,
-                    scopes,
-                    rotated_at: None,
-                    revoked: false,
-                },
-            );
-            body["refresh_token"] = json!(refresh_token);
-        }
-        Response::json(200, body)
-            .with_header("Cache-Control", "no-store")
-            .with_header("Pragma", "no-cache")
-    }
-
-    // ---- API server --------------------------------------------------------------------
-
-    /// Stamps the API server's (possibly skewed) clock on a response.
-    fn dated(&self, response: Response) -> Response {
-        if self.api_clock_skew == 0 {
-            return response;
-        }
-        let now = SystemTime::now();
-        let skew = Duration::from_secs(self.api_clock_skew.unsigned_abs());
-        let at = if self.api_clock_skew > 0 {
-            now + skew
-        } else {
-            now - skew
-        };
-        response.with_header("Date", &super::http::http_date(at))
-    }
-
-    fn handle_api(&mut self, req: &Request) -> Response {
-        let cloud_id = myself_cloud_id(&req.path);
-        let ep = match req.path.as_str() {
-            "/oauth/token/accessible-resources" => Endpoint::AccessibleResources,
-            "/me" => Endpoint::Me,
-            _ if cloud_id.is_some() => Endpoint::Myself,
-            _ => return not_found(),
-        };
-        if let Some(fault) = self.count_and_fault(ep) {
-            return fault;
-        }
-        if req.method != "GET" {
-            return method_not_allowed("GET");
-        }
-        let token = req
-            .header("authorization")
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .and_then(|(_, token)| self.access_tokens.get(token.trim()))
-            .filter(|token| Instant::now() < token.expires_at);
-        let Some(token) = token else {
-            return Response::json(401, json!({"code": 401, "message": "Unauthorized"}));
-        };
-        let has = |scope: &str| token.scopes.iter().any(|s| s == scope);
-        match ep {
-            Endpoint::AccessibleResources => {
-                // The grant as it is now, not as the token remembers it.
-                let scopes: Vec<&String> = token
-                    .scopes
-                    .iter()
-                    .filter(|s| *s != OFFLINE_ACCESS && !self.withdrawn_scopes.contains(s))
-                    .collect();
-                let mut sites: Vec<Value> = self
-                    .sites
-                    .iter()
-                    .map(|site| {
-                        json!({
-                            "id": site.id,
-                            "name": site.name,
-                            "url": site.url,
-                            "scopes": scopes,
-                            "avatarUrl": format!(
-                                "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/{}.png",
-                                site.name
-                            ),
-                        })
-                    })
-                    .collect();
-                // The order means nothing at Atlassian; change it on every call so nobody relies on [0].
-                if !sites.is_empty() {
-                    let shift = self.hits[&ep] % sites.len();
-                    sites.rotate_left(shift);
-                }
-                Response::json(200, Value::Array(sites))
-            }
-            Endpoint::Me if !has("read:me") => scope_mismatch(),
-            Endpoint::Me => Response::json(
-                200,
-                json!({
-                    "account_id": USER_ACCOUNT_ID,
-                    "email": USER_EMAIL,
-                    "name": USER_NAME,
-                    "picture": "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/default.png",
-                    "account_type": "atlassian",
-                    "account_status": "active",
-                }),
-            ),
-            _ => {
-                let cloud_id = cloud_id.unwrap_or_default();
-                if !self.sites.iter().any(|site| site.id == cloud_id) {
-                    return Response::json(
-                        404,
-                        json!({"code": 404, "message": "Site not found or not accessible"}),
-                    );
-                }
-                if !["read:jira-user", "read:jira-work", "read:user:jira"]
-                    .iter()
-                    .any(|s| has(s))
-                {
-                    return scope_mismatch();
-                }
-                Response::json(
-                    200,
-                    json!({
-                        "accountId": USER_ACCOUNT_ID,
-                        "displayName": USER_NAME,
-                        "emailAddress": USER_EMAIL,
-                        "active": true,
-                        "timeZone": "Europe/Paris",
-                    }),
-                )
-            }
-        }
-    }
-}
-
-/// The cloud id in `/ex/jira/{cloudid}/rest/api/3/myself`, if the path has that shape.
-fn myself_cloud_id(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/ex/jira/")?;
-    let (cloud_id, tail) = rest.split_once('/')?;
-    (!cloud_id.is_empty() && tail == "rest/api/3/myself").then_some(cloud_id)
-}
-
-/// Token requests may be JSON (documented) or form-encoded (what OAuth libraries send).
-fn token_params(req: &Request) -> Result<Params, Response> {
-    let content_type = req
-        .header("content-type")
-        .and_then(|ct| ct.split(';').next())
-        .map(|ct| ct.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    match content_type.as_str() {
-        "application/x-www-form-urlencoded" => Ok(req.form()),
-        "application/json" => match serde_json::from_slice::<Value>(&req.body) {
-            Ok(Value::Object(map)) => Ok(map
-                .into_iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
-                .collect()),
-            _ => Err(invalid_request()),
-        },
-        _ => Err(invalid_request()),
-    }
-}
-
-fn invalid_request() -> Response {
-    Response::json(400, json!({"error": "invalid_request"}))
-}
-
-fn invalid_refresh_token() -> Response {
-    Response::json(
-        403,
-        json!({"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."}),
-    )
 }
 
 fn scope_mismatch() -> Response {
@@ -752,18 +374,6 @@ fn not_found() -> Response {
 fn method_not_allowed(allow: &str) -> Response {
     Response::json(405, json!({"code": 405, "message": "Method Not Allowed"}))
         .with_header("Allow", allow)
-}
-
-/// Atlassian's own error page; the values are fixed strings, so nothing needs escaping.
-fn error_page(status: u16, error: &str, description: &str) -> Response {
-    Response::html(
-        status,
-        &format!(
-            "<!DOCTYPE html><html><head><title>Atlassian error</title></head><body>\
-             <h1>Something's not right</h1><p>error={error}</p><p>error_description={description}</p>\
-             </body></html>"
-        ),
-    )
 }
 
 /// xorshift64* seeded from the std hasher's per-process random keys and the clock: good enough
@@ -792,14 +402,14 @@ impl Rng {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::http::parse_urlencoded;
     use super::*;
     use reqwest::blocking::Client as HttpClient;
 
     const REDIRECT: &str = "http://127.0.0.1:8421/callback";
 
-    fn http() -> HttpClient {
+    pub(super) fn http() -> HttpClient {
         HttpClient::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -836,7 +446,7 @@ mod tests {
 
     /// Parsed with serde_json rather than reqwest's optional `json` feature, which only the
     /// main dependencies happen to enable.
-    fn json_body(response: reqwest::blocking::Response) -> Value {
+    pub(super) fn json_body(response: reqwest::blocking::Response) -> Value {
         serde_json::from_slice(&response.bytes().unwrap()).unwrap()
     }
 
@@ -885,7 +495,7 @@ mod tests {
         )
     }
 
-    fn api_get(emu: &Emulator, path: &str, token: &Value) -> (u16, Value) {
+    pub(super) fn api_get(emu: &Emulator, path: &str, token: &Value) -> (u16, Value) {
         let response = http()
             .get(format!("{}{path}", emu.api_url()))
             .bearer_auth(token.as_str().unwrap())

@@ -13,9 +13,15 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::browser;
-use super::emulator::{Client, Emulator, Endpoint, Site};
+use super::emulator::{
+    ApiToken, Client, Emulator, Endpoint, ServiceAccount, Site, TokenKind, USER_EMAIL,
+};
 
 pub const CLIENT_ID: &str = "JiraAuthTestClient0123456789abcd";
+/// The client id of the service account every world has (admin.atlassian.com's credential).
+pub const SA_CLIENT_ID: &str = "JiraAuthServiceAccount0123456789";
+/// The scopes chosen for that service account's credential.
+pub const SA_SCOPES: &[&str] = &["read:jira-work", "read:jira-user", "write:jira-work"];
 pub const SITE_ID: &str = "1324a887-45db-1bf4-1e99-ef0ff456d421";
 /// Scopes ticked for the default test app in the emulated console.
 pub const TICKED: &[&str] = &[
@@ -46,6 +52,17 @@ impl Run {
         })
     }
 
+    /// Asserts that stderr says `text`.
+    #[track_caller]
+    pub fn assert_says(&self, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "stderr does not say {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Run {
         assert_eq!(
@@ -64,6 +81,14 @@ pub struct TestEnv {
     pub port: u16,
     /// The client secret registered in the emulator (random per test).
     pub secret: String,
+    /// The service account's client secret ([`SA_CLIENT_ID`]).
+    pub sa_secret: String,
+    /// The user's classic API token (the site takes it) and scoped one (only the gateway
+    /// does), for [`USER_EMAIL`].
+    pub classic_token: String,
+    pub scoped_token: String,
+    /// The own host of the world's first site (`https://acme.atlassian.net` of a real one).
+    pub site_url: String,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -177,6 +202,7 @@ impl TestEnvBuilder {
         let port = free_port();
         let secret = format!("ATOA{}", random_hex(24));
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let site_url = emu.site_url(self.sites.first().map_or("none", |s| s.id.as_str()));
         let env = TestEnv {
             emu,
             dir: tempfile::tempdir().expect("temp dir"),
@@ -184,7 +210,29 @@ impl TestEnvBuilder {
             profile: format!("t{}-{n}-{}", std::process::id(), random_hex(4)),
             port,
             secret,
+            sa_secret: format!("ATSA{}", random_hex(24)),
+            classic_token: format!("ATATT{}", random_hex(20)),
+            scoped_token: format!("ATATT{}", random_hex(24)),
+            site_url,
         };
+        env.emu.register_service_account(ServiceAccount::new(
+            SA_CLIENT_ID,
+            &env.sa_secret,
+            SA_SCOPES,
+        ));
+        for (token, kind) in [
+            (&env.classic_token, TokenKind::Classic),
+            (
+                &env.scoped_token,
+                TokenKind::Scoped(vec!["read:jira-work".into(), "read:jira-user".into()]),
+            ),
+        ] {
+            env.emu.register_api_token(ApiToken {
+                email: USER_EMAIL.into(),
+                token: token.clone(),
+                kind,
+            });
+        }
         let ticked: Vec<&str> = TICKED
             .iter()
             .copied()
@@ -377,6 +425,7 @@ impl TestEnv {
     pub fn secrets(&self) -> Vec<String> {
         let mut all = self.emu.issued_secrets();
         all.push(self.secret.clone());
+        all.extend(self.emu.registered_secrets());
         all
     }
 

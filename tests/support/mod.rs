@@ -5,4 +5,5 @@ pub mod browser;
 pub mod emulator;
 pub mod env;
 pub mod http;
+pub mod methods;
 pub mod screen;

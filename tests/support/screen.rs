@@ -9,12 +9,13 @@
 //! insta::assert_snapshot!("doctor_healthy", env.screen(&out));
 //! ```
 //!
-//! Secrets (the client secret, every code and token the emulator issued) are replaced before
-//! the text reaches insta, so that neither a `.snap` nor a `.snap.new` written for a mismatch
-//! can hold one. The volatile rest (profile name, ports, emulator URLs, temporary paths,
-//! dates, relative times, OAuth `state`, clock skew) is replaced by insta filters. New or changed screens
-//! are written with `INSTA_UPDATE=always scripts/test.sh`; under `CI=true` a screen that
-//! differs from its snapshot fails the test.
+//! Secrets (the client secret, every code and token the emulator issued, the service
+//! account's secret and the API tokens with their Basic credentials) are replaced before the
+//! text reaches insta, so that neither a `.snap` nor a `.snap.new` written for a mismatch can
+//! hold one. The volatile rest (profile name, ports, emulator URLs, the sites' own hosts,
+//! temporary paths, dates, relative times, OAuth `state`, clock skew) is replaced by insta
+//! filters. New or changed screens are written with `INSTA_UPDATE=always scripts/test.sh`;
+//! under `CI=true` a screen that differs from its snapshot fails the test.
 
 use super::env::{Run, TestEnv};
 
@@ -36,7 +37,14 @@ impl TestEnv {
     fn filters(&self) -> Vec<(String, &'static str)> {
         let dir = self.dir.path().to_string_lossy().into_owned();
         let host_of = |url: String| url.trim_start_matches("http://").to_string();
-        vec![
+        // Other sites' hosts the test started before binding the snapshots.
+        let other_sites = self
+            .emu
+            .site_urls()
+            .into_iter()
+            .filter(|(_, url)| *url != self.site_url)
+            .map(|(_, url)| (literal(&url), "[another-site]"));
+        let mut filters = vec![
             (literal(&self.profile), "[profile]"),
             (literal(&dir), "[tmp]"),
             (
@@ -50,6 +58,11 @@ impl TestEnv {
                 "[auth.atlassian.com]",
             ),
             (literal(&host_of(self.emu.api_url())), "[api.atlassian.com]"),
+            // The world's first site's own host.
+            (literal(&self.site_url), "[site]"),
+        ];
+        filters.extend(other_sites);
+        filters.extend([
             (format!(r"\b{}\b", self.port), "[port]"),
             // The callback URL inside the consent URL's query.
             (format!(r"%3A{}\b", self.port), "%3A[port]"),
@@ -68,7 +81,8 @@ impl TestEnv {
                 r"\bcode_challenge=[A-Za-z0-9_.~%-]+".to_string(),
                 "code_challenge=[challenge]",
             ),
-        ]
+        ]);
+        filters
     }
 
     /// `run` as a user saw it, with this world's secrets replaced by what they are.
@@ -96,6 +110,9 @@ impl TestEnv {
                 Some("at") => "[access-token]",
                 Some("rt") => "[refresh-token]",
                 Some("code") => "[authorization-code]",
+                _ if secret.starts_with("ATATT") => "[api-token]",
+                _ if secret.starts_with("ATSA") => "[service-account-secret]",
+                _ if !secret.starts_with("ATOA") => "[basic-credentials]",
                 _ => "[client-secret]",
             };
             screen = screen.replace(&secret, label);

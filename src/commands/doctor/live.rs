@@ -1,6 +1,6 @@
-//! The checks of `doctor` that ask Atlassian: the site in accessible-resources, `/myself` of
-//! the site, `/me` of the User Identity API. Each notes the first server `Date` it sees, for
-//! the clock check.
+//! The checks of `doctor` that ask Atlassian: the site in accessible-resources (OAuth
+//! grants only), `/myself` where the credential's REST API answers, `/me` of the User
+//! Identity API. Each notes the first server `Date` it sees, for the clock check.
 
 use std::future::Future;
 
@@ -11,7 +11,8 @@ use crate::atlassian::{self, ApiError, Dated};
 use crate::commands::{Ctx, fix_for, login_command};
 use crate::error::Exit;
 use crate::net::{Http, Net};
-use crate::store::Site;
+use crate::profile::session::api_base_url;
+use crate::store::{Method, Site};
 
 /// The scope `/myself` documents: classic "read users" (granular apps: read:user:jira).
 const MYSELF_SCOPE: &str = "read:jira-user";
@@ -37,17 +38,25 @@ fn note_date<T>(facts: &mut Facts, answer: &Dated<T>) {
 /// What a live check needs of the profile, when the token check passed.
 struct Ready {
     token: SecretString,
+    /// The whole `Authorization` value, and where the credential's REST API answers.
+    header: SecretString,
+    api_base: String,
+    method: Method,
     profile: String,
     site: Site,
     requested: Vec<String>,
     granted: Vec<String>,
 }
 
-fn ready(facts: &Facts) -> Option<Ready> {
+fn ready(ctx: &Ctx, facts: &Facts) -> Option<Ready> {
     let cfg = facts.cfg.as_ref().filter(|_| facts.token_ok)?;
     let c = &cfg.credential;
+    let (secret, scheme) = c.secret();
     Some(Ready {
-        token: c.secret().0.clone(),
+        token: secret.clone(),
+        header: scheme.authorization(secret),
+        api_base: api_base_url(cfg, &ctx.settings.endpoints),
+        method: c.method(),
         profile: cfg.profile.clone(),
         site: cfg.site.clone(),
         requested: c.scopes_requested().to_vec(),
@@ -55,25 +64,40 @@ fn ready(facts: &Facts) -> Option<Ready> {
     })
 }
 
-fn api_failure(name: &'static str, e: ApiError, profile: &str) -> Check {
-    Check::from_error(
-        name,
-        e,
-        &format!("run `jira-auth login --profile {profile}`"),
-    )
+fn api_failure(name: &'static str, e: ApiError, profile: &str, method: Method) -> Check {
+    let fix = match method {
+        Method::OAuth => format!("run `jira-auth login --profile {profile}`"),
+        other => format!(
+            "set it up again: `jira-auth init --force --profile {profile} --method {}`",
+            other.as_str()
+        ),
+    };
+    Check::from_error(name, e, &fix)
 }
 
 pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "site";
     let Some(Ready {
         token,
+        method,
         profile: p,
         site,
         ..
-    }) = ready(facts)
+    }) = ready(ctx, facts)
     else {
         return Check::skip(NAME, "no valid access token");
     };
+    if method != Method::OAuth {
+        // accessible-resources may refuse service-account tokens and never takes API tokens:
+        // `myself` proves the site instead.
+        return Check::skip(
+            NAME,
+            format!(
+                "accessible-resources lists the sites of OAuth grants; this {} profile's site was given at init",
+                method.as_str()
+            ),
+        );
+    }
     let endpoints = &ctx.settings.endpoints;
     match call(ctx.net, |http| {
         atlassian::accessible_resources_dated(http, endpoints, &token)
@@ -113,29 +137,28 @@ pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
             facts.site = Some(found);
             check
         }
-        Err(e) => api_failure(NAME, e, &p),
+        Err(e) => api_failure(NAME, e, &p, method),
     }
 }
 
 pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "myself";
     let Some(Ready {
-        token,
+        header,
+        api_base,
+        method,
         profile: p,
-        site,
         requested,
         ..
-    }) = ready(facts)
+    }) = ready(ctx, facts)
     else {
         return Check::skip(NAME, "no valid access token");
     };
     if matches!(facts.site, Some(None)) {
         return Check::skip(NAME, "the site is not in accessible-resources");
     }
-    let cloud_id = site.cloud_id;
-    let endpoints = &ctx.settings.endpoints;
     match call(ctx.net, |http| {
-        atlassian::myself(http, endpoints, &cloud_id, &token)
+        atlassian::site::myself_at(http, &api_base, &header)
     }) {
         Ok(answer) => {
             note_date(facts, &answer);
@@ -153,13 +176,19 @@ pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
             format!(
                 "GET /rest/api/3/myself answered 401 \"scope does not match\": the token lacks {MYSELF_SCOPE} (granular apps: read:user:jira)"
             ),
-            format!(
-                "{}, then run `{}`",
-                fix_for(MYSELF_SCOPE),
-                login_command(&p, &requested, &[MYSELF_SCOPE.to_string()])
-            ),
+            match method {
+                Method::OAuth => format!(
+                    "{}, then run `{}`",
+                    fix_for(MYSELF_SCOPE),
+                    login_command(&p, &requested, &[MYSELF_SCOPE.to_string()])
+                ),
+                other => format!(
+                    "its scopes are chosen where it was made (admin.atlassian.com for a service account's credential, id.atlassian.com for an API token): add {MYSELF_SCOPE} there, then `jira-auth init --force --profile {p} --method {}`",
+                    other.as_str()
+                ),
+            },
         ),
-        Err(e) => api_failure(NAME, e, &p),
+        Err(e) => api_failure(NAME, e, &p, method),
     }
 }
 
@@ -167,11 +196,12 @@ pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "me";
     let Some(Ready {
         token,
+        method,
         profile: p,
         requested,
         granted,
         ..
-    }) = ready(facts)
+    }) = ready(ctx, facts)
     else {
         return Check::skip(NAME, "no valid access token");
     };
@@ -200,6 +230,6 @@ pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
                 login_command(&p, &requested, &["read:me".to_string()])
             ),
         ),
-        Err(e) => api_failure(NAME, e, &p),
+        Err(e) => api_failure(NAME, e, &p, method),
     }
 }

@@ -1,12 +1,12 @@
-//! `jira-auth init`: the guided setup from nothing to a stored, working profile.
+//! `jira-auth init --method oauth` (the default): the guided setup of an OAuth 2.0 (3LO)
+//! app, from the console checklist through consent to a stored, working profile.
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
-
-use super::consent::{self, Plan};
-use super::{Ctx, Result};
+use super::input::{self, Console};
 use crate::cli::InitArgs;
+use crate::commands::consent::{self, Plan};
+use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _, redirect_flag};
 use crate::oauth::RedirectUri;
 use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
@@ -14,23 +14,9 @@ use crate::scopes;
 use crate::store::Kind;
 use crate::ui::Ui;
 
-pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
-    let index = ctx.profiles.index()?;
-    let profile = ctx.profiles.select(ctx.wanted(), &index)?;
+pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) -> Result {
     let ui = ctx.ui;
     let p = ui.prompter();
-
-    if index.profiles.contains_key(&profile) && !args.force {
-        let replace = p.interactive()
-            && p.confirm(&format!("Profile '{profile}' exists. Replace it?"), false)?;
-        if !replace {
-            return Err(
-                CliError::usage(format!("profile '{profile}' already exists"))
-                    .hint("replace it with --force, or choose another name with --profile NAME"),
-            );
-        }
-    }
-
     let redirect = redirect_uri(&args)?;
     let scopes = resolve_scopes(ui, &args)?;
     consent::warn_if_too_many(ui, &scopes);
@@ -44,20 +30,14 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
         ));
     }
 
-    let client_id = match args.client_id.as_deref() {
-        Some(v) => check_client_id(v).map_err(CliError::usage)?,
-        None if p.interactive() => p.input("Client ID", &|s| check_client_id(s).map(|_| ()))?,
-        None => {
-            return Err(CliError::missing(
-                "client id",
-                "--client-id",
-                "JIRA_AUTH_CLIENT_ID",
-            ));
-        }
-    };
-    let client_secret = client_secret(ctx, &args)?;
+    let client_id = input::client_id(ui, args.client_id.as_deref(), Console::Developer)?;
+    let client_secret = input::client_secret(
+        ctx,
+        args.client_secret_stdin,
+        &client_id,
+        Console::Developer,
+    )?;
 
-    let store_kind = ctx.global.store.unwrap_or(Kind::Keychain);
     let plan = Plan {
         profile,
         redirect,
@@ -77,7 +57,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
 
     let cfg = consent::authorize(ctx, &plan, None, None)?;
     ctx.profiles.save(&cfg, store_kind)?;
-    consent::summary(ctx, &cfg, store_kind)
+    saved::summary(ctx, &cfg, store_kind, None)
 }
 
 /// `--redirect-uri`, else the default callback on `--port` (or 8976).
@@ -174,115 +154,10 @@ fn custom_scopes(ui: &Ui, policy: scopes::Unknown) -> Result<Vec<String>> {
     }
 }
 
-/// Client IDs are printable tokens of letters and digits (32 characters at Atlassian today;
-/// we allow a range so a format change does not lock people out).
-fn check_client_id(raw: &str) -> std::result::Result<String, String> {
-    let id = raw.trim();
-    if id.is_empty() {
-        return Err("the client id is empty".into());
-    }
-    if !(8..=128).contains(&id.len()) {
-        return Err(format!(
-            "the client id should be 8 to 128 characters long (got {})",
-            id.len()
-        ));
-    }
-    if let Some(c) = id
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(format!(
-            "the client id contains {c:?}; copy it again from the developer console → Settings"
-        ));
-    }
-    Ok(id.to_string())
-}
-
-/// Checks a pasted secret without ever showing it.
-fn check_secret(secret: &str, client_id: Option<&str>) -> std::result::Result<(), String> {
-    if secret.is_empty() {
-        return Err("the client secret is empty".into());
-    }
-    if secret.len() < 16 || secret.len() > 1024 {
-        return Err(format!(
-            "the client secret should be 16 to 1024 characters long (got {})",
-            secret.len()
-        ));
-    }
-    if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(
-            "the client secret contains spaces or control characters; copy it again".into(),
-        );
-    }
-    if client_id == Some(secret) {
-        return Err(
-            "that is the client id, not the secret (developer console → Settings → Secret)".into(),
-        );
-    }
-    Ok(())
-}
-
-fn client_secret(ctx: &Ctx, args: &InitArgs) -> Result<SecretString> {
-    let source_err =
-        |from: &str, e: String| CliError::usage(format!("client secret from {from}: {e}"));
-    let id = args.client_id.as_deref().map(str::trim);
-    let ui = ctx.ui;
-    if args.client_secret_stdin && !ui.stdin_is_terminal() {
-        let secret = ui.read_secret_line().map_err(|e| {
-            CliError::usage(format!("cannot read the client secret from stdin: {e}"))
-        })?;
-        check_secret(secret.expose_secret(), id).map_err(|e| source_err("stdin", e))?;
-        return Ok(secret);
-    }
-    if !args.client_secret_stdin
-        && let Some(s) = &ctx.settings.client_secret
-    {
-        let secret = SecretString::from(s.expose_secret().trim().to_string());
-        check_secret(secret.expose_secret(), id)
-            .map_err(|e| source_err("JIRA_AUTH_CLIENT_SECRET", e))?;
-        return Ok(secret);
-    }
-    let p = ui.prompter();
-    if !p.interactive() {
-        return Err(CliError::missing(
-            "client secret",
-            "--client-secret-stdin",
-            "JIRA_AUTH_CLIENT_SECRET",
-        ));
-    }
-    loop {
-        let secret = p.password("Client secret (input hidden)")?;
-        let trimmed = SecretString::from(secret.expose_secret().trim().to_string());
-        match check_secret(trimmed.expose_secret(), id) {
-            Ok(()) => return Ok(trimmed),
-            Err(e) => ui.say(&e),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::tests::args;
     use super::*;
-
-    fn args() -> InitArgs {
-        InitArgs {
-            client_id: None,
-            client_secret_stdin: false,
-            scopes: crate::cli::ScopeArgs {
-                scopes: None,
-                allow_unknown_scopes: false,
-                preset: None,
-            },
-            redirect_uri: None,
-            port: None,
-            site: None,
-            consent: crate::cli::ConsentArgs {
-                no_browser: false,
-                timeout: 300,
-            },
-            force: false,
-        }
-    }
 
     #[test]
     fn redirect_defaults_and_validation() {
@@ -328,24 +203,5 @@ mod tests {
                 .message()
                 .starts_with("--redirect-uri nope is not a URL: "),
         );
-    }
-
-    #[test]
-    fn client_id_and_secret_checks() {
-        assert_eq!(check_client_id("  AbCd1234efgh  ").unwrap(), "AbCd1234efgh");
-        assert!(check_client_id("short").is_err());
-        assert!(check_client_id("has space inside it").is_err());
-        assert!(check_secret("", None).is_err());
-        assert!(check_secret("tooshort", None).is_err());
-        assert!(check_secret("a-long-enough-secret value", None).is_err());
-        assert!(check_secret("AbCd1234efghIJKL", Some("AbCd1234efghIJKL")).is_err());
-        assert!(check_secret("ATOA-long-enough-secret-value", Some("cid")).is_ok());
-    }
-
-    #[test]
-    fn secret_check_errors_never_echo_the_secret() {
-        let secret = "ATOA-secret with-space";
-        let e = check_secret(secret, None).unwrap_err();
-        assert!(!e.contains("ATOA"), "{e}");
     }
 }

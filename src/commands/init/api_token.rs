@@ -1,0 +1,57 @@
+//! `jira-auth init --method api-token`: an Atlassian account's API token, sent as Basic
+//! `email:token`, verified before it is stored. A classic token answers on the site's own
+//! `/rest/api/3/myself`; a scoped one only through the API gateway
+//! (`…/ex/jira/{cloudId}/rest/api/3/myself`); nothing tells the two apart but trying, so
+//! the site is tried first, then the gateway, and the base that worked is what `exec` gives
+//! as `JIRA_API_BASE_URL`. A token neither takes is exit 3, and nothing is stored.
+
+use super::input;
+use crate::atlassian::site::verify_api_token;
+use crate::cli::InitArgs;
+use crate::commands::{Ctx, Result, saved};
+use crate::error::{CliError, Context as _};
+use crate::store::model::{ApiToken, Scheme};
+use crate::store::{AuthConfig, Credential, Kind};
+
+pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
+    let ui = ctx.ui;
+    let target = input::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
+    let Some(site_url) = target.site.clone() else {
+        return Err(CliError::usage(
+            "--method api-token needs the site's address, not only its cloud id: a classic API token answers only there",
+        )
+        .hint("pass --site acme (or https://acme.atlassian.net); --cloud-id may stay, to skip asking the site for it"));
+    };
+    let email = input::email(ui, args.email.as_deref())?;
+    let token = input::api_token(ctx, args.api_token_stdin)?;
+    ctx.profiles
+        .probe(store)
+        .context("checking the credential store")?;
+    let site = input::resolve_site(ctx, &target)?;
+
+    let authorization = Scheme::Basic {
+        email: email.clone(),
+    }
+    .authorization(&token);
+    let http = ctx.net.http()?;
+    let verified = ctx
+        .net
+        .block_on(verify_api_token(
+            http,
+            &ctx.settings.endpoints,
+            &site_url,
+            &site.cloud_id,
+            &email,
+            &authorization,
+        ))?
+        .context("checking the API token (nothing was stored)")?;
+    drop(authorization);
+    let credential = Credential::ApiToken(ApiToken {
+        email,
+        token,
+        api_base_url: verified.api_base_url.clone(),
+    });
+    let cfg = AuthConfig::new(profile, site, credential);
+    ctx.profiles.save(&cfg, store)?;
+    saved::summary(ctx, &cfg, store, Some(&verified))
+}

@@ -1,0 +1,401 @@
+//! What `init` reads alike for every method, from a flag, the environment or a prompt: the
+//! client id, a secret (never from a flag's value: `ps` would show it), the email, and the
+//! site with its cloud id. Stateless mode checks its environment with the same functions.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::atlassian::site::{self, SiteRef, SiteUrl, is_cloud_id, parse_site};
+use crate::commands::{Ctx, Result};
+use crate::error::CliError;
+use crate::store::Site;
+use crate::ui::Ui;
+
+/// Where a method's client id and secret come from, for the words of a bad value's error.
+#[derive(Clone, Copy)]
+pub(crate) enum Console {
+    /// developer.atlassian.com: an OAuth 2.0 (3LO) app.
+    Developer,
+    /// admin.atlassian.com: a service account's OAuth 2.0 credential.
+    Admin,
+}
+
+impl Console {
+    fn place(self) -> &'static str {
+        match self {
+            Console::Developer => "the developer console → your app → Settings",
+            Console::Admin => {
+                "admin.atlassian.com → Directory → Service accounts → the account's OAuth 2.0 credential"
+            }
+        }
+    }
+}
+
+/// `--client-id` (or `JIRA_AUTH_CLIENT_ID`), else a prompt.
+pub(super) fn client_id(ui: &Ui, given: Option<&str>, console: Console) -> Result<String> {
+    let p = ui.prompter();
+    match given {
+        Some(v) => check_client_id(v, console).map_err(CliError::usage),
+        None if p.interactive() => {
+            Ok(p.input("Client ID", &|s| check_client_id(s, console).map(|_| ()))?)
+        }
+        None => Err(CliError::missing(
+            "client id",
+            "--client-id",
+            "JIRA_AUTH_CLIENT_ID",
+        )),
+    }
+}
+
+/// Client IDs are printable tokens of letters and digits (32 characters at Atlassian today;
+/// we allow a range so a format change does not lock people out).
+pub(crate) fn check_client_id(raw: &str, console: Console) -> std::result::Result<String, String> {
+    let id = raw.trim();
+    if id.is_empty() {
+        return Err("the client id is empty".into());
+    }
+    if !(8..=128).contains(&id.len()) {
+        return Err(format!(
+            "the client id should be 8 to 128 characters long (got {})",
+            id.len()
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "the client id contains {c:?}; copy it again from {}",
+            console.place()
+        ));
+    }
+    Ok(id.to_string())
+}
+
+/// Checks a pasted secret (`what`: "client secret", "API token") without ever showing it.
+fn check_pasted(what: &str, secret: &str) -> std::result::Result<(), String> {
+    if secret.is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    if secret.len() < 16 || secret.len() > 1024 {
+        return Err(format!(
+            "the {what} should be 16 to 1024 characters long (got {})",
+            secret.len()
+        ));
+    }
+    if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "the {what} contains spaces or control characters; copy it again"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a pasted client secret without ever showing it.
+pub(crate) fn check_secret(
+    secret: &str,
+    client_id: Option<&str>,
+    console: Console,
+) -> std::result::Result<(), String> {
+    check_pasted("client secret", secret)?;
+    if client_id == Some(secret) {
+        return Err(format!(
+            "that is the client id, not the secret ({})",
+            console.place()
+        ));
+    }
+    Ok(())
+}
+
+fn check_api_token(token: &str) -> std::result::Result<(), String> {
+    check_pasted("API token", token)
+}
+
+/// One secret of `init`: from stdin when its flag says so, else the environment, else a
+/// hidden prompt.
+pub(super) struct SecretInput<'a> {
+    /// "client secret", "API token".
+    pub what: &'static str,
+    pub stdin_flag: &'static str,
+    pub env: &'static str,
+    pub from_stdin: bool,
+    pub from_env: Option<&'a SecretString>,
+    pub check: &'a dyn Fn(&str) -> std::result::Result<(), String>,
+}
+
+pub(super) fn secret(ui: &Ui, input: SecretInput) -> Result<SecretString> {
+    let what = input.what;
+    let source_err = |from: &str, e: String| CliError::usage(format!("{what} from {from}: {e}"));
+    if input.from_stdin && !ui.stdin_is_terminal() {
+        let secret = ui
+            .read_secret_line()
+            .map_err(|e| CliError::usage(format!("cannot read the {what} from stdin: {e}")))?;
+        (input.check)(secret.expose_secret()).map_err(|e| source_err("stdin", e))?;
+        return Ok(secret);
+    }
+    if !input.from_stdin
+        && let Some(s) = input.from_env
+    {
+        let secret = SecretString::from(s.expose_secret().trim().to_string());
+        (input.check)(secret.expose_secret()).map_err(|e| source_err(input.env, e))?;
+        return Ok(secret);
+    }
+    let p = ui.prompter();
+    if !p.interactive() {
+        return Err(CliError::missing(what, input.stdin_flag, input.env));
+    }
+    let mut label = format!("{what} (input hidden)");
+    label[..1].make_ascii_uppercase();
+    loop {
+        let secret = p.password(&label)?;
+        let trimmed = SecretString::from(secret.expose_secret().trim().to_string());
+        match (input.check)(trimmed.expose_secret()) {
+            Ok(()) => return Ok(trimmed),
+            Err(e) => ui.say(&e),
+        }
+    }
+}
+
+/// The client secret: `--client-secret-stdin`, `JIRA_AUTH_CLIENT_SECRET` or a prompt.
+pub(super) fn client_secret(
+    ctx: &Ctx,
+    from_stdin: bool,
+    client_id: &str,
+    console: Console,
+) -> Result<SecretString> {
+    secret(
+        ctx.ui,
+        SecretInput {
+            what: "client secret",
+            stdin_flag: "--client-secret-stdin",
+            env: crate::settings::CLIENT_SECRET,
+            from_stdin,
+            from_env: ctx.settings.secrets.client_secret.as_ref(),
+            check: &|s| check_secret(s, Some(client_id), console),
+        },
+    )
+}
+
+/// The API token: `--api-token-stdin`, `JIRA_AUTH_API_TOKEN` or a prompt.
+pub(super) fn api_token(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
+    secret(
+        ctx.ui,
+        SecretInput {
+            what: "API token",
+            stdin_flag: "--api-token-stdin",
+            env: crate::settings::API_TOKEN,
+            from_stdin,
+            from_env: ctx.settings.secrets.api_token.as_ref(),
+            check: &check_api_token,
+        },
+    )
+}
+
+/// `--email` (or `JIRA_AUTH_EMAIL`), else a prompt.
+pub(super) fn email(ui: &Ui, given: Option<&str>) -> Result<String> {
+    let p = ui.prompter();
+    match given {
+        Some(v) => check_email(v).map_err(|e| CliError::usage(format!("--email {v}: {e}"))),
+        None if p.interactive() => Ok(p.input(
+            "Email of the Atlassian account the token belongs to",
+            &|s| check_email(s).map(|_| ()),
+        )?),
+        None => Err(CliError::missing(
+            "email of the token's account",
+            "--email",
+            "JIRA_AUTH_EMAIL",
+        )),
+    }
+}
+
+fn check_email(raw: &str) -> std::result::Result<String, String> {
+    let email = raw.trim();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
+    if valid {
+        Ok(email.to_string())
+    } else {
+        Err("it is not an email address (the Atlassian account's, e.g. ada@example.com)".into())
+    }
+}
+
+/// Where a service account's or an API token's site is: its address, its cloud id, or both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub site: Option<SiteUrl>,
+    pub cloud_id: Option<String>,
+}
+
+/// Reads a site value (`shown` is how the error names it: `--site acme corp` or
+/// `JIRA_AUTH_SITE=acme corp`) and a cloud id value. A site given as a cloud id counts as the
+/// cloud id; two cloud ids must agree.
+pub(crate) fn target(site: Option<(&str, &str)>, cloud_id: Option<(&str, &str)>) -> Result<Target> {
+    let mut out = Target::default();
+    if let Some((shown, raw)) = cloud_id {
+        let id = raw.trim();
+        if !is_cloud_id(id) {
+            return Err(CliError::usage(format!(
+                "{shown}: not a cloud id (a UUID such as 1324a887-45db-1bf4-1e99-ef0ff456d421)"
+            )));
+        }
+        out.cloud_id = Some(id.to_ascii_lowercase());
+    }
+    if let Some((shown, raw)) = site {
+        match parse_site(raw).map_err(|e| CliError::usage(format!("{shown}: {e}")))? {
+            SiteRef::Url(url) => out.site = Some(url),
+            SiteRef::CloudId(id) => match &out.cloud_id {
+                Some(other) if *other != id => {
+                    return Err(CliError::usage(format!(
+                        "{shown} and the cloud id {other} name two different sites"
+                    )));
+                }
+                _ => out.cloud_id = Some(id),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// `--site` and `--cloud-id` of `init`, one of which must be given (else it is asked for).
+pub(super) fn init_target(ui: &Ui, site: Option<&str>, cloud_id: Option<&str>) -> Result<Target> {
+    let asked;
+    let site = match (site, cloud_id) {
+        (None, None) if ui.prompter().interactive() => {
+            asked = ui.prompter().input(
+                "Jira site (acme, https://acme.atlassian.net, or its cloud id)",
+                &|s| parse_site(s).map(|_| ()).map_err(|e| e.to_string()),
+            )?;
+            Some(asked.as_str())
+        }
+        _ => site,
+    };
+    let shown_site = site.map(|s| format!("--site {s}"));
+    let shown_id = cloud_id.map(|s| format!("--cloud-id {s}"));
+    let target = target(
+        shown_site.as_deref().zip(site),
+        shown_id.as_deref().zip(cloud_id),
+    )?;
+    if target.site.is_none() && target.cloud_id.is_none() {
+        return Err(missing_site());
+    }
+    Ok(target)
+}
+
+fn missing_site() -> CliError {
+    CliError::missing(
+        "site",
+        "--site SITE (or --cloud-id ID)",
+        "JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID)",
+    )
+}
+
+/// The site to store: its cloud id as given, else from the site's tenant_info. A site known
+/// by its cloud id alone has no address to show.
+pub(super) fn resolve_site(ctx: &Ctx, target: &Target) -> Result<Site> {
+    let cloud_id = match (&target.cloud_id, &target.site) {
+        (Some(id), _) => id.clone(),
+        (None, Some(url)) => {
+            let http = ctx.net.http()?;
+            ctx.net.block_on(site::tenant_info(http, url))??
+        }
+        (None, None) => return Err(missing_site()),
+    };
+    Ok(Site {
+        cloud_id,
+        url: target
+            .site
+            .as_ref()
+            .map(SiteUrl::origin)
+            .unwrap_or_default(),
+        name: target
+            .site
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_id_and_secret_checks() {
+        let dev = Console::Developer;
+        assert_eq!(
+            check_client_id("  AbCd1234efgh  ", dev).unwrap(),
+            "AbCd1234efgh"
+        );
+        assert!(check_client_id("short", dev).is_err());
+        assert!(check_client_id("has space inside it", dev).is_err());
+        assert!(check_secret("", None, dev).is_err());
+        assert!(check_secret("tooshort", None, dev).is_err());
+        assert!(check_secret("a-long-enough-secret value", None, dev).is_err());
+        assert!(check_secret("AbCd1234efghIJKL", Some("AbCd1234efghIJKL"), dev).is_err());
+        assert!(check_secret("ATOA-long-enough-secret-value", Some("cid"), dev).is_ok());
+        let e = check_client_id("bad/id-12345", Console::Admin).unwrap_err();
+        assert!(e.contains("admin.atlassian.com"), "{e}");
+    }
+
+    #[test]
+    fn secret_check_errors_never_echo_the_secret() {
+        let secret = "ATOA-secret with-space";
+        let e = check_secret(secret, None, Console::Developer).unwrap_err();
+        assert!(!e.contains("ATOA"), "{e}");
+        let e = check_api_token("ATATT-token with-space").unwrap_err();
+        assert!(!e.contains("ATATT"), "{e}");
+    }
+
+    #[test]
+    fn emails_are_checked_loosely() {
+        assert_eq!(check_email(" ada@example.com ").unwrap(), "ada@example.com");
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@localhost",
+            "a da@example.com",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn targets_take_a_site_a_cloud_id_or_both_that_agree() {
+        let id = "1324a887-45db-1bf4-1e99-ef0ff456d421";
+        let t = target(Some(("--site acme", "acme")), None).unwrap();
+        assert_eq!(t.site.unwrap().origin(), "https://acme.atlassian.net");
+        assert_eq!(t.cloud_id, None);
+        let t = target(Some(("--site X", id)), None).unwrap();
+        assert_eq!((t.site, t.cloud_id.as_deref()), (None, Some(id)));
+        let t = target(Some(("--site acme", "acme")), Some(("--cloud-id X", id))).unwrap();
+        assert!(t.site.is_some() && t.cloud_id.as_deref() == Some(id));
+        let e = target(None, Some(("--cloud-id nope", "nope"))).unwrap_err();
+        assert!(
+            e.message().starts_with("--cloud-id nope: not a cloud id"),
+            "{}",
+            e.message()
+        );
+        let other = "bbbbbbbb-0000-0000-0000-000000000002";
+        let e = target(Some(("--site X", other)), Some(("--cloud-id Y", id))).unwrap_err();
+        assert!(
+            e.message().contains("two different sites"),
+            "{}",
+            e.message()
+        );
+        let e = target(
+            Some(("JIRA_AUTH_SITE=http://example.com", "http://example.com")),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "JIRA_AUTH_SITE=http://example.com: plain http is only allowed for loopback hosts; use https"
+        );
+        let (ui, _) = Ui::captured("", crate::settings::terminal(&Default::default()));
+        assert!(init_target(&ui, None, None).is_err());
+    }
+}

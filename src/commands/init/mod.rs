@@ -1,0 +1,177 @@
+//! `jira-auth init`: the setup from nothing to a stored, working profile, one file per
+//! `--method`: oauth.rs (the guided 3LO setup: console checklist, consent, site),
+//! service_account.rs (client credentials, no browser), api_token.rs (an account's API
+//! token, verified before it is stored). What they read alike is input.rs.
+
+mod api_token;
+pub(super) mod input;
+mod oauth;
+mod service_account;
+
+use super::{Ctx, Result};
+use crate::cli::InitArgs;
+use crate::error::CliError;
+use crate::store::{Kind, Method};
+
+pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
+    refuse_what_the_method_ignores(&args)?;
+    let index = ctx.profiles.index()?;
+    let profile = ctx.profiles.select(ctx.wanted(), &index)?;
+    let p = ctx.ui.prompter();
+    if index.profiles.contains_key(&profile) && !args.force {
+        let replace = p.interactive()
+            && p.confirm(&format!("Profile '{profile}' exists. Replace it?"), false)?;
+        if !replace {
+            return Err(
+                CliError::usage(format!("profile '{profile}' already exists"))
+                    .hint("replace it with --force, or choose another name with --profile NAME"),
+            );
+        }
+    }
+    let store = ctx.global.store.unwrap_or(Kind::Keychain);
+    match args.method {
+        Method::OAuth => oauth::run(ctx, args, profile, store),
+        Method::ServiceAccount => service_account::run(ctx, args, profile, store),
+        Method::ApiToken => api_token::run(ctx, args, profile, store),
+        Method::Pat => Err(CliError::usage(
+            "--method pat (Data Center personal access tokens) is not supported yet",
+        )
+        .hint(
+            "jira-auth works with Jira Cloud today: --method oauth, service-account or api-token",
+        )),
+    }
+}
+
+/// An option that does nothing for the chosen method is refused, whether it came as a flag
+/// or from the environment: a `--scopes` that a service account cannot honour, say, is a
+/// mistake to point out, not to skip over.
+fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
+    let given: [(&str, bool, &[Method]); 10] = [
+        (
+            "--client-id (JIRA_AUTH_CLIENT_ID)",
+            args.client_id.is_some(),
+            &[Method::OAuth, Method::ServiceAccount],
+        ),
+        (
+            "--client-secret-stdin",
+            args.client_secret_stdin,
+            &[Method::OAuth, Method::ServiceAccount],
+        ),
+        (
+            "--email (JIRA_AUTH_EMAIL)",
+            args.email.is_some(),
+            &[Method::ApiToken],
+        ),
+        (
+            "--api-token-stdin",
+            args.api_token_stdin,
+            &[Method::ApiToken],
+        ),
+        (
+            "--scopes (JIRA_AUTH_SCOPES)",
+            args.scopes.scopes.is_some(),
+            &[Method::OAuth],
+        ),
+        (
+            "--preset (JIRA_AUTH_PRESET)",
+            args.scopes.preset.is_some(),
+            &[Method::OAuth],
+        ),
+        (
+            "--redirect-uri (JIRA_AUTH_REDIRECT_URI)",
+            args.redirect_uri.is_some(),
+            &[Method::OAuth],
+        ),
+        (
+            "--port (JIRA_AUTH_PORT)",
+            args.port.is_some(),
+            &[Method::OAuth],
+        ),
+        ("--no-browser", args.consent.no_browser, &[Method::OAuth]),
+        (
+            "--cloud-id (JIRA_AUTH_CLOUD_ID)",
+            args.cloud_id.is_some(),
+            &[Method::ServiceAccount, Method::ApiToken],
+        ),
+    ];
+    let ignored: Vec<&str> = given
+        .iter()
+        .filter(|(_, set, methods)| *set && !methods.contains(&args.method))
+        .map(|(name, _, _)| *name)
+        .collect();
+    if ignored.is_empty() {
+        return Ok(());
+    }
+    let why = match args.method {
+        Method::ServiceAccount => {
+            "a service account gets its scopes in admin.atlassian.com, needs no browser or callback, and takes no email"
+        }
+        Method::ApiToken => {
+            "an API token gets its scopes when it is created, and needs no client, browser or callback"
+        }
+        Method::OAuth => "for an OAuth app, --site names the site (a cloud id works there too)",
+        Method::Pat => "it is not supported yet",
+    };
+    Err(CliError::usage(format!(
+        "--method {} does not use {}: {why}",
+        args.method.as_str(),
+        ignored.join(", ")
+    ))
+    .hint("drop it (or unset the variable), or choose the --method it belongs to"))
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub fn args() -> InitArgs {
+        InitArgs {
+            method: Method::OAuth,
+            client_id: None,
+            client_secret_stdin: false,
+            email: None,
+            api_token_stdin: false,
+            scopes: crate::cli::ScopeArgs {
+                scopes: None,
+                allow_unknown_scopes: false,
+                preset: None,
+            },
+            redirect_uri: None,
+            port: None,
+            site: None,
+            cloud_id: None,
+            consent: crate::cli::ConsentArgs {
+                no_browser: false,
+                timeout: 300,
+            },
+            force: false,
+        }
+    }
+
+    #[test]
+    fn options_of_another_method_are_refused_by_name() {
+        let mut a = args();
+        a.method = Method::ServiceAccount;
+        a.client_id = Some("x".into());
+        a.cloud_id = Some("c".into());
+        assert!(refuse_what_the_method_ignores(&a).is_ok());
+        a.scopes.preset = Some("read-only".into());
+        a.port = Some(1);
+        let e = refuse_what_the_method_ignores(&a).unwrap_err();
+        assert!(
+            e.message().starts_with(
+                "--method service-account does not use --preset (JIRA_AUTH_PRESET), --port (JIRA_AUTH_PORT): "
+            ),
+            "{}",
+            e.message()
+        );
+        let mut a = args();
+        a.method = Method::ApiToken;
+        a.client_secret_stdin = true;
+        assert!(refuse_what_the_method_ignores(&a).is_err());
+        let mut a = args();
+        a.cloud_id = Some("c".into());
+        let e = refuse_what_the_method_ignores(&a).unwrap_err();
+        assert!(e.message().contains("--cloud-id"), "{}", e.message());
+    }
+}

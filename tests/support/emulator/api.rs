@@ -1,0 +1,168 @@
+//! The emulated api.atlassian.com: accessible-resources, the User Identity API's `/me`, and
+//! the Jira gateway's `/myself` (for OAuth and service-account Bearer tokens, and scoped API
+//! tokens).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::super::http::{Request, Response};
+use super::accounts::basic_credentials;
+use super::{
+    Endpoint, OFFLINE_ACCESS, State, TokenKind, USER_ACCOUNT_ID, USER_EMAIL, USER_NAME,
+    method_not_allowed, not_found, scope_mismatch,
+};
+
+impl State {
+    /// Stamps the API server's (possibly skewed) clock on a response.
+    pub(super) fn dated(&self, response: Response) -> Response {
+        if self.api_clock_skew == 0 {
+            return response;
+        }
+        let now = SystemTime::now();
+        let skew = Duration::from_secs(self.api_clock_skew.unsigned_abs());
+        let at = if self.api_clock_skew > 0 {
+            now + skew
+        } else {
+            now - skew
+        };
+        response.with_header("Date", &super::super::http::http_date(at))
+    }
+
+    pub(super) fn handle_api(&mut self, req: &Request) -> Response {
+        let cloud_id = myself_cloud_id(&req.path);
+        let ep = match req.path.as_str() {
+            "/oauth/token/accessible-resources" => Endpoint::AccessibleResources,
+            "/me" => Endpoint::Me,
+            _ if cloud_id.is_some() => Endpoint::Myself,
+            _ => return not_found(),
+        };
+        if let Some(fault) = self.count_and_fault(ep) {
+            return fault;
+        }
+        if req.method != "GET" {
+            return method_not_allowed("GET");
+        }
+        // API tokens (Basic email:token): only scoped ones, and only on the Jira gateway.
+        if let Some(basic) = basic_credentials(req) {
+            return match (ep, self.api_token(&basic)) {
+                (Endpoint::Myself, Some(t)) => match &t.kind {
+                    TokenKind::Scoped(scopes) => {
+                        let scopes = scopes.clone();
+                        self.myself(cloud_id.unwrap_or_default(), &scopes, None)
+                    }
+                    TokenKind::Classic => unauthorized(),
+                },
+                _ => unauthorized(),
+            };
+        }
+        let token = req
+            .header("authorization")
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .and_then(|(_, token)| self.access_tokens.get(token.trim()))
+            .filter(|token| Instant::now() < token.expires_at);
+        let Some(token) = token else {
+            return unauthorized();
+        };
+        let has = |scope: &str| token.scopes.iter().any(|s| s == scope);
+        match ep {
+            // The one public report: accessible-resources refuses service-account tokens.
+            Endpoint::AccessibleResources if token.service_account.is_some() => unauthorized(),
+            Endpoint::AccessibleResources => {
+                // The grant as it is now, not as the token remembers it.
+                let scopes: Vec<&String> = token
+                    .scopes
+                    .iter()
+                    .filter(|s| *s != OFFLINE_ACCESS && !self.withdrawn_scopes.contains(s))
+                    .collect();
+                let mut sites: Vec<Value> = self
+                    .sites
+                    .iter()
+                    .map(|site| {
+                        json!({
+                            "id": site.id,
+                            "name": site.name,
+                            "url": site.url,
+                            "scopes": scopes,
+                            "avatarUrl": format!(
+                                "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/{}.png",
+                                site.name
+                            ),
+                        })
+                    })
+                    .collect();
+                // The order means nothing at Atlassian; change it on every call so nobody relies on [0].
+                if !sites.is_empty() {
+                    let shift = self.hits[&ep] % sites.len();
+                    sites.rotate_left(shift);
+                }
+                Response::json(200, Value::Array(sites))
+            }
+            Endpoint::Me if !has("read:me") => scope_mismatch(),
+            Endpoint::Me => Response::json(
+                200,
+                json!({
+                    "account_id": USER_ACCOUNT_ID,
+                    "email": USER_EMAIL,
+                    "name": USER_NAME,
+                    "picture": "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/default.png",
+                    "account_type": "atlassian",
+                    "account_status": "active",
+                }),
+            ),
+            _ => {
+                let (scopes, sa) = (token.scopes.clone(), token.service_account.clone());
+                self.myself(cloud_id.unwrap_or_default(), &scopes, sa.as_deref())
+            }
+        }
+    }
+
+    /// `/rest/api/3/myself` of site `cloud_id` for a caller with `scopes`: the user, or the
+    /// service account `service_account` (a client id).
+    pub(super) fn myself(
+        &self,
+        cloud_id: &str,
+        scopes: &[String],
+        service_account: Option<&str>,
+    ) -> Response {
+        if !self.sites.iter().any(|site| site.id == cloud_id) {
+            return Response::json(
+                404,
+                json!({"code": 404, "message": "Site not found or not accessible"}),
+            );
+        }
+        if !["read:jira-user", "read:jira-work", "read:user:jira"]
+            .iter()
+            .any(|s| scopes.iter().any(|have| have == s))
+        {
+            return scope_mismatch();
+        }
+        match service_account.and_then(|id| self.service_accounts.get(id)) {
+            Some(sa) => Response::json(200, sa.myself()),
+            None => Response::json(200, user_myself()),
+        }
+    }
+}
+
+/// The one user's `/myself`.
+pub(super) fn user_myself() -> Value {
+    json!({
+        "accountId": USER_ACCOUNT_ID,
+        "displayName": USER_NAME,
+        "emailAddress": USER_EMAIL,
+        "active": true,
+        "timeZone": "Europe/Paris",
+    })
+}
+
+pub(super) fn unauthorized() -> Response {
+    Response::json(401, json!({"code": 401, "message": "Unauthorized"}))
+}
+
+/// The cloud id in `/ex/jira/{cloudid}/rest/api/3/myself`, if the path has that shape.
+pub(super) fn myself_cloud_id(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/ex/jira/")?;
+    let (cloud_id, tail) = rest.split_once('/')?;
+    (!cloud_id.is_empty() && tail == "rest/api/3/myself").then_some(cloud_id)
+}
