@@ -204,9 +204,37 @@ impl From<StoreError> for CliError {
             StoreError::Exposed { .. } => {
                 vec!["run `chmod 600` on it and rotate the client secret, or remove it".into()]
             }
+            // The index is configuration, not the credential store: a usage error, like a
+            // setting that makes no sense, and its fix must not need the index itself.
+            StoreError::IndexInvalid { path, .. } => {
+                let p = shell_quote(&path.display().to_string());
+                return CliError::of(Exit::Usage, e)
+                    .hint("the index holds no secret, only which profiles exist, their sites and the default; nothing was changed")
+                    .hint(format!(
+                        "fix it by hand, or move it aside with `mv {p} {p}.broken` and set each profile up again with `jira-auth init --profile NAME` (its stored credentials are replaced)"
+                    ));
+            }
+            StoreError::IndexUnreadable { path, .. } => {
+                let p = shell_quote(&path.display().to_string());
+                return CliError::of(Exit::Usage, e).hint(format!(
+                    "check its owner and permissions with `ls -l {p}`: it must be a file you can read and write (it holds no secret)"
+                ));
+            }
             StoreError::Io(_) | StoreError::Refused(_) => Vec::new(),
         };
         with_hints(CliError::of(Exit::Store, e), hints)
+    }
+}
+
+/// `text` as one shell word, for commands a hint asks to run.
+fn shell_quote(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+    if plain && !text.is_empty() {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -406,6 +434,12 @@ impl From<ProfileError> for CliError {
             }
             ProfileError::CredentialsMissing { ref name, .. } => {
                 let hint = format!("run `jira-auth init --force --profile {name}` to set it up again");
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
+            ProfileError::OthersLegacyItem { ref name } => {
+                let hint = format!(
+                    "run `jira-auth init --force --profile {name}` to set it up again here; the other config directory keeps its own"
+                );
                 CliError::of(Exit::AuthNeeded, e).hint(hint)
             }
             ProfileError::RemovedWhileWaiting { ref name } => {

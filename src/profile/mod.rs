@@ -90,6 +90,12 @@ pub enum ProfileError {
     NotFound { name: String },
     #[error("profile '{name}' is listed but its credentials are missing from the {store}")]
     CredentialsMissing { name: String, store: Kind },
+    /// Earlier builds kept one keychain item per profile name for every config dir: the one
+    /// found holds another config dir's profile of this name (another site or client).
+    #[error(
+        "the keychain item of profile '{name}' holds another config directory's profile of that name (earlier jira-auth builds kept one item per name for all config directories)"
+    )]
+    OthersLegacyItem { name: String },
     #[error("profile '{name}' was removed while this command waited for it")]
     RemovedWhileWaiting { name: String },
     #[error(
@@ -171,27 +177,90 @@ impl Profiles {
     /// The stored config of a listed profile, without a lock: a snapshot.
     pub fn load(&self, found: &Found) -> Result<AuthConfig, ProfileError> {
         let store = self.open(found.info.store)?;
-        self.load_from(store.as_ref(), &found.name)
+        self.load_from(store.as_ref(), &found.name, &found.info, None)
     }
 
     /// Reads the profile from `store`; a keychain read offers its token to the cache (never
-    /// replacing a newer one another process has just put there).
-    fn load_from(&self, store: &dyn SecretStore, name: &str) -> Result<AuthConfig, ProfileError> {
-        match store.load(name) {
-            Ok(Some(cfg)) => {
-                if store.kind() == Kind::Keychain {
-                    self.cache.put(&cfg, true);
-                }
-                Ok(cfg)
-            }
-            Ok(None) => Err(ProfileError::CredentialsMissing {
+    /// replacing a newer one another process has just put there). `info` is what the index
+    /// says of it; `held`, the profile's lock when the caller holds it.
+    fn load_from(
+        &self,
+        store: &dyn SecretStore,
+        name: &str,
+        info: &ProfileInfo,
+        held: Option<&lock::ProfileLock>,
+    ) -> Result<AuthConfig, ProfileError> {
+        let cfg = match store.load(name) {
+            Ok(Some(cfg)) => cfg,
+            Ok(None) => self.adopt_legacy(store, name, info, held)?,
+            Err(e) => return Err(ProfileError::store(Step::Read)(e)),
+        };
+        if store.kind() == Kind::Keychain {
+            self.cache.put(&cfg, true);
+        }
+        Ok(cfg)
+    }
+
+    /// The profile as an earlier build stored it, in the keychain item every config dir
+    /// shared, moved to this config dir's own item: when it is this profile's (the method,
+    /// client and site the index lists), else it is left for the config dir it belongs to.
+    /// Moving writes, so it happens under the profile's lock (taken here unless `held`): a
+    /// refresh saving meanwhile must not be overwritten with the older copy.
+    fn adopt_legacy(
+        &self,
+        store: &dyn SecretStore,
+        name: &str,
+        info: &ProfileInfo,
+        held: Option<&lock::ProfileLock>,
+    ) -> Result<AuthConfig, ProfileError> {
+        let read = ProfileError::store(Step::Read);
+        let missing = || ProfileError::CredentialsMissing {
+            name: name.to_string(),
+            store: store.kind(),
+        };
+        let Some(old) = store.load_legacy(name).map_err(read)? else {
+            return Err(missing());
+        };
+        if !belongs(&old, info) {
+            return Err(ProfileError::OthersLegacyItem {
                 name: name.to_string(),
-                store: store.kind(),
-            }),
-            Err(e) => Err(ProfileError::Store {
-                step: Step::Read,
-                source: e,
-            }),
+            });
+        }
+        let _lock = match held {
+            Some(_) => None,
+            None => Some(self.lock(name)?),
+        };
+        // Again under the lock: whoever held it may have moved (and renewed) it already.
+        let read = ProfileError::store(Step::Read);
+        if let Some(cfg) = store.load(name).map_err(read)? {
+            return Ok(cfg);
+        }
+        let read = ProfileError::store(Step::Read);
+        let Some(old) = store
+            .load_legacy(name)
+            .map_err(read)?
+            .filter(|c| belongs(c, info))
+        else {
+            return Err(missing());
+        };
+        store.save(&old).map_err(ProfileError::store(Step::Save))?;
+        if let Err(e) = store.delete_legacy(name) {
+            // Harmless but untidy: this config dir reads its own item from now on, and
+            // `logout` deletes the old one too.
+            tracing::debug!("the old keychain item of '{name}' was copied but not deleted: {e}");
+        }
+        tracing::info!(
+            "moved the keychain item of profile '{name}' to this config directory's own"
+        );
+        Ok(old)
+    }
+
+    /// Deletes the item an earlier build stored for this profile, when it is this profile's;
+    /// true when it did.
+    fn drop_legacy(&self, store: &dyn SecretStore, name: &str, info: &ProfileInfo) -> bool {
+        match store.load_legacy(name) {
+            Ok(Some(old)) if belongs(&old, info) => store.delete_legacy(name).unwrap_or(false),
+            _ => false,
         }
     }
 
@@ -203,15 +272,27 @@ impl Profiles {
         store.save(cfg).map_err(ProfileError::store(Step::Save))?;
         self.cache_after_save(cfg, kind);
         let previous = Index::update(self.config_dir(), |index| {
-            let previous = index.profiles.get(&cfg.profile).map(|p| p.store);
+            let previous = index.profiles.get(&cfg.profile).cloned();
             index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind));
             previous
         })
         .map_err(ProfileError::store(Step::SaveIndex))?;
-        if let Some(old) = previous.filter(|old| *old != kind)
-            && let Ok(other) = store::open(old, &self.store)
-        {
+        let Some(old) = previous else {
+            return Ok(());
+        };
+        // What the replaced profile left elsewhere: a copy in the other store, the item an
+        // earlier build kept in the keychain.
+        let other = if old.store == kind {
+            None
+        } else {
+            store::open(old.store, &self.store).ok()
+        };
+        if let Some(other) = &other {
             let _ = other.delete(&cfg.profile);
+        }
+        if old.store == Kind::Keychain {
+            let keychain = other.as_deref().unwrap_or(store.as_ref());
+            self.drop_legacy(keychain, &cfg.profile, &old);
         }
         Ok(())
     }
@@ -226,10 +307,10 @@ impl Profiles {
         name: &str,
         change: impl FnOnce(&mut AuthConfig) -> bool,
     ) -> Result<AuthConfig, ProfileError> {
-        let _lock = self.lock(name)?;
+        let lock = self.lock(name)?;
         let found = self.find(Some(name))?;
         let store = self.open(found.info.store)?;
-        let mut cfg = self.load_from(store.as_ref(), name)?;
+        let mut cfg = self.load_from(store.as_ref(), name, &found.info, Some(&lock))?;
         if change(&mut cfg) {
             cfg.updated_at = time::OffsetDateTime::now_utc();
             store.save(&cfg).map_err(ProfileError::store(Step::Save))?;
@@ -256,18 +337,19 @@ impl Profiles {
         // the profile back. Taken after it, that `token` finds nothing.
         let _lock = self.lock(name)?;
         // Read again under the lock: an init that held it may have moved the profile.
-        let known = self.index()?.profiles.get(name).map(|p| p.store);
+        let known = self.index()?.profiles.get(name).cloned();
         // Whatever happens with the store below, no cached token outlives a logout.
         self.cache.remove(name);
         let mut any = false;
         match known {
             // The index says where the secrets are: failing to reach that store is an error,
             // never a silent "done" that leaves secrets behind.
-            Some(kind) => {
-                let store = self.open(kind)?;
+            Some(info) => {
+                let store = self.open(info.store)?;
                 any |= store
                     .delete(name)
                     .map_err(ProfileError::store(Step::Delete))?;
+                any |= self.drop_legacy(store.as_ref(), name, &info);
             }
             // Unknown to the index: clean what may be left in either store, and do not fail
             // on a keychain that is not there (nothing of ours can be in it then).
@@ -319,4 +401,13 @@ impl Profiles {
             Kind::File => self.cache.remove(&cfg.profile),
         }
     }
+}
+
+/// Whether `cfg` is the profile `info` describes: the same method, client and site. (An
+/// item shared by several config dirs holds whichever of their profiles was saved last.)
+fn belongs(cfg: &AuthConfig, info: &ProfileInfo) -> bool {
+    let c = &cfg.credential;
+    c.method() == info.method
+        && c.client_id() == info.client_id.as_deref()
+        && cfg.site.cloud_id == info.site.cloud_id
 }

@@ -127,23 +127,23 @@ impl<'a> Session<'a> {
         let kind = self.found.info.store;
         let store = self.profiles.open(kind)?;
 
-        let seen = self.profiles.load_from(store.as_ref(), name)?;
+        let seen = self
+            .profiles
+            .load_from(store.as_ref(), name, &self.found.info, None)?;
         if fresh(&seen, min_ttl) {
             return Ok(idle_checked(seen));
         }
 
-        let _lock = self.profiles.lock(name)?;
+        let lock = self.profiles.lock(name)?;
         // Whoever held the lock meanwhile may have removed the profile (logout) or moved it
         // to the other store (init --force --store): the index, read again under the lock,
         // says.
-        let kind_now = match self.profiles.index()?.profiles.get(name) {
-            Some(info) => info.store,
-            None => {
-                return Err(ProfileError::RemovedWhileWaiting {
-                    name: name.to_string(),
-                });
-            }
+        let Some(info_now) = self.profiles.index()?.profiles.get(name).cloned() else {
+            return Err(ProfileError::RemovedWhileWaiting {
+                name: name.to_string(),
+            });
         };
+        let kind_now = info_now.store;
         let store = if kind_now == kind {
             store
         } else {
@@ -153,7 +153,9 @@ impl<'a> Session<'a> {
         // store, and refreshing again would spend the refresh token they just rotated out.
         // "Already renewed" is a token other than the one we saw, still valid: with a
         // --min-ttl longer than a token lives, freshness alone would renew once per waiter.
-        let cfg = self.profiles.load_from(store.as_ref(), name)?;
+        let cfg = self
+            .profiles
+            .load_from(store.as_ref(), name, &info_now, Some(&lock))?;
         let replaced = cfg.credential.secret().0.expose_secret()
             != seen.credential.secret().0.expose_secret()
             && fresh(&cfg, Duration::ZERO);

@@ -10,6 +10,7 @@ pub mod index;
 pub mod keychain;
 pub mod lock;
 pub mod model;
+mod namespace;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -17,8 +18,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use model::{AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, Site};
+pub use namespace::namespace;
 
-/// The keychain service name; the account is the profile name.
+/// The keychain service name; the account is the profile name and the config dir's
+/// namespace (keychain.rs).
 pub const SERVICE: &str = "jira-auth";
 
 /// The two places a profile's secrets can live: the one name for `--store`, the index, the
@@ -74,6 +77,12 @@ pub enum StoreError {
     /// and an exposed credential is neither used nor silently fixed.
     #[error("{} is readable by other users (mode {mode:o}); its secrets may be exposed", .path.display())]
     Exposed { path: PathBuf, mode: u32 },
+    /// The profile index cannot be read: it holds no secret, but it lists the profiles.
+    #[error("cannot read the profile index {}: {detail}", .path.display())]
+    IndexUnreadable { path: PathBuf, detail: String },
+    /// The profile index is not one (truncated, hand-edited, another file's content).
+    #[error("the profile index {} is damaged: {detail}", .path.display())]
+    IndexInvalid { path: PathBuf, detail: String },
     #[error("{0}")]
     Io(String),
     #[error("{0}")]
@@ -89,6 +98,15 @@ pub trait SecretStore {
     fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError>;
     /// True when something was there to delete.
     fn delete(&self, profile: &str) -> Result<bool, StoreError>;
+    /// The profile as an older release stored it, where that differs (the keychain's item
+    /// shared by every config dir); `None` where nothing was ever stored differently.
+    fn load_legacy(&self, _profile: &str) -> Result<Option<AuthConfig>, StoreError> {
+        Ok(None)
+    }
+    /// Deletes what `load_legacy` reads; true when something was there.
+    fn delete_legacy(&self, _profile: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }
 
 pub fn open(kind: Kind, settings: &StoreSettings) -> Result<Box<dyn SecretStore>, StoreError> {

@@ -4,7 +4,9 @@
 use std::process::Command;
 
 use crate::support::emulator::Endpoint;
-use crate::support::env::{Run, TestEnv, require_keyutils, require_secret_service, run, site};
+use crate::support::env::{
+    Run, TestEnv, require_keyutils, require_secret_service, run, secret_tool_lookup, site,
+};
 
 /// A session bus address where nothing listens: any Secret Service access fails at once.
 const NO_BUS: &str = "unix:path=/nonexistent/jira-auth-test-bus";
@@ -240,23 +242,13 @@ fn doctor_reports_whether_the_cache_works() {
     env.assert_no_leaks(&out);
 }
 
-/// Every keychain item of this test's profile, by account, read with libsecret's tool.
-fn secret_tool_lookup(account: &str) -> Option<String> {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", "jira-auth", "username", account])
-        .output()
-        .expect("secret-tool runs");
-    (out.status.success() && !out.stdout.is_empty())
-        .then(|| String::from_utf8(out.stdout).expect("utf-8"))
-}
-
 fn chunk_accounts(env: &TestEnv, head: &str) -> Vec<String> {
     // jira-auth-chunks:v1:GEN:COUNT:LEN
     let parts: Vec<&str> = head.trim().split(':').collect();
     assert_eq!(parts[..2], ["jira-auth-chunks", "v1"], "{head}");
     let count: usize = parts[3].parse().unwrap();
     (0..count)
-        .map(|i| format!(".chunk.{}.{}.{i}", env.profile, parts[2]))
+        .map(|i| format!(".chunk.{}.{}.{i}", env.keychain_account(), parts[2]))
         .collect()
 }
 
@@ -275,7 +267,7 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
     run(small(env.init())).assert_code(0);
     env.emu.set_access_token_ttl(3600);
 
-    let head = secret_tool_lookup(&env.profile).expect("the head item");
+    let head = secret_tool_lookup(&env.keychain_account()).expect("the head item");
     let first = chunk_accounts(&env, &head);
     assert!(first.len() >= 3, "{head}");
     let mut json = String::new();
@@ -294,7 +286,7 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
     let out = run(cmd);
     out.assert_code(0);
     assert_eq!(env.emu.hits(Endpoint::Token), 2);
-    let head2 = secret_tool_lookup(&env.profile).expect("the head item");
+    let head2 = secret_tool_lookup(&env.keychain_account()).expect("the head item");
     assert_ne!(head2, head);
     for account in &first {
         assert!(
@@ -320,7 +312,7 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
     let mut cmd = small(env.cmd());
     cmd.arg("logout");
     run(cmd).assert_code(0);
-    assert!(secret_tool_lookup(&env.profile).is_none());
+    assert!(secret_tool_lookup(&env.keychain_account()).is_none());
     for account in &second {
         assert!(
             secret_tool_lookup(account).is_none(),
@@ -353,5 +345,5 @@ fn a_nonsensical_entry_limit_is_a_usage_error_before_anything_happens() {
         0,
         "no consent was started"
     );
-    assert!(secret_tool_lookup(&env.profile).is_none());
+    assert!(secret_tool_lookup(&env.keychain_account()).is_none());
 }
