@@ -27,6 +27,10 @@ pub enum Exit {
     Unavailable = 5,
     Store = 6,
     Timeout = 7,
+    /// `exec`: the command was found but cannot be run (as a shell says it).
+    CommandNotExecutable = 126,
+    /// `exec`: no such command (as a shell says it).
+    CommandNotFound = 127,
     Interrupted = 130,
 }
 

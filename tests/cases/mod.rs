@@ -3,6 +3,8 @@
 mod cache;
 mod completions;
 mod doctor;
+#[cfg(unix)]
+mod exec;
 mod help;
 mod index;
 mod init;
