@@ -49,6 +49,7 @@ fn seed(profile: String) -> Result<(), CliError> {
             previous_refresh_token: None,
             previous_rotated_at: None,
         }),
+        account: None,
         created_at: now,
         updated_at: now,
     };

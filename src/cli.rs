@@ -65,8 +65,9 @@ pub enum Command {
     /// Consent again for an existing profile with its stored client (e.g. after its refresh
     /// token expired or was revoked), optionally with other scopes or another site
     Login(LoginArgs),
-    /// Show profiles, site, cloud id, scopes, expiry and store backend (never a secret)
-    Status,
+    /// Show profiles, site, cloud id, scopes, expiry and store backend (never a secret), and
+    /// whether the selected profile can give out a token (exit code as `token` would have)
+    Status(StatusArgs),
     /// Delete a profile's stored secrets and entry (idempotent)
     Logout(LogoutArgs),
     /// Print a valid access token on stdout (refreshed first when it is about to expire)
@@ -90,6 +91,14 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, e.g. `jira-auth man > jira-auth.1`
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also ask Atlassian: renew the token if it must be, and check that Atlassian accepts it
+    /// and that its grant still covers the profile's site
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

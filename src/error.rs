@@ -10,7 +10,7 @@ use crate::net::HttpError;
 use crate::oauth::OAuthError;
 use crate::oauth::callback::ListenError;
 use crate::oauth::redirect::RedirectError;
-use crate::profile::{ProfileError, Step};
+use crate::profile::{ProfileError, Refused, Step};
 use crate::scopes::{ScopeError, Unknown};
 use crate::settings::SettingsError;
 use crate::store::{InvalidProfileName, StoreError};
@@ -448,6 +448,17 @@ impl From<ProfileError> for CliError {
             }
             ProfileError::RemovedWhileWaiting { ref name } => {
                 let hint = format!("create it again with `jira-auth init --profile {name}`");
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
+            ProfileError::Refused { ref name, ref refusal } => {
+                let hint = match refusal.what {
+                    Refused::RefreshToken => format!(
+                        "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
+                    ),
+                    Refused::ClientSecret => format!(
+                        "the app's secret was probably regenerated in the developer console: run `jira-auth init --force --profile {name}` with the new one"
+                    ),
+                };
                 CliError::of(Exit::AuthNeeded, e).hint(hint)
             }
             ProfileError::NoRefreshToken { .. } => CliError::of(Exit::AuthNeeded, e).hint(

@@ -118,6 +118,9 @@ pub struct Myself {
     pub account_id: String,
     #[serde(rename = "displayName", default)]
     pub display_name: String,
+    /// Hidden by the user's profile visibility settings, or by the app's scopes.
+    #[serde(rename = "emailAddress", default)]
+    pub email_address: Option<String>,
 }
 
 /// `GET {api}/me` (User Identity API, scope read:me).

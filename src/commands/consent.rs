@@ -16,7 +16,7 @@ use crate::oauth::callback::{Callback, Listener};
 use crate::oauth::{self, RedirectUri};
 use crate::profile::{Notice, session::api_base_url};
 use crate::scopes::{self, Parsed};
-use crate::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, OAuthGrant, Site};
+use crate::store::{Account, AuthConfig, CONFIG_VERSION, Credential, Kind, OAuthGrant, Site};
 use crate::ui::Ui;
 
 /// Everything a consent needs, resolved from flags, env, prompts (init) or the stored
@@ -124,6 +124,7 @@ pub(super) fn authorize(
     } else {
         tokens.scopes.clone()
     };
+    let account = identify(ctx, &tokens.access_token, &granted, &site.id);
     let now = OffsetDateTime::now_utc();
     Ok(AuthConfig {
         version: CONFIG_VERSION,
@@ -146,9 +147,46 @@ pub(super) fn authorize(
             previous_refresh_token: None,
             previous_rotated_at: None,
         }),
+        account,
         created_at: created_at.unwrap_or(now),
         updated_at: now,
     })
+}
+
+/// Who consented: from the User Identity API's `/me` when `read:me` is granted, else from the
+/// site's `/myself`. Only to tell the person which account they authorized (the wrong one is
+/// an easy mistake with several accounts in a browser): a failure costs that line, never
+/// the consent.
+fn identify(
+    ctx: &Ctx,
+    token: &SecretString,
+    granted: &[String],
+    cloud_id: &str,
+) -> Option<Account> {
+    let endpoints = &ctx.settings.endpoints;
+    let http = ctx.net.http().ok()?;
+    let found = if granted.iter().any(|s| s == "read:me") {
+        ctx.net
+            .block_on(atlassian::me(http, endpoints, token))
+            .ok()?
+            .map(|me| Account {
+                account_id: me.value.account_id,
+                name: me.value.name,
+                email: me.value.email,
+            })
+    } else {
+        ctx.net
+            .block_on(atlassian::myself(http, endpoints, cloud_id, token))
+            .ok()?
+            .map(|me| Account {
+                account_id: me.value.account_id,
+                name: me.value.display_name,
+                email: me.value.email_address,
+            })
+    };
+    found
+        .inspect_err(|e| tracing::debug!("could not tell who consented: {e}"))
+        .ok()
 }
 
 /// Binds the listener, shows and opens the consent URL, and waits for the callback.
@@ -296,6 +334,8 @@ struct Saved<'a> {
     #[serde(with = "time::serde::rfc3339::option")]
     access_token_expires_at: Option<OffsetDateTime>,
     has_refresh_token: bool,
+    /// Who consented; `null` when Atlassian would not say.
+    authorized_as: Option<&'a Account>,
 }
 
 pub(super) fn summary(ctx: &Ctx, cfg: &AuthConfig, kind: Kind) -> Result {
@@ -309,6 +349,7 @@ pub(super) fn summary(ctx: &Ctx, cfg: &AuthConfig, kind: Kind) -> Result {
         scopes_granted: c.scopes_granted(),
         access_token_expires_at: c.expires_at(),
         has_refresh_token: c.has_refresh_token(),
+        authorized_as: cfg.account.as_ref(),
     };
     if ctx.global.json {
         return Ok(ctx.ui.print_json(&report)?);
@@ -320,6 +361,14 @@ pub(super) fn summary(ctx: &Ctx, cfg: &AuthConfig, kind: Kind) -> Result {
         .filter(|s| !report.scopes_granted.contains(s))
         .map(String::as_str)
         .collect();
+    if let Some(account) = report.authorized_as {
+        say!(
+            ui,
+            "Authorized as {} on {}.",
+            account.describe(),
+            report.site.name
+        );
+    }
     say!(ui, "Saved profile '{}' ({}).", report.profile, report.store);
     say!(ui, "  site       {}  {}", report.site.name, report.site.url);
     say!(ui, "  cloud id   {}", report.site.cloud_id);

@@ -156,6 +156,10 @@ pub fn login_command(profile: &str, requested: &[String], missing: &[String]) ->
 pub fn relative(at: OffsetDateTime) -> String {
     let secs = (at - OffsetDateTime::now_utc()).whole_seconds();
     let (n, past) = (secs.unsigned_abs(), secs < 0);
+    if n == 0 {
+        // Not "in 0 s" for something that has just happened.
+        return "just now".to_string();
+    }
     let text = if n < 90 {
         format!("{n} s")
     } else if n < 90 * 60 {
@@ -209,6 +213,11 @@ mod tests {
         );
         assert_eq!(relative(now + time::Duration::minutes(59)), "in 59 min");
         assert_eq!(relative(now - time::Duration::hours(5)), "5 h ago");
+        assert_eq!(relative(now), "just now");
+        assert_eq!(
+            relative(now - time::Duration::milliseconds(300)),
+            "just now"
+        );
         assert_eq!(relative(now + time::Duration::days(9)), "in 9 days");
     }
 }

@@ -10,6 +10,7 @@
 //! Commands call these methods and never the lock, the index or the cache.
 
 pub mod session;
+mod standing;
 
 use std::path::Path;
 
@@ -21,6 +22,8 @@ use crate::store::{
 };
 
 pub use session::{Access, Session, Usable};
+pub use standing::Standing;
+pub use store::index::{Refusal, Refused};
 
 /// Atlassian expires a refresh token after 90 days without use; warn this long before.
 pub const INACTIVITY_EXPIRY_DAYS: i64 = 90;
@@ -102,6 +105,13 @@ pub enum ProfileError {
         "the access token of profile '{name}' has expired and there is no refresh token to renew it"
     )]
     NoRefreshToken { name: String },
+    /// Atlassian refused the last renewal, and the access token is stale now.
+    #[error(
+        "Atlassian refused to renew the token of profile '{name}' at {}: it no longer accepts its {}",
+        standing::when(.refusal.at),
+        match .refusal.what { Refused::RefreshToken => "refresh token", Refused::ClientSecret => "client secret" }
+    )]
+    Refused { name: String, refusal: Refusal },
     #[error("{source}")]
     Store {
         step: Step,
@@ -370,6 +380,20 @@ impl Profiles {
         } else {
             Removal::Nothing
         })
+    }
+
+    /// Records that Atlassian refused to renew `name`'s token, for `status` and `doctor`; the
+    /// next renewal or consent rewrites the entry without it. Best effort: the refusal itself
+    /// is what the command reports.
+    fn record_refusal(&self, name: &str, refusal: Refusal) {
+        let recorded = Index::update(self.config_dir(), |index| {
+            if let Some(info) = index.profiles.get_mut(name) {
+                info.refused = Some(refusal);
+            }
+        });
+        if let Err(e) = recorded {
+            tracing::debug!("the refused renewal of '{name}' was not recorded: {e}");
+        }
     }
 
     /// The profile's token in the kernel-keyring cache, if the cache holds one.

@@ -11,7 +11,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use time::{Duration, OffsetDateTime};
 
-use super::{Found, INACTIVITY_WARN_DAYS, Notice, ProfileError, Profiles, Step};
+use super::{Found, INACTIVITY_WARN_DAYS, Notice, ProfileError, Profiles, Refusal, Refused, Step};
 use crate::fault;
 use crate::net::{Endpoints, HttpError, Net};
 use crate::oauth::{self, OAuthError, TokenSet};
@@ -63,10 +63,10 @@ impl Access {
 
 /// One profile of `profiles`, made usable with the network and endpoints of this run.
 pub struct Session<'a> {
-    profiles: &'a Profiles,
+    pub(super) profiles: &'a Profiles,
     net: &'a Net,
     endpoints: &'a Endpoints,
-    found: Found,
+    pub(super) found: Found,
 }
 
 impl<'a> Session<'a> {
@@ -209,8 +209,13 @@ impl<'a> Session<'a> {
         // reuse interval (and the inactivity clock) from the send time keeps our view of
         // both on the safe side.
         let credential = match cfg.credential {
-            Credential::OAuth(grant) => Credential::OAuth(self.refresh(&name, grant)?),
-            Credential::ServiceAccount(sa) => Credential::ServiceAccount(self.mint(sa)?),
+            Credential::OAuth(grant) => Credential::OAuth(
+                self.refresh(&name, grant)
+                    .map_err(|e| self.recorded(&name, e))?,
+            ),
+            Credential::ServiceAccount(sa) => {
+                Credential::ServiceAccount(self.mint(sa).map_err(|e| self.recorded(&name, e))?)
+            }
             // Never stale (no expiry), so never here; kept as it is should that change.
             static_secret @ (Credential::ApiToken(_) | Credential::Pat(_)) => static_secret,
         };
@@ -234,6 +239,30 @@ impl<'a> Session<'a> {
             value: new,
             notices,
         })
+    }
+
+    /// A failed renewal, recorded in the index when Atlassian refused it (as opposed to not
+    /// answering), so that `status` and `doctor` can say so without asking again.
+    fn recorded(&self, name: &str, e: ProfileError) -> ProfileError {
+        let what = match &e {
+            ProfileError::Renew {
+                source: OAuthError::RefreshRejected(_),
+                ..
+            } => Refused::RefreshToken,
+            ProfileError::Renew {
+                source: OAuthError::StoredSecretRejected,
+                ..
+            } => Refused::ClientSecret,
+            _ => return e,
+        };
+        self.profiles.record_refusal(
+            name,
+            Refusal {
+                at: OffsetDateTime::now_utc(),
+                what,
+            },
+        );
+        e
     }
 
     /// Refreshes with the stored refresh token, or, if Atlassian rejects it, with the
@@ -328,11 +357,11 @@ fn renew_error(source: OAuthError) -> ProfileError {
     }
 }
 
-fn ttl(secs: u64) -> Duration {
+pub(super) fn ttl(secs: u64) -> Duration {
     Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
 }
 
-fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
+pub(super) fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
     match cfg.credential.expires_at() {
         Some(at) => at - OffsetDateTime::now_utc() > min_ttl,
         None => true,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::file::write_private_atomic;
-use super::{AuthConfig, Kind, Method, Site, StoreError};
+use super::{Account, AuthConfig, Kind, Method, Site, StoreError};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Index {
@@ -43,6 +43,31 @@ pub struct ProfileInfo {
     pub refresh_token_issued_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Who consented (see `AuthConfig::account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
+    /// Atlassian refused the last renewal: recorded so that `status` and `doctor` can say so
+    /// without asking again. Gone with the next renewal or consent, which rewrite the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refusal>,
+}
+
+/// A renewal Atlassian refused.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Refusal {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub what: Refused,
+}
+
+/// What Atlassian refused.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refused {
+    /// The refresh token (`invalid_grant`: revoked, expired, reused).
+    RefreshToken,
+    /// The client secret (`access_denied`: regenerated in the console).
+    ClientSecret,
 }
 
 impl ProfileInfo {
@@ -60,6 +85,8 @@ impl ProfileInfo {
             has_refresh_token: c.has_refresh_token(),
             refresh_token_issued_at: c.refresh_token_issued_at(),
             updated_at: cfg.updated_at,
+            account: cfg.account.clone(),
+            refused: None,
         }
     }
 }

@@ -281,3 +281,35 @@ fn existing_profile_needs_force() {
         first_token
     );
 }
+
+/// After consent, who was authorized: from `/me` when read:me is granted, else from the
+/// site's `/myself`; remembered for `status`.
+#[test]
+fn the_account_that_consented_is_named_and_remembered() {
+    for (scopes, me, myself) in [("read:jira-work read:me", 1, 0), ("read:jira-work", 0, 1)] {
+        let env = TestEnv::new();
+        let mut init = env.init_scopes(scopes);
+        init.args(["--store", "file"]);
+        let out = run(init);
+        out.assert_code(0);
+        assert!(
+            out.stderr
+                .contains("Authorized as Ada Lovelace <ada@example.com> on acme."),
+            "{scopes}: {}",
+            out.stderr
+        );
+        assert_eq!(env.emu.hits(Endpoint::Me), me, "{scopes}");
+        assert_eq!(env.emu.hits(Endpoint::Myself), myself, "{scopes}");
+        let status = env.jira(&["status", "--json"]).assert_code(0).json();
+        assert_eq!(
+            status["profiles"][0]["authorized_as"]["email"], "ada@example.com",
+            "{scopes}"
+        );
+        assert!(
+            env.jira(&["status"])
+                .stderr
+                .contains("account    Ada Lovelace <ada@example.com>")
+        );
+        env.assert_no_leaks(&out);
+    }
+}

@@ -19,4 +19,5 @@ mod scopes_check;
 mod scopes_list;
 mod secrets;
 mod sites;
+mod status;
 mod token;

@@ -13,7 +13,7 @@ use crate::error::{CliError, Exit};
 use crate::oauth::RedirectUri;
 use crate::oauth::callback::family_missing;
 use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
-use crate::profile::{INACTIVITY_EXPIRY_DAYS, INACTIVITY_WARN_DAYS};
+use crate::profile::{INACTIVITY_EXPIRY_DAYS, INACTIVITY_WARN_DAYS, Refused};
 use crate::scopes::check::{self as cmp, SiteScopes};
 use crate::store::{Credential, Kind, keychain};
 
@@ -85,7 +85,30 @@ pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
         }
     };
     let absent = absent_fields(&cfg.credential, &cfg.site.cloud_id);
-    let check = if absent.is_empty() {
+    let check = if let Some(refused) = found.info.refused.as_ref().filter(|_| absent.is_empty()) {
+        // Recorded by the command that met it; the token check below asks again.
+        let (what, fix) = match refused.what {
+            Refused::RefreshToken => (
+                "refresh token",
+                format!("run `jira-auth login --profile {name}` to consent again"),
+            ),
+            Refused::ClientSecret => (
+                "client secret",
+                format!(
+                    "the app's secret was probably regenerated: run `jira-auth init --force --profile {name}` with the new one"
+                ),
+            ),
+        };
+        Check::warn(
+            NAME,
+            format!(
+                "'{name}' is complete in the {}, but Atlassian refused its {what} {} (recorded by an earlier command)",
+                found.info.store,
+                relative(refused.at)
+            ),
+            fix,
+        )
+    } else if absent.is_empty() {
         let client = cfg
             .credential
             .client_id()
