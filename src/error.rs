@@ -344,6 +344,11 @@ impl From<ApiError> for CliError {
 impl From<SiteError> for CliError {
     fn from(e: SiteError) -> CliError {
         let sites = match &e {
+            SiteError::NotASite { .. } => {
+                return CliError::of(Exit::Usage, e).hint(
+                    "name the site by its subdomain (acme), its URL (https://acme.atlassian.net) or its cloud id",
+                );
+            }
             SiteError::NoSites => {
                 return CliError::of(Exit::AuthNeeded, e)
                     .hint("on the consent page, pick the site to grant access to (resource-level grants need a site)")

@@ -166,6 +166,11 @@ pub fn terminal(env: &Env) -> Terminal {
     }
 }
 
+/// `$BROWSER`, the browser command to open the consent page with (see ui/browser.rs).
+pub fn browser_command(env: &Env) -> Option<String> {
+    env.text("BROWSER").map(str::to_string)
+}
+
 fn config_dir(env: &Env) -> Result<PathBuf, SettingsError> {
     if let Some(d) = env.os(CONFIG_DIR) {
         return Ok(PathBuf::from(d));

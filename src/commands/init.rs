@@ -32,6 +32,10 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     }
 
     let redirect = redirect_uri(&args)?;
+    // A --site that names no site at all would only be found out after the consent.
+    if let Some(site) = &args.site {
+        crate::atlassian::check_site_form(site)?;
+    }
     let scopes = resolve_scopes(ui, &args)?;
     consent::warn_if_too_many(ui, &scopes);
 

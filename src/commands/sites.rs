@@ -83,6 +83,7 @@ struct Switched<'a> {
 }
 
 fn switch(ctx: &Ctx, wanted: &str) -> Result {
+    atlassian::check_site_form(wanted)?;
     let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let target = pick(&resources, wanted, &cfg)?;
