@@ -208,6 +208,14 @@ impl From<StoreError> for CliError {
             StoreError::Exposed { .. } => {
                 vec!["run `chmod 600` on it and rotate the client secret, or remove it".into()]
             }
+            StoreError::NotOwned { path, .. } => vec![format!(
+                "jira-auth uses only files of yours there: find out who put it there, then remove it (`rm -r {}`) and set up the profiles that need it again",
+                shell_quote(&path.display().to_string())
+            )],
+            StoreError::Writable { path, .. } => vec![format!(
+                "run `chmod go-w {}`, and check that nothing in it was replaced",
+                shell_quote(&path.display().to_string())
+            )],
             // The index is configuration, not the credential store: a usage error, like a
             // setting that makes no sense, and its fix must not need the index itself.
             StoreError::IndexInvalid { path, .. } => {

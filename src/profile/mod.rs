@@ -12,11 +12,11 @@
 pub mod session;
 mod standing;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::oauth::OAuthError;
 use crate::store::cache::{Cache, CachedToken};
-use crate::store::index::{Index, ProfileInfo};
+use crate::store::index::{self, Index, ProfileInfo};
 use crate::store::{
     self, AuthConfig, InvalidProfileName, Kind, SecretStore, StoreError, StoreSettings, lock,
 };
@@ -170,6 +170,25 @@ impl Profiles {
             }),
             None => Err(ProfileError::NotFound { name }),
         }
+    }
+
+    /// Checks that the files of this config dir are safe to use (`store::trust`): the config
+    /// dir and the index, and, for a profile in the file store, its credentials file. What
+    /// every command refuses, before any of them meets it (`doctor`). Returns what it checked.
+    pub fn check_files(&self, found: Option<&Found>) -> Result<Vec<PathBuf>, ProfileError> {
+        let dir = self.config_dir();
+        let mut checked = vec![dir.to_path_buf(), index::path(dir)];
+        for path in &checked {
+            store::trust::check_not_shared(path).map_err(ProfileError::store(Step::Index))?;
+        }
+        if let Some(found) = found.filter(|f| f.info.store == Kind::File) {
+            let file = store::file::path(dir, &found.name);
+            if file.exists() {
+                store::trust::check_secrets_file(&file).map_err(ProfileError::store(Step::Read))?;
+                checked.push(file);
+            }
+        }
+        Ok(checked)
     }
 
     /// Proves the store can write, read back and delete, before anything depends on it (a

@@ -117,6 +117,9 @@ impl Index {
     /// and lose the list of profiles whose credentials are still stored.
     pub fn load(dir: &Path) -> Result<Index, StoreError> {
         let p = path(dir);
+        // Whoever can change these decides which profiles exist and where they are read from.
+        super::trust::check_not_shared(dir)?;
+        super::trust::check_not_shared(&p)?;
         let bytes = match std::fs::read(&p) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Index::default()),

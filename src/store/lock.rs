@@ -10,7 +10,7 @@ use std::fs::{File, OpenOptions};
 use std::path::Path;
 
 use super::StoreError;
-use super::file::ensure_own_private_dir;
+use super::trust::ensure_own_private_dir;
 
 /// An exclusive advisory lock on one profile, released when dropped (or when the process
 /// dies: the OS releases it with the file descriptor, so a crash never leaves it stuck).

@@ -11,6 +11,7 @@ pub mod keychain;
 pub mod lock;
 pub mod model;
 mod namespace;
+pub mod trust;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -83,6 +84,12 @@ pub enum StoreError {
     /// The profile index is not one (truncated, hand-edited, another file's content).
     #[error("the profile index {} is damaged: {detail}", .path.display())]
     IndexInvalid { path: PathBuf, detail: String },
+    /// A file or directory that another user owns, where jira-auth only trusts its own.
+    #[error("{} belongs to another user (uid {owner})", .path.display())]
+    NotOwned { path: PathBuf, owner: u32 },
+    /// The config dir or the index, writable by other users: they could replace what it holds.
+    #[error("{} is writable by other users (mode {mode:o}): they could replace what it holds", .path.display())]
+    Writable { path: PathBuf, mode: u32 },
     #[error("{0}")]
     Io(String),
     #[error("{0}")]
@@ -112,9 +119,7 @@ pub trait SecretStore {
 pub fn open(kind: Kind, settings: &StoreSettings) -> Result<Box<dyn SecretStore>, StoreError> {
     Ok(match kind {
         Kind::Keychain => Box::new(keychain::Keychain::open(settings)?),
-        Kind::File => Box::new(file::FileStore::new(
-            settings.config_dir.join("credentials"),
-        )),
+        Kind::File => Box::new(file::FileStore::new(settings.config_dir.join(file::DIR))),
     })
 }
 

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use crate::support::emulator::{Endpoint, Site};
 use crate::support::env::{Run, TestEnv, require_secret_service, run};
 
-const CHECKS: [&str; 11] = [
-    "store", "profile", "token", "cache", "refresh", "site", "myself", "me", "scopes", "clock",
-    "callback",
+const CHECKS: [&str; 12] = [
+    "files", "store", "profile", "token", "cache", "refresh", "site", "myself", "me", "scopes",
+    "clock", "callback",
 ];
 
 /// The line of check `name` with its status mark, and its `fix:` line when it has one.

@@ -21,3 +21,4 @@ mod secrets;
 mod sites;
 mod status;
 mod token;
+mod trust;
