@@ -222,7 +222,12 @@ impl Profiles {
         let cfg = match store.load(name) {
             Ok(Some(cfg)) => cfg,
             Ok(None) => self.adopt_legacy(store, name, info, held)?,
-            Err(e) => return Err(ProfileError::store(Step::Read)(e)),
+            Err(e) => {
+                if matches!(e, StoreError::Locked { .. }) {
+                    self.keychain_locked(name);
+                }
+                return Err(ProfileError::store(Step::Read)(e));
+            }
         };
         if store.kind() == Kind::Keychain {
             self.cache.put(&cfg, true);
@@ -413,6 +418,18 @@ impl Profiles {
         if let Err(e) = recorded {
             tracing::debug!("the refused renewal of '{name}' was not recorded: {e}");
         }
+    }
+
+    /// The keychain refused to read `name` (locked, or access dismissed): its cached token
+    /// goes too, or `token` would keep handing it out until it expires, as if the keychain
+    /// were still open. Returns whether one was cached.
+    pub fn keychain_locked(&self, name: &str) -> bool {
+        let cached = self.cache.holds(name);
+        self.cache.remove(name);
+        if cached {
+            tracing::info!("the keychain is locked: dropped the cached access token of '{name}'");
+        }
+        cached
     }
 
     /// The profile's token in the kernel-keyring cache, if the cache holds one.

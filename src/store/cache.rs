@@ -184,6 +184,11 @@ impl Cache {
         imp::put(&desc, &token, usize::try_from(ttl).unwrap_or(usize::MAX));
     }
 
+    /// Whether a token of `profile` is cached, whether or not the cache is on for reading.
+    pub fn holds(&self, profile: &str) -> bool {
+        imp::get(&description(&self.config_dir, profile)).is_some_and(|t| t.profile == profile)
+    }
+
     /// Forgets the profile's cached token (logout, a replaced or moved profile).
     pub fn remove(&self, profile: &str) {
         imp::remove(&description(&self.config_dir, profile));

@@ -347,3 +347,94 @@ fn a_nonsensical_entry_limit_is_a_usage_error_before_anything_happens() {
     );
     assert!(secret_tool_lookup(&env.keychain_account()).is_none());
 }
+
+/// `jira-auth ARGS…` on a private session bus of its own, whose Secret Service keyring holds
+/// the profile's item and is locked (as after a screen lock, or gnome-keyring locking on
+/// idle); the kernel keyring is the user's, shared with the rest of the suite.
+fn in_a_locked_keychain(env: &TestEnv, args: &[&str]) -> Run {
+    let scratch = tempfile::tempdir().unwrap();
+    let (data, runtime) = (scratch.path().join("data"), scratch.path().join("runtime"));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&runtime).unwrap();
+    let item = scratch.path().join("item");
+    // Under the account this build uses (builds before namespacing: the profile name).
+    let account = [env.keychain_account(), env.profile.clone()]
+        .into_iter()
+        .find(|a| secret_tool_lookup(a).is_some())
+        .expect("the profile is in the keychain");
+    std::fs::write(&item, secret_tool_lookup(&account).unwrap()).unwrap();
+    let script = r#"printf locked | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+secret-tool store --label=jira-auth service jira-auth username "$TEST_ACCOUNT" <"$TEST_ITEM" || exit 99
+dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+    org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null || exit 99
+exec "$@""#;
+    let inner = env.cmd();
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.args(["--", "sh", "-c", script, "sh"])
+        .arg(inner.get_program())
+        .args(args);
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.env("XDG_DATA_HOME", &data)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("TEST_ACCOUNT", &account)
+        .env("TEST_ITEM", &item)
+        .env_remove("GNOME_KEYRING_CONTROL");
+    let out = run(cmd);
+    assert_ne!(
+        out.code, 99,
+        "the test keyring could not be filled and locked"
+    );
+    out
+}
+
+#[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
+fn a_locked_keychain_ends_the_cached_token_once_a_command_meets_it() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::with_profile();
+    token_from_cache(&env);
+    let desc = env.cache_description();
+    assert!(key_id(&desc).is_some(), "cached as {desc}");
+
+    // Locked meanwhile: the cache alone still answers `token` (documented: until the token
+    // expires, or until a command that reads the keychain finds it locked)…
+    let cached = in_a_locked_keychain(&env, &["token"]);
+    cached.assert_code(0);
+    // …and the first that does, drops it.
+    let status = in_a_locked_keychain(&env, &["status"]);
+    status.assert_code(6);
+    assert!(status.stderr.contains("locked"), "{}", status.stderr);
+    assert!(
+        key_id(&desc).is_none(),
+        "the cached token outlived the lock"
+    );
+    let after = in_a_locked_keychain(&env, &["token"]);
+    after.assert_code(6);
+    assert!(after.stdout.is_empty(), "a token after the lock");
+
+    // doctor says which is the case.
+    env.jira(&["token"]).assert_code(0);
+    assert!(key_id(&desc).is_some(), "cached again once unlocked");
+    let doctor = in_a_locked_keychain(&env, &["doctor"]);
+    doctor.assert_code(6);
+    let line = doctor
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("cache"))
+        .unwrap();
+    assert!(
+        line.contains(
+            "the keychain is locked: the access token cached in the kernel keyring was dropped"
+        ),
+        "{}",
+        doctor.stdout
+    );
+    assert!(key_id(&desc).is_none());
+    env.assert_no_leaks(&doctor);
+}

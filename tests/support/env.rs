@@ -421,12 +421,22 @@ impl TestEnv {
     /// path, in hex), not with jira-auth's code: a change to it would orphan every stored
     /// item, and must fail a test.
     pub fn keychain_account(&self) -> String {
-        keychain_account(&self.profile, &self.config_dir())
+        format!("{}@{}", self.profile, namespace(&self.config_dir()))
+    }
+
+    /// The description of the test profile's access token in the kernel keyring (the same
+    /// namespace as the keychain's).
+    pub fn cache_description(&self) -> String {
+        format!(
+            "jira-auth:v1:{}:{}",
+            namespace(&self.config_dir()),
+            self.profile
+        )
     }
 }
 
-/// `PROFILE@NAMESPACE` for `config_dir` (see [`TestEnv::keychain_account`]).
-pub fn keychain_account(profile: &str, config_dir: &std::path::Path) -> String {
+/// The namespace of `config_dir` (see [`TestEnv::keychain_account`]).
+pub fn namespace(config_dir: &std::path::Path) -> String {
     let canonical = match std::fs::canonicalize(config_dir) {
         Ok(p) => p,
         Err(_) => std::fs::canonicalize(config_dir.parent().unwrap())
@@ -440,7 +450,7 @@ pub fn keychain_account(profile: &str, config_dir: &std::path::Path) -> String {
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
         });
-    format!("{profile}@{hash:016x}")
+    format!("{hash:016x}")
 }
 
 /// The keychain item of `account` (service jira-auth), read with libsecret's own tool.

@@ -12,9 +12,9 @@ use crate::error::Exit;
 use crate::oauth::RedirectUri;
 use crate::oauth::callback::family_missing;
 use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
-use crate::profile::Refused;
+use crate::profile::{ProfileError, Refused};
 use crate::scopes::check::{self as cmp, SiteScopes};
-use crate::store::{Credential, Kind, keychain};
+use crate::store::{Credential, Kind, StoreError, keychain};
 
 /// Clock skew thresholds. Our own expiry arithmetic is relative (`expires_in` against the
 /// local clock), so skew does not break refreshing; what it breaks is everything that
@@ -55,7 +55,16 @@ pub fn store(ctx: &Ctx, facts: &mut Facts) -> Check {
                 format!("{backend} reachable (write, read back, delete)"),
             )
         }
-        Err(e) => Check::from_error(NAME, e, "use --store file"),
+        Err(e) => {
+            facts.store_locked = matches!(
+                e,
+                ProfileError::Store {
+                    source: StoreError::Locked { .. },
+                    ..
+                }
+            );
+            Check::from_error(NAME, e, "use --store file")
+        }
     }
 }
 

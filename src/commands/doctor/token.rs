@@ -74,6 +74,21 @@ pub fn cache(ctx: &Ctx, facts: &Facts) -> Check {
     if !ctx.profiles.cache_enabled() {
         return Check::skip(NAME, "turned off by JIRA_AUTH_NO_CACHE");
     }
+    if let (true, Some(profile)) = (facts.store_locked, &facts.profile) {
+        // What `token` would otherwise do: hand out the cached copy until it expires.
+        return if ctx.profiles.keychain_locked(profile) {
+            Check::warn(
+                NAME,
+                "the keychain is locked: the access token cached in the kernel keyring was dropped, so `token` no longer hands it out (it would have until it expired)",
+                "unlock the keychain; the next `token` caches the token again",
+            )
+        } else {
+            Check::skip(
+                NAME,
+                "the keychain is locked, and no token of this profile is cached",
+            )
+        };
+    }
     let (Some(profile), Some(cfg), true) = (&facts.profile, &facts.cfg, facts.token_ok) else {
         return Check::skip(NAME, "no valid token to cache");
     };
@@ -84,7 +99,10 @@ pub fn cache(ctx: &Ctx, facts: &Facts) -> Check {
     match ctx.profiles.cached(profile) {
         Some(c) if c.expires_at >= expires_at => Check::pass(
             NAME,
-            "the access token is cached in the kernel keyring: `token` answers without the keychain",
+            format!(
+                "the access token is cached in the kernel keyring until it expires ({}): `token` answers without the keychain, even if it is locked meanwhile",
+                relative(c.expires_at)
+            ),
         ),
         _ => Check::warn(
             NAME,
