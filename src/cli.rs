@@ -244,7 +244,8 @@ pub struct InitArgs {
     pub redirect_uri: Option<String>,
 
     /// Port of the default callback URL http://127.0.0.1:PORT/callback
-    #[arg(long, env = "JIRA_AUTH_PORT", value_name = "N")]
+    #[arg(long, env = "JIRA_AUTH_PORT", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
     /// Site to use when the grant covers several: subdomain (acme), URL or cloud id

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::atlassian::{ApiError, Resource, SiteError, describe};
+use crate::atlassian::{ApiError, Resource, SiteError, describe_all};
 use crate::net::HttpError;
 use crate::oauth::OAuthError;
 use crate::oauth::callback::ListenError;
@@ -373,9 +373,9 @@ impl From<SiteError> for CliError {
 
 /// "  acme  https://acme.atlassian.net  (cloud id …)", one line per site.
 pub fn site_lines(sites: &[Resource]) -> String {
-    sites
-        .iter()
-        .map(|r| format!("  {}", describe(r)))
+    describe_all(sites)
+        .into_iter()
+        .map(|line| format!("  {line}"))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -402,7 +402,16 @@ pub fn redirect_flag(raw: &str, e: RedirectError) -> CliError {
     } else {
         ": "
     };
-    CliError::usage(format!("--redirect-uri {raw}{sep}{e}"))
+    // A password in the URL is not repeated back.
+    let shown = match (&e, url::Url::parse(raw)) {
+        (RedirectError::UserInfo, Ok(mut url)) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    };
+    CliError::usage(format!("--redirect-uri {shown}{sep}{e}"))
 }
 
 impl From<ScopeError> for CliError {
@@ -434,6 +443,10 @@ impl From<PromptError> for CliError {
     fn from(e: PromptError) -> CliError {
         match &e {
             PromptError::Interrupted => CliError::new(Exit::Interrupted, "interrupted"),
+            // The person chose to stop: as an interruption, nothing done.
+            PromptError::Cancelled => {
+                CliError::new(Exit::Interrupted, "cancelled; nothing was changed")
+            }
             PromptError::NoTerminal(_) => CliError::of(Exit::Usage, e)
                 .hint("pass the value with its flag or env var, and --no-input"),
             PromptError::Off(_) => CliError::of(Exit::Usage, e),
@@ -594,6 +607,7 @@ mod tests {
             what: "the Atlassian token endpoint".into(),
             detail: "reset".into(),
             attempts: 4,
+            sent: true,
         };
         let e = CliError::from(ProfileError::Renew {
             source: OAuthError::Http(unavailable),

@@ -262,9 +262,19 @@ pub fn matches(res: &Resource, wanted: &str) -> bool {
         || res.name.eq_ignore_ascii_case(&sub)
 }
 
-/// Lines like "acme  https://acme.atlassian.net  (cloud id …)", for errors and pickers.
-pub fn describe(res: &Resource) -> String {
-    format!("{}  {}  (cloud id {})", res.name, res.url, res.id)
+/// "acme  https://acme.atlassian.net  (cloud id …)" for each of `sites`, names and URLs
+/// padded into columns: a list to read down.
+pub fn describe_all<'a>(sites: impl IntoIterator<Item = &'a Resource>) -> Vec<String> {
+    let sites: Vec<&Resource> = sites.into_iter().collect();
+    let width = |f: fn(&Resource) -> &str| sites.iter().map(|r| f(r).chars().count()).max();
+    let (names, urls) = (
+        width(|r| &r.name).unwrap_or(0),
+        width(|r| &r.url).unwrap_or(0),
+    );
+    sites
+        .iter()
+        .map(|r| format!("{:<names$}  {:<urls$}  (cloud id {})", r.name, r.url, r.id))
+        .collect()
 }
 
 /// Whether `raw` can name a site at all (a subdomain or site name, a URL, a cloud id), so
@@ -356,6 +366,25 @@ pub fn choose<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn site_lists_are_aligned() {
+        let site = |name: &str| Resource {
+            id: format!("id-{name}"),
+            name: name.into(),
+            url: format!("https://{name}.atlassian.net"),
+            scopes: vec![],
+            avatar_url: None,
+        };
+        let sites = [site("a"), site("globex")];
+        assert_eq!(
+            describe_all(&sites),
+            [
+                "a       https://a.atlassian.net       (cloud id id-a)",
+                "globex  https://globex.atlassian.net  (cloud id id-globex)",
+            ]
+        );
+    }
 
     #[test]
     fn site_forms_are_checked_before_anything_is_asked() {

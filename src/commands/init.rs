@@ -9,10 +9,10 @@ use super::{Ctx, Result};
 use crate::cli::InitArgs;
 use crate::error::{CliError, Context as _, redirect_flag};
 use crate::oauth::RedirectUri;
-use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
+use crate::oauth::redirect::DEFAULT_PORT;
 use crate::scopes;
 use crate::store::Kind;
-use crate::ui::Ui;
+use crate::ui::{PromptError, Ui};
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     let index = ctx.profiles.index()?;
@@ -21,13 +21,24 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     let p = ui.prompter();
 
     if index.profiles.contains_key(&profile) && !args.force {
-        let replace = p.interactive()
-            && p.confirm(&format!("Profile '{profile}' exists. Replace it?"), false)?;
-        if !replace {
+        if !p.interactive() {
             return Err(
                 CliError::usage(format!("profile '{profile}' already exists"))
                     .hint("replace it with --force, or choose another name with --profile NAME"),
             );
+        }
+        // "No" (or Escape) is an answer, not a failure: nothing to do, and nothing done.
+        let replace = match p.confirm(&format!("Profile '{profile}' exists. Replace it?"), false) {
+            Err(PromptError::Cancelled) => false,
+            answer => answer?,
+        };
+        if !replace {
+            say!(ui, "Kept profile '{profile}' as it is; nothing changed.");
+            if ctx.global.json {
+                ctx.ui
+                    .print_json(&serde_json::json!({ "profile": profile, "replaced": false }))?;
+            }
+            return Ok(());
         }
     }
 
@@ -91,10 +102,11 @@ fn redirect_uri(args: &InitArgs) -> Result<RedirectUri> {
             let raw = raw.trim();
             RedirectUri::parse(raw).map_err(|e| redirect_flag(raw, e))
         }
-        (None, port) => RedirectUri::on_port(port.unwrap_or(DEFAULT_PORT)).map_err(|e| match e {
-            RedirectError::PortZero => CliError::usage("--port must be between 1 and 65535"),
-            other => CliError::usage(other.to_string()),
-        }),
+        // clap has checked the range (1-65535), for the flag and for JIRA_AUTH_PORT.
+        (None, port) => {
+            let port = port.unwrap_or(DEFAULT_PORT);
+            RedirectUri::on_port(port).map_err(|e| CliError::usage(format!("--port {port}: {e}")))
+        }
     }
 }
 
@@ -184,6 +196,10 @@ fn check_client_id(raw: &str) -> std::result::Result<String, String> {
     let id = raw.trim();
     if id.is_empty() {
         return Err("the client id is empty".into());
+    }
+    // Atlassian's client secrets start with ATOA; client ids never do. Never echoed.
+    if id.starts_with("ATOA") {
+        return Err("that looks like the client secret (it starts with ATOA), not the client id: copy the Client ID from the developer console → your app → Settings; give the secret by JIRA_AUTH_CLIENT_SECRET, --client-secret-stdin or the prompt, and if it went into a command line or your shell history, regenerate it in the console".into());
     }
     if !(8..=128).contains(&id.len()) {
         return Err(format!(
@@ -295,10 +311,13 @@ mod tests {
             "http://127.0.0.1:8976/callback"
         );
         let mut a = args();
-        a.port = Some(0);
-        assert_eq!(
-            redirect_uri(&a).unwrap_err().message(),
-            "--port must be between 1 and 65535"
+        a.port = Some(80);
+        assert!(
+            redirect_uri(&a)
+                .unwrap_err()
+                .message()
+                .starts_with("--port 80: port 80 is http's default"),
+            "said of --port, not of a --redirect-uri nobody gave"
         );
         let mut a = args();
         a.port = Some(9000);
@@ -339,6 +358,12 @@ mod tests {
         assert_eq!(check_client_id("  AbCd1234efgh  ").unwrap(), "AbCd1234efgh");
         assert!(check_client_id("short").is_err());
         assert!(check_client_id("has space inside it").is_err());
+        let secret = "ATOAabcdef0123456789abcdef0123456789";
+        let e = check_client_id(secret).unwrap_err();
+        assert!(
+            e.contains("looks like the client secret") && !e.contains(secret),
+            "{e}"
+        );
         assert!(check_secret("", None).is_err());
         assert!(check_secret("tooshort", None).is_err());
         assert!(check_secret("a-long-enough-secret value", None).is_err());

@@ -16,6 +16,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         crate::atlassian::check_site_form(site)?;
     }
     let found = ctx.profiles.find(ctx.wanted())?;
+    ctx.note_other_store(&found.name, found.info.store);
     let profile = found.name.clone();
     // The profile stays where it is: login renews it, moving it is init's job.
     let store_kind = found.info.store;

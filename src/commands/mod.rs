@@ -34,6 +34,7 @@ use crate::scopes::check::Note;
 use crate::scopes::console::console_place;
 use crate::scopes::{Api, OFFLINE_ACCESS, classify};
 use crate::settings::Settings;
+use crate::store::Kind;
 use crate::ui::Ui;
 
 /// What every command receives: the resolved global options and settings, its I/O, the
@@ -54,12 +55,25 @@ impl<'a> Ctx<'a> {
 
     /// The selected profile, which must exist, ready to give out a valid credential.
     pub fn session(&self) -> std::result::Result<Session<'a>, ProfileError> {
-        Session::open(
+        let session = Session::open(
             self.profiles,
             self.net,
             &self.settings.endpoints,
             self.wanted(),
-        )
+        )?;
+        self.note_other_store(session.name(), session.info().store);
+        Ok(session)
+    }
+
+    /// `--store` (or JIRA_AUTH_STORE) chooses where `init` puts a profile; an existing one is
+    /// read where it is. Say so rather than ignore the flag in silence.
+    pub fn note_other_store(&self, name: &str, actual: Kind) {
+        if let Some(asked) = self.global.store.filter(|k| *k != actual) {
+            say!(
+                self.ui,
+                "note: profile '{name}' is in the {actual} store, not the {asked} store that --store (or JIRA_AUTH_STORE) names, which only `init` uses; to move it: `jira-auth init --force --store {asked} --profile {name}`"
+            );
+        }
     }
 
     /// accessible-resources for `token`, in a stable order (Atlassian's means nothing and

@@ -164,11 +164,13 @@ fn pick<'a>(resources: &'a [Resource], wanted: &str, cfg: &AuthConfig) -> Result
     }
 }
 
-fn site_lines<'a>(sites: impl Iterator<Item = &'a Resource>, current: &str) -> String {
+fn site_lines<'a>(sites: impl Iterator<Item = &'a Resource> + Clone, current: &str) -> String {
     sites
-        .map(|r| {
+        .clone()
+        .zip(atlassian::describe_all(sites))
+        .map(|(r, line)| {
             let mark = if r.id == current { "  (current)" } else { "" };
-            format!("  {}{mark}", atlassian::describe(r))
+            format!("  {line}{mark}")
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -369,7 +369,7 @@ impl Profiles {
         // Held until the index entry is gone: a `token` refreshing this profile right now
         // would otherwise save its new tokens (and index entry) after the delete and bring
         // the profile back. Taken after it, that `token` finds nothing.
-        let _lock = self.lock(name)?;
+        let lock = self.lock(name)?;
         // Read again under the lock: an init that held it may have moved the profile.
         let known = self.index()?.profiles.get(name).cloned();
         // Whatever happens with the store below, no cached token outlives a logout.
@@ -399,6 +399,8 @@ impl Profiles {
         }
         any |= Index::update(self.config_dir(), |index| index.remove(name))
             .map_err(ProfileError::store(Step::SaveIndex))?;
+        // Nothing of the profile is left to guard, nor should its lock file be.
+        lock.remove();
         Ok(if any {
             Removal::Removed
         } else {

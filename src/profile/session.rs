@@ -350,7 +350,11 @@ pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
 /// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may
 /// have rotated the stored refresh token, which then works for the reuse interval only.
 fn renew_error(source: OAuthError) -> ProfileError {
-    let maybe_rotated = matches!(source, OAuthError::Http(HttpError::Unavailable { .. }));
+    // One that never left this machine (refused, DNS) rotated nothing.
+    let maybe_rotated = matches!(
+        source,
+        OAuthError::Http(HttpError::Unavailable { sent: true, .. })
+    );
     ProfileError::Renew {
         source,
         maybe_rotated,

@@ -132,7 +132,8 @@ fn several_sites_without_site_is_a_usage_error_listing_them() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("beta  https://beta.atlassian.net"));
+    // Names padded into a column.
+    assert!(out.stderr.contains("beta   https://beta.atlassian.net "));
     assert!(out.stderr.contains("--site"));
     assert!(env.keychain_item().is_none(), "nothing is stored");
     env.assert_no_leaks(&out);

@@ -174,14 +174,86 @@ fn declining_to_replace_a_profile_changes_nothing() {
     let mut screen = String::new();
     expect_text(&mut p, &mut screen, "exists. Replace it?");
     p.send("n").unwrap();
+    // "No" is an answer: exit 0, and nothing changed.
+    expect_text(&mut p, &mut screen, "nothing changed");
     p.expect(Eof).ok();
     let status = p.get_process().wait().unwrap();
     assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 2)),
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
         "{status:?}\n{screen}"
     );
     assert_eq!(env.keychain_item().unwrap(), before);
     assert_eq!(env.emu.hits(Endpoint::Authorize), 1);
+}
+
+/// `init` for a new profile in a pty, interactive up to the first menu.
+fn at_the_preset_menu(env: &TestEnv) -> (OsSession, String) {
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--port", &env.port.to_string(), "--store", "file"])
+        .args(["--client-id", CLIENT_ID])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = String::new();
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    (p, screen)
+}
+
+#[test]
+fn escape_cancels_a_menu_and_nothing_is_stored() {
+    let env = TestEnv::new();
+    let (mut p, mut screen) = at_the_preset_menu(&env);
+    // A prompt that ends in a question mark gets no colon after it.
+    expect_text(&mut p, &mut screen, "custom");
+    let menu = &screen[screen.rfind("Which access").unwrap()..];
+    assert!(!menu.contains("need?:"), "{menu}");
+    p.send("\x1b").unwrap();
+    expect_text(&mut p, &mut screen, "cancelled; nothing was changed");
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 130)),
+        "{status:?}\n{screen}"
+    );
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
+    assert!(!env.config_dir().join("profiles.json").exists());
+}
+
+#[test]
+fn declining_to_replace_a_file_profile_exits_0_and_escape_declines_too() {
+    let env = TestEnv::builder().profile_in_file_store().build();
+    let before = env.stored();
+    for key in ["n", "\x1b"] {
+        let mut cmd = env.cmd();
+        cmd.args([
+            "init",
+            "--port",
+            &env.port.to_string(),
+            "--preset",
+            "read-only",
+        ])
+        .args(["--store", "file"])
+        .env("TERM", "xterm-256color");
+        let mut p = Session::spawn(cmd).expect("spawn in a pty");
+        p.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut screen = String::new();
+        expect_text(&mut p, &mut screen, "exists. Replace it?");
+        p.send(key).unwrap();
+        expect_text(&mut p, &mut screen, "nothing changed");
+        p.expect(Eof).ok();
+        let status = p.get_process().wait().unwrap();
+        assert!(
+            matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+            "{key:?}: {status:?}\n{screen}"
+        );
+        assert_eq!(env.stored(), before, "{key:?}");
+    }
+    assert_eq!(
+        env.emu.hits(Endpoint::Authorize),
+        1,
+        "only the first init's"
+    );
 }
 
 #[test]

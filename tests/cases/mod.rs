@@ -19,6 +19,7 @@ mod scopes_check;
 mod scopes_list;
 mod secrets;
 mod sites;
+mod smaller;
 mod status;
 mod token;
 mod trust;

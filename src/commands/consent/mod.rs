@@ -202,7 +202,7 @@ fn pick_site<'a>(ui: &Ui, resources: &'a [Resource], wanted: Option<&str>) -> Re
         }
         .into());
     }
-    let items: Vec<String> = resources.iter().map(atlassian::describe).collect();
+    let items = atlassian::describe_all(resources);
     let i = p.select("Which site should this profile use?", &items, 0)?;
     Ok(&resources[i])
 }
