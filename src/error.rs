@@ -38,6 +38,36 @@ impl Exit {
     pub fn code(self) -> u8 {
         self as u8
     }
+
+    /// Every exit code and what it means: the table of DESIGN.md, for `jira-auth man`.
+    pub const TABLE: &[(Exit, &str)] = &[
+        (Exit::Ok, "ok"),
+        (Exit::Unexpected, "unexpected error"),
+        (
+            Exit::Usage,
+            "usage error or missing input (a flag, a variable, a damaged profile index)",
+        ),
+        (
+            Exit::AuthNeeded,
+            "authentication needed: no profile, consent denied, refresh token or client secret rejected, site no longer in the grant",
+        ),
+        (Exit::ScopeCheck, "scope check failed"),
+        (
+            Exit::Unavailable,
+            "Atlassian or the network unavailable after retries",
+        ),
+        (
+            Exit::Store,
+            "credential store unavailable, locked, or not to be trusted (files of another user, or writable by others)",
+        ),
+        (Exit::Timeout, "no callback before the timeout"),
+        (
+            Exit::CommandNotExecutable,
+            "exec: the command was found but cannot be run",
+        ),
+        (Exit::CommandNotFound, "exec: the command was not found"),
+        (Exit::Interrupted, "interrupted or cancelled"),
+    ];
 }
 
 type Source = Box<dyn std::error::Error + Send + Sync>;

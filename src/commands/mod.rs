@@ -20,6 +20,7 @@ pub mod man;
 pub mod scopes;
 pub mod sites;
 pub mod status;
+pub mod switch;
 pub mod token;
 
 use secrecy::SecretString;

@@ -355,6 +355,21 @@ impl Profiles {
         Ok(cfg)
     }
 
+    /// Makes `name`, which must exist, the default profile; returns the one it replaces.
+    pub fn set_default(&self, name: &str) -> Result<Option<String>, ProfileError> {
+        store::check_profile_name(name)?;
+        let changed = Index::update(self.config_dir(), |index| {
+            index
+                .profiles
+                .contains_key(name)
+                .then(|| index.default.replace(name.to_string()))
+        })
+        .map_err(ProfileError::store(Step::SaveIndex))?;
+        changed.ok_or_else(|| ProfileError::NotFound {
+            name: name.to_string(),
+        })
+    }
+
     /// Removes a profile's secrets, cached token and index entry. Idempotent: a profile that
     /// is not there is `Removal::Nothing`.
     pub fn remove(&self, name: &str) -> Result<Removal, ProfileError> {
