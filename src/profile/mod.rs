@@ -9,6 +9,8 @@
 //! `token` refreshing at the same moment wait, so neither can save over the other's result.
 //! Commands call these methods and never the lock, the index or the cache.
 
+mod access;
+mod legacy;
 pub mod session;
 mod standing;
 
@@ -21,7 +23,8 @@ use crate::store::{
     self, AuthConfig, InvalidProfileName, Kind, SecretStore, StoreError, StoreSettings, lock,
 };
 
-pub use session::{Access, Session, Usable};
+pub use access::{Access, api_base_url};
+pub use session::{Session, Usable};
 pub use standing::Standing;
 pub use store::index::{Refusal, Refused};
 
@@ -235,69 +238,6 @@ impl Profiles {
         Ok(cfg)
     }
 
-    /// The profile as an earlier build stored it, in the keychain item every config dir
-    /// shared, moved to this config dir's own item: when it is this profile's (the method,
-    /// client and site the index lists), else it is left for the config dir it belongs to.
-    /// Moving writes, so it happens under the profile's lock (taken here unless `held`): a
-    /// refresh saving meanwhile must not be overwritten with the older copy.
-    fn adopt_legacy(
-        &self,
-        store: &dyn SecretStore,
-        name: &str,
-        info: &ProfileInfo,
-        held: Option<&lock::ProfileLock>,
-    ) -> Result<AuthConfig, ProfileError> {
-        let read = ProfileError::store(Step::Read);
-        let missing = || ProfileError::CredentialsMissing {
-            name: name.to_string(),
-            store: store.kind(),
-        };
-        let Some(old) = store.load_legacy(name).map_err(read)? else {
-            return Err(missing());
-        };
-        if !belongs(&old, info) {
-            return Err(ProfileError::OthersLegacyItem {
-                name: name.to_string(),
-            });
-        }
-        let _lock = match held {
-            Some(_) => None,
-            None => Some(self.lock(name)?),
-        };
-        // Again under the lock: whoever held it may have moved (and renewed) it already.
-        let read = ProfileError::store(Step::Read);
-        if let Some(cfg) = store.load(name).map_err(read)? {
-            return Ok(cfg);
-        }
-        let read = ProfileError::store(Step::Read);
-        let Some(old) = store
-            .load_legacy(name)
-            .map_err(read)?
-            .filter(|c| belongs(c, info))
-        else {
-            return Err(missing());
-        };
-        store.save(&old).map_err(ProfileError::store(Step::Save))?;
-        if let Err(e) = store.delete_legacy(name) {
-            // Harmless but untidy: this config dir reads its own item from now on, and
-            // `logout` deletes the old one too.
-            tracing::debug!("the old keychain item of '{name}' was copied but not deleted: {e}");
-        }
-        tracing::info!(
-            "moved the keychain item of profile '{name}' to this config directory's own"
-        );
-        Ok(old)
-    }
-
-    /// Deletes the item an earlier build stored for this profile, when it is this profile's;
-    /// true when it did.
-    fn drop_legacy(&self, store: &dyn SecretStore, name: &str, info: &ProfileInfo) -> bool {
-        match store.load_legacy(name) {
-            Ok(Some(old)) if belongs(&old, info) => store.delete_legacy(name).unwrap_or(false),
-            _ => false,
-        }
-    }
-
     /// Stores a new or replaced profile in `kind`'s store (init, login). Secrets first, index
     /// second; a copy in the other store (re-init with another `--store`) is deleted after.
     pub fn save(&self, cfg: &AuthConfig, kind: Kind) -> Result<(), ProfileError> {
@@ -478,13 +418,4 @@ impl Profiles {
             Kind::File => self.cache.remove(&cfg.profile),
         }
     }
-}
-
-/// Whether `cfg` is the profile `info` describes: the same method, client and site. (An
-/// item shared by several config dirs holds whichever of their profiles was saved last.)
-fn belongs(cfg: &AuthConfig, info: &ProfileInfo) -> bool {
-    let c = &cfg.credential;
-    c.method() == info.method
-        && c.client_id() == info.client_id.as_deref()
-        && cfg.site.cloud_id == info.site.cloud_id
 }

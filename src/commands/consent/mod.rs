@@ -14,7 +14,7 @@ use super::{Ctx, Result, relative, rfc3339};
 use crate::atlassian::{self, Resource, SiteError};
 use crate::cli::ScopeArgs;
 use crate::oauth::{self, RedirectUri};
-use crate::profile::{Notice, session::api_base_url};
+use crate::profile::{Notice, api_base_url};
 use crate::scopes::{self, Parsed};
 use crate::store::{Account, AuthConfig, CONFIG_VERSION, Credential, Kind, OAuthGrant, Site};
 use crate::ui::Ui;
