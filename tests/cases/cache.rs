@@ -368,17 +368,12 @@ secret-tool store --label=jira-auth service jira-auth username "$TEST_ACCOUNT" <
 dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
     org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null || exit 99
 exec "$@""#;
-    let inner = env.cmd();
-    let mut cmd = Command::new("dbus-run-session");
-    cmd.args(["--", "sh", "-c", script, "sh"])
-        .arg(inner.get_program())
-        .args(args);
-    for (k, v) in inner.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
+    let mut inner = env.cmd();
+    inner.args(args);
+    let mut cmd = crate::support::env::wrapped(
+        &["dbus-run-session", "--", "sh", "-c", script, "sh"],
+        &inner,
+    );
     cmd.env("XDG_DATA_HOME", &data)
         .env("XDG_RUNTIME_DIR", &runtime)
         .env("TEST_ACCOUNT", &account)

@@ -15,19 +15,12 @@ fn env() -> TestEnv {
     TestEnv::builder().profile_in_file_store().build()
 }
 
-/// `PROGRAM WRAPPER_ARGS… jira-auth ARGS…` with this world's environment: jira-auth run by
-/// another command (timeout, a shell).
+/// `WRAPPER… jira-auth ARGS…` in this world: jira-auth run by another command (timeout, a
+/// shell).
 fn wrapped(env: &TestEnv, wrapper: &[&str], args: &[&str]) -> Command {
-    let inner = env.cmd();
-    let mut cmd = Command::new(wrapper[0]);
-    cmd.args(&wrapper[1..]).arg(inner.get_program()).args(args);
-    for (k, v) in inner.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    cmd
+    let mut inner = env.cmd();
+    inner.args(args);
+    crate::support::env::wrapped(wrapper, &inner)
 }
 
 /// The process ids whose command line contains `marker`.

@@ -518,6 +518,23 @@ pub fn require_secret_service() {
     );
 }
 
+/// `cmd` run by another command: `wrapper…` then `cmd`'s program and arguments, with `cmd`'s
+/// environment (`timeout 2 jira-auth …`, `sh -c 'umask 077 && exec "$0" "$@"' jira-auth …`).
+pub fn wrapped(wrapper: &[&str], cmd: &Command) -> Command {
+    let mut outer = Command::new(wrapper[0]);
+    outer
+        .args(&wrapper[1..])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => outer.env(k, v),
+            None => outer.env_remove(k),
+        };
+    }
+    outer
+}
+
 /// Runs `cmd` to completion with `stdin` fed in, killing it (and failing) after `limit`, so
 /// that a hang is a clear failure instead of a stuck suite.
 pub fn run_with(mut cmd: Command, stdin: Option<&str>, limit: Duration) -> Run {
