@@ -116,6 +116,7 @@ fn metadata(path: &Path) -> Result<std::fs::Metadata, StoreError> {
     std::fs::metadata(path).map_err(|e| unreadable(path, &e))
 }
 
+#[cfg(unix)]
 fn unreadable(path: &Path, e: &std::io::Error) -> StoreError {
     StoreError::Io(format!("cannot read {}: {e}", path.display()))
 }
