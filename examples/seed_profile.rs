@@ -72,6 +72,7 @@ fn seed(profile: String, method: Method) -> Result<(), CliError> {
             name: "bench".into(),
         },
         credential,
+        account: None,
         created_at: now,
         updated_at: now,
     };

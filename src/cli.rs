@@ -14,7 +14,8 @@ use crate::store::{Kind, Method};
     name = "jira-auth",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = examples::TOP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -63,19 +64,28 @@ pub enum ColorChoice {
 pub enum Command {
     /// Set up a profile: the guided OAuth setup (console checklist, consent, site), or a
     /// service account or API token (--method)
+    #[command(after_help = examples::INIT)]
     Init(InitArgs),
     /// Consent again for an existing profile with its stored client (e.g. after its refresh
     /// token expired or was revoked), optionally with other scopes or another site
+    #[command(after_help = examples::LOGIN)]
     Login(LoginArgs),
-    /// Show profiles, site, cloud id, scopes, expiry and store backend (never a secret)
-    Status,
+    /// Show profiles, site, cloud id, scopes, expiry and store backend (never a secret), and
+    /// whether the selected profile can give out a token (exit code as `token` would have)
+    #[command(after_help = examples::STATUS)]
+    Status(StatusArgs),
+    /// Make NAME the default profile: the one used without --profile (or JIRA_AUTH_PROFILE)
+    #[command(after_help = examples::SWITCH)]
+    Switch(SwitchArgs),
     /// Delete a profile's stored secrets and entry (idempotent)
+    #[command(after_help = examples::LOGOUT)]
     Logout(LogoutArgs),
     /// Print a valid access token on stdout (refreshed first when it is about to expire)
     ///
     /// For an api-token profile, the API token itself. With JIRA_AUTH_METHOD=service-account it
     /// uses no profile: the service account's JIRA_AUTH_CLIENT_ID, JIRA_AUTH_CLIENT_SECRET and
     /// JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID) come from the environment (stateless mode).
+    #[command(after_help = examples::TOKEN)]
     Token(TokenArgs),
     /// Print an HTTP Authorization header value on stdout: `Bearer <token>`, or `Basic …` for
     /// an API token
@@ -83,26 +93,49 @@ pub enum Command {
     /// With JIRA_AUTH_METHOD=service-account it uses no profile: the service account's
     /// JIRA_AUTH_CLIENT_ID, JIRA_AUTH_CLIENT_SECRET and JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID)
     /// come from the environment (stateless mode).
+    #[command(after_help = examples::HEADER)]
     Header(TokenArgs),
     /// Run a command with a valid token in its environment: `jira-auth exec -- CMD ARGS…`
     ///
     /// Sets JIRA_AUTH_HEADER (the whole Authorization header value, for every method),
     /// JIRA_ACCESS_TOKEN, JIRA_CLOUD_ID, JIRA_SITE_URL (when known) and JIRA_API_BASE_URL (the
-    /// gateway, or the site for a classic API token); exits with the command's exit code. With
-    /// JIRA_AUTH_METHOD=service-account it uses no profile (stateless mode, as `token`).
+    /// gateway, or the site for a classic API token), then runs CMD in jira-auth's place (on
+    /// Unix), so that every signal reaches it and its exit status is jira-auth's; 127 when CMD
+    /// is not found, 126 when it cannot be run. With JIRA_AUTH_METHOD=service-account it uses
+    /// no profile (stateless mode, as `token`).
+    #[command(after_help = examples::EXEC)]
     Exec(ExecArgs),
     /// The scope catalog, and a check of required against granted scopes
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::SCOPES)]
     Scopes(ScopesCommand),
     /// Check everything from the credential store to a live API call, each with a fix
+    #[command(after_help = examples::DOCTOR)]
     Doctor,
     /// List the sites the profile's grant covers (`*` marks the profile's site), or switch the
     /// profile to another of them with `sites use SITE`
+    #[command(after_help = examples::SITES)]
     Sites(SitesArgs),
     /// Print a shell completion script on stdout, e.g. `jira-auth completions bash`
+    #[command(after_help = examples::COMPLETIONS)]
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, e.g. `jira-auth man > jira-auth.1`
+    #[command(after_help = examples::MAN)]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also ask Atlassian: renew the token if it must be, and check that Atlassian accepts it
+    /// and that its grant still covers the profile's site
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchArgs {
+    /// The profile to make the default [default: asked, from the profiles there are]
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +150,7 @@ pub enum SitesCommand {
     ///
     /// SITE is a subdomain (acme), a URL (https://acme.atlassian.net) or a cloud id. A site the
     /// grant does not cover needs a new consent: `jira-auth login --site SITE`.
+    #[command(after_help = examples::SITES_USE)]
     Use(SitesUseArgs),
 }
 
@@ -137,8 +171,10 @@ pub struct CompletionsArgs {
 #[derive(Debug, Subcommand)]
 pub enum ScopesCommand {
     /// List every Jira OAuth scope jira-auth knows, with its API and console tab
+    #[command(after_help = examples::SCOPES_LIST)]
     List(ScopesListArgs),
     /// Compare required scopes with those granted to the profile's token (exit 4 if any is missing)
+    #[command(after_help = examples::SCOPES_CHECK)]
     Check(ScopesCheckArgs),
 }
 
@@ -262,7 +298,8 @@ pub struct InitArgs {
     pub redirect_uri: Option<String>,
 
     /// Port of the default callback URL http://127.0.0.1:PORT/callback
-    #[arg(long, env = "JIRA_AUTH_PORT", value_name = "N")]
+    #[arg(long, env = "JIRA_AUTH_PORT", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
     /// The site: subdomain (acme), URL or cloud id. oauth: the one to use when the grant
@@ -304,6 +341,72 @@ pub struct LogoutArgs {
     pub all: bool,
 }
 
+/// The end of every `--help`: what people type. `jira-auth man` puts them in its EXAMPLES.
+pub mod examples {
+    pub const TOP: &str = "Examples:
+  jira-auth init                          # set up a profile, asked step by step
+  jira-auth token                         # a valid access token, for scripts
+  base=$(jira-auth token --json | jq -r .api_base_url)
+  curl -H \"Authorization: $(jira-auth header)\" \"$base/rest/api/3/myself\"
+  jira-auth exec -- ./my-script.sh        # run with JIRA_ACCESS_TOKEN and friends set
+  jira-auth status --check                # what is set up, and whether Atlassian accepts it";
+    pub const INIT: &str = "Examples:
+  jira-auth init                          # the wizard: checklist, id and secret, consent, site
+  jira-auth init --profile work --preset read-write --site acme
+  export JIRA_AUTH_CLIENT_SECRET=...      # scripted: everything given, nothing asked
+  jira-auth init --no-input --client-id \"$ID\" --preset read-only --site acme --json
+  jira-auth init --store file             # a 0600 file instead of the keychain
+  jira-auth init --force --port 9000      # replace the profile, callback on another port";
+    pub const LOGIN: &str = "Examples:
+  jira-auth login                         # consent again (e.g. after the refresh token died)
+  jira-auth login --scopes \"read:jira-work write:jira-work\"
+  jira-auth login --profile work --site beta";
+    pub const STATUS: &str = "Examples:
+  jira-auth status                        # every profile; the default one read as `token` would
+  jira-auth status --check                # and ask Atlassian whether it accepts the token
+  jira-auth status --profile work --json";
+    pub const SWITCH: &str = "Examples:
+  jira-auth switch work                   # `token` and friends now use 'work' by default
+  jira-auth switch                        # choose among the profiles";
+    pub const LOGOUT: &str = "Examples:
+  jira-auth logout                        # the default profile
+  jira-auth logout --profile work
+  jira-auth logout --all";
+    pub const TOKEN: &str = "Examples:
+  jira-auth token
+  jira-auth token --min-ttl 600           # valid for at least 10 more minutes
+  jira-auth token --json                  # with expiry, cloud id, site and API base URL";
+    pub const HEADER: &str = "Examples:
+  base=$(jira-auth token --json | jq -r .api_base_url)
+  curl -H \"Authorization: $(jira-auth header)\" \"$base/rest/api/3/myself\"";
+    pub const EXEC: &str = "Examples:
+  jira-auth exec -- ./sync-issues.sh      # it reads JIRA_ACCESS_TOKEN, JIRA_API_BASE_URL…
+  jira-auth exec --profile work -- sh -c 'echo \"$JIRA_SITE_URL\"'";
+    pub const SCOPES: &str = "Examples:
+  jira-auth scopes list --search comment
+  jira-auth scopes check --require \"read:jira-work write:jira-work\"";
+    pub const SCOPES_LIST: &str = "Examples:
+  jira-auth scopes list --classic
+  jira-auth scopes list --search sprint --json";
+    pub const SCOPES_CHECK: &str = "Examples:
+  jira-auth scopes check                  # the scopes the profile asked for
+  jira-auth scopes check --require write:jira-work || echo \"cannot write\"";
+    pub const DOCTOR: &str = "Examples:
+  jira-auth doctor
+  jira-auth doctor --profile work --json";
+    pub const SITES: &str = "Examples:
+  jira-auth sites                         # the sites the grant covers; * marks the profile's
+  jira-auth sites use beta                # switch the profile to another covered site";
+    pub const SITES_USE: &str = "Examples:
+  jira-auth sites use beta
+  jira-auth sites use https://beta.atlassian.net";
+    pub const COMPLETIONS: &str = "Examples:
+  jira-auth completions bash > ~/.local/share/bash-completion/completions/jira-auth
+  jira-auth completions zsh > ~/.zfunc/_jira-auth";
+    pub const MAN: &str = "Examples:
+  jira-auth man > ~/.local/share/man/man1/jira-auth.1 && man jira-auth";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +428,21 @@ mod tests {
             assert_eq!(method(&["jira-auth", "init", "--method", m.as_str()]), m);
         }
         assert!(Cli::try_parse_from(["jira-auth", "init", "--method", "oauth2"]).is_err());
+    }
+
+    #[test]
+    fn every_command_ends_its_help_with_examples() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            let after = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(after.starts_with("Examples:\n  "), "{path}: {after:?}");
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&Cli::command(), "jira-auth");
     }
 
     #[test]

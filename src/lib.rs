@@ -57,7 +57,8 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
     match cli.command {
         Command::Init(args) => done(commands::init::run(&ctx, args)),
         Command::Login(args) => done(commands::login::run(&ctx, args)),
-        Command::Status => done(commands::status::run(&ctx)),
+        Command::Status(args) => done(commands::status::run(&ctx, args)),
+        Command::Switch(args) => done(commands::switch::run(&ctx, args)),
         Command::Logout(args) => done(commands::logout::run(&ctx, args)),
         Command::Token(args) => done(commands::token::run_token(&ctx, args)),
         Command::Header(args) => done(commands::token::run_header(&ctx, args)),

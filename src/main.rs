@@ -16,14 +16,19 @@ fn main() -> ExitCode {
         client_secret: take_secret(settings::CLIENT_SECRET),
         api_token: take_secret(settings::API_TOKEN),
     };
+    unset_empty_variables();
 
     install_panic_hook();
-    let cli = Cli::parse();
+    let cli = parse();
     let env = Env::capture();
     let terminal = settings::terminal(&env);
     init_color(cli.global.color, terminal.no_color);
     init_logging(cli.global.verbose);
-    let ui = Ui::process(terminal, cli.global.no_input);
+    let ui = Ui::process(
+        terminal,
+        cli.global.no_input,
+        settings::browser_command(&env),
+    );
     // A panic unwinds to here, so that secrets in memory are wiped by their destructors on
     // the way, and ends as the table's "unexpected" (1), not Rust's 101; the hook has
     // already said what happened.
@@ -57,6 +62,80 @@ fn take_secret(name: &str) -> Option<SecretString> {
     // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
     unsafe { std::env::remove_var(name) };
     value
+}
+
+/// One rule for every JIRA_AUTH_* variable: set but empty is unset (`JIRA_AUTH_PROFILE=` as
+/// much as `JIRA_AUTH_NO_INPUT=`), whether clap or settings.rs reads it. Must run before any
+/// other thread exists.
+fn unset_empty_variables() {
+    let empty: Vec<_> = std::env::vars_os()
+        .filter(|(k, v)| k.to_string_lossy().starts_with("JIRA_AUTH_") && v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
+    for k in empty {
+        // SAFETY: single-threaded at this point, as above.
+        unsafe { std::env::remove_var(k) };
+    }
+}
+
+/// The command line. clap names the flag when the value of its environment variable is
+/// invalid (`JIRA_AUTH_MIN_TTL=soon` reads as "invalid value for '--min-ttl'"), which sends
+/// people looking for a flag they never typed: such an error names the variable instead.
+fn parse() -> Cli {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let e = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(e) => e,
+    };
+    let invalid = matches!(
+        e.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    );
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
+        e.exit()
+    };
+    let flag = arg.split_whitespace().next().unwrap_or_default();
+    let on_the_command_line =
+        std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+    let variable = env_of(&Cli::command(), flag.trim_start_matches("--"));
+    match variable {
+        Some(var)
+            if invalid
+                && !on_the_command_line
+                && std::env::var_os(&var).is_some_and(|v| v == value.as_str()) =>
+        {
+            let why = match (
+                std::error::Error::source(&e),
+                e.get(ContextKind::ValidValue),
+            ) {
+                (Some(source), _) => format!(": {source}"),
+                (None, Some(ContextValue::Strings(valid))) => {
+                    format!("; it can be {}", valid.join(", "))
+                }
+                _ => String::new(),
+            };
+            let message = format!(
+                "invalid value '{value}' in {var} (the environment variable of {flag}){why}\n"
+            );
+            clap::Error::raw(e.kind(), message)
+                .with_cmd(&Cli::command())
+                .exit()
+        }
+        _ => e.exit(),
+    }
+}
+
+/// The environment variable of the long flag `name`, in `cmd` or any of its subcommands.
+fn env_of(cmd: &clap::Command, name: &str) -> Option<String> {
+    cmd.get_arguments()
+        .find(|a| a.get_long() == Some(name))
+        .and_then(|a| a.get_env())
+        .map(|v| v.to_string_lossy().into_owned())
+        .or_else(|| cmd.get_subcommands().find_map(|sub| env_of(sub, name)))
 }
 
 /// `/proc/PID/environ` (what `ps e` shows, to the same user and root) reads the process's

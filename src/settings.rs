@@ -40,6 +40,52 @@ pub const API_TOKEN: &str = "JIRA_AUTH_API_TOKEN";
 /// not show them while `init` waits.
 pub const SECRET_VARS: [&str; 2] = [CLIENT_SECRET, API_TOKEN];
 
+/// Every variable jira-auth reads outside clap (clap's own are in cli.rs, with their flags),
+/// and what it does: for the ENVIRONMENT of `jira-auth man`. (The fault-injection point of
+/// debug builds is left out.)
+pub const DOCUMENTED: &[(&str, &str)] = &[
+    (
+        "JIRA_AUTH_CLIENT_SECRET",
+        "the client secret for init, taken out of the environment at start; never a flag, which ps would show",
+    ),
+    (
+        CONFIG_DIR,
+        "where the profile index, the lock files and the file store live (default: see FILES)",
+    ),
+    (
+        AUTH_URL,
+        "the Atlassian authorization server (default https://auth.atlassian.com); plain http only for loopback hosts",
+    ),
+    (
+        API_URL,
+        "the Atlassian API gateway (default https://api.atlassian.com); plain http only for loopback hosts",
+    ),
+    (
+        HTTP_TIMEOUT,
+        "seconds one HTTP request may wait for its answer once connected (default 30; fractions allowed)",
+    ),
+    (
+        NO_CACHE,
+        "1: do not use the kernel-keyring access-token cache (Linux)",
+    ),
+    (
+        KEYCHAIN_ENTRY_BYTES,
+        "split keychain items larger than this many bytes (it can only lower Windows' 2,560)",
+    ),
+    (
+        "BROWSER",
+        "the browser command to open the consent page with (':'-separated commands; %s is the URL)",
+    ),
+    ("NO_COLOR", "set: no colours"),
+    (
+        "LC_ALL, LC_CTYPE, LANG",
+        "the first set decides whether marks such as ✓ are printed (UTF-8) or words",
+    ),
+];
+
+/// Where the config dir is when JIRA_AUTH_CONFIG_DIR does not say (see `config_dir`).
+pub const DEFAULT_CONFIG_DIR: &str = "$XDG_CONFIG_HOME/jira-auth, else ~/.config/jira-auth (Linux, macOS); %APPDATA%\\jira-auth (Windows)";
+
 /// How long one HTTP request may wait for its answer once connected, unless
 /// `JIRA_AUTH_HTTP_TIMEOUT` says otherwise.
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -223,6 +269,11 @@ pub fn terminal(env: &Env) -> Terminal {
         no_color: env.os("NO_COLOR").is_some(),
         browser: env.os("BROWSER").is_some() || cfg!(any(target_os = "macos", windows)) || display,
     }
+}
+
+/// `$BROWSER`, the browser command to open the consent page with (see ui/browser.rs).
+pub fn browser_command(env: &Env) -> Option<String> {
+    env.text("BROWSER").map(str::to_string)
 }
 
 fn config_dir(env: &Env) -> Result<PathBuf, SettingsError> {

@@ -136,6 +136,9 @@ pub struct Myself {
     pub account_id: String,
     #[serde(rename = "displayName", default)]
     pub display_name: String,
+    /// Hidden by the user's profile visibility settings, or by the app's scopes.
+    #[serde(rename = "emailAddress", default)]
+    pub email_address: Option<String>,
 }
 
 /// `GET {api}/me` (User Identity API, scope read:me).
@@ -301,14 +304,61 @@ pub fn matches(res: &Resource, wanted: &str) -> bool {
         || res.name.eq_ignore_ascii_case(&sub)
 }
 
-/// Lines like "acme  https://acme.atlassian.net  (cloud id …)", for errors and pickers.
-pub fn describe(res: &Resource) -> String {
-    format!("{}  {}  (cloud id {})", res.name, res.url, res.id)
+/// "acme  https://acme.atlassian.net  (cloud id …)" for each of `sites`, names and URLs
+/// padded into columns: a list to read down.
+pub fn describe_all<'a>(sites: impl IntoIterator<Item = &'a Resource>) -> Vec<String> {
+    let sites: Vec<&Resource> = sites.into_iter().collect();
+    let width = |f: fn(&Resource) -> &str| sites.iter().map(|r| f(r).chars().count()).max();
+    let (names, urls) = (
+        width(|r| &r.name).unwrap_or(0),
+        width(|r| &r.url).unwrap_or(0),
+    );
+    sites
+        .iter()
+        .map(|r| format!("{:<names$}  {:<urls$}  (cloud id {})", r.name, r.url, r.id))
+        .collect()
+}
+
+/// Whether `raw` can name a site at all (a subdomain or site name, a URL, a cloud id), so
+/// that a mistyped `--site` is refused before the consent it would otherwise waste.
+pub fn check_site_form(raw: &str) -> Result<(), SiteError> {
+    let wanted = raw.trim();
+    let not_a_site = || SiteError::NotASite {
+        given: raw.to_string(),
+    };
+    if wanted.is_empty() {
+        return Err(not_a_site());
+    }
+    let looks_like_url = wanted.contains(['.', ':', '/']);
+    if !looks_like_url {
+        // A subdomain, a site name or a cloud id (a UUID).
+        let plain = wanted
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        return if plain { Ok(()) } else { Err(not_a_site()) };
+    }
+    let text = if wanted.contains("://") {
+        wanted.to_string()
+    } else {
+        format!("https://{wanted}")
+    };
+    let url = url::Url::parse(&text).map_err(|_| not_a_site())?;
+    let site_like = matches!(url.scheme(), "https" | "http")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && matches!(url.path(), "" | "/")
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if site_like { Ok(()) } else { Err(not_a_site()) }
 }
 
 /// Why no single site could be picked.
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
+    /// Not the form of any site name: caught before consent.
+    #[error("'{given}' is not a site")]
+    NotASite { given: String },
     #[error("the authorization covers no Jira site")]
     NoSites,
     #[error("no accessible site matches '{wanted}'")]
@@ -358,6 +408,52 @@ pub fn choose<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn site_lists_are_aligned() {
+        let site = |name: &str| Resource {
+            id: format!("id-{name}"),
+            name: name.into(),
+            url: format!("https://{name}.atlassian.net"),
+            scopes: vec![],
+            avatar_url: None,
+        };
+        let sites = [site("a"), site("globex")];
+        assert_eq!(
+            describe_all(&sites),
+            [
+                "a       https://a.atlassian.net       (cloud id id-a)",
+                "globex  https://globex.atlassian.net  (cloud id id-globex)",
+            ]
+        );
+    }
+
+    #[test]
+    fn site_forms_are_checked_before_anything_is_asked() {
+        for ok in [
+            "acme",
+            "my-site_2",
+            "1324a887-45db-1bf4-1e99-ef0ff456d421",
+            "acme.atlassian.net",
+            "https://acme.atlassian.net",
+            "https://acme.atlassian.net/",
+            " acme ",
+        ] {
+            assert!(check_site_form(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "acme corp",
+            "acme!",
+            "https://acme.atlassian.net/jira/software",
+            "ftp://acme.atlassian.net",
+            "https://user:pw@acme.atlassian.net",
+            "https://acme.atlassian.net/?x=1",
+            "://",
+        ] {
+            assert!(check_site_form(bad).is_err(), "{bad:?}");
+        }
+    }
 
     fn res(id: &str, name: &str) -> Resource {
         Resource {

@@ -1,6 +1,18 @@
 //! `jira-auth exec -- CMD ARGS…`: runs a command with a valid credential in its environment
-//! (the whole `Authorization` header value too, so that scripts need not know the method)
-//! and passes on its exit status.
+//! (the whole `Authorization` header value too, so that scripts need not know the method),
+//! and behaves as that command does.
+//!
+//! On Unix jira-auth *becomes* the command (execve), once the token is had and every notice
+//! said: nothing remains to do after it. So every signal sent to jira-auth's process id
+//! (`timeout`, a supervisor's TERM, a terminal's HUP, INT to the process alone) reaches the
+//! command, because it is that process; Ctrl-C is delivered once, not once by the terminal
+//! and again by a forwarder; nothing can be orphaned, even by a KILL; the exit status is the
+//! command's own, a death by signal included (a shell reports it as 128+N); and the token and
+//! client secret leave jira-auth's memory with the old program image. Forwarding signals to a
+//! child would get each of these only approximately.
+//!
+//! A command that cannot be started exits as a shell says: 127 not found, 126 found but not
+//! executable (a directory, no execute permission, not a program).
 
 use std::process::{Command, ExitCode};
 
@@ -30,50 +42,48 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
         cmd.env("JIRA_SITE_URL", &access.site.url);
     }
     drop(access);
-
-    // Ctrl-C reaches the child too (same process group): it decides whether to stop, and we
-    // stay to report its status instead of dying first.
-    ignore_interrupts(ctx);
-    let status = cmd.status().map_err(|e| {
-        let exit = if e.kind() == std::io::ErrorKind::NotFound {
-            Exit::Usage
-        } else {
-            Exit::Unexpected
-        };
-        let what = if e.kind() == std::io::ErrorKind::NotFound {
-            "command not found".to_string()
-        } else {
-            e.to_string()
-        };
-        CliError::new(exit, format!("cannot run '{program}': {what}"))
-    })?;
-    if let Some(code) = status.code() {
-        // Exit statuses are 0-255 on Unix; Windows codes wider than that are truncated.
-        return Ok(ExitCode::from(code as u8));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(sig) = status.signal() {
-            // What a shell reports for a child killed by a signal.
-            return Ok(ExitCode::from(128u8.wrapping_add(sig as u8)));
-        }
-    }
-    Ok(ExitCode::from(Exit::Unexpected.code()))
+    run_as(cmd, program)
 }
 
-/// Installs a SIGINT handler that does nothing, for the rest of the process's life, on this
-/// run's runtime (which outlives the child).
-fn ignore_interrupts(ctx: &Ctx) {
-    #[cfg(unix)]
-    if let Ok(rt) = ctx.net.runtime() {
-        let sig = rt.block_on(async {
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        });
-        // Leaked on purpose: dropping the stream would not restore the default action
-        // anyway, and keeping it avoids any doubt about the handler's lifetime.
-        std::mem::forget(sig);
+/// Replaces this process with `cmd`; returns only when that failed.
+#[cfg(unix)]
+fn run_as(mut cmd: Command, program: &str) -> Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    // std resets the signal mask and SIGPIPE (which Rust ignores) to their defaults first, so
+    // the command starts as it would from a shell. Our own files are close-on-exec.
+    let e = cmd.exec();
+    Err(cannot_start(program, &e))
+}
+
+/// Windows has no exec and no signals to pass on (Ctrl-C reaches the whole console): the
+/// command runs as a child, and its exit code is passed on.
+#[cfg(not(unix))]
+fn run_as(mut cmd: Command, program: &str) -> Result<ExitCode> {
+    let status = cmd.status().map_err(|e| cannot_start(program, &e))?;
+    // Exit codes wider than 0-255 are truncated, as a shell would.
+    Ok(ExitCode::from(
+        status.code().map_or(Exit::Unexpected.code(), |c| c as u8),
+    ))
+}
+
+/// What a shell says of a command it cannot start, and its exit status.
+fn cannot_start(program: &str, e: &std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        return CliError::new(
+            Exit::CommandNotFound,
+            format!("cannot run '{program}': command not found"),
+        )
+        .hint("check the name, or give its path; the command is looked for on PATH");
     }
-    #[cfg(not(unix))]
-    let _ = ctx;
+    let why = if std::path::Path::new(program).is_dir() {
+        "it is a directory".to_string()
+    } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+        "permission denied (is it executable? `chmod +x` it)".to_string()
+    } else {
+        e.to_string()
+    };
+    CliError::new(
+        Exit::CommandNotExecutable,
+        format!("cannot run '{program}': {why}"),
+    )
 }

@@ -11,7 +11,12 @@ use crate::oauth::RedirectUri;
 use crate::scopes;
 
 pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
+    // A --site that names no site at all would only be found out after the consent.
+    if let Some(site) = &args.site {
+        crate::atlassian::check_site_form(site)?;
+    }
     let found = ctx.profiles.find(ctx.wanted())?;
+    ctx.note_other_store(&found.name, found.info.store);
     let profile = found.name.clone();
     // The profile stays where it is: login renews it, moving it is init's job.
     let store_kind = found.info.store;

@@ -22,6 +22,7 @@ pub mod scopes;
 pub mod sites;
 mod stateless;
 pub mod status;
+pub mod switch;
 pub mod token;
 
 use secrecy::SecretString;
@@ -39,6 +40,7 @@ use crate::scopes::check::Note;
 use crate::scopes::console::console_place;
 use crate::scopes::{Api, OFFLINE_ACCESS, classify};
 use crate::settings::Settings;
+use crate::store::Kind;
 use crate::ui::Ui;
 
 /// What every command receives: the resolved global options and settings, its I/O, the
@@ -59,12 +61,25 @@ impl<'a> Ctx<'a> {
 
     /// The selected profile, which must exist, ready to give out a valid credential.
     pub fn session(&self) -> std::result::Result<Session<'a>, ProfileError> {
-        Session::open(
+        let session = Session::open(
             self.profiles,
             self.net,
             &self.settings.endpoints,
             self.wanted(),
-        )
+        )?;
+        self.note_other_store(session.name(), session.info().store);
+        Ok(session)
+    }
+
+    /// `--store` (or JIRA_AUTH_STORE) chooses where `init` puts a profile; an existing one is
+    /// read where it is. Say so rather than ignore the flag in silence.
+    pub fn note_other_store(&self, name: &str, actual: Kind) {
+        if let Some(asked) = self.global.store.filter(|k| *k != actual) {
+            say!(
+                self.ui,
+                "note: profile '{name}' is in the {actual} store, not the {asked} store that --store (or JIRA_AUTH_STORE) names, which only `init` uses; to move it: `jira-auth init --force --store {asked} --profile {name}`"
+            );
+        }
     }
 
     /// accessible-resources for `token`, in a stable order (Atlassian's means nothing and
@@ -211,6 +226,10 @@ pub fn login_command(profile: &str, requested: &[String], missing: &[String]) ->
 pub fn relative(at: OffsetDateTime) -> String {
     let secs = (at - OffsetDateTime::now_utc()).whole_seconds();
     let (n, past) = (secs.unsigned_abs(), secs < 0);
+    if n == 0 {
+        // Not "in 0 s" for something that has just happened.
+        return "just now".to_string();
+    }
     let text = if n < 90 {
         format!("{n} s")
     } else if n < 90 * 60 {
@@ -264,6 +283,11 @@ mod tests {
         );
         assert_eq!(relative(now + time::Duration::minutes(59)), "in 59 min");
         assert_eq!(relative(now - time::Duration::hours(5)), "5 h ago");
+        assert_eq!(relative(now), "just now");
+        assert_eq!(
+            relative(now - time::Duration::milliseconds(300)),
+            "just now"
+        );
         assert_eq!(relative(now + time::Duration::days(9)), "in 9 days");
     }
 }

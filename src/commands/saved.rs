@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::atlassian::site::VerifiedToken;
-use crate::profile::session::api_base_url;
-use crate::store::{AuthConfig, Credential, Kind, Method, Site};
+use crate::profile::api_base_url;
+use crate::store::{Account, AuthConfig, Credential, Kind, Method, Site};
 
 #[derive(Serialize)]
 struct Saved<'a> {
@@ -26,15 +26,8 @@ struct Saved<'a> {
     client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     api_token: Option<ApiTokenFacts>,
-    /// Who the API token belongs to, as `/myself` said when it was verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Account<'a>>,
-}
-
-#[derive(Serialize)]
-struct Account<'a> {
-    account_id: &'a str,
-    display_name: &'a str,
+    /// Who consented, or whose API token it is; `null` when Atlassian would not say.
+    authorized_as: Option<&'a Account>,
 }
 
 /// `verified` is how an API token was proven (api-token only).
@@ -69,10 +62,7 @@ pub(super) fn summary(
             _ => None,
         },
         api_token,
-        account: verified.and_then(|v| v.myself.as_ref()).map(|m| Account {
-            account_id: &m.account_id,
-            display_name: &m.display_name,
-        }),
+        authorized_as: cfg.account.as_ref(),
     };
     if ctx.global.json {
         return Ok(ctx.ui.print_json(&report)?);
@@ -86,6 +76,14 @@ pub(super) fn summary(
 
 fn render(ctx: &Ctx, report: &Saved) {
     let ui = ctx.ui;
+    if let Some(account) = report.authorized_as {
+        say!(
+            ui,
+            "Authorized as {} on {}.",
+            account.describe(),
+            report.site.name
+        );
+    }
     say!(ui, "Saved profile '{}' ({}).", report.profile, report.store);
     say!(ui, "  method     {}", method_line(report));
     if !report.site.url.is_empty() {
@@ -93,9 +91,6 @@ fn render(ctx: &Ctx, report: &Saved) {
     }
     say!(ui, "  cloud id   {}", report.site.cloud_id);
     say!(ui, "  api base   {}", report.api_base_url);
-    if let Some(a) = &report.account {
-        say!(ui, "  account    {} ({})", a.display_name, a.account_id);
-    }
     if report.method != Method::ApiToken {
         say!(ui, "  scopes     {}", report.scopes_granted.join(" "));
     }

@@ -95,6 +95,7 @@ struct Switched<'a> {
 }
 
 fn switch(ctx: &Ctx, wanted: &str) -> Result {
+    atlassian::check_site_form(wanted)?;
     let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let target = pick(&resources, wanted, &cfg)?;
@@ -175,11 +176,13 @@ fn pick<'a>(resources: &'a [Resource], wanted: &str, cfg: &AuthConfig) -> Result
     }
 }
 
-fn site_lines<'a>(sites: impl Iterator<Item = &'a Resource>, current: &str) -> String {
+fn site_lines<'a>(sites: impl Iterator<Item = &'a Resource> + Clone, current: &str) -> String {
     sites
-        .map(|r| {
+        .clone()
+        .zip(atlassian::describe_all(sites))
+        .map(|(r, line)| {
             let mark = if r.id == current { "  (current)" } else { "" };
-            format!("  {}{mark}", atlassian::describe(r))
+            format!("  {line}{mark}")
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -1,14 +1,25 @@
-//! `jira-auth status`: what profiles exist and what they hold, read from the index (no secret,
-//! no keychain round trip).
+//! `jira-auth status [--check]`: the profiles and what they hold, and whether the selected one
+//! (`--profile`, else the default) can give out a token.
+//!
+//! Every profile is listed from the index (no secret, no keychain round trip). The selected
+//! one is also read through the profile layer, as `token` reads it, and judged as `token`
+//! would judge it: status says "valid" only of a profile `token` would answer for, and exits
+//! with the code `token` would have. `--check` also asks Atlassian, as `gh auth status` does:
+//! the token is renewed if it must be, and accessible-resources must accept it and list the
+//! profile's site.
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
+use crate::cli::StatusArgs;
 use crate::error::{CliError, Exit};
-use crate::profile::INACTIVITY_EXPIRY_DAYS;
+use crate::profile::{INACTIVITY_EXPIRY_DAYS, Refusal, Refused};
 use crate::store::index::{Index, ProfileInfo};
-use crate::store::{Kind, Method, Site};
+use crate::store::{Account, Kind, Method, Site};
+
+/// As `token`: the access token must outlive the command that asked for it.
+const MIN_TTL_SECS: u64 = 60;
 
 #[derive(Serialize)]
 pub struct Report {
@@ -26,6 +37,8 @@ pub struct ProfileStatus {
     pub site: Site,
     pub api_base_url: String,
     pub redirect_uri: Option<String>,
+    /// Who consented, when Atlassian said.
+    pub authorized_as: Option<Account>,
     pub scopes_requested: Vec<String>,
     pub scopes_granted: Vec<String>,
     /// Requested scopes the last token did not carry.
@@ -39,16 +52,32 @@ pub struct ProfileStatus {
     /// Atlassian's 90-day inactivity expiry of the refresh token.
     #[serde(with = "time::serde::rfc3339::option")]
     pub refresh_token_expires_if_unused_at: Option<OffsetDateTime>,
+    /// Atlassian refused the last renewal: when, and what (`refresh-token`, `client-secret`).
+    pub renewal_refused: Option<Refusal>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     /// An API token's kind, account and the latest date it can expire by; `null` for the
     /// other methods.
     pub api_token: Option<ApiTokenFacts>,
+    /// For the selected profile, what `token` would find; `null` for the others.
+    pub usable: Option<Usable>,
 }
 
-pub fn run(ctx: &Ctx) -> Result {
+/// What `token` would find for the selected profile.
+#[derive(Serialize)]
+pub struct Usable {
+    pub ok: bool,
+    /// The exit code `token` would have: 0 when `ok`.
+    pub exit_code: u8,
+    /// Why not, when not `ok`: what `token` would say.
+    pub problem: Option<String>,
+    /// `--check`: what Atlassian said of the token just now (`null` without --check).
+    pub check: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: StatusArgs) -> Result {
     let index = ctx.profiles.index()?;
-    let selected: Vec<(&String, &ProfileInfo)> = match ctx.wanted() {
+    let listed: Vec<(&String, &ProfileInfo)> = match ctx.wanted() {
         Some(_) => {
             let found = ctx.profiles.find(ctx.wanted())?;
             index
@@ -59,11 +88,27 @@ pub fn run(ctx: &Ctx) -> Result {
         }
         None => index.profiles.iter().collect(),
     };
+    let selected = ctx.profiles.select(ctx.wanted(), &index)?;
+    let (usable, verdict) = if listed.is_empty() {
+        let none = CliError::new(Exit::AuthNeeded, "no profiles yet").hint("run `jira-auth init`");
+        (None, Err(none))
+    } else {
+        let (usable, verdict) = examine(ctx, args.check);
+        (Some(usable), verdict)
+    };
+    let mut usable = usable;
     let report = Report {
         default: index.default.clone(),
-        profiles: selected
+        profiles: listed
             .into_iter()
-            .map(|(name, p)| status_of(ctx, &index, name, p))
+            .map(|(name, p)| {
+                let mine = if *name == selected {
+                    usable.take()
+                } else {
+                    None
+                };
+                status_of(ctx, &index, name, p, mine)
+            })
             .collect(),
     };
     if ctx.global.json {
@@ -71,13 +116,78 @@ pub fn run(ctx: &Ctx) -> Result {
     } else {
         render(ctx, &report);
     }
-    if report.profiles.is_empty() {
-        return Err(CliError::new(Exit::AuthNeeded, "no profiles yet").hint("run `jira-auth init`"));
-    }
-    Ok(())
+    verdict
 }
 
-fn status_of(ctx: &Ctx, index: &Index, name: &str, p: &ProfileInfo) -> ProfileStatus {
+/// The selected profile as `token` would find it, and, with `check`, as Atlassian does.
+fn examine(ctx: &Ctx, check: bool) -> (Usable, Result) {
+    let failed = |e: CliError| {
+        let usable = Usable {
+            ok: false,
+            exit_code: e.exit().code(),
+            problem: Some(e.lines().collect::<Vec<_>>().join(": ")),
+            check: None,
+        };
+        (usable, Err(e))
+    };
+    let session = match ctx.session() {
+        Ok(s) => s,
+        Err(e) => return failed(e.into()),
+    };
+    if let Err(e) = session.standing(MIN_TTL_SECS) {
+        return failed(e.into());
+    }
+    let mut usable = Usable {
+        ok: true,
+        exit_code: 0,
+        problem: None,
+        check: None,
+    };
+    if check {
+        match probe(ctx, &session) {
+            Ok(said) => usable.check = Some(said),
+            Err(e) => {
+                let (mut usable, verdict) = failed(e);
+                usable.check = usable.problem.clone();
+                return (usable, verdict);
+            }
+        }
+    }
+    (usable, Ok(()))
+}
+
+/// A valid token (renewed under the lock if it must be, as `token` does), and Atlassian's
+/// word on it: accessible-resources accepts it and lists the profile's site.
+fn probe(ctx: &Ctx, session: &crate::profile::Session) -> Result<String> {
+    let cfg = ctx.told(session.valid_config(MIN_TTL_SECS)?);
+    let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
+    let site = &cfg.site;
+    if !resources.iter().any(|r| r.id == site.cloud_id) {
+        return Err(CliError::new(
+            Exit::AuthNeeded,
+            format!(
+                "Atlassian accepts the token, but the profile's site {} ({}) is no longer covered by its grant",
+                site.name, site.url
+            ),
+        )
+        .hint(format!(
+            "choose another with `jira-auth sites use SITE`, or consent again with `jira-auth login --profile {} --site {}`",
+            cfg.profile, site.name
+        )));
+    }
+    Ok(format!(
+        "Atlassian accepts the token, and its grant covers {} ({})",
+        site.name, site.url
+    ))
+}
+
+fn status_of(
+    ctx: &Ctx,
+    index: &Index,
+    name: &str,
+    p: &ProfileInfo,
+    usable: Option<Usable>,
+) -> ProfileStatus {
     let now = OffsetDateTime::now_utc();
     ProfileStatus {
         name: name.to_string(),
@@ -93,6 +203,7 @@ fn status_of(ctx: &Ctx, index: &Index, name: &str, p: &ProfileInfo) -> ProfileSt
                 .to_string()
         }),
         redirect_uri: p.redirect_uri.clone(),
+        authorized_as: p.account.clone(),
         scopes_requested: p.scopes_requested.clone(),
         scopes_granted: p.scopes_granted.clone(),
         // Never offline_access: a token response does not list it, the refresh token is the
@@ -112,6 +223,7 @@ fn status_of(ctx: &Ctx, index: &Index, name: &str, p: &ProfileInfo) -> ProfileSt
             .then_some(p.refresh_token_issued_at)
             .flatten()
             .map(|at| at + Duration::days(INACTIVITY_EXPIRY_DAYS)),
+        renewal_refused: p.refused.clone(),
         updated_at: p.updated_at,
         api_token: (p.method == Method::ApiToken).then(|| {
             ApiTokenFacts::new(
@@ -121,6 +233,7 @@ fn status_of(ctx: &Ctx, index: &Index, name: &str, p: &ProfileInfo) -> ProfileSt
                 p.created_at.unwrap_or(p.updated_at),
             )
         }),
+        usable,
     }
 }
 
@@ -134,26 +247,15 @@ fn render(ctx: &Ctx, report: &Report) {
             say!(ui, "  site       {}  {}", p.site.name, p.site.url);
         }
         say!(ui, "  cloud id   {}", p.site.cloud_id);
+        if let Some(account) = &p.authorized_as {
+            say!(ui, "  account    {}", account.describe());
+        }
         if p.method != Method::ApiToken {
             say!(ui, "  scopes     {}", p.scopes_granted.join(" "));
         }
-        match (p.access_token_expires_at, &p.api_token) {
-            (_, Some(t)) => say!(ui, "  token      expires {}", t.reminder()),
-            (Some(at), None) => {
-                let state = match (p.access_token_expired, p.method, p.has_refresh_token) {
-                    (false, _, _) => "valid",
-                    (true, Method::ServiceAccount, _) => "expired, renewable",
-                    (true, _, true) => "expired, refreshable",
-                    (true, _, false) => "expired",
-                };
-                say!(
-                    ui,
-                    "  token      {state}, expires {} ({})",
-                    rfc3339(at),
-                    relative(at)
-                );
-            }
-            (None, None) => say!(ui, "  token      does not expire"),
+        match &p.api_token {
+            Some(t) => say!(ui, "  token      expires {}", t.reminder()),
+            None => say!(ui, "  token      {}", token_line(p)),
         }
         match (
             p.method,
@@ -186,6 +288,13 @@ fn render(ctx: &Ctx, report: &Report) {
             );
         }
         say!(ui, "  store      {}", p.store);
+        if let Some(u) = &p.usable {
+            match (&u.problem, &u.check) {
+                (Some(problem), _) => say!(ui, "  problem    {problem}"),
+                (None, Some(said)) => say!(ui, "  check      ok: {said}"),
+                (None, None) => {}
+            }
+        }
     }
 }
 
@@ -197,4 +306,39 @@ fn method_line(p: &ProfileStatus) -> String {
         }
         _ => p.method.as_str().to_string(),
     }
+}
+
+/// The token line: valid or not, when it expires, and whether Atlassian refused to renew it.
+fn token_line(p: &ProfileStatus) -> String {
+    let Some(at) = p.access_token_expires_at else {
+        return "does not expire".to_string();
+    };
+    let refused = p.renewal_refused.as_ref().map(|r| {
+        let what = match r.what {
+            Refused::RefreshToken => "refresh token",
+            Refused::ClientSecret => "client secret",
+        };
+        format!("Atlassian refused its {what} {}", relative(r.at))
+    });
+    // Stale as `token` sees it: within its margin, `token` renews first.
+    let left = at - OffsetDateTime::now_utc();
+    let stale = if p.access_token_expired {
+        "expired"
+    } else {
+        "about to expire"
+    };
+    let state = match (left <= Duration::seconds(MIN_TTL_SECS as i64), &refused) {
+        // A problem `token` would meet first (credentials unreadable) overrides what the
+        // index remembers.
+        _ if p.usable.as_ref().is_some_and(|u| !u.ok) && refused.is_none() => {
+            "not usable (see problem)".to_string()
+        }
+        (false, None) => "valid".to_string(),
+        (false, Some(refused)) => format!("valid, but {refused}: it stops working then"),
+        (true, Some(refused)) => format!("{stale}; {refused}"),
+        (true, None) if p.has_refresh_token => format!("{stale}, refreshable"),
+        (true, None) if p.method == Method::ServiceAccount => format!("{stale}, renewable"),
+        (true, None) => stale.to_string(),
+    };
+    format!("{state}, expires {} ({})", rfc3339(at), relative(at))
 }

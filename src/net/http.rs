@@ -35,12 +35,15 @@ pub enum Retry {
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HttpError {
-    /// The server could not be reached or kept failing after every retry.
+    /// The server could not be reached or kept failing after every retry. `sent`: some
+    /// attempt may have reached the server (it answered, or failed after connecting); when
+    /// false, none ever left this machine.
     #[error("{what}: {detail} (after {})", attempts_text(*.attempts))]
     Unavailable {
         what: String,
         detail: String,
         attempts: u32,
+        sent: bool,
     },
     /// 429 on every attempt, or a `Retry-After` longer than we are willing to wait.
     #[error(
@@ -124,6 +127,7 @@ impl Http {
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, HttpError> {
         let mut attempt = 0;
+        let mut sent = false;
         loop {
             attempt += 1;
             let outcome = build(&self.client).send().await;
@@ -134,6 +138,7 @@ impl Http {
             let (wait, detail) = match outcome {
                 Ok(resp) if !is_retryable(resp.status()) => return Ok(resp),
                 Ok(resp) => {
+                    sent = true;
                     let status = resp.status();
                     if policy == Retry::Once
                         && status != StatusCode::TOO_MANY_REQUESTS
@@ -165,6 +170,7 @@ impl Http {
                                 asked.unwrap_or_default().as_secs()
                             ),
                             attempts: attempt,
+                            sent,
                         });
                     }
                     (asked, format!("the server answered {status}"))
@@ -187,7 +193,7 @@ impl Http {
                                 detail: failure.text(),
                             });
                         }
-                        Kind::Other => {}
+                        Kind::Other => sent = true,
                     }
                     (None, failure.text())
                 }
@@ -198,6 +204,7 @@ impl Http {
                     what: what.to_string(),
                     detail,
                     attempts: attempt,
+                    sent,
                 });
             }
             tokio::time::sleep(wait.unwrap_or_else(|| backoff(attempt))).await;

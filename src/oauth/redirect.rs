@@ -30,8 +30,17 @@ pub enum RedirectError {
     PortZero,
     #[error("give an explicit port (e.g. http://127.0.0.1:{DEFAULT_PORT}/callback)")]
     NoPort,
+    /// Port 80, which URLs drop as http's default: what jira-auth sends and what the console
+    /// registered would differ (and listening there needs root).
+    #[error(
+        "port 80 is http's default, which URLs drop (http://127.0.0.1/callback), so the callback could not match the registered one exactly; use another port (e.g. {DEFAULT_PORT})"
+    )]
+    DefaultPort,
     #[error("the callback URL cannot have a query or fragment")]
     QueryOrFragment,
+    /// `http://user:password@127.0.0.1:…`: nothing a browser should be sent to carry.
+    #[error("the callback URL cannot have a user name or password")]
+    UserInfo,
 }
 
 /// A callback URL jira-auth can listen on.
@@ -47,9 +56,15 @@ impl RedirectUri {
         if url.scheme() != "http" || !is_loopback_host(&url) {
             return Err(RedirectError::NotLoopback);
         }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(RedirectError::UserInfo);
+        }
         let port = match url.port() {
             Some(0) => return Err(RedirectError::PortZero),
             Some(p) => p,
+            // The URL parser drops http's default port: 80 written out is a port given, but
+            // one no URL keeps, so the callback could never match the registered one exactly.
+            None if explicit_default_port(raw.trim()) => return Err(RedirectError::DefaultPort),
             None => return Err(RedirectError::NoPort),
         };
         if url.query().is_some() || url.fragment().is_some() {
@@ -99,6 +114,13 @@ impl RedirectUri {
     }
 }
 
+/// Whether the authority of `raw` (an http URL) ends in ":80".
+fn explicit_default_port(raw: &str) -> bool {
+    let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.ends_with(":80")
+}
+
 impl fmt::Display for RedirectUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.url.as_str())
@@ -133,6 +155,10 @@ mod tests {
             ("http://127.0.0.1:0/cb", RedirectError::PortZero),
             ("http://localhost:1/cb?x=1", RedirectError::QueryOrFragment),
             ("http://localhost:1/cb#x", RedirectError::QueryOrFragment),
+            ("http://user:pw@127.0.0.1:1/cb", RedirectError::UserInfo),
+            ("http://user@127.0.0.1:1/cb", RedirectError::UserInfo),
+            ("http://127.0.0.1/cb:80", RedirectError::NoPort),
+            ("http://127.0.0.1:80/cb", RedirectError::DefaultPort),
         ] {
             assert_eq!(RedirectUri::parse(raw), Err(why), "{raw}");
         }
@@ -141,5 +167,6 @@ mod tests {
             Err(RedirectError::NotAUrl(_))
         ));
         assert_eq!(RedirectUri::on_port(0), Err(RedirectError::PortZero));
+        assert_eq!(RedirectUri::on_port(80), Err(RedirectError::DefaultPort));
     }
 }

@@ -214,10 +214,12 @@ async fn transport(
                     what: WHAT.into(),
                     detail,
                 },
+                // The answer was on its way: the request arrived.
                 Retry::Safe => HttpError::Unavailable {
                     what: WHAT.into(),
                     detail,
                     attempts: 1,
+                    sent: true,
                 },
             });
         }

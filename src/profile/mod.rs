@@ -9,21 +9,27 @@
 //! `token` refreshing at the same moment wait, so neither can save over the other's result.
 //! Commands call these methods and never the lock, the index or the cache.
 
+mod access;
+mod legacy;
 pub mod session;
+mod standing;
 pub mod stateless;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::atlassian::ApiError;
 use crate::oauth::OAuthError;
 use crate::store::cache::{Cache, CachedToken};
-use crate::store::index::{Index, ProfileInfo};
+use crate::store::index::{self, Index, ProfileInfo};
 use crate::store::{
     self, AuthConfig, InvalidProfileName, Kind, SecretStore, StoreError, StoreSettings, lock,
 };
 
-pub use session::{Access, Session, Usable};
+pub use access::{Access, api_base_url};
+pub use session::{Session, Usable};
+pub use standing::Standing;
 pub use stateless::ServiceAccountEnv;
+pub use store::index::{Refusal, Refused};
 
 /// Atlassian expires a refresh token after 90 days without use; warn this long before.
 pub const INACTIVITY_EXPIRY_DAYS: i64 = 90;
@@ -93,12 +99,25 @@ pub enum ProfileError {
     NotFound { name: String },
     #[error("profile '{name}' is listed but its credentials are missing from the {store}")]
     CredentialsMissing { name: String, store: Kind },
+    /// Earlier builds kept one keychain item per profile name for every config dir: the one
+    /// found holds another config dir's profile of this name (another site or client).
+    #[error(
+        "the keychain item of profile '{name}' holds another config directory's profile of that name (earlier jira-auth builds kept one item per name for all config directories)"
+    )]
+    OthersLegacyItem { name: String },
     #[error("profile '{name}' was removed while this command waited for it")]
     RemovedWhileWaiting { name: String },
     #[error(
         "the access token of profile '{name}' has expired and there is no refresh token to renew it"
     )]
     NoRefreshToken { name: String },
+    /// Atlassian refused the last renewal, and the access token is stale now.
+    #[error(
+        "Atlassian refused to renew the token of profile '{name}' at {}: it no longer accepts its {}",
+        standing::when(.refusal.at),
+        match .refusal.what { Refused::RefreshToken => "refresh token", Refused::ClientSecret => "client secret" }
+    )]
+    Refused { name: String, refusal: Refusal },
     #[error("{source}")]
     Store {
         step: Step,
@@ -162,6 +181,25 @@ impl Profiles {
         }
     }
 
+    /// Checks that the files of this config dir are safe to use (`store::trust`): the config
+    /// dir and the index, and, for a profile in the file store, its credentials file. What
+    /// every command refuses, before any of them meets it (`doctor`). Returns what it checked.
+    pub fn check_files(&self, found: Option<&Found>) -> Result<Vec<PathBuf>, ProfileError> {
+        let dir = self.config_dir();
+        let mut checked = vec![dir.to_path_buf(), index::path(dir)];
+        for path in &checked {
+            store::trust::check_not_shared(path).map_err(ProfileError::store(Step::Index))?;
+        }
+        if let Some(found) = found.filter(|f| f.info.store == Kind::File) {
+            let file = store::file::path(dir, &found.name);
+            if file.exists() {
+                store::trust::check_secrets_file(&file).map_err(ProfileError::store(Step::Read))?;
+                checked.push(file);
+            }
+        }
+        Ok(checked)
+    }
+
     /// Proves the store can write, read back and delete, before anything depends on it (a
     /// dead keychain found after consent would waste the user's consent).
     pub fn probe(&self, kind: Kind) -> Result<(), ProfileError> {
@@ -177,28 +215,33 @@ impl Profiles {
     /// The stored config of a listed profile, without a lock: a snapshot.
     pub fn load(&self, found: &Found) -> Result<AuthConfig, ProfileError> {
         let store = self.open(found.info.store)?;
-        self.load_from(store.as_ref(), &found.name)
+        self.load_from(store.as_ref(), &found.name, &found.info, None)
     }
 
     /// Reads the profile from `store`; a keychain read offers its token to the cache (never
-    /// replacing a newer one another process has just put there).
-    fn load_from(&self, store: &dyn SecretStore, name: &str) -> Result<AuthConfig, ProfileError> {
-        match store.load(name) {
-            Ok(Some(cfg)) => {
-                if store.kind() == Kind::Keychain {
-                    self.cache.put(&cfg, true);
+    /// replacing a newer one another process has just put there). `info` is what the index
+    /// says of it; `held`, the profile's lock when the caller holds it.
+    fn load_from(
+        &self,
+        store: &dyn SecretStore,
+        name: &str,
+        info: &ProfileInfo,
+        held: Option<&lock::ProfileLock>,
+    ) -> Result<AuthConfig, ProfileError> {
+        let cfg = match store.load(name) {
+            Ok(Some(cfg)) => cfg,
+            Ok(None) => self.adopt_legacy(store, name, info, held)?,
+            Err(e) => {
+                if matches!(e, StoreError::Locked { .. }) {
+                    self.keychain_locked(name);
                 }
-                Ok(cfg)
+                return Err(ProfileError::store(Step::Read)(e));
             }
-            Ok(None) => Err(ProfileError::CredentialsMissing {
-                name: name.to_string(),
-                store: store.kind(),
-            }),
-            Err(e) => Err(ProfileError::Store {
-                step: Step::Read,
-                source: e,
-            }),
+        };
+        if store.kind() == Kind::Keychain {
+            self.cache.put(&cfg, true);
         }
+        Ok(cfg)
     }
 
     /// Stores a new or replaced profile in `kind`'s store (init, login). Secrets first, index
@@ -209,15 +252,27 @@ impl Profiles {
         store.save(cfg).map_err(ProfileError::store(Step::Save))?;
         self.cache_after_save(cfg, kind);
         let previous = Index::update(self.config_dir(), |index| {
-            let previous = index.profiles.get(&cfg.profile).map(|p| p.store);
+            let previous = index.profiles.get(&cfg.profile).cloned();
             index.upsert(&cfg.profile, ProfileInfo::of(cfg, kind));
             previous
         })
         .map_err(ProfileError::store(Step::SaveIndex))?;
-        if let Some(old) = previous.filter(|old| *old != kind)
-            && let Ok(other) = store::open(old, &self.store)
-        {
+        let Some(old) = previous else {
+            return Ok(());
+        };
+        // What the replaced profile left elsewhere: a copy in the other store, the item an
+        // earlier build kept in the keychain.
+        let other = if old.store == kind {
+            None
+        } else {
+            store::open(old.store, &self.store).ok()
+        };
+        if let Some(other) = &other {
             let _ = other.delete(&cfg.profile);
+        }
+        if old.store == Kind::Keychain {
+            let keychain = other.as_deref().unwrap_or(store.as_ref());
+            self.drop_legacy(keychain, &cfg.profile, &old);
         }
         Ok(())
     }
@@ -232,10 +287,10 @@ impl Profiles {
         name: &str,
         change: impl FnOnce(&mut AuthConfig) -> bool,
     ) -> Result<AuthConfig, ProfileError> {
-        let _lock = self.lock(name)?;
+        let lock = self.lock(name)?;
         let found = self.find(Some(name))?;
         let store = self.open(found.info.store)?;
-        let mut cfg = self.load_from(store.as_ref(), name)?;
+        let mut cfg = self.load_from(store.as_ref(), name, &found.info, Some(&lock))?;
         if change(&mut cfg) {
             cfg.updated_at = time::OffsetDateTime::now_utc();
             store.save(&cfg).map_err(ProfileError::store(Step::Save))?;
@@ -244,6 +299,21 @@ impl Profiles {
                 .map_err(ProfileError::store(Step::IndexAfterChange))?;
         }
         Ok(cfg)
+    }
+
+    /// Makes `name`, which must exist, the default profile; returns the one it replaces.
+    pub fn set_default(&self, name: &str) -> Result<Option<String>, ProfileError> {
+        store::check_profile_name(name)?;
+        let changed = Index::update(self.config_dir(), |index| {
+            index
+                .profiles
+                .contains_key(name)
+                .then(|| index.default.replace(name.to_string()))
+        })
+        .map_err(ProfileError::store(Step::SaveIndex))?;
+        changed.ok_or_else(|| ProfileError::NotFound {
+            name: name.to_string(),
+        })
     }
 
     /// Removes a profile's secrets, cached token and index entry. Idempotent: a profile that
@@ -260,20 +330,21 @@ impl Profiles {
         // Held until the index entry is gone: a `token` refreshing this profile right now
         // would otherwise save its new tokens (and index entry) after the delete and bring
         // the profile back. Taken after it, that `token` finds nothing.
-        let _lock = self.lock(name)?;
+        let lock = self.lock(name)?;
         // Read again under the lock: an init that held it may have moved the profile.
-        let known = self.index()?.profiles.get(name).map(|p| p.store);
+        let known = self.index()?.profiles.get(name).cloned();
         // Whatever happens with the store below, no cached token outlives a logout.
         self.cache.remove(name);
         let mut any = false;
         match known {
             // The index says where the secrets are: failing to reach that store is an error,
             // never a silent "done" that leaves secrets behind.
-            Some(kind) => {
-                let store = self.open(kind)?;
+            Some(info) => {
+                let store = self.open(info.store)?;
                 any |= store
                     .delete(name)
                     .map_err(ProfileError::store(Step::Delete))?;
+                any |= self.drop_legacy(store.as_ref(), name, &info);
             }
             // Unknown to the index: clean what may be left in either store, and do not fail
             // on a keychain that is not there (nothing of ours can be in it then).
@@ -289,11 +360,39 @@ impl Profiles {
         }
         any |= Index::update(self.config_dir(), |index| index.remove(name))
             .map_err(ProfileError::store(Step::SaveIndex))?;
+        // Nothing of the profile is left to guard, nor should its lock file be.
+        lock.remove();
         Ok(if any {
             Removal::Removed
         } else {
             Removal::Nothing
         })
+    }
+
+    /// Records that Atlassian refused to renew `name`'s token, for `status` and `doctor`; the
+    /// next renewal or consent rewrites the entry without it. Best effort: the refusal itself
+    /// is what the command reports.
+    fn record_refusal(&self, name: &str, refusal: Refusal) {
+        let recorded = Index::update(self.config_dir(), |index| {
+            if let Some(info) = index.profiles.get_mut(name) {
+                info.refused = Some(refusal);
+            }
+        });
+        if let Err(e) = recorded {
+            tracing::debug!("the refused renewal of '{name}' was not recorded: {e}");
+        }
+    }
+
+    /// The keychain refused to read `name` (locked, or access dismissed): its cached token
+    /// goes too, or `token` would keep handing it out until it expires, as if the keychain
+    /// were still open. Returns whether one was cached.
+    pub fn keychain_locked(&self, name: &str) -> bool {
+        let cached = self.cache.holds(name);
+        self.cache.remove(name);
+        if cached {
+            tracing::info!("the keychain is locked: dropped the cached access token of '{name}'");
+        }
+        cached
     }
 
     /// The profile's token in the kernel-keyring cache, if the cache holds one.

@@ -11,14 +11,14 @@
 use secrecy::{ExposeSecret, SecretString};
 use time::{Duration, OffsetDateTime};
 
-use super::{Found, INACTIVITY_WARN_DAYS, Notice, ProfileError, Profiles, Step};
+use super::access::Access;
+use super::{Found, INACTIVITY_WARN_DAYS, Notice, ProfileError, Profiles, Refusal, Refused, Step};
 use crate::fault;
 use crate::net::{Endpoints, HttpError, Net};
 use crate::oauth::{self, OAuthError, TokenSet};
-use crate::store::cache::CachedToken;
 use crate::store::index::ProfileInfo;
-use crate::store::model::{OAuthGrant, Scheme, ServiceAccount};
-use crate::store::{AuthConfig, Credential, Kind, SecretStore, Site};
+use crate::store::model::{OAuthGrant, ServiceAccount};
+use crate::store::{AuthConfig, Credential, Kind, SecretStore};
 
 /// Atlassian's reuse interval: a rotated refresh token keeps working this long.
 const REUSE_INTERVAL: Duration = Duration::minutes(10);
@@ -29,32 +29,12 @@ pub struct Usable<T> {
     pub notices: Vec<Notice>,
 }
 
-/// What `token`, `header` and `exec` give out: the secret, how to send it, and where.
-pub struct Access {
-    /// `None` in stateless mode.
-    pub profile: Option<String>,
-    pub secret: SecretString,
-    pub scheme: Scheme,
-    /// `None` for a static secret.
-    pub expires_at: Option<OffsetDateTime>,
-    pub site: Site,
-    /// Where the REST API of the site answers to this credential.
-    pub api_base_url: String,
-}
-
-impl Access {
-    /// The value of an `Authorization` header.
-    pub fn header(&self) -> SecretString {
-        self.scheme.authorization(&self.secret)
-    }
-}
-
 /// One profile of `profiles`, made usable with the network and endpoints of this run.
 pub struct Session<'a> {
-    profiles: &'a Profiles,
+    pub(super) profiles: &'a Profiles,
     net: &'a Net,
-    endpoints: &'a Endpoints,
-    found: Found,
+    pub(super) endpoints: &'a Endpoints,
+    pub(super) found: Found,
 }
 
 impl<'a> Session<'a> {
@@ -115,23 +95,23 @@ impl<'a> Session<'a> {
         let kind = self.found.info.store;
         let store = self.profiles.open(kind)?;
 
-        let seen = self.profiles.load_from(store.as_ref(), name)?;
+        let seen = self
+            .profiles
+            .load_from(store.as_ref(), name, &self.found.info, None)?;
         if fresh(&seen, min_ttl) {
             return Ok(idle_checked(seen));
         }
 
-        let _lock = self.profiles.lock(name)?;
+        let lock = self.profiles.lock(name)?;
         // Whoever held the lock meanwhile may have removed the profile (logout) or moved it
         // to the other store (init --force --store): the index, read again under the lock,
         // says.
-        let kind_now = match self.profiles.index()?.profiles.get(name) {
-            Some(info) => info.store,
-            None => {
-                return Err(ProfileError::RemovedWhileWaiting {
-                    name: name.to_string(),
-                });
-            }
+        let Some(info_now) = self.profiles.index()?.profiles.get(name).cloned() else {
+            return Err(ProfileError::RemovedWhileWaiting {
+                name: name.to_string(),
+            });
         };
+        let kind_now = info_now.store;
         let store = if kind_now == kind {
             store
         } else {
@@ -141,7 +121,9 @@ impl<'a> Session<'a> {
         // store, and refreshing again would spend the refresh token they just rotated out.
         // "Already renewed" is a token other than the one we saw, still valid: with a
         // --min-ttl longer than a token lives, freshness alone would renew once per waiter.
-        let cfg = self.profiles.load_from(store.as_ref(), name)?;
+        let cfg = self
+            .profiles
+            .load_from(store.as_ref(), name, &info_now, Some(&lock))?;
         let replaced = cfg.credential.secret().0.expose_secret()
             != seen.credential.secret().0.expose_secret()
             && fresh(&cfg, Duration::ZERO);
@@ -154,31 +136,6 @@ impl<'a> Session<'a> {
             "the access token expires too soon; renewing it"
         );
         self.renew_and_save(store.as_ref(), kind_now, cfg)
-    }
-
-    fn access(&self, cfg: &AuthConfig) -> Access {
-        let (secret, scheme) = cfg.credential.secret();
-        Access {
-            profile: Some(cfg.profile.clone()),
-            secret: secret.clone(),
-            scheme,
-            expires_at: cfg.credential.expires_at(),
-            site: cfg.site.clone(),
-            api_base_url: api_base_url(cfg, self.endpoints),
-        }
-    }
-
-    /// The cache holds only tokens that expire, which are all OAuth or service-account
-    /// Bearer tokens for the Cloud gateway.
-    fn cached_access(&self, tok: CachedToken) -> Access {
-        Access {
-            api_base_url: self.endpoints.jira_api_base(&tok.site.cloud_id).to_string(),
-            profile: Some(tok.profile),
-            secret: tok.access_token,
-            scheme: Scheme::Bearer,
-            expires_at: Some(tok.expires_at),
-            site: tok.site,
-        }
     }
 
     /// Renews the credential as its method does (this is the one place that decides) and
@@ -195,8 +152,13 @@ impl<'a> Session<'a> {
         // reuse interval (and the inactivity clock) from the send time keeps our view of
         // both on the safe side.
         let credential = match cfg.credential {
-            Credential::OAuth(grant) => Credential::OAuth(self.refresh(&name, grant)?),
-            Credential::ServiceAccount(sa) => Credential::ServiceAccount(self.mint(sa)?),
+            Credential::OAuth(grant) => Credential::OAuth(
+                self.refresh(&name, grant)
+                    .map_err(|e| self.recorded(&name, e))?,
+            ),
+            Credential::ServiceAccount(sa) => {
+                Credential::ServiceAccount(self.mint(sa).map_err(|e| self.recorded(&name, e))?)
+            }
             // Never stale (no expiry), so never here; kept as it is should that change.
             static_secret @ (Credential::ApiToken(_) | Credential::Pat(_)) => static_secret,
         };
@@ -220,6 +182,30 @@ impl<'a> Session<'a> {
             value: new,
             notices,
         })
+    }
+
+    /// A failed renewal, recorded in the index when Atlassian refused it (as opposed to not
+    /// answering), so that `status` and `doctor` can say so without asking again.
+    fn recorded(&self, name: &str, e: ProfileError) -> ProfileError {
+        let what = match &e {
+            ProfileError::Renew {
+                source: OAuthError::RefreshRejected(_),
+                ..
+            } => Refused::RefreshToken,
+            ProfileError::Renew {
+                source: OAuthError::StoredSecretRejected,
+                ..
+            } => Refused::ClientSecret,
+            _ => return e,
+        };
+        self.profiles.record_refusal(
+            name,
+            Refusal {
+                at: OffsetDateTime::now_utc(),
+                what,
+            },
+        );
+        e
     }
 
     /// Refreshes with the stored refresh token, or, if Atlassian rejects it, with the
@@ -304,22 +290,14 @@ pub(super) fn mint(
     ))?
 }
 
-/// Where a profile's REST API answers: the Cloud gateway for OAuth and service-account
-/// tokens, the base that accepted an API token, the site itself for a PAT.
-pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
-    match &cfg.credential {
-        Credential::OAuth(_) | Credential::ServiceAccount(_) => {
-            endpoints.jira_api_base(&cfg.site.cloud_id).to_string()
-        }
-        Credential::ApiToken(t) => t.api_base_url.clone(),
-        Credential::Pat(_) => cfg.site.url.clone(),
-    }
-}
-
-/// A failed refresh; one that may have reached Atlassian (the answer lost on the way) may
+/// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may
 /// have rotated the stored refresh token, which then works for the reuse interval only.
 fn renew_error(source: OAuthError) -> ProfileError {
-    let maybe_rotated = matches!(source, OAuthError::Http(HttpError::Unavailable { .. }));
+    // One that never left this machine (refused, DNS) rotated nothing.
+    let maybe_rotated = matches!(
+        source,
+        OAuthError::Http(HttpError::Unavailable { sent: true, .. })
+    );
     ProfileError::Renew {
         source,
         maybe_rotated,
@@ -330,7 +308,7 @@ pub(super) fn ttl(secs: u64) -> Duration {
     Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
 }
 
-fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
+pub(super) fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
     match cfg.credential.expires_at() {
         Some(at) => at - OffsetDateTime::now_utc() > min_ttl,
         None => true,
@@ -488,30 +466,5 @@ mod tests {
         assert!(previous_in_leeway(g, now).is_some());
         g.previous_rotated_at = Some(now - Duration::minutes(11));
         assert!(previous_in_leeway(g, now).is_none());
-    }
-
-    #[test]
-    fn headers_follow_the_scheme() {
-        let access = |scheme| Access {
-            profile: Some("p".into()),
-            secret: SecretString::from("s3cret"),
-            scheme,
-            expires_at: None,
-            site: sample("p").site,
-            api_base_url: String::new(),
-        };
-        assert_eq!(
-            access(Scheme::Bearer).header().expose_secret(),
-            "Bearer s3cret"
-        );
-        // base64("me@example.com:s3cret")
-        assert_eq!(
-            access(Scheme::Basic {
-                email: "me@example.com".into()
-            })
-            .header()
-            .expose_secret(),
-            "Basic bWVAZXhhbXBsZS5jb206czNjcmV0"
-        );
     }
 }

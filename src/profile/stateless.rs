@@ -9,7 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::session::{Access, mint, ttl};
+use super::Access;
+use super::session::{mint, ttl};
 use super::{ProfileError, Profiles};
 use crate::atlassian::site::{SiteUrl, tenant_info};
 use crate::net::{Endpoints, Net};

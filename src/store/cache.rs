@@ -58,27 +58,11 @@ impl CachedToken {
     }
 }
 
-/// The kernel key's description: the config directory is part of it, so two setups of the
-/// same user (a test's JIRA_AUTH_CONFIG_DIR, a second install) never see each other's tokens.
-/// The directory is canonical (symlinks, `..` and trailing slashes resolved): one setup
-/// spelled two ways must have one key, or a logout or `init --force` through one spelling
-/// would leave the old token cached under the other.
+/// The kernel key's description: the config directory's namespace is part of it, so two
+/// setups of the same user (a test's JIRA_AUTH_CONFIG_DIR, a second install) never see each
+/// other's tokens (see `store::namespace`).
 pub fn description(config_dir: &Path, profile: &str) -> String {
-    let dir = std::fs::canonicalize(config_dir)
-        .or_else(|_| std::path::absolute(config_dir))
-        .unwrap_or_else(|_| config_dir.to_path_buf());
-    format!(
-        "jira-auth:v1:{:016x}:{profile}",
-        fnv1a(dir.as_os_str().as_encoded_bytes())
-    )
-}
-
-/// FNV-1a 64: stable across builds and platforms (std's hasher is not), and only a namespace,
-/// not a security boundary.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    format!("jira-auth:v1:{}:{profile}", super::namespace(config_dir))
 }
 
 #[cfg(target_os = "linux")]
@@ -213,6 +197,11 @@ impl Cache {
         imp::put(&desc, token, usize::try_from(ttl).unwrap_or(usize::MAX));
     }
 
+    /// Whether a token of `profile` is cached, whether or not the cache is on for reading.
+    pub fn holds(&self, profile: &str) -> bool {
+        imp::get(&description(&self.config_dir, profile)).is_some_and(|t| t.profile == profile)
+    }
+
     /// Forgets the profile's cached token (logout, a replaced or moved profile).
     pub fn remove(&self, profile: &str) {
         imp::remove(&description(&self.config_dir, profile));
@@ -230,31 +219,6 @@ mod tests {
         assert_ne!(a, description(Path::new("/tmp/b"), "p"));
         assert_ne!(a, description(Path::new("/tmp/a"), "q"));
         assert_eq!(a, description(Path::new("/tmp/a"), "p"));
-    }
-
-    #[test]
-    fn one_config_dir_spelled_differently_has_one_description() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("config");
-        std::fs::create_dir(&dir).unwrap();
-        let d = description(&dir, "p");
-        let mut slash = dir.clone().into_os_string();
-        slash.push("/");
-        assert_eq!(d, description(Path::new(&slash), "p"), "trailing slash");
-        assert_eq!(d, description(&dir.join("..").join("config"), "p"), "..");
-        #[cfg(unix)]
-        {
-            let link = tmp.path().join("link");
-            std::os::unix::fs::symlink(&dir, &link).unwrap();
-            assert_eq!(d, description(&link, "p"), "symlink");
-        }
-    }
-
-    #[test]
-    fn fnv1a_is_the_published_function() {
-        // Test vectors of FNV-1a 64.
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

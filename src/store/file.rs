@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::trust::{check_secrets_file, ensure_own_private_dir, ensure_private_dir};
 use super::{AuthConfig, Kind, SecretStore, StoreError};
 
 pub struct FileStore {
@@ -21,44 +22,13 @@ impl FileStore {
     }
 }
 
-/// Creates `dir` (and parents) with mode 0700 where it has to create it.
-pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))
+/// Where the file store of `config_dir` keeps `profile`.
+pub fn path(config_dir: &Path, profile: &str) -> PathBuf {
+    FileStore::new(config_dir.join(DIR)).path(profile)
 }
 
-/// As `ensure_private_dir`, for a directory that is jira-auth's alone (`credentials/`,
-/// `locks/`): one that already existed with wider permissions (made by hand, or unpacked
-/// from a backup) is made 0700, or refused when that is not possible (another user's).
-/// The config dir itself is left as it is: JIRA_AUTH_CONFIG_DIR may name a shared place.
-pub fn ensure_own_private_dir(dir: &Path) -> Result<(), StoreError> {
-    ensure_private_dir(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::symlink_metadata(dir)
-            .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", dir.display())))?;
-        let mode = meta.permissions().mode() & 0o777;
-        if !meta.is_dir() || mode & 0o077 != 0 {
-            let private = std::fs::Permissions::from_mode(0o700);
-            if !meta.is_dir() || std::fs::set_permissions(dir, private).is_err() {
-                return Err(StoreError::Refused(format!(
-                    "{} is open to other users (mode {mode:o}) and cannot be made private; make it a directory of yours with mode 700, or remove it",
-                    dir.display()
-                )));
-            }
-        }
-    }
-    Ok(())
-}
+/// The file store's directory in the config dir.
+pub const DIR: &str = "credentials";
 
 /// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part:
 /// a 0600 temporary file in the same directory, flushed to disk, then renamed over.
@@ -86,28 +56,6 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError>
     Ok(())
 }
 
-/// Refuses a secrets file that others can read: it may have been copied or chmod-ed, and we
-/// will not keep using (or silently fix) an exposed credential.
-#[cfg(unix)]
-fn check_private(path: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path)
-        .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", path.display())))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(StoreError::Exposed {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<(), StoreError> {
-    Ok(())
-}
-
 impl SecretStore for FileStore {
     fn kind(&self) -> Kind {
         Kind::File
@@ -126,7 +74,7 @@ impl SecretStore for FileStore {
         if !path.exists() {
             return Ok(None);
         }
-        check_private(&path)?;
+        check_secrets_file(&path)?;
         let text = std::fs::read_to_string(&path)
             .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", path.display())))?;
         let text = SecretString::from(text);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::file::write_private_atomic;
-use super::{AuthConfig, Kind, Method, Site, StoreError};
+use super::{Account, AuthConfig, Kind, Method, Site, StoreError};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Index {
@@ -54,6 +54,31 @@ pub struct ProfileInfo {
     /// The account an API token belongs to.
     #[serde(default)]
     pub email: Option<String>,
+    /// Who consented (see `AuthConfig::account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
+    /// Atlassian refused the last renewal: recorded so that `status` and `doctor` can say so
+    /// without asking again. Gone with the next renewal or consent, which rewrite the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refusal>,
+}
+
+/// A renewal Atlassian refused.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Refusal {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub what: Refused,
+}
+
+/// What Atlassian refused.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refused {
+    /// The refresh token (`invalid_grant`: revoked, expired, reused).
+    RefreshToken,
+    /// The client secret (`access_denied`: regenerated in the console).
+    ClientSecret,
 }
 
 impl ProfileInfo {
@@ -80,6 +105,8 @@ impl ProfileInfo {
                 super::Credential::ApiToken(t) => Some(t.email.clone()),
                 _ => None,
             },
+            account: cfg.account.clone(),
+            refused: None,
         }
     }
 }
@@ -88,19 +115,42 @@ pub fn path(dir: &Path) -> PathBuf {
     dir.join("profiles.json")
 }
 
+/// An index is a JSON object. serde would read a struct from an array too (`[]` as an empty
+/// index), so the shape is checked first. Messages may quote the text: it holds no secret.
+fn parse(bytes: &[u8]) -> Result<Index, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_eof() {
+            format!("it ends too early ({e}): it was cut short, or is empty")
+        } else {
+            format!("it is not JSON ({e})")
+        }
+    })?;
+    if !value.is_object() {
+        return Err("it is not a JSON object".to_string());
+    }
+    serde_json::from_slice(bytes).map_err(|e| format!("it is not a profile index ({e})"))
+}
+
 impl Index {
+    /// The index of `dir`; an empty one when there is none yet. One that cannot be read or
+    /// is not an index is an error, never an empty index: the next save would replace it
+    /// and lose the list of profiles whose credentials are still stored.
     pub fn load(dir: &Path) -> Result<Index, StoreError> {
         let p = path(dir);
-        match std::fs::read_to_string(&p) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                StoreError::Io(format!(
-                    "{} is not valid ({e}); fix or remove it (it holds no secret)",
-                    p.display()
-                ))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
-            Err(e) => Err(StoreError::Io(format!("cannot read {}: {e}", p.display()))),
-        }
+        // Whoever can change these decides which profiles exist and where they are read from.
+        super::trust::check_not_shared(dir)?;
+        super::trust::check_not_shared(&p)?;
+        let bytes = match std::fs::read(&p) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Index::default()),
+            Err(e) => {
+                return Err(StoreError::IndexUnreadable {
+                    path: p,
+                    detail: e.to_string(),
+                });
+            }
+        };
+        parse(&bytes).map_err(|detail| StoreError::IndexInvalid { path: p, detail })
     }
 
     /// Loads, changes and saves the index under its lock: two processes changing different

@@ -1,5 +1,11 @@
 //! The OS keychain backend through keyring v4 (keyring-core plus the platform's store crate).
 //!
+//! A profile's item is service `jira-auth`, account `PROFILE@NAMESPACE`, where NAMESPACE
+//! names the config dir (`store::namespace`): the keychain is shared by every config dir of
+//! the user, the profile names are not. Releases before 0.2 used the account `PROFILE`
+//! alone, one item per name for all config dirs; such an item is read through
+//! `load_legacy` and moved by the profile layer, which alone can tell whose it is.
+//!
 //! keyring errors are mapped here and never formatted with `{:?}`: some variants carry the
 //! raw stored bytes, which are our secrets.
 
@@ -29,6 +35,8 @@ pub struct Keychain {
     store: Arc<CredentialStore>,
     /// Largest value one keychain entry takes; larger ones are split (store::chunked).
     entry_limit: Option<usize>,
+    /// The config dir's name (`store::namespace`), part of every profile's account.
+    namespace: String,
 }
 
 impl Keychain {
@@ -39,7 +47,14 @@ impl Keychain {
                 settings.keychain_entry_bytes,
                 cfg!(windows).then_some(WINDOWS_ENTRY_LIMIT),
             ),
+            namespace: super::namespace(&settings.config_dir),
         })
+    }
+
+    /// The account of `profile` in this config dir. '@' is in no profile name, so it never
+    /// collides with an account of the old, shared form.
+    fn account(&self, profile: &str) -> String {
+        account(profile, &self.namespace)
     }
 
     fn entry(&self, account: &str) -> Result<Entry, StoreError> {
@@ -149,7 +164,37 @@ impl SecretStore for Keychain {
     }
 
     fn load(&self, profile: &str) -> Result<Option<AuthConfig>, StoreError> {
-        let bytes = match self.chunked().read(profile) {
+        self.read(&self.account(profile), profile)
+    }
+
+    fn load_legacy(&self, profile: &str) -> Result<Option<AuthConfig>, StoreError> {
+        self.read(profile, profile)
+    }
+
+    fn delete_legacy(&self, profile: &str) -> Result<bool, StoreError> {
+        self.chunked().delete(profile).map_err(map_err)
+    }
+
+    fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError> {
+        // Replaced whole (split where the keychain needs it): a reader sees the old config
+        // or the new one.
+        let json = cfg.to_secret_json();
+        self.chunked()
+            .write(&self.account(&cfg.profile), json.expose_secret().as_bytes())
+            .map_err(map_err)
+    }
+
+    fn delete(&self, profile: &str) -> Result<bool, StoreError> {
+        self.chunked()
+            .delete(&self.account(profile))
+            .map_err(map_err)
+    }
+}
+
+impl Keychain {
+    /// The config stored at `account`, for `profile`.
+    fn read(&self, account: &str, profile: &str) -> Result<Option<AuthConfig>, StoreError> {
+        let bytes = match self.chunked().read(account) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Ok(None),
             Err(ReadError::Keyring(e)) => return Err(with_profile(map_err(e), profile)),
@@ -167,19 +212,12 @@ impl SecretStore for Keychain {
         let cfg = AuthConfig::from_json(profile, json).map_err(|e| with_profile(e, profile))?;
         Ok(Some(cfg))
     }
+}
 
-    fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError> {
-        // Replaced whole (split where the keychain needs it): a reader sees the old config
-        // or the new one.
-        let json = cfg.to_secret_json();
-        self.chunked()
-            .write(&cfg.profile, json.expose_secret().as_bytes())
-            .map_err(map_err)
-    }
-
-    fn delete(&self, profile: &str) -> Result<bool, StoreError> {
-        self.chunked().delete(profile).map_err(map_err)
-    }
+/// `PROFILE@NAMESPACE`: what tests and people look the item up by
+/// (`secret-tool lookup service jira-auth username PROFILE@NAMESPACE`).
+pub fn account(profile: &str, namespace: &str) -> String {
+    format!("{profile}@{namespace}")
 }
 
 fn with_profile(e: StoreError, profile: &str) -> StoreError {

@@ -10,15 +10,19 @@ pub mod index;
 pub mod keychain;
 pub mod lock;
 pub mod model;
+mod namespace;
+pub mod trust;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use model::{AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, Site};
+pub use model::{Account, AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, Site};
+pub use namespace::namespace;
 
-/// The keychain service name; the account is the profile name.
+/// The keychain service name; the account is the profile name and the config dir's
+/// namespace (keychain.rs).
 pub const SERVICE: &str = "jira-auth";
 
 /// The two places a profile's secrets can live: the one name for `--store`, the index, the
@@ -74,6 +78,18 @@ pub enum StoreError {
     /// and an exposed credential is neither used nor silently fixed.
     #[error("{} is readable by other users (mode {mode:o}); its secrets may be exposed", .path.display())]
     Exposed { path: PathBuf, mode: u32 },
+    /// The profile index cannot be read: it holds no secret, but it lists the profiles.
+    #[error("cannot read the profile index {}: {detail}", .path.display())]
+    IndexUnreadable { path: PathBuf, detail: String },
+    /// The profile index is not one (truncated, hand-edited, another file's content).
+    #[error("the profile index {} is damaged: {detail}", .path.display())]
+    IndexInvalid { path: PathBuf, detail: String },
+    /// A file or directory that another user owns, where jira-auth only trusts its own.
+    #[error("{} belongs to another user (uid {owner})", .path.display())]
+    NotOwned { path: PathBuf, owner: u32 },
+    /// The config dir or the index, writable by other users: they could replace what it holds.
+    #[error("{} is writable by other users (mode {mode:o}): they could replace what it holds", .path.display())]
+    Writable { path: PathBuf, mode: u32 },
     #[error("{0}")]
     Io(String),
     #[error("{0}")]
@@ -89,14 +105,21 @@ pub trait SecretStore {
     fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError>;
     /// True when something was there to delete.
     fn delete(&self, profile: &str) -> Result<bool, StoreError>;
+    /// The profile as an older release stored it, where that differs (the keychain's item
+    /// shared by every config dir); `None` where nothing was ever stored differently.
+    fn load_legacy(&self, _profile: &str) -> Result<Option<AuthConfig>, StoreError> {
+        Ok(None)
+    }
+    /// Deletes what `load_legacy` reads; true when something was there.
+    fn delete_legacy(&self, _profile: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }
 
 pub fn open(kind: Kind, settings: &StoreSettings) -> Result<Box<dyn SecretStore>, StoreError> {
     Ok(match kind {
         Kind::Keychain => Box::new(keychain::Keychain::open(settings)?),
-        Kind::File => Box::new(file::FileStore::new(
-            settings.config_dir.join("credentials"),
-        )),
+        Kind::File => Box::new(file::FileStore::new(settings.config_dir.join(file::DIR))),
     })
 }
 

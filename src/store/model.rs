@@ -28,10 +28,33 @@ pub struct AuthConfig {
     pub profile: String,
     pub site: Site,
     pub credential: Credential,
+    /// Who consented, as Atlassian named them then (absent in configs of earlier builds, and
+    /// when Atlassian would not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// The Atlassian account a grant belongs to. Not a secret: `status` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub account_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl Account {
+    /// "Ada Lovelace <ada@example.com>", or the name alone when the email is hidden.
+    pub fn describe(&self) -> String {
+        match &self.email {
+            Some(email) if !email.is_empty() => format!("{} <{email}>", self.name),
+            _ => self.name.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -263,6 +286,7 @@ impl AuthConfig {
             profile,
             site,
             credential,
+            account: None,
             created_at: now,
             updated_at: now,
         }
@@ -348,6 +372,7 @@ impl FormatOne {
                 previous_refresh_token: self.previous_refresh_token,
                 previous_rotated_at: self.previous_rotated_at,
             }),
+            account: None,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -393,6 +418,7 @@ pub(crate) mod tests {
                 previous_refresh_token: None,
                 previous_rotated_at: None,
             }),
+            account: None,
             created_at: now,
             updated_at: now,
         }

@@ -31,14 +31,14 @@ pub struct Ui {
     stdin_is_terminal: bool,
     stderr_is_terminal: bool,
     prompter: Box<dyn Prompter>,
-    opener: Box<dyn Fn(&str)>,
+    opener: Box<dyn Fn(&str) -> browser::Failure>,
     terminal: Terminal,
 }
 
 impl Ui {
     /// The process's own streams. Prompting needs `--no-input` off and both stdin and
-    /// stderr (where dialoguer draws) to be terminals.
-    pub fn process(terminal: Terminal, no_input: bool) -> Ui {
+    /// stderr (where dialoguer draws) to be terminals. `browser_env` is `$BROWSER`.
+    pub fn process(terminal: Terminal, no_input: bool, browser_env: Option<String>) -> Ui {
         let stdin_is_terminal = std::io::stdin().is_terminal();
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let prompter: Box<dyn Prompter> = if !no_input && stdin_is_terminal && stderr_is_terminal {
@@ -54,7 +54,7 @@ impl Ui {
             stdin_is_terminal,
             stderr_is_terminal,
             prompter,
-            opener: Box::new(browser::open),
+            opener: Box::new(move |url| browser::open(url, browser_env.as_deref())),
             terminal,
         }
     }
@@ -72,7 +72,10 @@ impl Ui {
             prompter: Box::new(NoInput),
             opener: {
                 let opened = captured.opened.clone();
-                Box::new(move |url| opened.borrow_mut().push(url.to_string()))
+                Box::new(move |url| {
+                    opened.borrow_mut().push(url.to_string());
+                    tokio::sync::oneshot::channel().1
+                })
             },
             terminal,
         };
@@ -149,9 +152,10 @@ impl Ui {
         self.terminal.browser
     }
 
-    /// Opens `url` in the browser, never blocking on it.
-    pub fn open_browser(&self, url: &str) {
-        (self.opener)(url);
+    /// Opens `url` in the browser, never blocking on it; the answer says why it did not open,
+    /// if it learns that it did not.
+    pub fn open_browser(&self, url: &str) -> browser::Failure {
+        (self.opener)(url)
     }
 
     /// A spinner on stderr while waiting; nothing at all when stderr is not a terminal.
@@ -263,7 +267,7 @@ mod tests {
         ui.say("note → this");
         ui.print("data\n").unwrap();
         ui.print_json(&serde_json::json!({"a": 1})).unwrap();
-        ui.open_browser("https://example.com/");
+        drop(ui.open_browser("https://example.com/"));
         assert_eq!(
             ui.read_secret_line().unwrap().expose_secret(),
             "s3cret-line"

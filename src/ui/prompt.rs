@@ -9,6 +9,9 @@ use secrecy::SecretString;
 pub enum PromptError {
     #[error("interrupted")]
     Interrupted,
+    /// Escape (or q) in a menu or a yes/no question.
+    #[error("cancelled")]
+    Cancelled,
     #[error("cannot prompt: {0}")]
     NoTerminal(String),
     /// Prompting is off (`--no-input`, `JIRA_AUTH_NO_INPUT`, or no terminal).
@@ -37,8 +40,62 @@ pub trait Prompter {
     fn confirm(&self, prompt: &str, default: bool) -> Result<bool, PromptError>;
 }
 
-/// Prompts on the terminal through dialoguer.
+/// Prompts on the terminal through dialoguer. Escape cancels a menu or a yes/no question
+/// (dialoguer's text inputs have no way to be cancelled but Ctrl-C).
 pub struct Dialoguer;
+
+/// dialoguer's plain theme, but with no ':' after a prompt that already ends in punctuation
+/// ("Which site should this profile use?", not "…use?:").
+struct Plain;
+
+fn after(prompt: &str) -> &'static str {
+    if prompt.ends_with(['?', ':', '.', '!']) {
+        ""
+    } else {
+        ":"
+    }
+}
+
+impl dialoguer::theme::Theme for Plain {
+    fn format_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        write!(f, "{prompt}{}", after(prompt))
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        default: Option<&str>,
+    ) -> std::fmt::Result {
+        match default {
+            Some(default) => write!(f, "{prompt} [{default}]{} ", after(prompt)),
+            None => write!(f, "{prompt}{} ", after(prompt)),
+        }
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        write!(f, "{prompt}{} {sel}", after(prompt))
+    }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> std::fmt::Result {
+        write!(f, "{prompt}{} {}", after(prompt), selections.join(", "))
+    }
+}
+
+/// A menu or question answered with Escape.
+fn answered<T>(answer: Option<T>) -> Result<T, PromptError> {
+    answer.ok_or(PromptError::Cancelled)
+}
 
 fn prompt_error(e: dialoguer::Error) -> PromptError {
     let dialoguer::Error::IO(io) = e;
@@ -59,7 +116,7 @@ impl Prompter for Dialoguer {
         prompt: &str,
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<String, PromptError> {
-        dialoguer::Input::<String>::new()
+        dialoguer::Input::<String>::with_theme(&Plain)
             .with_prompt(prompt)
             .validate_with(|s: &String| validate(s.trim()))
             .interact_text()
@@ -68,7 +125,7 @@ impl Prompter for Dialoguer {
     }
 
     fn password(&self, prompt: &str) -> Result<SecretString, PromptError> {
-        dialoguer::Password::new()
+        dialoguer::Password::with_theme(&Plain)
             .with_prompt(prompt)
             .interact()
             .map(SecretString::from)
@@ -77,12 +134,13 @@ impl Prompter for Dialoguer {
 
     fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, PromptError> {
         // Select, never FuzzySelect: FuzzySelect hangs without a terminal.
-        dialoguer::Select::new()
+        dialoguer::Select::with_theme(&Plain)
             .with_prompt(prompt)
             .items(items)
             .default(default)
-            .interact()
+            .interact_opt()
             .map_err(prompt_error)
+            .and_then(answered)
     }
 
     fn multi_select(
@@ -91,20 +149,22 @@ impl Prompter for Dialoguer {
         items: &[String],
         defaults: &[bool],
     ) -> Result<Vec<usize>, PromptError> {
-        dialoguer::MultiSelect::new()
+        dialoguer::MultiSelect::with_theme(&Plain)
             .with_prompt(prompt)
             .items(items)
             .defaults(defaults)
-            .interact()
+            .interact_opt()
             .map_err(prompt_error)
+            .and_then(answered)
     }
 
     fn confirm(&self, prompt: &str, default: bool) -> Result<bool, PromptError> {
-        dialoguer::Confirm::new()
+        dialoguer::Confirm::with_theme(&Plain)
             .with_prompt(prompt)
             .default(default)
-            .interact()
+            .interact_opt()
             .map_err(prompt_error)
+            .and_then(answered)
     }
 }
 
@@ -160,5 +220,25 @@ mod tests {
             "'Replace it?' needs an answer, but prompting is off (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal)"
         );
         assert!(matches!(p.select("Site", &[], 0), Err(PromptError::Off(_))));
+    }
+
+    #[test]
+    fn prompts_ending_in_punctuation_get_no_colon() {
+        use dialoguer::theme::Theme as _;
+        let shown = |prompt: &str| {
+            let mut out = String::new();
+            Plain.format_select_prompt(&mut out, prompt).unwrap();
+            out
+        };
+        assert_eq!(
+            shown("Which site should this profile use?"),
+            "Which site should this profile use?"
+        );
+        assert_eq!(shown("Client ID"), "Client ID:");
+        let mut out = String::new();
+        Plain
+            .format_select_prompt_selection(&mut out, "Which site?", "acme")
+            .unwrap();
+        assert_eq!(out, "Which site? acme");
     }
 }

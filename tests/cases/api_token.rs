@@ -97,7 +97,7 @@ fn a_scoped_token_is_refused_by_the_site_and_verified_through_the_gateway() {
     let j = out.json();
     assert_eq!(j["api_token"]["kind"], "scoped");
     assert_eq!(j["api_base_url"], gateway.as_str());
-    assert_eq!(j["account"]["display_name"], USER_NAME);
+    assert_eq!(j["authorized_as"]["name"], USER_NAME);
     assert_eq!(env.stored()["credential"]["api_base_url"], gateway.as_str());
     let exec = env.jira(&[
         "exec",

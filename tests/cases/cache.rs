@@ -4,7 +4,9 @@
 use std::process::Command;
 
 use crate::support::emulator::Endpoint;
-use crate::support::env::{Run, TestEnv, require_keyutils, require_secret_service, run, site};
+use crate::support::env::{
+    Run, TestEnv, require_keyutils, require_secret_service, run, secret_tool_lookup, site,
+};
 
 /// A session bus address where nothing listens: any Secret Service access fails at once.
 const NO_BUS: &str = "unix:path=/nonexistent/jira-auth-test-bus";
@@ -240,23 +242,13 @@ fn doctor_reports_whether_the_cache_works() {
     env.assert_no_leaks(&out);
 }
 
-/// Every keychain item of this test's profile, by account, read with libsecret's tool.
-fn secret_tool_lookup(account: &str) -> Option<String> {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", "jira-auth", "username", account])
-        .output()
-        .expect("secret-tool runs");
-    (out.status.success() && !out.stdout.is_empty())
-        .then(|| String::from_utf8(out.stdout).expect("utf-8"))
-}
-
 fn chunk_accounts(env: &TestEnv, head: &str) -> Vec<String> {
     // jira-auth-chunks:v1:GEN:COUNT:LEN
     let parts: Vec<&str> = head.trim().split(':').collect();
     assert_eq!(parts[..2], ["jira-auth-chunks", "v1"], "{head}");
     let count: usize = parts[3].parse().unwrap();
     (0..count)
-        .map(|i| format!(".chunk.{}.{}.{i}", env.profile, parts[2]))
+        .map(|i| format!(".chunk.{}.{}.{i}", env.keychain_account(), parts[2]))
         .collect()
 }
 
@@ -275,7 +267,7 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
     run(small(env.init())).assert_code(0);
     env.emu.set_access_token_ttl(3600);
 
-    let head = secret_tool_lookup(&env.profile).expect("the head item");
+    let head = secret_tool_lookup(&env.keychain_account()).expect("the head item");
     let first = chunk_accounts(&env, &head);
     assert!(first.len() >= 3, "{head}");
     let mut json = String::new();
@@ -294,7 +286,7 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
     let out = run(cmd);
     out.assert_code(0);
     assert_eq!(env.emu.hits(Endpoint::Token), 2);
-    let head2 = secret_tool_lookup(&env.profile).expect("the head item");
+    let head2 = secret_tool_lookup(&env.keychain_account()).expect("the head item");
     assert_ne!(head2, head);
     for account in &first {
         assert!(
@@ -320,7 +312,7 @@ fn configs_larger_than_an_entry_are_split_and_joined_on_a_real_keychain() {
     let mut cmd = small(env.cmd());
     cmd.arg("logout");
     run(cmd).assert_code(0);
-    assert!(secret_tool_lookup(&env.profile).is_none());
+    assert!(secret_tool_lookup(&env.keychain_account()).is_none());
     for account in &second {
         assert!(
             secret_tool_lookup(account).is_none(),
@@ -353,5 +345,91 @@ fn a_nonsensical_entry_limit_is_a_usage_error_before_anything_happens() {
         0,
         "no consent was started"
     );
-    assert!(secret_tool_lookup(&env.profile).is_none());
+    assert!(secret_tool_lookup(&env.keychain_account()).is_none());
+}
+
+/// `jira-auth ARGS…` on a private session bus of its own, whose Secret Service keyring holds
+/// the profile's item and is locked (as after a screen lock, or gnome-keyring locking on
+/// idle); the kernel keyring is the user's, shared with the rest of the suite.
+fn in_a_locked_keychain(env: &TestEnv, args: &[&str]) -> Run {
+    let scratch = tempfile::tempdir().unwrap();
+    let (data, runtime) = (scratch.path().join("data"), scratch.path().join("runtime"));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&runtime).unwrap();
+    let item = scratch.path().join("item");
+    // Under the account this build uses (builds before namespacing: the profile name).
+    let account = [env.keychain_account(), env.profile.clone()]
+        .into_iter()
+        .find(|a| secret_tool_lookup(a).is_some())
+        .expect("the profile is in the keychain");
+    std::fs::write(&item, secret_tool_lookup(&account).unwrap()).unwrap();
+    let script = r#"printf locked | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+secret-tool store --label=jira-auth service jira-auth username "$TEST_ACCOUNT" <"$TEST_ITEM" || exit 99
+dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+    org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null || exit 99
+exec "$@""#;
+    let mut inner = env.cmd();
+    inner.args(args);
+    let mut cmd = crate::support::env::wrapped(
+        &["dbus-run-session", "--", "sh", "-c", script, "sh"],
+        &inner,
+    );
+    cmd.env("XDG_DATA_HOME", &data)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("TEST_ACCOUNT", &account)
+        .env("TEST_ITEM", &item)
+        .env_remove("GNOME_KEYRING_CONTROL");
+    let out = run(cmd);
+    assert_ne!(
+        out.code, 99,
+        "the test keyring could not be filled and locked"
+    );
+    out
+}
+
+#[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
+fn a_locked_keychain_ends_the_cached_token_once_a_command_meets_it() {
+    require_secret_service();
+    require_keyutils();
+    let env = TestEnv::with_profile();
+    token_from_cache(&env);
+    let desc = env.cache_description();
+    assert!(key_id(&desc).is_some(), "cached as {desc}");
+
+    // Locked meanwhile: the cache alone still answers `token` (documented: until the token
+    // expires, or until a command that reads the keychain finds it locked)…
+    let cached = in_a_locked_keychain(&env, &["token"]);
+    cached.assert_code(0);
+    // …and the first that does, drops it.
+    let status = in_a_locked_keychain(&env, &["status"]);
+    status.assert_code(6);
+    assert!(status.stderr.contains("locked"), "{}", status.stderr);
+    assert!(
+        key_id(&desc).is_none(),
+        "the cached token outlived the lock"
+    );
+    let after = in_a_locked_keychain(&env, &["token"]);
+    after.assert_code(6);
+    assert!(after.stdout.is_empty(), "a token after the lock");
+
+    // doctor says which is the case.
+    env.jira(&["token"]).assert_code(0);
+    assert!(key_id(&desc).is_some(), "cached again once unlocked");
+    let doctor = in_a_locked_keychain(&env, &["doctor"]);
+    doctor.assert_code(6);
+    let line = doctor
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("cache"))
+        .unwrap();
+    assert!(
+        line.contains(
+            "the keychain is locked: the access token cached in the kernel keyring was dropped"
+        ),
+        "{}",
+        doctor.stdout
+    );
+    assert!(key_id(&desc).is_none());
+    env.assert_no_leaks(&doctor);
 }

@@ -69,3 +69,75 @@ fn completions_and_man_need_no_config_dir() {
     }
     assert!(!env.config_dir().exists(), "nothing was written");
 }
+
+#[test]
+fn the_man_page_is_one_page_with_exit_status_environment_and_files() {
+    let env = TestEnv::new();
+    let out = env.jira(&["man"]);
+    out.assert_code(0);
+    let page = &out.stdout;
+    // No references to per-command pages that do not exist.
+    assert!(!page.contains("(1)"), "{page}");
+    for section in [
+        ".SH COMMANDS",
+        ".SH EXAMPLES",
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+    ] {
+        assert!(page.contains(section), "no {section}");
+    }
+    // Every command, with its options and examples, in the page itself.
+    for sub in [
+        "init",
+        "login",
+        "status",
+        "switch",
+        "logout",
+        "token",
+        "header",
+        "exec",
+        "scopes",
+        "scopes list",
+        "scopes check",
+        "doctor",
+        "sites",
+        "sites use",
+        "completions",
+        "man",
+    ] {
+        let heading = format!(".SS \"jira\\-auth {}\"", sub.replace('-', "\\-"));
+        assert!(page.contains(&heading), "no {heading}");
+    }
+    for listed in [
+        "\\fB127\\fR",
+        "JIRA_AUTH_MIN_TTL",
+        "JIRA_AUTH_CONFIG_DIR",
+        "~/.config/jira\\-auth",
+        "profiles.json",
+    ] {
+        assert!(page.contains(listed), "no {listed}");
+    }
+    // It renders, as man(1) would show it, when man is there.
+    if let Ok(shown) = std::process::Command::new("man")
+        .args(["-l", "-"])
+        .env("MANWIDTH", "100")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(page.as_bytes())?;
+            child.wait_with_output()
+        })
+        && shown.status.success()
+    {
+        let text = String::from_utf8_lossy(&shown.stdout);
+        assert!(
+            text.contains("EXIT STATUS") && text.contains("jira-auth switch"),
+            "{text}"
+        );
+        assert!(String::from_utf8_lossy(&shown.stderr).trim().is_empty());
+    }
+}

@@ -23,6 +23,52 @@ fn top_level_help() {
 }
 
 #[test]
+fn every_help_ends_with_examples() {
+    let env = TestEnv::new();
+    for path in [
+        &[][..],
+        &["init"],
+        &["login"],
+        &["status"],
+        &["switch"],
+        &["logout"],
+        &["token"],
+        &["header"],
+        &["exec"],
+        &["scopes"],
+        &["scopes", "list"],
+        &["scopes", "check"],
+        &["doctor"],
+        &["sites"],
+        &["sites", "use"],
+        &["completions"],
+        &["man"],
+    ] {
+        let mut cmd = env.cmd();
+        cmd.args(path).arg("--help");
+        let out = run(cmd);
+        out.assert_code(0);
+        let at = out
+            .stdout
+            .rfind("\nExamples:\n")
+            .unwrap_or_else(|| panic!("{path:?}: no examples:\n{}", out.stdout));
+        let rest = &out.stdout[at + 1..];
+        assert!(
+            rest.lines().skip(1).all(|l| l.starts_with("  ")),
+            "{path:?}: examples are not the end:\n{rest}"
+        );
+        assert!(rest.contains("jira-auth"), "{path:?}");
+    }
+}
+
+#[test]
+fn switch_help() {
+    let env = TestEnv::new();
+    let _snapshots = env.snapshots();
+    insta::assert_snapshot!("help_switch", help(&env, &["switch"]));
+}
+
+#[test]
 fn init_help() {
     let env = TestEnv::new();
     let _snapshots = env.snapshots();

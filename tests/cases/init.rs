@@ -132,7 +132,8 @@ fn several_sites_without_site_is_a_usage_error_listing_them() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("beta  https://beta.atlassian.net"));
+    // Names padded into a column.
+    assert!(out.stderr.contains("beta   https://beta.atlassian.net "));
     assert!(out.stderr.contains("--site"));
     assert!(env.keychain_item().is_none(), "nothing is stored");
     env.assert_no_leaks(&out);
@@ -280,4 +281,36 @@ fn existing_profile_needs_force() {
         env.keychain_item().unwrap()["credential"]["access_token"],
         first_token
     );
+}
+
+/// After consent, who was authorized: from `/me` when read:me is granted, else from the
+/// site's `/myself`; remembered for `status`.
+#[test]
+fn the_account_that_consented_is_named_and_remembered() {
+    for (scopes, me, myself) in [("read:jira-work read:me", 1, 0), ("read:jira-work", 0, 1)] {
+        let env = TestEnv::new();
+        let mut init = env.init_scopes(scopes);
+        init.args(["--store", "file"]);
+        let out = run(init);
+        out.assert_code(0);
+        assert!(
+            out.stderr
+                .contains("Authorized as Ada Lovelace <ada@example.com> on acme."),
+            "{scopes}: {}",
+            out.stderr
+        );
+        assert_eq!(env.emu.hits(Endpoint::Me), me, "{scopes}");
+        assert_eq!(env.emu.hits(Endpoint::Myself), myself, "{scopes}");
+        let status = env.jira(&["status", "--json"]).assert_code(0).json();
+        assert_eq!(
+            status["profiles"][0]["authorized_as"]["email"], "ada@example.com",
+            "{scopes}"
+        );
+        assert!(
+            env.jira(&["status"])
+                .stderr
+                .contains("account    Ada Lovelace <ada@example.com>")
+        );
+        env.assert_no_leaks(&out);
+    }
 }

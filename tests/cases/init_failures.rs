@@ -69,7 +69,11 @@ fn wrong_state_is_ignored_then_times_out_with_7() {
         0,
         "its code is never exchanged"
     );
-    assert!(out.stderr.contains("no answer from the browser within 3 s"));
+    assert!(
+        out.stderr.contains("no valid answer from the browser within 3 s: a request for the callback came but was refused (its state did not match this run"),
+        "{}",
+        out.stderr
+    );
     assert_nothing_stored(&env);
     env.assert_no_leaks(&out);
 }
@@ -417,4 +421,94 @@ fn interrupt_while_waiting_exits_130_and_stores_nothing() {
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
     assert!(rest.contains("interrupted"), "{rest}");
     assert_nothing_stored(&env);
+}
+
+/// `init --store file`, nothing asked, with a short wait: no keychain needed.
+fn scripted_init(env: &TestEnv, extra: &[&str]) -> std::process::Command {
+    let mut cmd = env.init();
+    cmd.args(["--store", "file", "--timeout", "3"]).args(extra);
+    cmd
+}
+
+#[test]
+fn a_refused_callback_is_said_while_waiting_and_when_the_wait_ends() {
+    let env = TestEnv::new();
+    let mut cmd = scripted_init(&env, &[]);
+    cmd.env(crate::support::browser::MODE_ENV, "tamper-state");
+    let out = run(cmd);
+    out.assert_code(7);
+    let said = "refused a request for the callback: its state did not match this run";
+    assert!(
+        out.stderr.contains(&format!("note: {said}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "error: no valid answer from the browser within 3 s: a request for the callback came but was refused (its state did not match this run"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("use the consent URL this run printed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("Something went wrong"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.emu.hits(Endpoint::Token), 0);
+    assert!(!env.credentials_path().exists());
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn a_browser_that_cannot_start_is_said_not_waited_for_in_silence() {
+    for (browser, said) in [
+        (
+            "false",
+            "the browser command `false` (from $BROWSER) failed",
+        ),
+        (
+            "jira-auth-no-such-browser",
+            "the browser command `jira-auth-no-such-browser` (from $BROWSER) could not be started",
+        ),
+    ] {
+        let env = TestEnv::new();
+        let mut cmd = scripted_init(&env, &[]);
+        cmd.env("BROWSER", browser);
+        let out = run(cmd);
+        out.assert_code(7);
+        assert!(
+            out.stderr.contains(&format!("warning: {said}")),
+            "{browser}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("open the printed URL yourself"),
+            "{browser}: {}",
+            out.stderr
+        );
+        env.assert_no_leaks(&out);
+    }
+}
+
+#[test]
+fn a_site_that_is_no_site_is_refused_before_consent() {
+    let env = TestEnv::new();
+    for bad in ["acme corp", "https://acme.atlassian.net/jira/software"] {
+        let out = run(scripted_init(&env, &["--site", bad]));
+        out.assert_code(2);
+        assert!(
+            out.stderr.contains(&format!("'{bad}' is not a site")),
+            "{bad}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("subdomain (acme)"), "{}", out.stderr);
+    }
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 0, "no consent was asked");
+    assert!(env.browser_entries().is_empty());
 }

@@ -19,6 +19,26 @@ fn expect_text<S: Expect>(p: &mut S, screen: &mut String, needle: &str) {
     }
 }
 
+/// `cmd` started in a pseudo-terminal, as a person at a keyboard would run it, and what the
+/// terminal has shown of it so far.
+fn in_a_pty(mut cmd: std::process::Command) -> (OsSession, String) {
+    cmd.env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    (p, String::new())
+}
+
+/// Waits for the end of the session, which must be exit code `code`.
+#[track_caller]
+fn assert_exits(mut p: OsSession, screen: &str, code: i32) {
+    p.expect(Eof).ok();
+    let status = p.get_process().wait().expect("wait for jira-auth");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, c) if c == code),
+        "{status:?}\n{screen}"
+    );
+}
+
 /// `init` in a pty with the preset menu answered "custom" and the "other scopes" entry
 /// ticked: the session waits at the prompt for typed scope names. `allow_unknown` sets
 /// JIRA_AUTH_ALLOW_UNKNOWN_SCOPES.
@@ -26,14 +46,11 @@ fn at_typed_scopes_prompt(env: &TestEnv, allow_unknown: bool) -> (OsSession, Str
     let mut cmd = env.cmd();
     cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"])
         .args(["--client-id", CLIENT_ID])
-        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
-        .env("TERM", "xterm-256color");
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
     if allow_unknown {
         cmd.env("JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", "1");
     }
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut screen = String::new();
+    let (mut p, mut screen) = in_a_pty(cmd);
 
     // Each preset is shown with its exact scopes before the menu.
     expect_text(
@@ -75,12 +92,7 @@ fn saved_with_typed_scope(env: &TestEnv, mut p: OsSession, mut screen: String, t
     // The checklist has every chosen scope, with its description.
     expect_text(&mut p, &mut screen, &format!("[ ] {typed}"));
     expect_text(&mut p, &mut screen, "Saved profile");
-    p.expect(Eof).ok();
-    let status = p.get_process().wait().expect("wait for jira-auth");
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-        "exit: {status:?}\n--- screen\n{screen}"
-    );
+    assert_exits(p, &screen, 0);
     let item = env.keychain_item().expect("stored");
     assert_eq!(
         item["credential"]["scopes_requested"],
@@ -101,11 +113,8 @@ fn wizard_prompts_for_everything_in_a_terminal() {
     require_secret_service();
     let env = TestEnv::new();
     let mut cmd = env.cmd();
-    cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"])
-        .env("TERM", "xterm-256color");
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut screen = String::new();
+    cmd.args(["init", "--port", &env.port.to_string(), "--timeout", "30"]);
+    let (mut p, mut screen) = in_a_pty(cmd);
 
     expect_text(&mut p, &mut screen, "Which access does this profile need?");
     // Second entry: read-write.
@@ -131,12 +140,7 @@ fn wizard_prompts_for_everything_in_a_terminal() {
 
     expect_text(&mut p, &mut screen, "Saved profile");
     expect_text(&mut p, &mut screen, "expires");
-    p.expect(Eof).ok();
-    let status = p.get_process().wait().expect("wait for jira-auth");
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-        "exit: {status:?}\n--- screen\n{screen}"
-    );
+    assert_exits(p, &screen, 0);
 
     let item = env.keychain_item().expect("stored");
     assert_eq!(item["credential"]["client_id"], CLIENT_ID);
@@ -160,6 +164,15 @@ fn wizard_prompts_for_everything_in_a_terminal() {
 fn declining_to_replace_a_profile_changes_nothing() {
     let env = TestEnv::with_profile();
     let before = env.keychain_item().unwrap();
+    // "No" is an answer: exit 0, and nothing changed.
+    decline_to_replace(&env, &[], "n");
+    assert_eq!(env.keychain_item().unwrap(), before);
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 1);
+}
+
+/// `init` of the existing test profile in a pty, its "Replace it?" answered with `key`: the
+/// answer must be taken as a no, with exit 0.
+fn decline_to_replace(env: &TestEnv, extra: &[&str], key: &str) {
     let mut cmd = env.cmd();
     cmd.args([
         "init",
@@ -168,20 +181,51 @@ fn declining_to_replace_a_profile_changes_nothing() {
         "--preset",
         "read-only",
     ])
-    .env("TERM", "xterm-256color");
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut screen = String::new();
+    .args(extra);
+    let (mut p, mut screen) = in_a_pty(cmd);
     expect_text(&mut p, &mut screen, "exists. Replace it?");
-    p.send("n").unwrap();
-    p.expect(Eof).ok();
-    let status = p.get_process().wait().unwrap();
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 2)),
-        "{status:?}\n{screen}"
+    p.send(key).unwrap();
+    expect_text(&mut p, &mut screen, "nothing changed");
+    assert_exits(p, &screen, 0);
+}
+
+/// `init` for a new profile in a pty, interactive up to the first menu.
+fn at_the_preset_menu(env: &TestEnv) -> (OsSession, String) {
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--port", &env.port.to_string(), "--store", "file"])
+        .args(["--client-id", CLIENT_ID])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    (p, screen)
+}
+
+#[test]
+fn escape_cancels_a_menu_and_nothing_is_stored() {
+    let env = TestEnv::new();
+    let (mut p, mut screen) = at_the_preset_menu(&env);
+    // A prompt that ends in a question mark gets no colon after it.
+    expect_text(&mut p, &mut screen, "custom");
+    let menu = &screen[screen.rfind("Which access").unwrap()..];
+    assert!(!menu.contains("need?:"), "{menu}");
+    p.send("\x1b").unwrap();
+    expect_text(&mut p, &mut screen, "cancelled; nothing was changed");
+    assert_exits(p, &screen, 130);
+    assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
+    assert!(!env.config_dir().join("profiles.json").exists());
+}
+
+#[test]
+fn escape_declines_to_replace_a_profile() {
+    let env = TestEnv::builder().profile_in_file_store().build();
+    let before = env.stored();
+    decline_to_replace(&env, &["--store", "file"], "\x1b");
+    assert_eq!(env.stored(), before);
+    assert_eq!(
+        env.emu.hits(Endpoint::Authorize),
+        1,
+        "only the first init's"
     );
-    assert_eq!(env.keychain_item().unwrap(), before);
-    assert_eq!(env.emu.hits(Endpoint::Authorize), 1);
 }
 
 #[test]
@@ -200,11 +244,8 @@ fn several_sites_are_offered_in_a_picker() {
         "read-only",
     ])
     .args(["--client-id", CLIENT_ID])
-    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret)
-    .env("TERM", "xterm-256color");
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut screen = String::new();
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let (mut p, mut screen) = in_a_pty(cmd);
     expect_text(&mut p, &mut screen, "Which site should this profile use?");
     expect_text(&mut p, &mut screen, "(cloud id");
     expect_text(&mut p, &mut screen, "(cloud id");
@@ -218,12 +259,7 @@ fn several_sites_are_offered_in_a_picker() {
     p.send(DOWN).unwrap();
     p.send("\r").unwrap();
     expect_text(&mut p, &mut screen, "Saved profile");
-    p.expect(Eof).ok();
-    let status = p.get_process().wait().unwrap();
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-        "{status:?}\n{screen}"
-    );
+    assert_exits(p, &screen, 0);
     assert_eq!(env.keychain_item().unwrap()["site"]["name"], second);
     env.assert_no_secret_in("the terminal", &screen);
 }

@@ -204,3 +204,69 @@ fn a_profile_stored_by_the_first_release_is_read_refreshed_and_upgraded() {
     assert_eq!(upgraded["created_at"], old["created_at"]);
     env.assert_no_secret_in("stderr", &out.stderr);
 }
+
+#[test]
+fn switch_changes_the_default_profile() {
+    let env = TestEnv::new();
+    init_file_profile(&env, "work");
+    init_file_profile(&env, "home");
+    let unset = |args: &[&str]| {
+        let mut cmd = env.cmd();
+        cmd.env_remove("JIRA_AUTH_PROFILE").args(args);
+        run(cmd)
+    };
+    let token_of = |name: &str| {
+        let stored: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                env.config_dir()
+                    .join("credentials")
+                    .join(format!("{name}.json")),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        format!(
+            "{}\n",
+            stored["credential"]["access_token"].as_str().unwrap()
+        )
+    };
+    assert_eq!(
+        unset(&["token"]).stdout,
+        token_of("work"),
+        "the first is the default"
+    );
+
+    let out = unset(&["switch", "home", "--json"]);
+    out.assert_code(0);
+    assert_eq!(
+        out.json(),
+        serde_json::json!({"default": "home", "previous": "work"})
+    );
+    assert!(
+        out.stderr
+            .contains("The default profile is now 'home' (was 'work')."),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(unset(&["token"]).stdout, token_of("home"));
+    assert_eq!(unset(&["status", "--json"]).json()["default"], "home");
+    let again = unset(&["switch", "home"]);
+    again.assert_code(0);
+    assert!(
+        again.stderr.contains("already the default"),
+        "{}",
+        again.stderr
+    );
+
+    let out = unset(&["switch", "nope"]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("no profile named 'nope'"),
+        "{}",
+        out.stderr
+    );
+    let out = unset(&["switch"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("home, work"), "{}", out.stderr);
+    assert_eq!(unset(&["status", "--json"]).json()["default"], "home");
+}

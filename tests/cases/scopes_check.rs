@@ -251,3 +251,25 @@ fn site_gone_from_accessible_resources_exits_3_with_login() {
     assert_eq!(j["missing"], serde_json::json!([]));
     env.assert_no_leaks(&out);
 }
+
+/// Atlassian refusing the token is an answer: nothing is granted, whatever the token lists.
+#[test]
+fn a_token_atlassian_refuses_exits_3_as_sites_does() {
+    let env = TestEnv::builder().profile_in_file_store().build();
+    // The user removed the app's access in their account: the stored token still looks
+    // valid here, but Atlassian answers 401.
+    env.emu.revoke_grant();
+    for args in [&["scopes", "check", "--json"][..], &["scopes", "check"]] {
+        let out = env.jira(args);
+        out.assert_code(3);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        assert!(
+            out.stderr.contains("Atlassian refused the access token")
+                && out.stderr.contains("jira-auth login"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        env.assert_no_leaks(&out);
+    }
+    env.jira(&["sites"]).assert_code(3);
+}

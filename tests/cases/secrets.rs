@@ -292,18 +292,8 @@ fn stop((mut child, _stderr): Waiting) {
 /// `cmd` run under `sh` with another umask.
 #[cfg(unix)]
 fn with_umask(cmd: &Command, mask: &str) -> Command {
-    let mut sh = Command::new("sh");
-    sh.arg("-c")
-        .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => sh.env(k, v),
-            None => sh.env_remove(k),
-        };
-    }
-    sh
+    let script = format!("umask {mask} && exec \"$0\" \"$@\"");
+    crate::support::env::wrapped(&["sh", "-c", &script], cmd)
 }
 
 #[cfg(unix)]

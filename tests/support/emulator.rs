@@ -200,6 +200,16 @@ impl Emulator {
         }
     }
 
+    /// What removing the app's access in the account's settings (Connected apps) does: the
+    /// grant ends at once, its refresh tokens and the access tokens already issued with it.
+    pub fn revoke_grant(&self) {
+        let mut state = self.lock();
+        for token in state.refresh_tokens.values_mut() {
+            token.revoked = true;
+        }
+        state.access_tokens.clear();
+    }
+
     /// What un-ticking a scope in the console after consent does: the grant loses it, so
     /// accessible-resources stops listing it and refreshed tokens come without it, while
     /// access tokens already issued (self-contained JWTs) keep it until they expire.

@@ -321,9 +321,13 @@ impl TestEnv {
         format!("http://127.0.0.1:{}/callback", self.port)
     }
 
-    /// `jira-auth` with an environment that points only at this test's world.
+    /// `jira-auth` with an environment that points only at this test's world. The binary is
+    /// this build's, or the one `JIRA_AUTH_TEST_BIN` names: a test of a fix must fail
+    /// against the build before it.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-auth"));
+        let bin = std::env::var_os("JIRA_AUTH_TEST_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_jira-auth").into());
+        let mut cmd = Command::new(bin);
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().into_owned();
             if k.starts_with("JIRA_AUTH_")
@@ -457,17 +461,87 @@ impl TestEnv {
 
     /// The profile's item in the real Secret Service, read with libsecret's own tool.
     pub fn keychain_item(&self) -> Option<Value> {
-        require_secret_service();
-        let out = Command::new("secret-tool")
-            .args(["lookup", "service", "jira-auth", "username", &self.profile])
-            .output()
-            .expect("secret-tool runs");
-        if !out.status.success() || out.stdout.is_empty() {
-            return None;
-        }
-        Some(serde_json::from_slice(&out.stdout).expect("the keychain item is JSON"))
+        let text = secret_tool_lookup(&self.keychain_account())?;
+        Some(serde_json::from_str(&text).expect("the keychain item is JSON"))
+    }
+
+    /// The keychain account of the test profile: `PROFILE@NAMESPACE`, the namespace naming
+    /// this world's config dir. Computed here as documented (FNV-1a 64 of the canonical
+    /// path, in hex), not with jira-auth's code: a change to it would orphan every stored
+    /// item, and must fail a test.
+    pub fn keychain_account(&self) -> String {
+        format!("{}@{}", self.profile, namespace(&self.config_dir()))
+    }
+
+    /// The description of the test profile's access token in the kernel keyring (the same
+    /// namespace as the keychain's).
+    pub fn cache_description(&self) -> String {
+        format!(
+            "jira-auth:v1:{}:{}",
+            namespace(&self.config_dir()),
+            self.profile
+        )
     }
 }
+
+/// The namespace of `config_dir` (see [`TestEnv::keychain_account`]).
+pub fn namespace(config_dir: &std::path::Path) -> String {
+    let canonical = match std::fs::canonicalize(config_dir) {
+        Ok(p) => p,
+        Err(_) => std::fs::canonicalize(config_dir.parent().unwrap())
+            .unwrap()
+            .join(config_dir.file_name().unwrap()),
+    };
+    let hash = canonical
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("{hash:016x}")
+}
+
+/// The keychain item of `account` (service jira-auth), read with libsecret's own tool.
+pub fn secret_tool_lookup(account: &str) -> Option<String> {
+    require_secret_service();
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "jira-auth", "username", account])
+        .output()
+        .expect("secret-tool runs");
+    (out.status.success() && !out.stdout.is_empty())
+        .then(|| String::from_utf8(out.stdout).expect("the keychain item is UTF-8"))
+}
+
+/// Stores `value` as the keychain item of `account` (service jira-auth), with libsecret's tool.
+pub fn secret_tool_store(account: &str, value: &str) {
+    require_secret_service();
+    let mut child = Command::new("secret-tool")
+        .args(["store", "--label", "jira-auth test"])
+        .args(["service", "jira-auth", "username", account])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("secret-tool runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(value.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "secret-tool store failed");
+}
+
+/// Removes the keychain item of `account` (service jira-auth), with libsecret's tool.
+pub fn secret_tool_clear(account: &str) {
+    require_secret_service();
+    let cleared = Command::new("secret-tool")
+        .args(["clear", "service", "jira-auth", "username", account])
+        .status()
+        .expect("secret-tool runs");
+    assert!(cleared.success(), "secret-tool clear failed");
+}
+
+impl TestEnv {}
 
 /// The kernel-keyring cache tests need keyutils in the user keyring, which scripts/test.sh
 /// checks before it sets this. Such tests are `#[ignore]`d, for a plain `cargo test`, and
@@ -491,6 +565,23 @@ pub fn require_secret_service() {
         Ok("1"),
         "this test needs a real Secret Service: run the suite with scripts/test.sh"
     );
+}
+
+/// `cmd` run by another command: `wrapper…` then `cmd`'s program and arguments, with `cmd`'s
+/// environment (`timeout 2 jira-auth …`, `sh -c 'umask 077 && exec "$0" "$@"' jira-auth …`).
+pub fn wrapped(wrapper: &[&str], cmd: &Command) -> Command {
+    let mut outer = Command::new(wrapper[0]);
+    outer
+        .args(&wrapper[1..])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => outer.env(k, v),
+            None => outer.env_remove(k),
+        };
+    }
+    outer
 }
 
 /// Runs `cmd` to completion with `stdin` fed in, killing it (and failing) after `limit`, so

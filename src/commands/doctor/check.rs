@@ -117,6 +117,8 @@ pub struct Facts {
     pub profile: Option<String>,
     /// The store's probe worked.
     pub store_ok: bool,
+    /// The keychain is there but locked (or access was dismissed).
+    pub store_locked: bool,
     /// The profile as stored (check `profile`), then as renewed (check `token`).
     pub cfg: Option<AuthConfig>,
     pub token_ok: bool,

@@ -11,7 +11,7 @@ use crate::atlassian::{self, ApiError, Dated};
 use crate::commands::{Ctx, fix_for, login_command};
 use crate::error::Exit;
 use crate::net::{Http, Net};
-use crate::profile::session::api_base_url;
+use crate::profile::api_base_url;
 use crate::store::{Method, Site};
 
 /// The scope `/myself` documents: classic "read users" (granular apps: read:user:jira).

@@ -1,24 +1,20 @@
 //! The checks of `doctor` that need no answer from Atlassian's API: the store, the profile,
-//! the token (renewed the way `token` renews it), the cache, the refresh token's age, the
-//! scopes, the clock (from the dates earlier answers carried) and the callback port.
+//! the scopes, the clock (from the dates earlier answers carried) and the callback port. The
+//! token, its cache and its age are token.rs's; the files of the config dir, files.rs's.
 
 use std::net::TcpListener;
 
 use secrecy::ExposeSecret as _;
-use time::OffsetDateTime;
 
 use super::check::{Check, Facts};
-use crate::commands::{Ctx, fix_for, login_command, note_text, relative, rfc3339};
-use crate::error::{CliError, Exit};
+use crate::commands::{Ctx, fix_for, login_command, note_text, relative};
+use crate::error::Exit;
 use crate::oauth::RedirectUri;
 use crate::oauth::callback::family_missing;
 use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
-use crate::profile::{INACTIVITY_EXPIRY_DAYS, INACTIVITY_WARN_DAYS};
+use crate::profile::{ProfileError, Refused};
 use crate::scopes::check::{self as cmp, SiteScopes};
-use crate::store::{Credential, Kind, keychain};
-
-/// As `token`: the access token must outlive the API calls of the live checks.
-const MIN_TTL_SECS: u64 = 60;
+use crate::store::{Credential, Kind, StoreError, keychain};
 
 /// Clock skew thresholds. Our own expiry arithmetic is relative (`expires_in` against the
 /// local clock), so skew does not break refreshing; what it breaks is everything that
@@ -59,7 +55,16 @@ pub fn store(ctx: &Ctx, facts: &mut Facts) -> Check {
                 format!("{backend} reachable (write, read back, delete)"),
             )
         }
-        Err(e) => Check::from_error(NAME, e, "use --store file"),
+        Err(e) => {
+            facts.store_locked = matches!(
+                e,
+                ProfileError::Store {
+                    source: StoreError::Locked { .. },
+                    ..
+                }
+            );
+            Check::from_error(NAME, e, "use --store file")
+        }
     }
 }
 
@@ -85,7 +90,30 @@ pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
         }
     };
     let absent = absent_fields(&cfg.credential, &cfg.site.cloud_id);
-    let check = if absent.is_empty() {
+    let check = if let Some(refused) = found.info.refused.as_ref().filter(|_| absent.is_empty()) {
+        // Recorded by the command that met it; the token check below asks again.
+        let (what, fix) = match refused.what {
+            Refused::RefreshToken => (
+                "refresh token",
+                format!("run `jira-auth login --profile {name}` to consent again"),
+            ),
+            Refused::ClientSecret => (
+                "client secret",
+                format!(
+                    "the app's secret was probably regenerated: run `jira-auth init --force --profile {name}` with the new one"
+                ),
+            ),
+        };
+        Check::warn(
+            NAME,
+            format!(
+                "'{name}' is complete in the {}, but Atlassian refused its {what} {} (recorded by an earlier command)",
+                found.info.store,
+                relative(refused.at)
+            ),
+            fix,
+        )
+    } else if absent.is_empty() {
         let client = cfg
             .credential
             .client_id()
@@ -149,134 +177,6 @@ fn absent_fields(credential: &Credential, cloud_id: &str) -> Vec<&'static str> {
         .into_iter()
         .filter_map(|(name, absent)| absent.then_some(name))
         .collect()
-}
-
-pub fn token(ctx: &Ctx, facts: &mut Facts) -> Check {
-    const NAME: &str = "token";
-    let Some(stored) = &facts.cfg else {
-        return Check::skip(NAME, "no readable profile");
-    };
-    let before = stored.credential.expires_at();
-    // The same path as `token`: under the profile's lock, with the reuse-interval fallback,
-    // so a doctor run can never be what logs the user out.
-    match ctx.session().and_then(|s| s.valid_config(MIN_TTL_SECS)) {
-        Ok(usable) => {
-            let cfg = ctx.told(usable);
-            let check = match cfg.credential.expires_at() {
-                Some(at) => {
-                    let how = if Some(at) != before {
-                        ", refreshed now"
-                    } else {
-                        ""
-                    };
-                    Check::pass(
-                        NAME,
-                        format!(
-                            "access token valid until {} ({}){how}",
-                            // Whole seconds: this line is read by people.
-                            rfc3339(at.replace_nanosecond(0).unwrap_or(at)),
-                            relative(at)
-                        ),
-                    )
-                }
-                None => Check::pass(NAME, "the credential does not expire"),
-            };
-            facts.cfg = Some(cfg);
-            facts.token_ok = true;
-            check
-        }
-        Err(e) => {
-            let e = CliError::from(e);
-            facts.token_rejected = e.exit() == Exit::AuthNeeded;
-            let profile = facts.profile.clone().unwrap_or_default();
-            Check::from_error(
-                NAME,
-                e,
-                &format!("run `jira-auth login --profile {profile}`"),
-            )
-        }
-    }
-}
-
-/// Whether `token` can answer from the kernel keyring. Never a failure: without the cache
-/// everything works, each `token` just costs a Secret Service round trip.
-pub fn cache(ctx: &Ctx, facts: &Facts) -> Check {
-    const NAME: &str = "cache";
-    if !cfg!(target_os = "linux") {
-        return Check::skip(NAME, "the kernel-keyring token cache exists on Linux only");
-    }
-    if store_kind(ctx) != Kind::Keychain {
-        return Check::skip(NAME, "the file store needs no cache");
-    }
-    if !ctx.profiles.cache_enabled() {
-        return Check::skip(NAME, "turned off by JIRA_AUTH_NO_CACHE");
-    }
-    let (Some(profile), Some(cfg), true) = (&facts.profile, &facts.cfg, facts.token_ok) else {
-        return Check::skip(NAME, "no valid token to cache");
-    };
-    let Some(expires_at) = cfg.credential.expires_at() else {
-        return Check::skip(NAME, "only tokens that expire are cached");
-    };
-    // Reading the profile (check `token`) has just offered its token to the cache.
-    match ctx.profiles.cached(profile) {
-        Some(c) if c.expires_at >= expires_at => Check::pass(
-            NAME,
-            "the access token is cached in the kernel keyring: `token` answers without the keychain",
-        ),
-        _ => Check::warn(
-            NAME,
-            "the kernel keyring refused the token cache (keyutils filtered, as in many containers, or a session keyring without the user keyring): every `token` call costs a Secret Service round trip",
-            "nothing is broken; for the fast path, run in a login session or link the user keyring into this session: `keyctl link @u @s`",
-        ),
-    }
-}
-
-pub fn refresh_age(facts: &Facts) -> Check {
-    const NAME: &str = "refresh";
-    let Some(cfg) = &facts.cfg else {
-        return Check::skip(NAME, "no readable profile");
-    };
-    if !cfg.credential.has_refresh_token() {
-        return Check::skip(NAME, "no refresh token (see profile)");
-    }
-    // Its age says nothing once Atlassian has refused it.
-    if facts.token_rejected {
-        return Check::skip(NAME, "the refresh token was refused (see token)");
-    }
-    let p = &cfg.profile;
-    let Some(issued) = cfg.credential.refresh_token_issued_at() else {
-        return Check::warn(
-            NAME,
-            "the refresh token's age is unknown",
-            format!(
-                "`jira-auth token --profile {p} --min-ttl 3600 >/dev/null` refreshes it and records the date"
-            ),
-        );
-    };
-    let days = (OffsetDateTime::now_utc() - issued).whole_days();
-    let expiry = INACTIVITY_EXPIRY_DAYS;
-    let summary = format!(
-        "refresh token last renewed {days} day{} ago (Atlassian expires it after {expiry} days without use)",
-        if days == 1 { "" } else { "s" }
-    );
-    if days >= expiry {
-        Check::fail(
-            NAME,
-            Exit::AuthNeeded,
-            summary,
-            format!("it has most likely expired: run `jira-auth login --profile {p}`"),
-        )
-    } else if days > INACTIVITY_WARN_DAYS {
-        Check::warn(
-            NAME,
-            summary,
-            format!(
-                "use it before day {expiry}: `jira-auth token --profile {p} --min-ttl 3600 >/dev/null` renews it; else `jira-auth login --profile {p}`"
-            ),
-        )
-    } else {
-        Check::pass(NAME, summary)
-    }
 }
 
 pub fn scopes(facts: &Facts) -> Check {
@@ -448,7 +348,7 @@ mod tests {
     use super::*;
 
     fn facts_with_date(skew_secs: i64) -> Facts {
-        let now = OffsetDateTime::now_utc();
+        let now = time::OffsetDateTime::now_utc();
         Facts {
             date: Some((now - time::Duration::seconds(skew_secs), now)),
             ..Facts::default()
@@ -463,24 +363,6 @@ mod tests {
         assert_eq!(far.status, Status::Fail);
         assert!(far.detail.contains("600 s ahead of"), "{}", far.detail);
         assert_eq!(clock(&Facts::default()).status, Status::Skip);
-    }
-
-    #[test]
-    fn refresh_age_thresholds() {
-        let now = OffsetDateTime::now_utc();
-        let at = |days: i64| {
-            let mut cfg = crate::store::model::tests::sample("p");
-            crate::store::model::tests::grant(&mut cfg).refresh_token_issued_at =
-                Some(now - time::Duration::days(days));
-            let facts = Facts {
-                cfg: Some(cfg),
-                ..Facts::default()
-            };
-            refresh_age(&facts).status
-        };
-        assert_eq!(at(3), Status::Pass);
-        assert_eq!(at(85), Status::Warn);
-        assert_eq!(at(95), Status::Fail);
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! (no profile → no token → no site), so its code is the most specific answer for a script.
 
 mod check;
+mod files;
 mod live;
 mod local;
+mod token;
 
 use check::{Facts, Report, Status};
 
@@ -23,11 +25,12 @@ use crate::error::CliError;
 pub fn run(ctx: &Ctx) -> Result {
     let mut facts = Facts::default();
     let checks = vec![
+        files::files(ctx),
         local::store(ctx, &mut facts),
         local::profile(ctx, &mut facts),
-        local::token(ctx, &mut facts),
-        local::cache(ctx, &facts),
-        local::refresh_age(&facts),
+        token::token(ctx, &mut facts),
+        token::cache(ctx, &facts),
+        token::refresh_age(&facts),
         live::site(ctx, &mut facts),
         live::myself(ctx, &mut facts),
         live::me(ctx, &mut facts),

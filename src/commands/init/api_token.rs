@@ -11,7 +11,7 @@ use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _};
 use crate::store::model::{ApiToken, Scheme};
-use crate::store::{AuthConfig, Credential, Kind};
+use crate::store::{Account, AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     let ui = ctx.ui;
@@ -51,7 +51,17 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
         token,
         api_base_url: verified.api_base_url.clone(),
     });
-    let cfg = AuthConfig::new(profile, site, credential);
+    let mut cfg = AuthConfig::new(profile, site, credential);
+    // Whose token it is, as /myself said; the email is the one the token answered with.
+    let email = match &cfg.credential {
+        Credential::ApiToken(t) => t.email.clone(),
+        _ => unreachable!("built as an API token above"),
+    };
+    cfg.account = verified.myself.as_ref().map(|m| Account {
+        account_id: m.account_id.clone(),
+        name: m.display_name.clone(),
+        email: Some(email),
+    });
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, Some(&verified))
 }

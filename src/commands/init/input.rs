@@ -53,6 +53,13 @@ pub(crate) fn check_client_id(raw: &str, console: Console) -> std::result::Resul
     if id.is_empty() {
         return Err("the client id is empty".into());
     }
+    // Atlassian's client secrets start with ATOA; client ids never do. Never echoed.
+    if id.starts_with("ATOA") {
+        return Err(format!(
+            "that looks like the client secret (it starts with ATOA), not the client id: copy the Client ID from {}; give the secret by JIRA_AUTH_CLIENT_SECRET, --client-secret-stdin or the prompt, and if it went into a command line or your shell history, regenerate it",
+            console.place()
+        ));
+    }
     if !(8..=128).contains(&id.len()) {
         return Err(format!(
             "the client id should be 8 to 128 characters long (got {})",
@@ -337,6 +344,16 @@ mod tests {
         assert!(check_secret("ATOA-long-enough-secret-value", Some("cid"), dev).is_ok());
         let e = check_client_id("bad/id-12345", Console::Admin).unwrap_err();
         assert!(e.contains("admin.atlassian.com"), "{e}");
+    }
+
+    #[test]
+    fn a_client_secret_given_as_the_client_id_is_refused_and_never_echoed() {
+        let secret = "ATOAabcdef0123456789abcdef0123456789";
+        let e = check_client_id(secret, Console::Developer).unwrap_err();
+        assert!(
+            e.contains("looks like the client secret") && !e.contains(secret),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::{Ctx, Result};
 use crate::cli::InitArgs;
 use crate::error::CliError;
 use crate::store::{Kind, Method};
+use crate::ui::PromptError;
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     refuse_what_the_method_ignores(&args)?;
@@ -19,13 +20,27 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     let profile = ctx.profiles.select(ctx.wanted(), &index)?;
     let p = ctx.ui.prompter();
     if index.profiles.contains_key(&profile) && !args.force {
-        let replace = p.interactive()
-            && p.confirm(&format!("Profile '{profile}' exists. Replace it?"), false)?;
-        if !replace {
+        if !p.interactive() {
             return Err(
                 CliError::usage(format!("profile '{profile}' already exists"))
                     .hint("replace it with --force, or choose another name with --profile NAME"),
             );
+        }
+        // "No" (or Escape) is an answer, not a failure: nothing to do, and nothing done.
+        let replace = match p.confirm(&format!("Profile '{profile}' exists. Replace it?"), false) {
+            Err(PromptError::Cancelled) => false,
+            answer => answer?,
+        };
+        if !replace {
+            say!(
+                ctx.ui,
+                "Kept profile '{profile}' as it is; nothing changed."
+            );
+            if ctx.global.json {
+                ctx.ui
+                    .print_json(&serde_json::json!({ "profile": profile, "replaced": false }))?;
+            }
+            return Ok(());
         }
     }
     let store = ctx.global.store.unwrap_or(Kind::Keychain);

@@ -9,7 +9,7 @@ use crate::commands::consent::{self, Plan};
 use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _, redirect_flag};
 use crate::oauth::RedirectUri;
-use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
+use crate::oauth::redirect::DEFAULT_PORT;
 use crate::scopes;
 use crate::store::Kind;
 use crate::ui::Ui;
@@ -18,6 +18,10 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
     let ui = ctx.ui;
     let p = ui.prompter();
     let redirect = redirect_uri(&args)?;
+    // A --site that names no site at all would only be found out after the consent.
+    if let Some(site) = &args.site {
+        crate::atlassian::check_site_form(site)?;
+    }
     let scopes = resolve_scopes(ui, &args)?;
     consent::warn_if_too_many(ui, &scopes);
 
@@ -67,10 +71,11 @@ fn redirect_uri(args: &InitArgs) -> Result<RedirectUri> {
             let raw = raw.trim();
             RedirectUri::parse(raw).map_err(|e| redirect_flag(raw, e))
         }
-        (None, port) => RedirectUri::on_port(port.unwrap_or(DEFAULT_PORT)).map_err(|e| match e {
-            RedirectError::PortZero => CliError::usage("--port must be between 1 and 65535"),
-            other => CliError::usage(other.to_string()),
-        }),
+        // clap has checked the range (1-65535), for the flag and for JIRA_AUTH_PORT.
+        (None, port) => {
+            let port = port.unwrap_or(DEFAULT_PORT);
+            RedirectUri::on_port(port).map_err(|e| CliError::usage(format!("--port {port}: {e}")))
+        }
     }
 }
 
@@ -166,10 +171,13 @@ mod tests {
             "http://127.0.0.1:8976/callback"
         );
         let mut a = args();
-        a.port = Some(0);
-        assert_eq!(
-            redirect_uri(&a).unwrap_err().message(),
-            "--port must be between 1 and 65535"
+        a.port = Some(80);
+        assert!(
+            redirect_uri(&a)
+                .unwrap_err()
+                .message()
+                .starts_with("--port 80: port 80 is http's default"),
+            "said of --port, not of a --redirect-uri nobody gave"
         );
         let mut a = args();
         a.port = Some(9000);

@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
         None => None,
     };
     let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
-    let (report, comparison) = compute(ctx, &cfg, required);
+    let (report, comparison) = compute(ctx, &cfg, required)?;
     if ctx.global.json {
         ctx.ui.print_json(&report)?;
     } else {
@@ -58,8 +58,13 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
 
 /// Required against granted, with accessible-resources as the second witness: without an
 /// answer the token alone decides, and the user is told that the site could not be
-/// confirmed.
-fn compute(ctx: &Ctx, cfg: &AuthConfig, required: Option<Vec<String>>) -> (Report, Comparison) {
+/// confirmed. Atlassian refusing the token is an answer, not a missing one: nothing is
+/// granted then, and the command fails as `sites` does.
+fn compute(
+    ctx: &Ctx,
+    cfg: &AuthConfig,
+    required: Option<Vec<String>>,
+) -> Result<(Report, Comparison)> {
     let c = &cfg.credential;
     let required = required.unwrap_or_else(|| c.scopes_requested().to_vec());
     let (site, site_note) = match ctx.accessible_resources(c.secret().0) {
@@ -67,6 +72,7 @@ fn compute(ctx: &Ctx, cfg: &AuthConfig, required: Option<Vec<String>>) -> (Repor
             resources.into_iter().find(|r| r.id == cfg.site.cloud_id),
             None,
         ),
+        Err(e) if e.exit() == Exit::AuthNeeded => return Err(e),
         Err(e) => (
             None,
             Some(format!(
@@ -113,7 +119,7 @@ fn compute(ctx: &Ctx, cfg: &AuthConfig, required: Option<Vec<String>>) -> (Repor
         login_command: login,
         ok,
     };
-    (report, comparison)
+    Ok((report, comparison))
 }
 
 /// The table on stdout; notes and fixes on stderr.

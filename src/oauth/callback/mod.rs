@@ -3,7 +3,9 @@
 //! It is bound before the consent URL is shown (so the browser can never arrive first) and
 //! keeps its socket until the answer arrives: no bind-release-rebind race. It answers only a
 //! GET on the callback path with the right `Host` and `state`; everything else gets an error
-//! page and the listener keeps waiting for the real callback.
+//! page and the listener keeps waiting for the real callback. A refused request for the
+//! callback path is reported (`Rejected`, never with what it held), so that a wait that ends
+//! without the callback can say that one came and why it was refused.
 
 mod request;
 
@@ -17,9 +19,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::RedirectUri;
+pub use request::Rejected;
 #[cfg(any(fuzzing, test))]
 pub use request::fuzz_request;
-use request::{Check, Scan, decide, page_error, scan_head};
+use request::{Check, Outcome, Scan, judge, page_error, scan_head};
 
 /// A client gets this long to send its request head, then it is dropped.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,9 +80,10 @@ impl Listener {
         self.port
     }
 
-    /// Waits for the one real callback. Wrong requests are answered and ignored; the caller
-    /// bounds the wait with a timeout.
-    pub async fn wait(self, state: &str) -> Callback {
+    /// Waits for the one real callback. Wrong requests are answered and otherwise ignored;
+    /// those for the callback path are also sent to `rejected`. The caller bounds the wait
+    /// with a timeout.
+    pub async fn wait(self, state: &str, rejected: mpsc::UnboundedSender<Rejected>) -> Callback {
         let (tx, mut rx) = mpsc::channel::<Callback>(1);
         let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let check = Arc::new(Check {
@@ -90,6 +94,7 @@ impl Listener {
         let mut tasks = tokio::task::JoinSet::new();
         for socket in self.sockets {
             let tx = tx.clone();
+            let rejected = rejected.clone();
             let limit = limit.clone();
             let check = check.clone();
             tasks.spawn(async move {
@@ -103,10 +108,17 @@ impl Listener {
                         continue;
                     };
                     let tx = tx.clone();
+                    let rejected = rejected.clone();
                     let check = check.clone();
                     tokio::spawn(async move {
-                        if let Some(cb) = serve(stream, &check).await {
-                            let _ = tx.send(cb).await;
+                        match serve(stream, &check).await {
+                            Outcome::Callback(cb) => {
+                                let _ = tx.send(cb).await;
+                            }
+                            Outcome::Rejected(why) => {
+                                let _ = rejected.send(why);
+                            }
+                            Outcome::Ignored => {}
                         }
                         drop(permit);
                     });
@@ -176,19 +188,19 @@ impl ListenError {
     }
 }
 
-/// Answers one connection. Returns the callback when this request was the real one.
-async fn serve(mut stream: TcpStream, check: &Check) -> Option<Callback> {
+/// Answers one connection, and says what its request was.
+async fn serve(mut stream: TcpStream, check: &Check) -> Outcome {
     let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::TooLarge)) => {
             let page = page_error("The request was too large.");
             let reply = respond(&mut stream, 431, "Request Header Fields Too Large", page);
             let _ = tokio::time::timeout(READ_TIMEOUT, reply).await;
-            return None;
+            return Outcome::Ignored;
         }
-        Ok(Err(HeadError::Io)) | Err(_) => return None,
+        Ok(Err(HeadError::Io)) | Err(_) => return Outcome::Ignored,
     };
-    let (status, reason, body, outcome) = decide(&head, check);
+    let (status, reason, body, outcome) = judge(&head, check);
     // A client that stops reading must not hold its connection slot either. The callback
     // counts even if its page could not be delivered.
     let _ = tokio::time::timeout(READ_TIMEOUT, respond(&mut stream, status, reason, body)).await;

@@ -111,13 +111,96 @@ pub(crate) fn parse_head(raw: &[u8]) -> Option<Head> {
 }
 
 /// Status, reason phrase, page, and the callback when this request was the real one.
+#[cfg(any(fuzzing, test))]
 pub(crate) type Decision = (u16, &'static str, String, Option<Callback>);
+
+/// What a request was to the run that waits.
+pub(crate) enum Outcome {
+    /// The real callback.
+    Callback(Callback),
+    /// A request for the callback path that cannot be the callback: the person waiting is
+    /// told, as it is likely their browser (an old tab) and the wait will otherwise end as
+    /// if nothing came.
+    Rejected(Rejected),
+    /// Anything else (a favicon, a scanner, garbage).
+    Ignored,
+}
+
+/// Why a request for the callback path was refused. Never carries what the request held:
+/// its values come from whoever sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejected {
+    /// Its `state` is not this run's: a consent page from an earlier run, or a forgery.
+    WrongState,
+    /// No `state` at all.
+    NoState,
+    /// The right `state`, but no code and no error.
+    NoCode,
+    /// Malformed or repeated query parameters.
+    BadQuery,
+    /// A `Host` other than the callback URL's (a web page reaching for the port).
+    WrongHost,
+    /// Not a GET.
+    NotGet,
+}
+
+impl Rejected {
+    /// Why, in words for the person waiting.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Rejected::WrongState => {
+                "its state did not match this run: it came from another consent page (a browser tab left from an earlier `init` or `login`, or another jira-auth run)"
+            }
+            Rejected::NoState => "it carried no state",
+            Rejected::NoCode => "it carried neither a code nor an error",
+            Rejected::BadQuery => "its query was malformed or repeated a parameter",
+            Rejected::WrongHost => {
+                "it named another host than the callback URL's (a web page, not the consent redirect)"
+            }
+            Rejected::NotGet => "it was not a GET request",
+        }
+    }
+}
+
+#[cfg(any(fuzzing, test))]
+impl Outcome {
+    fn callback(self) -> Option<Callback> {
+        match self {
+            Outcome::Callback(cb) => Some(cb),
+            Outcome::Rejected(_) | Outcome::Ignored => None,
+        }
+    }
+}
+
+/// `judge`, with only the callback: what the properties and the fuzz target check.
+#[cfg(any(fuzzing, test))]
+pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
+    let (status, reason, body, outcome) = judge(raw, check);
+    (status, reason, body, outcome.callback())
+}
 
 /// Everything the listener does with a request head, without the socket: pure, so that
 /// property tests and the fuzz target can drive it with any bytes.
-pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
+pub(crate) fn judge(raw: &[u8], check: &Check) -> (u16, &'static str, String, Outcome) {
     let Some(head) = parse_head(raw) else {
-        return (400, "Bad Request", page_error("Malformed request."), None);
+        return (
+            400,
+            "Bad Request",
+            page_error("Malformed request."),
+            Outcome::Ignored,
+        );
+    };
+    let (path, query) = match head.target.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (head.target.as_str(), ""),
+    };
+    // On the callback path, a refusal is worth telling the person waiting about.
+    let refused = |why| {
+        if path == check.path {
+            Outcome::Rejected(why)
+        } else {
+            Outcome::Ignored
+        }
     };
     match head.host.as_deref() {
         Some(h) if check.hosts.iter().any(|ok| ok == h) => {}
@@ -126,23 +209,19 @@ pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
                 400,
                 "Bad Request",
                 page_error("Unexpected Host header."),
-                None,
+                refused(Rejected::WrongHost),
             );
         }
     }
-    let (path, query) = match head.target.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (head.target.as_str(), ""),
-    };
     if path != check.path {
-        return (404, "Not Found", page_error("Not found."), None);
+        return (404, "Not Found", page_error("Not found."), Outcome::Ignored);
     }
     if head.method != "GET" {
         return (
             405,
             "Method Not Allowed",
             page_error("Only GET is accepted here."),
-            None,
+            refused(Rejected::NotGet),
         );
     }
     let Some(params) = parse_query(query) else {
@@ -150,7 +229,7 @@ pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
             400,
             "Bad Request",
             page_error("Malformed or repeated query parameters."),
-            None,
+            refused(Rejected::BadQuery),
         );
     };
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -158,14 +237,19 @@ pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
         .map(|s| bool::from(s.as_bytes().ct_eq(check.state.as_bytes())))
         .unwrap_or(false);
     if !state_ok {
-        tracing::debug!("ignored a callback request with a missing or wrong state");
+        tracing::debug!("refused a callback request with a missing or wrong state");
+        let why = if get("state").is_none() {
+            Rejected::NoState
+        } else {
+            Rejected::WrongState
+        };
         return (
             400,
             "Bad Request",
             page_error(
                 "This sign-in link does not belong to the jira-auth run that is waiting. Nothing was changed.",
             ),
-            None,
+            refused(why),
         );
     }
     if let Some(error) = get("error") {
@@ -175,7 +259,7 @@ pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
             200,
             "OK",
             body,
-            Some(Callback::Denied {
+            Outcome::Callback(Callback::Denied {
                 error: error.to_string(),
                 description,
             }),
@@ -186,13 +270,13 @@ pub(crate) fn decide(raw: &[u8], check: &Check) -> Decision {
             200,
             "OK",
             page_success(),
-            Some(Callback::Code(SecretString::from(code.to_string()))),
+            Outcome::Callback(Callback::Code(SecretString::from(code.to_string()))),
         ),
         _ => (
             400,
             "Bad Request",
             page_error("The callback carried no code."),
-            None,
+            refused(Rejected::NoCode),
         ),
     }
 }
@@ -326,6 +410,40 @@ mod tests {
         assert!(!body.contains("<script>"));
         assert!(body.contains("&lt;script&gt;"));
         assert!(matches!(cb, Some(Callback::Denied { ref error, .. }) if error == "access_denied"));
+    }
+
+    #[test]
+    fn refusals_on_the_callback_path_say_why_and_others_are_ignored() {
+        let why = |raw: &[u8]| match judge(raw, &check()).3 {
+            Outcome::Rejected(why) => Some(why),
+            Outcome::Ignored => None,
+            Outcome::Callback(_) => panic!("a callback"),
+        };
+        let host = "127.0.0.1:8976";
+        assert_eq!(
+            why(&req("/callback?code=a&state=other", host)),
+            Some(Rejected::WrongState)
+        );
+        assert_eq!(why(&req("/callback?code=a", host)), Some(Rejected::NoState));
+        assert_eq!(
+            why(&req("/callback?state=s3cr3t-state", host)),
+            Some(Rejected::NoCode)
+        );
+        assert_eq!(
+            why(&req("/callback?state=a&state=b", host)),
+            Some(Rejected::BadQuery)
+        );
+        assert_eq!(
+            why(&req("/callback?code=a&state=s3cr3t-state", "evil:1")),
+            Some(Rejected::WrongHost)
+        );
+        assert_eq!(
+            why(b"POST /callback HTTP/1.1\r\nHost: 127.0.0.1:8976"),
+            Some(Rejected::NotGet)
+        );
+        assert_eq!(why(&req("/favicon.ico", host)), None);
+        assert_eq!(why(&req("/favicon.ico?state=x", "evil:1")), None);
+        assert_eq!(why(b"garbage"), None);
     }
 
     #[test]

@@ -1,167 +1,18 @@
-//! The command-line error: an exit code from the table of DESIGN.md, the error it came from,
-//! the context it happened in, and hints that say what to do next. Every conversion from a
-//! domain error lives here, so `?` works everywhere in the commands and each condition has
-//! one wording; the domain modules say what happened, this module says what to do.
+//! The conversions: what each domain failure means for the user, as an exit code, a context
+//! and hints.
 
-use std::fmt;
-
-use crate::atlassian::{ApiError, Resource, SiteError, describe};
+use crate::atlassian::{ApiError, Resource, SiteError, describe_all};
 use crate::net::HttpError;
 use crate::oauth::OAuthError;
 use crate::oauth::callback::ListenError;
 use crate::oauth::redirect::RedirectError;
-use crate::profile::{ProfileError, Step};
+use crate::profile::{ProfileError, Refused, Step};
 use crate::scopes::{ScopeError, Unknown};
 use crate::settings::SettingsError;
 use crate::store::{InvalidProfileName, StoreError};
 use crate::ui::{OutputError, PromptError};
 
-/// The exit codes scripts can rely on (DESIGN.md § Command-line contract).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Ok = 0,
-    Unexpected = 1,
-    Usage = 2,
-    AuthNeeded = 3,
-    ScopeCheck = 4,
-    Unavailable = 5,
-    Store = 6,
-    Timeout = 7,
-    Interrupted = 130,
-}
-
-impl Exit {
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-}
-
-type Source = Box<dyn std::error::Error + Send + Sync>;
-
-/// An error the user is meant to read: what happened (the source error, or a sentence of the
-/// command's), the context it happened in, and what to do next. Printed once, by `main`.
-/// Messages never contain secrets: they are built from names, URLs and counts only.
-#[derive(Debug)]
-pub struct CliError {
-    exit: Exit,
-    /// What was being done, outermost first ("saving the profile's credentials").
-    context: Vec<String>,
-    source: Source,
-    hints: Vec<String>,
-}
-
-/// A sentence of the command line's own, as an error source.
-#[derive(Debug)]
-struct Message(String);
-
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Message {}
-
-impl CliError {
-    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        CliError::of(exit, Message(message.into()))
-    }
-
-    fn of(exit: Exit, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        CliError {
-            exit,
-            context: Vec::new(),
-            source: Box::new(source),
-            hints: Vec::new(),
-        }
-    }
-
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(Exit::Usage, message)
-    }
-
-    pub fn unexpected(message: impl Into<String>) -> Self {
-        Self::new(Exit::Unexpected, message)
-    }
-
-    /// A value that has no flag, env var or prompt to come from: name both so a script author
-    /// knows exactly what to add.
-    pub fn missing(what: &str, flag: &str, env: &str) -> Self {
-        Self::usage(format!("missing {what}: pass {flag} or set {env}")).hint(
-            "nothing is prompted with --no-input, JIRA_AUTH_NO_INPUT=1, or when stdin is not a terminal",
-        )
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
-        self
-    }
-
-    /// Says what was being done when the error happened; the error becomes its cause.
-    pub fn context(mut self, what: impl Into<String>) -> Self {
-        self.context.insert(0, what.into());
-        self
-    }
-
-    pub fn exit(&self) -> Exit {
-        self.exit
-    }
-
-    pub fn hints(&self) -> &[String] {
-        &self.hints
-    }
-
-    /// The first line: the outermost context, or what happened.
-    pub fn message(&self) -> String {
-        self.lines().next().unwrap_or_default()
-    }
-
-    /// The message, then its causes, outermost first.
-    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        let mut chain: Vec<String> = self.context.clone();
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self.source.as_ref());
-        while let Some(e) = cause {
-            chain.push(e.to_string());
-            cause = e.source();
-        }
-        chain.into_iter()
-    }
-
-    /// For stderr: the message, its causes, then the hints.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        for (i, line) in self.lines().enumerate() {
-            if i == 0 {
-                out.push_str(&format!("error: {line}"));
-            } else {
-                out.push_str(&format!("\n  caused by: {line}"));
-            }
-        }
-        for h in &self.hints {
-            out.push_str(&format!("\n  hint: {h}"));
-        }
-        out
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-/// `.context("…")` on any result whose error converts into a `CliError`.
-pub trait Context<T> {
-    fn context(self, what: &str) -> Result<T, CliError>;
-}
-
-impl<T, E: Into<CliError>> Context<T> for Result<T, E> {
-    fn context(self, what: &str) -> Result<T, CliError> {
-        self.map_err(|e| e.into().context(what))
-    }
-}
-
-// ---- the conversions: what each domain failure means for the user ------------------------
+use super::{CliError, Exit};
 
 impl From<SettingsError> for CliError {
     fn from(e: SettingsError) -> CliError {
@@ -204,9 +55,45 @@ impl From<StoreError> for CliError {
             StoreError::Exposed { .. } => {
                 vec!["run `chmod 600` on it and rotate the client secret, or remove it".into()]
             }
+            StoreError::NotOwned { path, .. } => vec![format!(
+                "jira-auth uses only files of yours there: find out who put it there, then remove it (`rm -r {}`) and set up the profiles that need it again",
+                shell_quote(&path.display().to_string())
+            )],
+            StoreError::Writable { path, .. } => vec![format!(
+                "run `chmod go-w {}`, and check that nothing in it was replaced",
+                shell_quote(&path.display().to_string())
+            )],
+            // The index is configuration, not the credential store: a usage error, like a
+            // setting that makes no sense, and its fix must not need the index itself.
+            StoreError::IndexInvalid { path, .. } => {
+                let p = shell_quote(&path.display().to_string());
+                return CliError::of(Exit::Usage, e)
+                    .hint("the index holds no secret, only which profiles exist, their sites and the default; nothing was changed")
+                    .hint(format!(
+                        "fix it by hand, or move it aside with `mv {p} {p}.broken` and set each profile up again with `jira-auth init --profile NAME` (its stored credentials are replaced)"
+                    ));
+            }
+            StoreError::IndexUnreadable { path, .. } => {
+                let p = shell_quote(&path.display().to_string());
+                return CliError::of(Exit::Usage, e).hint(format!(
+                    "check its owner and permissions with `ls -l {p}`: it must be a file you can read and write (it holds no secret)"
+                ));
+            }
             StoreError::Io(_) | StoreError::Refused(_) => Vec::new(),
         };
         with_hints(CliError::of(Exit::Store, e), hints)
+    }
+}
+
+/// `text` as one shell word, for commands a hint asks to run.
+fn shell_quote(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+    if plain && !text.is_empty() {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -334,6 +221,11 @@ impl From<ApiError> for CliError {
 impl From<SiteError> for CliError {
     fn from(e: SiteError) -> CliError {
         let sites = match &e {
+            SiteError::NotASite { .. } => {
+                return CliError::of(Exit::Usage, e).hint(
+                    "name the site by its subdomain (acme), its URL (https://acme.atlassian.net) or its cloud id",
+                );
+            }
             SiteError::NoSites => {
                 return CliError::of(Exit::AuthNeeded, e)
                     .hint("on the consent page, pick the site to grant access to (resource-level grants need a site)")
@@ -350,9 +242,9 @@ impl From<SiteError> for CliError {
 
 /// "  acme  https://acme.atlassian.net  (cloud id …)", one line per site.
 pub fn site_lines(sites: &[Resource]) -> String {
-    sites
-        .iter()
-        .map(|r| format!("  {}", describe(r)))
+    describe_all(sites)
+        .into_iter()
+        .map(|line| format!("  {line}"))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -379,7 +271,16 @@ pub fn redirect_flag(raw: &str, e: RedirectError) -> CliError {
     } else {
         ": "
     };
-    CliError::usage(format!("--redirect-uri {raw}{sep}{e}"))
+    // A password in the URL is not repeated back.
+    let shown = match (&e, url::Url::parse(raw)) {
+        (RedirectError::UserInfo, Ok(mut url)) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    };
+    CliError::usage(format!("--redirect-uri {shown}{sep}{e}"))
 }
 
 impl From<ScopeError> for CliError {
@@ -411,6 +312,10 @@ impl From<PromptError> for CliError {
     fn from(e: PromptError) -> CliError {
         match &e {
             PromptError::Interrupted => CliError::new(Exit::Interrupted, "interrupted"),
+            // The person chose to stop: as an interruption, nothing done.
+            PromptError::Cancelled => {
+                CliError::new(Exit::Interrupted, "cancelled; nothing was changed")
+            }
             PromptError::NoTerminal(_) => CliError::of(Exit::Usage, e)
                 .hint("pass the value with its flag or env var, and --no-input"),
             PromptError::Off(_) => CliError::of(Exit::Usage, e),
@@ -430,8 +335,25 @@ impl From<ProfileError> for CliError {
                 let hint = format!("run `jira-auth init --force --profile {name}` to set it up again");
                 CliError::of(Exit::AuthNeeded, e).hint(hint)
             }
+            ProfileError::OthersLegacyItem { ref name } => {
+                let hint = format!(
+                    "run `jira-auth init --force --profile {name}` to set it up again here; the other config directory keeps its own"
+                );
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
             ProfileError::RemovedWhileWaiting { ref name } => {
                 let hint = format!("create it again with `jira-auth init --profile {name}`");
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
+            ProfileError::Refused { ref name, ref refusal } => {
+                let hint = match refusal.what {
+                    Refused::RefreshToken => format!(
+                        "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
+                    ),
+                    Refused::ClientSecret => format!(
+                        "the app's secret was probably regenerated in the developer console: run `jira-auth init --force --profile {name}` with the new one"
+                    ),
+                };
                 CliError::of(Exit::AuthNeeded, e).hint(hint)
             }
             ProfileError::NoRefreshToken { .. } => CliError::of(Exit::AuthNeeded, e).hint(
@@ -555,6 +477,7 @@ mod tests {
             what: "the Atlassian token endpoint".into(),
             detail: "reset".into(),
             attempts: 4,
+            sent: true,
         };
         let e = CliError::from(ProfileError::Renew {
             source: OAuthError::Http(unavailable),

@@ -1,6 +1,8 @@
-//! The browser step shared by `init` and `login` (not a subcommand): consent in the browser,
-//! the code exchange and the choice of site, giving the new config (saved.rs prints what was
-//! stored).
+//! The browser step shared by `init` and `login` (not a subcommand): consent in the browser
+//! (wait.rs), the code exchange and the choice of site, giving the new config (saved.rs
+//! prints what was stored).
+
+mod wait;
 
 use std::time::Duration;
 
@@ -10,12 +12,10 @@ use time::OffsetDateTime;
 use super::{Ctx, Result};
 use crate::atlassian::{self, Resource, SiteError};
 use crate::cli::ScopeArgs;
-use crate::error::{CliError, Exit};
-use crate::oauth::callback::{Callback, Listener};
 use crate::oauth::{self, RedirectUri};
 use crate::profile::Notice;
 use crate::scopes::{self, Parsed};
-use crate::store::{AuthConfig, CONFIG_VERSION, Credential, OAuthGrant, Site};
+use crate::store::{Account, AuthConfig, CONFIG_VERSION, Credential, OAuthGrant, Site};
 use crate::ui::Ui;
 
 /// Everything a consent needs, resolved from flags, env, prompts (init) or the stored
@@ -87,7 +87,7 @@ pub(super) fn authorize(
 ) -> Result<AuthConfig> {
     let endpoints = &ctx.settings.endpoints;
     let http = ctx.net.http()?;
-    let code = ctx.net.block_on(consent(ctx.ui, endpoints, plan))??;
+    let code = ctx.net.block_on(wait::consent(ctx.ui, endpoints, plan))??;
     tracing::debug!("the browser came back with a code; exchanging it");
     let tokens = ctx.net.block_on(oauth::exchange_code(
         http,
@@ -123,6 +123,7 @@ pub(super) fn authorize(
     } else {
         tokens.scopes.clone()
     };
+    let account = identify(ctx, &tokens.access_token, &granted, &site.id);
     let now = OffsetDateTime::now_utc();
     Ok(AuthConfig {
         version: CONFIG_VERSION,
@@ -145,124 +146,46 @@ pub(super) fn authorize(
             previous_refresh_token: None,
             previous_rotated_at: None,
         }),
+        account,
         created_at: created_at.unwrap_or(now),
         updated_at: now,
     })
 }
 
-/// Binds the listener, shows and opens the consent URL, and waits for the callback.
-async fn consent(ui: &Ui, endpoints: &crate::net::Endpoints, plan: &Plan) -> Result<SecretString> {
-    let listener = Listener::bind(&plan.redirect).await?;
-    // Ctrl-C is caught from before the URL is shown: tokio installs its handler at the
-    // future's first poll, and a signal before that would kill the process the default way
-    // (no 130, no message). One biased poll against a ready future installs it now.
-    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
-    tokio::select! {
-        biased;
-        _ = &mut interrupted => return Err(interrupted_error()),
-        () = std::future::ready(()) => {}
-    }
-    let state = oauth::new_state();
-    let url = oauth::authorize_url(
-        endpoints,
-        &plan.client_id,
-        &plan.redirect,
-        &plan.scopes,
-        &state,
-    );
-    say!(
-        ui,
-        "Open this URL in a browser to grant access (it is waiting on port {}):",
-        listener.port()
-    );
-    say!(ui, "  {url}");
-    if plan.open_browser {
-        ui.open_browser(url.as_str());
+/// Who consented: from the User Identity API's `/me` when `read:me` is granted, else from the
+/// site's `/myself`. Only to tell the person which account they authorized (the wrong one is
+/// an easy mistake with several accounts in a browser): a failure costs that line, never
+/// the consent.
+fn identify(
+    ctx: &Ctx,
+    token: &SecretString,
+    granted: &[String],
+    cloud_id: &str,
+) -> Option<Account> {
+    let endpoints = &ctx.settings.endpoints;
+    let http = ctx.net.http().ok()?;
+    let found = if granted.iter().any(|s| s == "read:me") {
+        ctx.net
+            .block_on(atlassian::me(http, endpoints, token))
+            .ok()?
+            .map(|me| Account {
+                account_id: me.value.account_id,
+                name: me.value.name,
+                email: me.value.email,
+            })
     } else {
-        ui.say("(no browser opened: open the URL yourself, on this machine)");
-    }
-    let spinner = ui.spinner("Waiting for the browser to come back…");
-    let outcome = tokio::select! {
-        r = tokio::time::timeout(plan.timeout, listener.wait(&state)) => r.ok(),
-        _ = &mut interrupted => {
-            spinner.finish_and_clear();
-            return Err(interrupted_error());
-        }
+        ctx.net
+            .block_on(atlassian::myself(http, endpoints, cloud_id, token))
+            .ok()?
+            .map(|me| Account {
+                account_id: me.value.account_id,
+                name: me.value.display_name,
+                email: me.value.email_address,
+            })
     };
-    spinner.finish_and_clear();
-    match outcome {
-        Some(Callback::Code(code)) => Ok(code),
-        Some(Callback::Denied { error, description }) => {
-            // Whoever holds the consent URL (its state) can put any text here, and it goes
-            // to a terminal.
-            let (error, description) = (for_terminal(&error), for_terminal(&description));
-            let what = if error == "access_denied" {
-                "consent was declined".to_string()
-            } else {
-                format!("Atlassian returned an error ({error})")
-            };
-            let desc = if description.is_empty() {
-                String::new()
-            } else {
-                format!(": {description}")
-            };
-            Err(CliError::new(
-                Exit::AuthNeeded,
-                format!("{what}{desc}; nothing was stored"),
-            )
-            .hint(format!(
-                "run `jira-auth {}` again and choose Accept on the consent page",
-                plan.command
-            )))
-        }
-        None => Err(timeout_error(plan)),
-    }
-}
-
-/// Text from the callback query made safe to print: control characters (escape sequences
-/// that retitle or clear a terminal, fake newlines) and bidirectional overrides (text that
-/// reads differently from what it is) become '?', and the length is bounded.
-fn for_terminal(text: &str) -> String {
-    const MAX_CHARS: usize = 300;
-    let mut out: String = text
-        .chars()
-        .take(MAX_CHARS)
-        .map(|c| {
-            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi { '?' } else { c }
-        })
-        .collect();
-    if text.chars().count() > MAX_CHARS {
-        out.push_str("...");
-    }
-    out
-}
-
-fn interrupted_error() -> CliError {
-    CliError::new(Exit::Interrupted, "interrupted; nothing was stored")
-}
-
-/// Silence is what both common console mistakes look like from here: say so, with the
-/// exact values to compare, the scopes grouped by API and tab as the console shows them.
-fn timeout_error(plan: &Plan) -> CliError {
-    let apis = scopes::console::apis_to_add(&plan.scopes);
-    let ticks = scopes::console::tick_list(&plan.scopes, "      ");
-    CliError::new(
-        Exit::Timeout,
-        format!(
-            "no answer from the browser within {} s; nothing was stored",
-            plan.timeout.as_secs()
-        ),
-    )
-    .hint(format!(
-        "if the consent page said \"Something went wrong\", a requested scope is not ticked for the app in the developer console: Permissions must have the {apis} added, and these ticked (offline_access is not ticked):\n{}",
-        ticks.trim_end()
-    ))
-    .hint(format!(
-        "if Atlassian showed an error about redirect_uri or unauthorized_client, the app's callback URL (Authorization → OAuth 2.0 (3LO)) must be exactly {} — 127.0.0.1 and localhost are different, and so are ports",
-        plan.redirect
-    ))
-    .hint("if the page never opened, open the printed URL yourself; allow more time with --timeout SECS")
+    found
+        .inspect_err(|e| tracing::debug!("could not tell who consented: {e}"))
+        .ok()
 }
 
 /// The site `--site` names, the only one, or the one the person picks; never the first of
@@ -278,27 +201,7 @@ fn pick_site<'a>(ui: &Ui, resources: &'a [Resource], wanted: Option<&str>) -> Re
         }
         .into());
     }
-    let items: Vec<String> = resources.iter().map(atlassian::describe).collect();
+    let items = atlassian::describe_all(resources);
     let i = p.select("Which site should this profile use?", &items, 0)?;
     Ok(&resources[i])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callback_text_cannot_drive_the_terminal() {
-        assert_eq!(
-            for_terminal("User did not authorize the request"),
-            "User did not authorize the request"
-        );
-        assert_eq!(
-            for_terminal("a\u{1b}]0;pwned\u{7}\u{1b}[2Jb\r\nc\u{9b}d\u{202E}e"),
-            "a?]0;pwned??[2Jb??c?d?e"
-        );
-        let long = for_terminal(&"x".repeat(1000));
-        assert_eq!(long.len(), 303);
-        assert!(long.ends_with("..."));
-    }
 }

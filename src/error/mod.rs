@@ -1,0 +1,190 @@
+//! The command-line error: an exit code from the table of DESIGN.md, the error it came from,
+//! the context it happened in, and hints that say what to do next. Every conversion from a
+//! domain error lives in this module (convert.rs), so `?` works everywhere in the commands
+//! and each condition has one wording; the domain modules say what happened, this module
+//! says what to do.
+
+mod convert;
+
+use std::fmt;
+
+pub use convert::{redirect_flag, site_lines};
+
+/// The exit codes scripts can rely on (DESIGN.md § Command-line contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Unexpected = 1,
+    Usage = 2,
+    AuthNeeded = 3,
+    ScopeCheck = 4,
+    Unavailable = 5,
+    Store = 6,
+    Timeout = 7,
+    /// `exec`: the command was found but cannot be run (as a shell says it).
+    CommandNotExecutable = 126,
+    /// `exec`: no such command (as a shell says it).
+    CommandNotFound = 127,
+    Interrupted = 130,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// Every exit code and what it means: the table of DESIGN.md, for `jira-auth man`.
+    pub const TABLE: &[(Exit, &str)] = &[
+        (Exit::Ok, "ok"),
+        (Exit::Unexpected, "unexpected error"),
+        (
+            Exit::Usage,
+            "usage error or missing input (a flag, a variable, a damaged profile index)",
+        ),
+        (
+            Exit::AuthNeeded,
+            "authentication needed: no profile, consent denied, refresh token or client secret rejected, site no longer in the grant",
+        ),
+        (Exit::ScopeCheck, "scope check failed"),
+        (
+            Exit::Unavailable,
+            "Atlassian or the network unavailable after retries",
+        ),
+        (
+            Exit::Store,
+            "credential store unavailable, locked, or not to be trusted (files of another user, or writable by others)",
+        ),
+        (Exit::Timeout, "no callback before the timeout"),
+        (
+            Exit::CommandNotExecutable,
+            "exec: the command was found but cannot be run",
+        ),
+        (Exit::CommandNotFound, "exec: the command was not found"),
+        (Exit::Interrupted, "interrupted or cancelled"),
+    ];
+}
+
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// An error the user is meant to read: what happened (the source error, or a sentence of the
+/// command's), the context it happened in, and what to do next. Printed once, by `main`.
+/// Messages never contain secrets: they are built from names, URLs and counts only.
+#[derive(Debug)]
+pub struct CliError {
+    exit: Exit,
+    /// What was being done, outermost first ("saving the profile's credentials").
+    context: Vec<String>,
+    source: Source,
+    hints: Vec<String>,
+}
+
+/// A sentence of the command line's own, as an error source.
+#[derive(Debug)]
+struct Message(String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}
+
+impl CliError {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        CliError::of(exit, Message(message.into()))
+    }
+
+    fn of(exit: Exit, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        CliError {
+            exit,
+            context: Vec::new(),
+            source: Box::new(source),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, message)
+    }
+
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        Self::new(Exit::Unexpected, message)
+    }
+
+    /// A value that has no flag, env var or prompt to come from: name both so a script author
+    /// knows exactly what to add.
+    pub fn missing(what: &str, flag: &str, env: &str) -> Self {
+        Self::usage(format!("missing {what}: pass {flag} or set {env}")).hint(
+            "nothing is prompted with --no-input, JIRA_AUTH_NO_INPUT=1, or when stdin is not a terminal",
+        )
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Says what was being done when the error happened; the error becomes its cause.
+    pub fn context(mut self, what: impl Into<String>) -> Self {
+        self.context.insert(0, what.into());
+        self
+    }
+
+    pub fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    pub fn hints(&self) -> &[String] {
+        &self.hints
+    }
+
+    /// The first line: the outermost context, or what happened.
+    pub fn message(&self) -> String {
+        self.lines().next().unwrap_or_default()
+    }
+
+    /// The message, then its causes, outermost first.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        let mut chain: Vec<String> = self.context.clone();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self.source.as_ref());
+        while let Some(e) = cause {
+            chain.push(e.to_string());
+            cause = e.source();
+        }
+        chain.into_iter()
+    }
+
+    /// For stderr: the message, its causes, then the hints.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (i, line) in self.lines().enumerate() {
+            if i == 0 {
+                out.push_str(&format!("error: {line}"));
+            } else {
+                out.push_str(&format!("\n  caused by: {line}"));
+            }
+        }
+        for h in &self.hints {
+            out.push_str(&format!("\n  hint: {h}"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// `.context("…")` on any result whose error converts into a `CliError`.
+pub trait Context<T> {
+    fn context(self, what: &str) -> Result<T, CliError>;
+}
+
+impl<T, E: Into<CliError>> Context<T> for Result<T, E> {
+    fn context(self, what: &str) -> Result<T, CliError> {
+        self.map_err(|e| e.into().context(what))
+    }
+}
