@@ -124,18 +124,26 @@ fn init_color(choice: ColorChoice, no_color: bool) {
 
 /// Only our own crate logs above warn: dependencies' debug output (HTTP, D-Bus) is noise at
 /// best, and we cannot vouch that it never prints a header or a body.
+/// (A fixed filter, hence `Targets`: `EnvFilter` would add a regex engine, ~0.5 MB, to the
+/// binary for a filter we never parse from the environment.)
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let ours = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        2 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,jira_auth={ours}"));
+    let filter = Targets::new()
+        .with_default(LevelFilter::WARN)
+        .with_target("jira_auth", ours);
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
+        .finish()
+        .with(filter)
         .init();
 }

@@ -6,6 +6,8 @@ mod doctor;
 mod help;
 mod init;
 mod init_failures;
+// A Unix pseudo-terminal (expectrl's Windows sessions are ConPTY, with another API).
+#[cfg(unix)]
 mod interactive;
 mod listener;
 mod login;

@@ -493,6 +493,7 @@ fn token_waiting_for_the_lock(env: &TestEnv) -> (std::fs::File, std::process::Ch
 }
 
 /// Removes the profile's keychain item behind jira-auth's back, with libsecret's tool.
+#[cfg(target_os = "linux")]
 fn clear_keychain_item(env: &TestEnv) {
     let cleared = std::process::Command::new("secret-tool")
         .args(["clear", "service", "jira-auth", "username", &env.profile])
