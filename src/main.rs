@@ -112,14 +112,16 @@ fn install_panic_hook() {
     }));
 }
 
+/// Each stream on its own: `jira-auth doctor > report.txt` in a terminal writes no escape
+/// codes into the file, though stderr stays coloured. `--color always` wins over `NO_COLOR`.
 fn init_color(choice: ColorChoice, no_color: bool) {
-    let enabled = match choice {
+    let enabled = |term: console::Term| match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => !no_color && console::Term::stderr().features().colors_supported(),
+        ColorChoice::Auto => !no_color && term.features().colors_supported(),
     };
-    console::set_colors_enabled(enabled);
-    console::set_colors_enabled_stderr(enabled);
+    console::set_colors_enabled(enabled(console::Term::stdout()));
+    console::set_colors_enabled_stderr(enabled(console::Term::stderr()));
 }
 
 /// Only our own crate logs above warn: dependencies' debug output (HTTP, D-Bus) is noise at

@@ -182,7 +182,7 @@ async fn consent(ui: &Ui, endpoints: &crate::net::Endpoints, plan: &Plan) -> Res
     } else {
         ui.say("(no browser opened: open the URL yourself, on this machine)");
     }
-    let spinner = ui.spinner("Waiting for the browser to come back…");
+    let spinner = ui.spinner("Waiting for the browser to come back…", plan.timeout);
     let outcome = tokio::select! {
         r = tokio::time::timeout(plan.timeout, listener.wait(&state)) => r.ok(),
         _ = &mut interrupted => {

@@ -17,4 +17,5 @@ mod scopes_check;
 mod scopes_list;
 mod secrets;
 mod sites;
+mod terminal;
 mod token;
