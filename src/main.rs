@@ -142,6 +142,8 @@ fn init_logging(verbose: u8) {
         .with_default(LevelFilter::WARN)
         .with_target("jira_auth", ours);
     tracing_subscriber::fmt()
+        // The builder's own ceiling (INFO unless told), under the filter below.
+        .with_max_level(ours)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
