@@ -202,30 +202,42 @@ fn install_panic_hook() {
     }));
 }
 
+/// Each stream on its own: `jira-auth doctor > report.txt` in a terminal writes no escape
+/// codes into the file, though stderr stays coloured. `--color always` wins over `NO_COLOR`.
 fn init_color(choice: ColorChoice, no_color: bool) {
-    let enabled = match choice {
+    let enabled = |term: console::Term| match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => !no_color && console::Term::stderr().features().colors_supported(),
+        ColorChoice::Auto => !no_color && term.features().colors_supported(),
     };
-    console::set_colors_enabled(enabled);
-    console::set_colors_enabled_stderr(enabled);
+    console::set_colors_enabled(enabled(console::Term::stdout()));
+    console::set_colors_enabled_stderr(enabled(console::Term::stderr()));
 }
 
 /// Only our own crate logs above warn: dependencies' debug output (HTTP, D-Bus) is noise at
 /// best, and we cannot vouch that it never prints a header or a body.
+/// (A fixed filter, hence `Targets`: `EnvFilter` would add a regex engine, ~0.5 MB, to the
+/// binary for a filter we never parse from the environment.)
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let ours = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        2 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,jira_auth={ours}"));
+    let filter = Targets::new()
+        .with_default(LevelFilter::WARN)
+        .with_target("jira_auth", ours);
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        // The builder's own ceiling (INFO unless told), under the filter below.
+        .with_max_level(ours)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
+        .finish()
+        .with(filter)
         .init();
 }

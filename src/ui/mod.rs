@@ -158,20 +158,40 @@ impl Ui {
         (self.opener)(url)
     }
 
-    /// A spinner on stderr while waiting; nothing at all when stderr is not a terminal.
-    pub fn spinner(&self, message: &str) -> indicatif::ProgressBar {
+    /// A spinner on stderr while waiting at most `limit`, with the time left ("Waiting for
+    /// the browser to come back… (4:59 left)"); nothing at all when stderr is not a terminal.
+    pub fn spinner(&self, message: &str, limit: Duration) -> indicatif::ProgressBar {
         if !self.stderr_is_terminal {
             return indicatif::ProgressBar::hidden();
         }
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let left = move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&clock(limit.saturating_sub(state.elapsed())));
+        };
+        let mut style = indicatif::ProgressStyle::default_spinner()
+            .template("{spinner} {msg} ({left} left)")
+            .expect("a valid template")
+            .with_key("left", left);
         if !self.terminal.unicode {
             // indicatif's default frames are Braille characters.
-            pb.set_style(indicatif::ProgressStyle::default_spinner().tick_chars("-\\|/ "));
+            style = style.tick_chars("-\\|/ ");
         }
+        pb.set_style(style);
         pb.set_message(self.plain(message).into_owned());
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
+    }
+}
+
+/// A time left as a clock shows it, `4:59` or `1:00:00`, counting whole seconds up: it
+/// shows `0:00` only once the time is up.
+fn clock(left: Duration) -> String {
+    let secs = left.as_millis().div_ceil(1000);
+    if secs >= 3600 {
+        format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    } else {
+        format!("{}:{:02}", secs / 60, secs % 60)
     }
 }
 
@@ -253,6 +273,18 @@ mod tests {
     }
 
     #[test]
+    fn the_time_left_reads_as_a_clock_rounded_up() {
+        let ms = Duration::from_millis;
+        assert_eq!(clock(ms(300_000)), "5:00");
+        assert_eq!(clock(ms(299_001)), "5:00");
+        assert_eq!(clock(ms(298_999)), "4:59");
+        assert_eq!(clock(ms(61_000)), "1:01");
+        assert_eq!(clock(ms(1)), "0:01");
+        assert_eq!(clock(ms(0)), "0:00");
+        assert_eq!(clock(ms(3_661_000)), "1:01:01");
+    }
+
+    #[test]
     fn ascii_punctuation_keeps_everything_else() {
         assert_eq!(
             plain("Jira API → Classic scopes — ok… ✓ ✗ café", false),
@@ -276,6 +308,6 @@ mod tests {
         assert_eq!(seen.stdout(), "data\n{\n  \"a\": 1\n}\n");
         assert_eq!(seen.opened(), ["https://example.com/"]);
         assert!(!ui.prompter().interactive());
-        assert!(ui.spinner("waiting").is_hidden());
+        assert!(ui.spinner("waiting", Duration::from_secs(9)).is_hidden());
     }
 }

@@ -10,6 +10,8 @@ mod help;
 mod index;
 mod init;
 mod init_failures;
+// A Unix pseudo-terminal (expectrl's Windows sessions are ConPTY, with another API).
+#[cfg(unix)]
 mod interactive;
 mod keychain;
 mod listener;
@@ -25,5 +27,6 @@ mod sites;
 mod smaller;
 mod stateless;
 mod status;
+mod terminal;
 mod token;
 mod trust;

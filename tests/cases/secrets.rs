@@ -2,8 +2,13 @@
 //! secrets are in memory, and the process list while `init` waits for the browser. The
 //! secrets are the client secret and every code and token the emulator issued.
 
+use std::process::Command;
+// For the process-list test, which reads /proc.
+#[cfg(target_os = "linux")]
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+#[cfg(target_os = "linux")]
+use std::process::Stdio;
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
 use crate::support::env::{Run, TestEnv, require_secret_service, run};
@@ -187,6 +192,7 @@ fn forced_panics_print_no_secret() {
 }
 
 /// What any local user sees of a running `init` in `ps`: its command line.
+#[cfg(target_os = "linux")]
 fn cmdline(pid: u32) -> String {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline"))
         .unwrap_or_else(|e| panic!("/proc/{pid}/cmdline: {e}"));
@@ -194,6 +200,7 @@ fn cmdline(pid: u32) -> String {
 }
 
 /// The environment `ps e` shows.
+#[cfg(target_os = "linux")]
 fn environ(pid: u32) -> String {
     let raw = std::fs::read(format!("/proc/{pid}/environ"))
         .unwrap_or_else(|e| panic!("/proc/{pid}/environ: {e}"));
@@ -202,9 +209,11 @@ fn environ(pid: u32) -> String {
 }
 
 /// A running `init` and its stderr, which must stay open: a closed pipe would end it early.
+#[cfg(target_os = "linux")]
 type Waiting = (std::process::Child, BufReader<std::process::ChildStderr>);
 
 /// Starts `init --no-browser`, waits until it listens for the callback, and returns it.
+#[cfg(target_os = "linux")]
 fn waiting_init(mut cmd: Command, stdin: Option<&str>) -> Waiting {
     cmd.args(["--no-browser", "--store", "file"])
         .stdin(if stdin.is_some() {
@@ -274,6 +283,7 @@ fn the_process_list_shows_no_secret_while_init_waits() {
     stop(waiting);
 }
 
+#[cfg(target_os = "linux")]
 fn stop((mut child, _stderr): Waiting) {
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -501,6 +501,7 @@ fn token_waiting_for_the_lock(env: &TestEnv) -> (std::fs::File, std::process::Ch
 }
 
 /// Removes the profile's keychain item behind jira-auth's back, with libsecret's tool.
+#[cfg(target_os = "linux")]
 fn clear_keychain_item(env: &TestEnv) {
     crate::support::env::secret_tool_clear(&env.keychain_account());
 }

@@ -48,7 +48,7 @@ pub(super) async fn consent(
         ui.say("(no browser opened: open the URL yourself, on this machine)");
         None
     };
-    let spinner = ui.spinner("Waiting for the browser to come back…");
+    let spinner = ui.spinner("Waiting for the browser to come back…", plan.timeout);
     let (refusals, mut refused_rx) = mpsc::unbounded_channel();
     let mut waiting = std::pin::pin!(tokio::time::timeout(
         plan.timeout,
