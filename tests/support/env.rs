@@ -532,6 +532,7 @@ pub fn secret_tool_store(account: &str, value: &str) {
 }
 
 /// Removes the keychain item of `account` (service jira-auth), with libsecret's tool.
+#[cfg(target_os = "linux")]
 pub fn secret_tool_clear(account: &str) {
     require_secret_service();
     let cleared = Command::new("secret-tool")
