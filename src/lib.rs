@@ -11,6 +11,7 @@ pub mod fault;
 pub mod net;
 pub mod oauth;
 pub mod profile;
+pub mod sandbox;
 pub mod scopes;
 pub mod settings;
 pub mod store;

@@ -1,4 +1,6 @@
-//! Test support shared by the integration tests: HTTP plumbing, the Atlassian emulator and the fake browser.
+//! Test support shared by the integration tests: the world builder (env.rs), the fake browser,
+//! broken servers, screens; the Atlassian emulator and its HTTP plumbing are the crate's own
+//! (`jira_auth::sandbox`), re-exported as `emulator` and `http`.
 
 pub mod broken;
 pub mod browser;
