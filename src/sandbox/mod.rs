@@ -77,6 +77,8 @@ pub struct App {
 /// An emulated Atlassian with everything a rehearsal needs; dropping it stops it.
 pub struct World {
     emu: Emulator,
+    endpoints: Endpoints,
+    scenario: Scenario,
     pub app: App,
     pub service_account: ServiceAccount,
     /// A classic API token of the one user, [`USER_EMAIL`].
@@ -133,19 +135,22 @@ impl World {
             kind: TokenKind::Classic,
         };
         emu.register_api_token(api_token.clone());
-        emu.set_consent(match (options.scenario, options.ask) {
-            (Scenario::Deny, _) => Consent::Deny,
-            (_, true) => Consent::Ask,
-            (_, false) => Consent::Approve,
-        });
         apply(&emu, options.scenario);
-        World {
+        let parse = |u: String| Url::parse(&u).expect("the emulator's own URL");
+        let world = World {
+            endpoints: Endpoints {
+                auth: parse(emu.auth_url()),
+                api: parse(emu.api_url()),
+            },
             emu,
+            scenario: options.scenario,
             app,
             service_account,
             api_token,
             sites,
-        }
+        };
+        world.ask(options.ask);
+        world
     }
 
     /// A world that answers for a sandbox profile as the one that issued its tokens would
@@ -202,12 +207,18 @@ impl World {
     }
 
     /// Where this world's Atlassian is, for jira-auth's own calls.
-    pub fn endpoints(&self) -> Endpoints {
-        let parse = |u: String| Url::parse(&u).expect("the emulator's own URL");
-        Endpoints {
-            auth: parse(self.emu.auth_url()),
-            api: parse(self.emu.api_url()),
-        }
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Whether its consent page waits for a person (else it approves at once); a declining
+    /// scenario declines either way.
+    pub fn ask(&self, person: bool) {
+        self.emu.set_consent(match (self.scenario, person) {
+            (Scenario::Deny, _) => Consent::Deny,
+            (_, true) => Consent::Ask,
+            (_, false) => Consent::Approve,
+        });
     }
 
     pub fn emulator(&self) -> &Emulator {

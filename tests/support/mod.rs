@@ -4,8 +4,11 @@
 
 pub mod broken;
 pub mod browser;
+#[cfg(unix)]
+pub mod chromium;
 pub mod emulator;
 pub mod env;
 pub mod http;
 pub mod methods;
 pub mod screen;
+pub mod spawned;

@@ -289,7 +289,7 @@ mod tests {
             .send()
             .unwrap();
         assert_eq!(get.status(), 405);
-        assert_eq!(emu.hits(Endpoint::Decision), 5);
+        assert_eq!(emu.hits(Endpoint::Decision), 4);
         assert!(emu.issued_secrets().iter().all(|s| !s.starts_with("code-")));
     }
 
