@@ -209,40 +209,6 @@ impl Emulator {
         self.lock().issued.clone()
     }
 
-    /// Takes a grant it did not issue as its own: `refresh_token` (a family of its own) and
-    /// `access_token` (valid for `left`), both with `scopes`, for `client_id`. The sandbox
-    /// restores a sandbox profile's tokens this way (`World::restore`): the emulator that
-    /// issued them ended with the command that made the profile.
-    pub fn adopt_grant(
-        &self,
-        client_id: &str,
-        scopes: &[String],
-        refresh_token: Option<&str>,
-        access_token: Option<(&str, Duration)>,
-    ) {
-        let mut state = self.lock();
-        state.next_family += 1;
-        let family = state.next_family;
-        if let Some(token) = refresh_token {
-            let adopted = RefreshToken {
-                client_id: client_id.to_string(),
-                family,
-                scopes: scopes.to_vec(),
-                rotated_at: None,
-                revoked: false,
-            };
-            state.refresh_tokens.insert(token.to_string(), adopted);
-        }
-        if let Some((token, left)) = access_token {
-            let adopted = AccessToken {
-                scopes: scopes.to_vec(),
-                expires_at: Instant::now() + left,
-                service_account: None,
-            };
-            state.access_tokens.insert(token.to_string(), adopted);
-        }
-    }
-
     /// What a password change does: every refresh token stops working (access tokens live on,
     /// they are self-contained JWTs at Atlassian).
     pub fn revoke_all_refresh_tokens(&self) {

@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Largest request head (request line + headers) we accept; anything bigger is answered 431.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Largest request body we accept; the emulators only ever receive small forms and JSON.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A client that stalls this long is dropped, so a misbehaving CLI cannot pin a thread forever.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the server calls for every parsed request.
 pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
@@ -284,7 +284,7 @@ fn read_request(stream: &mut TcpStream) -> Result<Option<Request>, Response> {
     Ok(Some(request))
 }
 
-fn find_head_end(buf: &[u8]) -> Option<usize> {
+pub(super) fn find_head_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n")
 }
 
@@ -382,84 +382,6 @@ pub fn percent_encode(input: &str) -> String {
         }
     }
     out
-}
-
-/// Plays the browser of a sandbox nobody is at: on a thread of its own, GETs `url` and
-/// follows its redirects (at most 5, plain `http://` to loopback only), reading each answer
-/// and keeping nothing. An approving consent page redirects to the app's callback, which so
-/// gets its code as if a person had clicked Approve.
-pub fn follow(url: &str) {
-    let url = url.to_string();
-    let _ = thread::Builder::new()
-        .name("sandbox-user".into())
-        .spawn(move || {
-            let mut next = url;
-            for _ in 0..5 {
-                match fetch(&next) {
-                    Some(Some(location)) => next = location,
-                    _ => return,
-                }
-            }
-        });
-}
-
-/// One GET of a loopback `http://` URL: the `Location` of a redirect, `Some(None)` for any
-/// other answer, `None` when nothing could be fetched.
-fn fetch(url: &str) -> Option<Option<String>> {
-    use std::net::ToSocketAddrs;
-    let rest = url.strip_prefix("http://")?;
-    let (authority, target) = rest
-        .find(['/', '?'])
-        .map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
-    let addr = authority
-        .to_socket_addrs()
-        .ok()?
-        .find(|a| a.ip().is_loopback())?;
-    let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).ok()?;
-    stream.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
-    stream.set_write_timeout(Some(IO_TIMEOUT)).ok()?;
-    let target = if target.starts_with('?') {
-        format!("/{target}")
-    } else {
-        target.to_string()
-    };
-    let request =
-        format!("GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut answer = Vec::new();
-    stream
-        .take(MAX_BODY_BYTES as u64)
-        .read_to_end(&mut answer)
-        .ok()?;
-    let head = String::from_utf8_lossy(&answer[..find_head_end(&answer)?]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?;
-    if !status.starts_with('3') {
-        return Some(None);
-    }
-    let location = lines.find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("location")
-            .then(|| value.trim().to_string())
-    });
-    Some(location)
-}
-
-/// Text made safe inside HTML elements and attribute values.
-pub fn html_escape(text: &str) -> String {
-    text.chars()
-        .fold(String::with_capacity(text.len()), |mut out, c| {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\'' => out.push_str("&#39;"),
-                c => out.push(c),
-            }
-            out
-        })
 }
 
 /// RFC 1123 date as used in the HTTP `Date` header, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -590,14 +512,6 @@ mod tests {
     }
 
     #[test]
-    fn html_escape_leaves_no_markup() {
-        assert_eq!(
-            html_escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
-
-    #[test]
     fn http_date_formats_rfc_1123() {
         let at = |secs| http_date(UNIX_EPOCH + Duration::from_secs(secs));
         assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
@@ -703,45 +617,6 @@ mod tests {
             answer.contains(r#""form":[["a","1"],["b","2"]]"#),
             "{answer}"
         );
-    }
-
-    #[test]
-    fn follow_goes_through_redirects_to_the_last_page() {
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let tx = std::sync::Mutex::new(tx);
-        let server = HttpServer::start(Arc::new(move |req: &Request| {
-            let _ = tx.lock().unwrap().send(format!(
-                "{} {:?} {}",
-                req.path,
-                req.query,
-                req.header("host").unwrap_or_default()
-            ));
-            match req.path.as_str() {
-                "/authorize" => Response::redirect("/callback?code=c%2F1&state=s"),
-                _ => Response::text(200, "done"),
-            }
-        }));
-        // A relative Location is not followed; an absolute one is.
-        follow(&format!("{}/authorize?x=1", server.url()));
-        let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert_eq!(
-            first,
-            format!("/authorize [(\"x\", \"1\")] {}", &server.url()[7..])
-        );
-        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
-        let absolute = server.url();
-        let hop = HttpServer::start(Arc::new(move |_req: &Request| {
-            Response::redirect(&format!("{absolute}/callback?code=c%2F1&state=s"))
-        }));
-        follow(&format!("{}?y", hop.url()));
-        let second = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert!(
-            second.starts_with("/callback [(\"code\", \"c/1\"), (\"state\", \"s\")]"),
-            "{second}"
-        );
-        // Nothing but loopback http.
-        assert_eq!(fetch("https://127.0.0.1:1/"), None);
-        assert_eq!(fetch("http://192.0.2.1:1/"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod emulator;
 pub mod http;
+pub mod user;
 
 use std::time::Duration;
 

@@ -50,7 +50,7 @@ pub(super) async fn consent(
         }
         Opener::Sandbox => {
             ui.say("(no browser and no terminal: the sandbox approves the consent by itself, as if you had clicked Approve)");
-            crate::sandbox::http::follow(url.as_str());
+            crate::sandbox::user::follow(url.as_str());
             None
         }
     };

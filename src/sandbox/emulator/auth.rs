@@ -8,9 +8,45 @@ use serde_json::{Value, json};
 use super::super::http::{Request, Response, percent_encode};
 use super::consent::{Pending, denied};
 use super::{
-    AccessToken, AuthCode, CODE_TTL, Consent, Endpoint, OFFLINE_ACCESS, Params, RefreshToken,
-    State, method_not_allowed, not_found, param,
+    AccessToken, AuthCode, CODE_TTL, Consent, Emulator, Endpoint, OFFLINE_ACCESS, Params,
+    RefreshToken, State, method_not_allowed, not_found, param,
 };
+
+impl Emulator {
+    /// Takes a grant it did not issue as its own: `refresh_token` (a family of its own) and
+    /// `access_token` (valid for `left`), both with `scopes`, for `client_id`. The sandbox
+    /// restores a sandbox profile's tokens this way (`World::restore`): the emulator that
+    /// issued them ended with the command that made the profile.
+    pub fn adopt_grant(
+        &self,
+        client_id: &str,
+        scopes: &[String],
+        refresh_token: Option<&str>,
+        access_token: Option<(&str, Duration)>,
+    ) {
+        let mut state = self.lock();
+        state.next_family += 1;
+        let family = state.next_family;
+        if let Some(token) = refresh_token {
+            let adopted = RefreshToken {
+                client_id: client_id.to_string(),
+                family,
+                scopes: scopes.to_vec(),
+                rotated_at: None,
+                revoked: false,
+            };
+            state.refresh_tokens.insert(token.to_string(), adopted);
+        }
+        if let Some((token, left)) = access_token {
+            let adopted = AccessToken {
+                scopes: scopes.to_vec(),
+                expires_at: Instant::now() + left,
+                service_account: None,
+            };
+            state.access_tokens.insert(token.to_string(), adopted);
+        }
+    }
+}
 
 impl State {
     pub(super) fn handle_auth(&mut self, req: &Request) -> Response {

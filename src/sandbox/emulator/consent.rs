@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use super::super::http::{Request, Response, html_escape};
+use super::super::http::{Request, Response};
 use super::auth::error_page;
 use super::{
     CODE_TTL, Emulator, Endpoint, OFFLINE_ACCESS, State, USER_EMAIL, USER_NAME, method_not_allowed,
@@ -157,6 +157,22 @@ fn consent_page(handle: &str, pending: &Pending, sites: &[String]) -> String {
     )
 }
 
+/// Text made safe inside HTML elements and attribute values.
+pub fn html_escape(text: &str) -> String {
+    text.chars()
+        .fold(String::with_capacity(text.len()), |mut out, c| {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+            out
+        })
+}
+
 const STYLE: &str = "body{font-family:system-ui,sans-serif;color:#172b4d;margin:0}\
 .banner{background:#fff4e5;border-bottom:1px solid #f5cd47;margin:0;padding:.6em 1em;font-size:.9em}\
 main{max-width:36em;margin:2em auto;padding:0 1em}h1{font-size:1.4em}h2{font-size:1.05em;margin-top:1.5em}\
@@ -291,6 +307,14 @@ mod tests {
         assert_eq!(get.status(), 405);
         assert_eq!(emu.hits(Endpoint::Decision), 4);
         assert!(emu.issued_secrets().iter().all(|s| !s.starts_with("code-")));
+    }
+
+    #[test]
+    fn html_escape_leaves_no_markup() {
+        assert_eq!(
+            html_escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]
