@@ -8,8 +8,9 @@
 #
 # Linux only. It starts a private D-Bus session bus with a throwaway, unlocked
 # gnome-keyring (a real Secret Service), so the tests never see your own keyrings, and
-# runs the tests that need it too: a plain `cargo test` skips them (#[ignore]).
-# Missing system tools are installed with apt-get (root, or sudo when available).
+# runs the tests that need it, or Chromium, too: a plain `cargo test` skips them (#[ignore]).
+# Missing system tools (the keyring's, Chromium) are installed with apt-get (root, or sudo
+# when available).
 set -euo pipefail
 
 repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +20,9 @@ script_name=test.sh
 . "$repo_root/scripts/lib.sh"
 
 # ps and kill (procps) are used by the tests themselves: the process-list check, signals.
-ensure_commands "${KEYRING_TOOLS[@]}" ps:procps kill:procps
+# Chromium is the real browser of the end-to-end tests (tests/cases/real_browser.rs), which
+# keep their screenshots in target/browser-screenshots/.
+ensure_commands "${KEYRING_TOOLS[@]}" ps:procps kill:procps chromium:chromium
 ensure_cargo
 make_scratch
 

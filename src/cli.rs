@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::sandbox::Scenario;
 use crate::store::{Kind, Method};
 
 /// Set up and keep alive access to Jira Cloud: OAuth 2.0 (3LO), service accounts, API tokens.
@@ -115,12 +116,42 @@ pub enum Command {
     /// profile to another of them with `sites use SITE`
     #[command(after_help = examples::SITES)]
     Sites(SitesArgs),
+    /// Serve an emulated Atlassian on loopback until interrupted, and print the variables that
+    /// point jira-auth (or your tests) at it
+    ///
+    /// The lines on stdout (KEY=VALUE, one write) name its auth and API servers, a ready OAuth
+    /// app (client id, a secret that opens only this sandbox, its callback URL), a service
+    /// account, an API token and a site. Nothing leaves this machine. Ctrl-C (or SIGTERM) stops
+    /// it, with exit code 0.
+    #[command(after_help = examples::SANDBOX)]
+    Sandbox(SandboxArgs),
     /// Print a shell completion script on stdout, e.g. `jira-auth completions bash`
     #[command(after_help = examples::COMPLETIONS)]
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, e.g. `jira-auth man > jira-auth.1`
     #[command(after_help = examples::MAN)]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// What goes wrong in the sandbox, to rehearse what jira-auth says about it
+    #[arg(long, value_enum, default_value_t = Scenario::Normal)]
+    pub scenario: Scenario,
+
+    /// The app's callback URL, as registered in its console [default:
+    /// http://127.0.0.1:8976/callback]
+    #[arg(long, value_name = "URL", conflicts_with = "port")]
+    pub redirect_uri: Option<String>,
+
+    /// Port of the default callback URL http://127.0.0.1:PORT/callback
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// Approve every consent at once instead of showing the consent page (for test suites
+    /// that have no browser)
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +349,13 @@ pub struct InitArgs {
     /// Replace an existing profile of the same name without asking
     #[arg(long)]
     pub force: bool,
+
+    /// Rehearse the whole OAuth setup against an emulated Atlassian inside this command: no
+    /// account, no network. The profile is named `sandbox` (unless --profile) and marked as
+    /// a sandbox everywhere; without a terminal, everything is chosen for you and, with no
+    /// browser, the sandbox approves the consent by itself
+    #[arg(long)]
+    pub sandbox: bool,
 }
 
 #[derive(Debug, Args)]
@@ -344,6 +382,7 @@ pub struct LogoutArgs {
 /// The end of every `--help`: what people type. `jira-auth man` puts them in its EXAMPLES.
 pub mod examples {
     pub const TOP: &str = "Examples:
+  jira-auth init --sandbox --no-browser   # try it: no account, no network, nothing to type
   jira-auth init                          # set up a profile, asked step by step
   jira-auth token                         # a valid access token, for scripts
   base=$(jira-auth token --json | jq -r .api_base_url)
@@ -356,7 +395,8 @@ pub mod examples {
   export JIRA_AUTH_CLIENT_SECRET=...      # scripted: everything given, nothing asked
   jira-auth init --no-input --client-id \"$ID\" --preset read-only --site acme --json
   jira-auth init --store file             # a 0600 file instead of the keychain
-  jira-auth init --force --port 9000      # replace the profile, callback on another port";
+  jira-auth init --force --port 9000      # replace the profile, callback on another port
+  jira-auth init --sandbox                # rehearse it all against an emulated Atlassian";
     pub const LOGIN: &str = "Examples:
   jira-auth login                         # consent again (e.g. after the refresh token died)
   jira-auth login --scopes \"read:jira-work write:jira-work\"
@@ -400,6 +440,10 @@ pub mod examples {
     pub const SITES_USE: &str = "Examples:
   jira-auth sites use beta
   jira-auth sites use https://beta.atlassian.net";
+    pub const SANDBOX: &str = "Examples:
+  jira-auth sandbox > sandbox.env &       # then: set -a; . ./sandbox.env; set +a
+  jira-auth sandbox --scenario unticked-scope
+  jira-auth sandbox --auto-approve --port 9000  # for a test suite without a browser";
     pub const COMPLETIONS: &str = "Examples:
   jira-auth completions bash > ~/.local/share/bash-completion/completions/jira-auth
   jira-auth completions zsh > ~/.zfunc/_jira-auth";

@@ -11,6 +11,7 @@ pub mod fault;
 pub mod net;
 pub mod oauth;
 pub mod profile;
+pub mod sandbox;
 pub mod scopes;
 pub mod settings;
 pub mod store;
@@ -47,12 +48,15 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
     fault::arm(settings.panic_at.as_deref());
     let profiles = Profiles::new(settings.store.clone(), settings.cache);
     let net = Net::new(settings.http_timeout);
+    // An emulated Atlassian, started only by `init --sandbox` or for a sandbox profile.
+    let sandbox = std::cell::OnceCell::new();
     let ctx = Ctx {
         global: &cli.global,
         settings: &settings,
         ui,
         profiles: &profiles,
         net: &net,
+        sandbox: &sandbox,
     };
     match cli.command {
         Command::Init(args) => done(commands::init::run(&ctx, args)),
@@ -66,6 +70,7 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
         Command::Scopes(cmd) => done(commands::scopes::run(&ctx, cmd)),
         Command::Doctor => done(commands::doctor::run(&ctx)),
         Command::Sites(args) => done(commands::sites::run(&ctx, args)),
+        Command::Sandbox(args) => done(commands::sandbox::run(&ctx, args)),
         Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),
     }
 }

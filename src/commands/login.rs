@@ -17,6 +17,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
     }
     let found = ctx.profiles.find(ctx.wanted())?;
     ctx.note_other_store(&found.name, found.info.store);
+    ctx.answer_for(&found)?;
     let profile = found.name.clone();
     // The profile stays where it is: login renews it, moving it is init's job.
     let store_kind = found.info.store;
@@ -57,7 +58,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         client_id: grant.client_id.clone(),
         client_secret: grant.client_secret.clone(),
         site: args.site.clone(),
-        open_browser: !args.consent.no_browser && ctx.ui.browser_available(),
+        opener: consent::opener(ctx, args.consent.no_browser),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "login",
     };

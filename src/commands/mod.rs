@@ -17,6 +17,7 @@ pub mod init;
 pub mod login;
 pub mod logout;
 pub mod man;
+pub mod sandbox;
 mod saved;
 pub mod scopes;
 pub mod sites;
@@ -32,10 +33,11 @@ use time::OffsetDateTime;
 use crate::atlassian::{self, Resource};
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
-use crate::net::Net;
+use crate::net::{Endpoints, Net};
 use crate::profile::{
-    Access, INACTIVITY_EXPIRY_DAYS, Notice, ProfileError, Profiles, Session, Usable,
+    Access, Found, INACTIVITY_EXPIRY_DAYS, Notice, ProfileError, Profiles, Session, Usable,
 };
+use crate::sandbox::World;
 use crate::scopes::check::Note;
 use crate::scopes::console::console_place;
 use crate::scopes::{Api, OFFLINE_ACCESS, classify};
@@ -51,6 +53,9 @@ pub struct Ctx<'a> {
     pub ui: &'a Ui,
     pub profiles: &'a Profiles,
     pub net: &'a Net,
+    /// The emulated Atlassian of `init --sandbox`, or the one restored for a sandbox
+    /// profile ([`Ctx::answer_for`]); empty otherwise.
+    pub sandbox: &'a std::cell::OnceCell<World>,
 }
 
 impl<'a> Ctx<'a> {
@@ -59,14 +64,35 @@ impl<'a> Ctx<'a> {
         self.global.profile.as_deref()
     }
 
+    /// Where Atlassian is for this command: the settings' endpoints, or the sandbox's.
+    pub fn endpoints(&self) -> &'a Endpoints {
+        match self.sandbox.get() {
+            Some(world) => world.endpoints(),
+            None => &self.settings.endpoints,
+        }
+    }
+
+    /// A sandbox profile is never sent to Atlassian's hosts, which never saw its tokens. One
+    /// made by `init --sandbox` (its site is `*.jira-auth.invalid`), or one made against a
+    /// `jira-auth sandbox` when no JIRA_AUTH_AUTH_URL/API_URL names one now, is answered by a
+    /// sandbox restored from the profile inside this command, so that `token`, `doctor` and
+    /// the rest keep working offline after the emulator that made it is gone. (Otherwise the
+    /// variables name the running sandbox, as for any profile.)
+    pub fn answer_for(&self, found: &Found) -> std::result::Result<(), ProfileError> {
+        let site = &found.info.site;
+        let in_process = site.url.ends_with(".jira-auth.invalid");
+        let restore = site.is_sandbox() && (in_process || self.settings.endpoints.are_atlassians());
+        if restore && self.sandbox.get().is_none() {
+            let cfg = self.profiles.load(found)?;
+            let _ = self.sandbox.set(World::restore(&cfg));
+        }
+        Ok(())
+    }
+
     /// The selected profile, which must exist, ready to give out a valid credential.
     pub fn session(&self) -> std::result::Result<Session<'a>, ProfileError> {
-        let session = Session::open(
-            self.profiles,
-            self.net,
-            &self.settings.endpoints,
-            self.wanted(),
-        )?;
+        self.answer_for(&self.profiles.find(self.wanted())?)?;
+        let session = Session::open(self.profiles, self.net, self.endpoints(), self.wanted())?;
         self.note_other_store(session.name(), session.info().store);
         Ok(session)
     }
@@ -88,7 +114,7 @@ impl<'a> Ctx<'a> {
         let http = self.net.http()?;
         let mut resources = self.net.block_on(atlassian::accessible_resources(
             http,
-            &self.settings.endpoints,
+            self.endpoints(),
             token,
         ))??;
         resources.sort_by(|a, b| {

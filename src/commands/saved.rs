@@ -15,6 +15,8 @@ struct Saved<'a> {
     method: Method,
     store: Kind,
     site: &'a Site,
+    /// The site is one of the sandbox's: emulated, not a real Jira site.
+    sandbox: bool,
     api_base_url: String,
     scopes_requested: &'a [String],
     scopes_granted: &'a [String],
@@ -52,7 +54,8 @@ pub(super) fn summary(
         method: c.method(),
         store: kind,
         site: &cfg.site,
-        api_base_url: api_base_url(cfg, &ctx.settings.endpoints),
+        sandbox: cfg.site.is_sandbox(),
+        api_base_url: api_base_url(cfg, ctx.endpoints()),
         scopes_requested: c.scopes_requested(),
         scopes_granted: c.scopes_granted(),
         access_token_expires_at: c.expires_at(),
@@ -90,6 +93,12 @@ fn render(ctx: &Ctx, report: &Saved) {
         say!(ui, "  site       {}  {}", report.site.name, report.site.url);
     }
     say!(ui, "  cloud id   {}", report.site.cloud_id);
+    if report.sandbox {
+        say!(
+            ui,
+            "  sandbox    an emulated site on this machine, not a real Jira site: its tokens open nothing else"
+        );
+    }
     say!(ui, "  api base   {}", report.api_base_url);
     if report.method != Method::ApiToken {
         say!(ui, "  scopes     {}", report.scopes_granted.join(" "));

@@ -35,6 +35,9 @@ pub struct ProfileStatus {
     pub method: Method,
     pub client_id: Option<String>,
     pub site: Site,
+    /// The site is one of the sandbox's (`init --sandbox`, `jira-auth sandbox`): emulated on
+    /// this machine, not a real Jira site.
+    pub sandbox: bool,
     pub api_base_url: String,
     pub redirect_uri: Option<String>,
     /// Who consented, when Atlassian said.
@@ -196,6 +199,7 @@ fn status_of(
         method: p.method,
         client_id: p.client_id.clone(),
         site: p.site.clone(),
+        sandbox: p.site.is_sandbox(),
         api_base_url: p.api_base_url.clone().unwrap_or_else(|| {
             ctx.settings
                 .endpoints
@@ -241,12 +245,19 @@ fn render(ctx: &Ctx, report: &Report) {
     let ui = ctx.ui;
     for p in &report.profiles {
         let mark = if p.default { " (default)" } else { "" };
-        say!(ui, "{}{mark}", p.name);
+        let sandbox = if p.sandbox { " (sandbox)" } else { "" };
+        say!(ui, "{}{mark}{sandbox}", p.name);
         say!(ui, "  method     {}", method_line(p));
         if !p.site.url.is_empty() {
             say!(ui, "  site       {}  {}", p.site.name, p.site.url);
         }
         say!(ui, "  cloud id   {}", p.site.cloud_id);
+        if p.sandbox {
+            say!(
+                ui,
+                "  sandbox    an emulated site on this machine, not a real Jira site: its tokens open nothing else"
+            );
+        }
         if let Some(account) = &p.authorized_as {
             say!(ui, "  account    {}", account.describe());
         }

@@ -23,6 +23,12 @@ impl Endpoints {
         }
     }
 
+    /// These are Atlassian's own hosts (no JIRA_AUTH_AUTH_URL or JIRA_AUTH_API_URL elsewhere).
+    pub fn are_atlassians(&self) -> bool {
+        let real = Endpoints::atlassian();
+        self.auth == real.auth && self.api == real.api
+    }
+
     pub fn authorize(&self) -> Url {
         join(&self.auth, "authorize")
     }

@@ -175,13 +175,14 @@ impl Index {
             .unwrap_or_else(|| "default".to_string())
     }
 
+    /// Adds or replaces a profile. The first becomes the default; so does the first real
+    /// profile made while the default is a sandbox's (`init --sandbox` tried first must not
+    /// leave `token` answering with sandbox tokens once a real profile exists).
     pub fn upsert(&mut self, name: &str, info: ProfileInfo) {
+        let real = !info.site.is_sandbox();
         self.profiles.insert(name.to_string(), info);
-        if self
-            .default
-            .as_deref()
-            .is_none_or(|d| !self.profiles.contains_key(d))
-        {
+        let current = self.default.as_deref().and_then(|d| self.profiles.get(d));
+        if current.is_none_or(|d| real && d.site.is_sandbox()) {
             self.default = Some(name.to_string());
         }
     }
@@ -218,6 +219,26 @@ mod tests {
         assert!(!idx.remove("work"));
         assert!(idx.remove("home"));
         assert_eq!(idx.default, None);
+    }
+
+    #[test]
+    fn a_sandbox_profile_is_the_default_only_until_a_real_one_comes() {
+        let sandbox = || {
+            let mut info = ProfileInfo::of(&sample("sandbox"), Kind::File);
+            info.site.cloud_id = format!("{}000000000001", crate::store::SANDBOX_CLOUD_ID_PREFIX);
+            assert!(info.site.is_sandbox());
+            info
+        };
+        let mut idx = Index::default();
+        idx.upsert("sandbox", sandbox());
+        assert_eq!(idx.default.as_deref(), Some("sandbox"), "the only profile");
+        idx.upsert("try", sandbox());
+        assert_eq!(idx.default.as_deref(), Some("sandbox"));
+        idx.upsert("work", ProfileInfo::of(&sample("work"), Kind::File));
+        assert_eq!(idx.default.as_deref(), Some("work"), "the first real one");
+        idx.upsert("home", ProfileInfo::of(&sample("home"), Kind::File));
+        idx.upsert("sandbox", sandbox());
+        assert_eq!(idx.default.as_deref(), Some("work"), "a real default stays");
     }
 
     #[test]

@@ -18,7 +18,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use model::{Account, AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, Site};
+pub use model::{
+    Account, AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, SANDBOX_CLOUD_ID_PREFIX,
+    Site,
+};
 pub use namespace::namespace;
 
 /// The keychain service name; the account is the profile name and the config dir's

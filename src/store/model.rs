@@ -64,6 +64,19 @@ pub struct Site {
     pub name: String,
 }
 
+/// Every site of the sandbox (`jira-auth sandbox`, `init --sandbox`) has a cloud id that
+/// starts so, and no real site's does in practice (Atlassian's are random UUIDs: one in 2^64
+/// could). It is what marks a profile as a sandbox's wherever it is read, its index entry
+/// included, without a field of its own.
+pub const SANDBOX_CLOUD_ID_PREFIX: &str = "5a4db0c5-0000-4000-8000-";
+
+impl Site {
+    /// One of the sandbox's emulated sites, not a real Jira site.
+    pub fn is_sandbox(&self) -> bool {
+        self.cloud_id.starts_with(SANDBOX_CLOUD_ID_PREFIX)
+    }
+}
+
 /// The credential methods, as `--method` names them (the doc comments are its help).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]

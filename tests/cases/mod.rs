@@ -19,6 +19,10 @@ mod login;
 mod methods;
 mod network;
 mod profiles;
+mod readme;
+#[cfg(unix)]
+mod real_browser;
+mod sandbox;
 mod scopes_check;
 mod scopes_list;
 mod secrets;

@@ -1,9 +1,14 @@
-//! Test support shared by the integration tests: HTTP plumbing, the Atlassian emulator and the fake browser.
+//! Test support shared by the integration tests: the world builder (env.rs), the fake browser,
+//! broken servers, screens; the Atlassian emulator and its HTTP plumbing are the crate's own
+//! (`jira_auth::sandbox`), re-exported as `emulator` and `http`.
 
 pub mod broken;
 pub mod browser;
+#[cfg(unix)]
+pub mod chromium;
 pub mod emulator;
 pub mod env;
 pub mod http;
 pub mod methods;
 pub mod screen;
+pub mod spawned;

@@ -27,10 +27,40 @@ pub(super) struct Plan {
     pub(super) client_id: String,
     pub(super) client_secret: SecretString,
     pub(super) site: Option<String>,
-    pub(super) open_browser: bool,
+    pub(super) opener: Opener,
     pub(super) timeout: Duration,
     /// The command to suggest running again after a declined consent.
     pub(super) command: &'static str,
+}
+
+/// Who opens the consent URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Opener {
+    /// The browser ($BROWSER, or the desktop's).
+    Browser,
+    /// The person, from the printed URL (--no-browser, or no browser here).
+    Person,
+    /// The sandbox's own user agent, which approves as if someone had clicked Approve.
+    Sandbox,
+}
+
+/// Who will open the consent URL. In the sandbox, a person answers its consent page when
+/// there is a browser or a terminal to open the URL from; with neither, the sandbox
+/// approves by itself, so that `init --sandbox` works on a machine with nobody at it.
+pub(super) fn opener(ctx: &Ctx, no_browser: bool) -> Opener {
+    let browser = !no_browser && ctx.ui.browser_available();
+    let person = browser || ctx.ui.prompter().interactive();
+    if let Some(world) = ctx.sandbox.get() {
+        world.ask(person);
+        if !person {
+            return Opener::Sandbox;
+        }
+    }
+    if browser {
+        Opener::Browser
+    } else {
+        Opener::Person
+    }
 }
 
 /// The scopes `--scopes` or `--preset` ask for (offline_access added), or `None` when
@@ -85,7 +115,7 @@ pub(super) fn authorize(
     keep_site: Option<&str>,
     created_at: Option<OffsetDateTime>,
 ) -> Result<AuthConfig> {
-    let endpoints = &ctx.settings.endpoints;
+    let endpoints = ctx.endpoints();
     let http = ctx.net.http()?;
     let code = ctx.net.block_on(wait::consent(ctx.ui, endpoints, plan))??;
     tracing::debug!("the browser came back with a code; exchanging it");
@@ -162,7 +192,7 @@ fn identify(
     granted: &[String],
     cloud_id: &str,
 ) -> Option<Account> {
-    let endpoints = &ctx.settings.endpoints;
+    let endpoints = ctx.endpoints();
     let http = ctx.net.http().ok()?;
     let found = if granted.iter().any(|s| s == "read:me") {
         ctx.net

@@ -5,7 +5,7 @@
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 
-use super::Plan;
+use super::{Opener, Plan};
 use crate::commands::Result;
 use crate::error::{CliError, Exit};
 use crate::oauth;
@@ -42,11 +42,17 @@ pub(super) async fn consent(
         listener.port()
     );
     say!(ui, "  {url}");
-    let mut browser = if plan.open_browser {
-        Some(ui.open_browser(url.as_str()))
-    } else {
-        ui.say("(no browser opened: open the URL yourself, on this machine)");
-        None
+    let mut browser = match plan.opener {
+        Opener::Browser => Some(ui.open_browser(url.as_str())),
+        Opener::Person => {
+            ui.say("(no browser opened: open the URL yourself, on this machine)");
+            None
+        }
+        Opener::Sandbox => {
+            ui.say("(no browser and no terminal: the sandbox approves the consent by itself, as if you had clicked Approve)");
+            crate::sandbox::user::follow(url.as_str());
+            None
+        }
     };
     let spinner = ui.spinner("Waiting for the browser to come back…", plan.timeout);
     let (refusals, mut refused_rx) = mpsc::unbounded_channel();

@@ -55,7 +55,7 @@ fn ready(ctx: &Ctx, facts: &Facts) -> Option<Ready> {
     Some(Ready {
         token: secret.clone(),
         header: scheme.authorization(secret),
-        api_base: api_base_url(cfg, &ctx.settings.endpoints),
+        api_base: api_base_url(cfg, ctx.endpoints()),
         method: c.method(),
         profile: cfg.profile.clone(),
         site: cfg.site.clone(),
@@ -98,7 +98,7 @@ pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
             ),
         );
     }
-    let endpoints = &ctx.settings.endpoints;
+    let endpoints = ctx.endpoints();
     match call(ctx.net, |http| {
         atlassian::accessible_resources_dated(http, endpoints, &token)
     }) {
@@ -211,7 +211,7 @@ pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
             "read:me is not granted (only needed for the User Identity API)",
         );
     }
-    let endpoints = &ctx.settings.endpoints;
+    let endpoints = ctx.endpoints();
     match call(ctx.net, |http| atlassian::me(http, endpoints, &token)) {
         Ok(answer) => {
             note_date(facts, &answer);

@@ -6,6 +6,7 @@
 mod api_token;
 pub(super) mod input;
 mod oauth;
+mod sandbox;
 mod service_account;
 
 use super::{Ctx, Result};
@@ -17,6 +18,9 @@ use crate::ui::PromptError;
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     refuse_what_the_method_ignores(&args)?;
     let index = ctx.profiles.index()?;
+    if args.sandbox {
+        return sandbox::run(ctx, args, &index);
+    }
     let profile = ctx.profiles.select(ctx.wanted(), &index)?;
     let p = ctx.ui.prompter();
     if index.profiles.contains_key(&profile) && !args.force {
@@ -61,7 +65,8 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
 /// or from the environment: a `--scopes` that a service account cannot honour, say, is a
 /// mistake to point out, not to skip over.
 fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
-    let given: [(&str, bool, &[Method]); 10] = [
+    let given: [(&str, bool, &[Method]); 11] = [
+        ("--sandbox", args.sandbox, &[Method::OAuth]),
         (
             "--client-id (JIRA_AUTH_CLIENT_ID)",
             args.client_id.is_some(),
@@ -125,6 +130,9 @@ fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
             "an API token gets its scopes when it is created, and needs no client, browser or callback"
         }
         Method::OAuth => "for an OAuth app, --site names the site (a cloud id works there too)",
+        _ if args.sandbox => {
+            "the sandbox rehearses the OAuth setup; `jira-auth sandbox` serves a service account and an API token to try the other methods with"
+        }
         Method::Pat => "it is not supported yet",
     };
     Err(CliError::usage(format!(
@@ -160,6 +168,7 @@ pub(super) mod tests {
                 timeout: 300,
             },
             force: false,
+            sandbox: false,
         }
     }
 

@@ -49,7 +49,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
         client_id,
         client_secret,
         site: args.site.clone(),
-        open_browser: !args.consent.no_browser && ui.browser_available(),
+        opener: consent::opener(ctx, args.consent.no_browser),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init",
     };
@@ -65,7 +65,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
 }
 
 /// `--redirect-uri`, else the default callback on `--port` (or 8976).
-fn redirect_uri(args: &InitArgs) -> Result<RedirectUri> {
+pub(super) fn redirect_uri(args: &InitArgs) -> Result<RedirectUri> {
     match (&args.redirect_uri, args.port) {
         (Some(raw), _) => {
             let raw = raw.trim();
@@ -79,7 +79,7 @@ fn redirect_uri(args: &InitArgs) -> Result<RedirectUri> {
     }
 }
 
-fn resolve_scopes(ui: &Ui, args: &InitArgs) -> Result<Vec<String>> {
+pub(super) fn resolve_scopes(ui: &Ui, args: &InitArgs) -> Result<Vec<String>> {
     if let Some(chosen) = consent::chosen_scopes(ui, &args.scopes)? {
         return Ok(chosen);
     }

@@ -6,15 +6,53 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::super::http::{Request, Response, percent_encode};
+use super::consent::{Pending, denied};
 use super::{
-    AccessToken, AuthCode, CODE_TTL, Consent, Endpoint, OFFLINE_ACCESS, Params, RefreshToken,
-    State, method_not_allowed, not_found, param,
+    AccessToken, AuthCode, CODE_TTL, Consent, Emulator, Endpoint, OFFLINE_ACCESS, Params,
+    RefreshToken, State, method_not_allowed, not_found, param,
 };
+
+impl Emulator {
+    /// Takes a grant it did not issue as its own: `refresh_token` (a family of its own) and
+    /// `access_token` (valid for `left`), both with `scopes`, for `client_id`. The sandbox
+    /// restores a sandbox profile's tokens this way (`World::restore`): the emulator that
+    /// issued them ended with the command that made the profile.
+    pub fn adopt_grant(
+        &self,
+        client_id: &str,
+        scopes: &[String],
+        refresh_token: Option<&str>,
+        access_token: Option<(&str, Duration)>,
+    ) {
+        let mut state = self.lock();
+        state.next_family += 1;
+        let family = state.next_family;
+        if let Some(token) = refresh_token {
+            let adopted = RefreshToken {
+                client_id: client_id.to_string(),
+                family,
+                scopes: scopes.to_vec(),
+                rotated_at: None,
+                revoked: false,
+            };
+            state.refresh_tokens.insert(token.to_string(), adopted);
+        }
+        if let Some((token, left)) = access_token {
+            let adopted = AccessToken {
+                scopes: scopes.to_vec(),
+                expires_at: Instant::now() + left,
+                service_account: None,
+            };
+            state.access_tokens.insert(token.to_string(), adopted);
+        }
+    }
+}
 
 impl State {
     pub(super) fn handle_auth(&mut self, req: &Request) -> Response {
         let ep = match req.path.as_str() {
             "/authorize" => Endpoint::Authorize,
+            "/authorize/consent" => return self.handle_decision(req),
             "/oauth/token" => Endpoint::Token,
             _ => return not_found(),
         };
@@ -89,32 +127,45 @@ impl State {
                 scopes.push(scope.to_string());
             }
         }
-        let state = percent_encode(q("state"));
-        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+        let (client_id, state) = (client.id.clone(), q("state").to_string());
         match self.consent {
-            Consent::Deny => Response::redirect(&format!(
-                "{redirect_uri}{separator}error=access_denied\
-                 &error_description=User%20did%20not%20authorize%20the%20request&state={state}"
-            )),
-            Consent::Approve => {
-                let client_id = client.id.clone();
-                let code = self.secret("code-");
-                self.codes.insert(
-                    code.clone(),
-                    AuthCode {
-                        client_id,
-                        redirect_uri: redirect_uri.to_string(),
-                        scopes,
-                        issued_at: Instant::now(),
-                        used: false,
-                    },
-                );
-                Response::redirect(&format!(
-                    "{redirect_uri}{separator}code={}&state={state}",
-                    percent_encode(&code)
-                ))
-            }
+            Consent::Deny => denied(redirect_uri, &state),
+            Consent::Approve => self.approve(&client_id, redirect_uri, scopes, &state),
+            Consent::Ask => self.ask(Pending {
+                client_id,
+                redirect_uri: redirect_uri.to_string(),
+                scopes,
+                state,
+                asked_at: Instant::now(),
+            }),
         }
+    }
+
+    /// An approved consent: a new code, and the redirect that carries it to the app.
+    pub(super) fn approve(
+        &mut self,
+        client_id: &str,
+        redirect_uri: &str,
+        scopes: Vec<String>,
+        state: &str,
+    ) -> Response {
+        let code = self.secret("code-");
+        self.codes.insert(
+            code.clone(),
+            AuthCode {
+                client_id: client_id.to_string(),
+                redirect_uri: redirect_uri.to_string(),
+                scopes,
+                issued_at: Instant::now(),
+                used: false,
+            },
+        );
+        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+        Response::redirect(&format!(
+            "{redirect_uri}{separator}code={}&state={}",
+            percent_encode(&code),
+            percent_encode(state)
+        ))
     }
 
     pub(super) fn token(&mut self, req: &Request) -> Response {

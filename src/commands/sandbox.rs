@@ -1,0 +1,197 @@
+//! `jira-auth sandbox`: an emulated Atlassian (`sandbox::World`) served on loopback until
+//! interrupted, for rehearsing `init`, `login`, `token`, `doctor` and their failures
+//! (`--scenario`), and for other projects' test suites.
+//!
+//! stdout gets `KEY=VALUE` lines in one write (so a file it is redirected to is complete as
+//! soon as it is not empty): the variables jira-auth reads to find Atlassian and its inputs,
+//! and, under `JIRA_AUTH_SANDBOX_*` names jira-auth never reads, a service account and an
+//! API token. The secrets among them are made up for this run and open only this sandbox:
+//! printing them is the point. Human text goes to stderr. SIGINT (Ctrl-C) and SIGTERM are
+//! how a server is stopped, not a failure: both end it with exit code 0.
+
+use serde::Serialize;
+
+use super::{Ctx, Result};
+use crate::cli::SandboxArgs;
+use crate::error::{CliError, redirect_flag};
+use crate::oauth::RedirectUri;
+use crate::oauth::redirect::DEFAULT_PORT;
+use crate::sandbox::{Options, World};
+
+/// What the lines say, in their order; also the `--json` document.
+#[derive(Serialize)]
+struct Served {
+    #[serde(rename = "JIRA_AUTH_AUTH_URL")]
+    auth_url: String,
+    #[serde(rename = "JIRA_AUTH_API_URL")]
+    api_url: String,
+    #[serde(rename = "JIRA_AUTH_CLIENT_ID")]
+    client_id: String,
+    #[serde(rename = "JIRA_AUTH_CLIENT_SECRET")]
+    client_secret: String,
+    /// Not JIRA_AUTH_REDIRECT_URI: `init --method service-account` would refuse it.
+    #[serde(rename = "JIRA_AUTH_SANDBOX_REDIRECT_URI")]
+    redirect_uri: String,
+    #[serde(rename = "JIRA_AUTH_SITE")]
+    site: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_ID")]
+    service_account_id: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_SECRET")]
+    service_account_secret: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_EMAIL")]
+    email: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_API_TOKEN")]
+    api_token: String,
+}
+
+pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
+    let redirect = match (&args.redirect_uri, args.port) {
+        (Some(raw), _) => RedirectUri::parse(raw.trim()).map_err(|e| redirect_flag(raw, e))?,
+        (None, port) => {
+            let port = port.unwrap_or(DEFAULT_PORT);
+            RedirectUri::on_port(port)
+                .map_err(|e| CliError::usage(format!("--port {port}: {e}")))?
+        }
+    };
+    let world = World::start(Options {
+        redirect_uri: redirect.to_string(),
+        scenario: args.scenario,
+        ask: !args.auto_approve,
+        served: true,
+    });
+    let endpoints = world.endpoints();
+    let site = &world.sites[0];
+    let served = Served {
+        auth_url: trimmed(endpoints.auth.as_str()),
+        api_url: trimmed(endpoints.api.as_str()),
+        client_id: world.app.client_id.clone(),
+        client_secret: world.app.client_secret.clone(),
+        redirect_uri: world.app.redirect_uri.clone(),
+        site: site.url.clone(),
+        service_account_id: world.service_account.client_id.clone(),
+        service_account_secret: world.service_account.secret.clone(),
+        email: world.api_token.email.clone(),
+        api_token: world.api_token.token.clone(),
+    };
+    let ui = ctx.ui;
+    let scenario = clap::ValueEnum::to_possible_value(&args.scenario)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    ui.say(&format!(
+        "jira-auth sandbox (scenario {scenario}): an emulated Atlassian on loopback; nothing leaves this machine. The secrets on stdout are made up for this run and open only this sandbox."
+    ));
+    ui.say(&format!(
+        "Sites: {}. Consent: {}. Ctrl-C stops it.",
+        world
+            .sites
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.url))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if args.auto_approve {
+            "approved at once"
+        } else {
+            "a page to Approve or Deny in the browser"
+        }
+    ));
+    ui.say(&format!(
+        "Try: jira-auth sandbox > sandbox.env &  then  set -a; . ./sandbox.env; set +a; jira-auth init --profile try --preset read-only --site sandbox{}",
+        if redirect.port() == DEFAULT_PORT && args.redirect_uri.is_none() {
+            String::new()
+        } else {
+            " --redirect-uri \"$JIRA_AUTH_SANDBOX_REDIRECT_URI\"".to_string()
+        }
+    ));
+    ctx.net.block_on(async {
+        // The handlers go in before the lines come out: whoever reads them may stop the
+        // sandbox at once, and must get the exit code of a stop, not of a killed process.
+        let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+        tokio::select! {
+            biased;
+            _ = &mut interrupted => return Ok(()),
+            () = std::future::ready(()) => {}
+        }
+        let terminated = terminated();
+        if ctx.global.json {
+            ui.print_json(&served)?;
+        } else {
+            ui.print(&lines(&served))?;
+        }
+        tokio::select! {
+            _ = &mut interrupted => {}
+            () = terminated => {}
+        }
+        Ok::<(), CliError>(())
+    })??;
+    ui.say("jira-auth sandbox: stopped.");
+    drop(world);
+    Ok(())
+}
+
+/// `KEY=VALUE` lines in the order of [`Served`]'s fields. No value needs quoting: they are
+/// URLs, ids, tokens and an email, none with spaces or shell characters.
+fn lines(served: &Served) -> String {
+    let value = serde_json::to_value(served).expect("strings always serialize");
+    let order = [
+        "JIRA_AUTH_AUTH_URL",
+        "JIRA_AUTH_API_URL",
+        "JIRA_AUTH_CLIENT_ID",
+        "JIRA_AUTH_CLIENT_SECRET",
+        "JIRA_AUTH_SITE",
+        "JIRA_AUTH_SANDBOX_REDIRECT_URI",
+        "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_ID",
+        "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_SECRET",
+        "JIRA_AUTH_SANDBOX_EMAIL",
+        "JIRA_AUTH_SANDBOX_API_TOKEN",
+    ];
+    order
+        .iter()
+        .map(|k| format!("{k}={}\n", value[k].as_str().unwrap_or_default()))
+        .collect()
+}
+
+fn trimmed(url: &str) -> String {
+    url.trim_end_matches('/').to_string()
+}
+
+/// Resolves on SIGTERM (Unix; never elsewhere). The handler is installed at once.
+fn terminated() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(term) = term.as_mut() {
+            term.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lines_are_one_per_variable_in_order() {
+        let served = Served {
+            auth_url: "http://127.0.0.1:1".into(),
+            api_url: "http://127.0.0.1:2".into(),
+            client_id: "id".into(),
+            client_secret: "ATOAs".into(),
+            redirect_uri: "http://127.0.0.1:8976/callback".into(),
+            site: "http://127.0.0.1:3".into(),
+            service_account_id: "sa".into(),
+            service_account_secret: "ATSAs".into(),
+            email: "ada@example.com".into(),
+            api_token: "ATATTt".into(),
+        };
+        let text = lines(&served);
+        let keys: Vec<&str> = text.lines().map(|l| l.split_once('=').unwrap().0).collect();
+        assert_eq!(keys.len(), 10);
+        assert_eq!(keys[0], "JIRA_AUTH_AUTH_URL");
+        assert!(text.starts_with("JIRA_AUTH_AUTH_URL=http://127.0.0.1:1\n"));
+        assert!(text.ends_with("JIRA_AUTH_SANDBOX_API_TOKEN=ATATTt\n"));
+        assert!(text.contains("\nJIRA_AUTH_SANDBOX_REDIRECT_URI=http://127.0.0.1:8976/callback\n"));
+    }
+}
