@@ -154,18 +154,24 @@ fn trimmed(url: &str) -> String {
     url.trim_end_matches('/').to_string()
 }
 
-/// Resolves on SIGTERM (Unix; never elsewhere). The handler is installed at once.
+/// Resolves on SIGTERM. The handler is installed at once, before the future is polled.
+#[cfg(unix)]
 fn terminated() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     async move {
-        #[cfg(unix)]
-        if let Some(term) = term.as_mut() {
-            term.recv().await;
-            return;
+        match term.as_mut() {
+            Some(term) => {
+                term.recv().await;
+            }
+            None => std::future::pending::<()>().await,
         }
-        std::future::pending::<()>().await
     }
+}
+
+/// Windows has no SIGTERM: never resolves (Ctrl-C still stops the sandbox).
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending::<()>().await
 }
 
 #[cfg(test)]

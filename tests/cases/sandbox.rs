@@ -2,6 +2,7 @@
 //! profile answered offline after its emulator is gone (and never by the Atlassian the
 //! environment names), and `jira-auth sandbox` serving other processes until it is stopped.
 
+#[cfg(unix)]
 use std::time::Duration;
 
 use crate::support::emulator::Endpoint;
@@ -143,6 +144,7 @@ fn serve(env: &TestEnv, args: &[&str]) -> (Spawned, Vec<(String, String)>) {
     (sandbox, vars)
 }
 
+#[cfg(unix)]
 fn var<'a>(vars: &'a [(String, String)], name: &str) -> &'a str {
     &vars.iter().find(|(k, _)| k == name).unwrap().1
 }
@@ -237,6 +239,7 @@ fn stop(sandbox: Spawned, signal: i32) {
         .assert_says("jira-auth sandbox: stopped.");
 }
 
+#[cfg(unix)]
 fn sandbox_stderr_says(sandbox: &Spawned, text: &str) {
     assert!(sandbox.stderr().contains(text), "{}", sandbox.stderr());
 }

@@ -6,9 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::env::{Run, command_line};
+#[cfg(unix)]
+use super::env::Run;
+use super::env::command_line;
 
 pub struct Spawned {
+    #[cfg_attr(
+        not(unix),
+        expect(dead_code, reason = "read by finish(), which only the Unix tests call")
+    )]
     command: String,
     child: Child,
     out: PathBuf,
@@ -34,6 +40,7 @@ impl Spawned {
         }
     }
 
+    #[cfg(unix)]
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -66,6 +73,7 @@ impl Spawned {
     }
 
     /// Waits (up to `limit`) for the exit; what it printed.
+    #[cfg(unix)]
     pub fn finish(mut self, limit: Duration) -> Run {
         let deadline = Instant::now() + limit;
         let status = loop {
