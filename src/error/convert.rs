@@ -168,6 +168,21 @@ impl From<OAuthError> for CliError {
                 hints.push("codes are single-use and short-lived: run `jira-auth init` (or `jira-auth login`) again to get a new one".into());
                 hints
             }
+            OAuthError::DcClientRejected => vec![
+                "copy the Client ID and Client secret again from Jira: Administration → Applications → Application links → the incoming link (jira-auth) → Credentials; nothing was stored".into(),
+                "this is not a consent problem: consent succeeded; only the client's credentials are wrong".into(),
+            ],
+            OAuthError::DcStoredClientRejected => vec![
+                "the application link was probably deleted, or its secret regenerated, in Jira (Administration → Applications → Application links)".into(),
+                "run `jira-auth init --force` with its current credentials; the stored profile was kept".into(),
+            ],
+            OAuthError::DcCodeRejected(_) => vec![
+                "a Data Center code lives 10 s and works once; jira-auth exchanges it at once, so a slow network or proxy between here and Jira, a code used by someone else, or a PKCE verifier that does not match is the cause".into(),
+                "run `jira-auth init` (or `jira-auth login`) again; a Jira administrator can allow more time with the system property atlassian.oauth2.provider.max.client.delay.seconds".into(),
+            ],
+            OAuthError::DcRefreshRejected(_) => vec![
+                "the refresh token was revoked (Profile → Authorized applications in Jira), expired (90 days) or spent: run `jira-auth login` to consent again; the stored profile was kept".into(),
+            ],
             OAuthError::RefreshRejected(_) => vec![
                 "run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept".into(),
             ],
@@ -207,6 +222,21 @@ impl From<ApiError> for CliError {
                 return CliError::of(Exit::Usage, e)
                     .hint("name the site as your browser's address bar shows it when you use Jira: acme, acme.atlassian.net or https://acme.atlassian.net (--site or JIRA_AUTH_SITE)")
                     .hint("or give its cloud id with --cloud-id (JIRA_AUTH_CLOUD_ID): admin.atlassian.com → Apps → Sites → the site shows it after /s/ in the address bar");
+            }
+            ApiError::AlwaysCloud { .. } => {
+                return CliError::of(Exit::Usage, e).hint(
+                    "drop --deployment (or JIRA_AUTH_DEPLOYMENT), or say --deployment cloud",
+                );
+            }
+            ApiError::NotJira { .. } => {
+                return CliError::of(Exit::Usage, e)
+                    .hint("give the address your browser shows for Jira's start page, context path included (e.g. https://jira.example.com/jira): jira-auth asks <that>/rest/api/2/serverInfo")
+                    .hint("if the instance answers only with credentials, say which it is with --deployment data-center (or JIRA_AUTH_DEPLOYMENT)");
+            }
+            ApiError::PatRejected { .. } => {
+                return CliError::of(Exit::AuthNeeded, e)
+                    .hint("check that the token was copied whole, and that it is neither expired nor revoked: in Jira, your avatar → Profile → Personal Access Tokens")
+                    .hint("a personal access token belongs to one Data Center instance: create it on the one --site names; nothing was stored");
             }
             ApiError::ApiTokenRejected { .. } => {
                 return CliError::of(Exit::AuthNeeded, e)
@@ -302,6 +332,14 @@ impl From<ScopeError> for CliError {
                 hints.push("separate scopes with commas or spaces".into());
                 hints
             }
+            ScopeError::NotForDataCenter { .. } => vec![
+                "a Data Center site takes --scopes READ, WRITE, ADMIN or SYSTEM_ADMIN (each capped by the user's own permissions), or --preset read-only, read-write or admin".into(),
+                "Cloud scopes (read:jira-work…) are for *.atlassian.net sites; if this is one, check --site (or say --deployment cloud)".into(),
+            ],
+            ScopeError::DataCenterOnCloud(_) => vec![
+                "a Cloud site takes Cloud scopes: `jira-auth scopes list` shows them, or use --preset read-only, read-write or admin".into(),
+                "if the site is Jira Data Center, give its base URL as --site (e.g. https://jira.example.com/jira)".into(),
+            ],
             ScopeError::Empty | ScopeError::UnknownPreset { .. } => Vec::new(),
         };
         with_hints(CliError::of(Exit::Usage, e), hints)

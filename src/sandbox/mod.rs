@@ -3,11 +3,13 @@
 //! account, an API token and two sites, all emulated on loopback. `jira-auth sandbox` serves
 //! one until interrupted; `init --sandbox` runs the wizard against one inside the process;
 //! and a sandbox profile's later commands are answered by one restored from the profile
-//! ([`World::restore`]). The tests build their worlds from the same emulator.
+//! ([`World::restore`]). The tests build their worlds from the same emulator, and from
+//! datacenter.rs, an emulated Jira Data Center instance.
 //!
 //! Nothing here reaches the network beyond loopback, prints, or knows the command line.
 //! Its secrets are made up per world: they open nothing but that world.
 
+pub mod datacenter;
 pub mod emulator;
 pub mod http;
 pub mod user;
