@@ -447,13 +447,16 @@ fn service_accounts_api_tokens_and_stateless_mode_at_vvv_keep_secrets_out() {
 
 /// While `exec`'s command runs, neither jira-auth's own initial environment block (what
 /// `/proc/PID/environ` and `ps e` show) nor the command's environment holds the client
-/// secret or the API token of the environment: only the credential `exec` hands over.
+/// secret, the API token or the PAT of the environment: only the credential `exec` hands over.
 #[cfg(target_os = "linux")]
 #[test]
-fn exec_scrubs_both_secret_variables_and_its_command_inherits_neither() {
+fn exec_scrubs_the_secret_variables_and_its_command_inherits_none() {
     let env = TestEnv::new();
     let mut cmd = env.stateless(&["exec", "--", "sh", "-c", "echo $$; read _; exit 0"]);
+    // A PAT in the environment is taken out as the other two are, whatever the command.
+    let pat = format!("NjQ{}", crate::support::env::random_hex(20));
     cmd.env("JIRA_AUTH_API_TOKEN", &env.classic_token)
+        .env("JIRA_AUTH_PAT", &pat)
         .env("JIRA_AUTH_NO_CACHE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -465,7 +468,7 @@ fn exec_scrubs_both_secret_variables_and_its_command_inherits_neither() {
     let sh_pid: u32 = line.trim().parse().unwrap_or_else(|_| panic!("{line:?}"));
     let ours = environ(child.id());
     let theirs = environ(sh_pid);
-    for secret in [&env.sa_secret, &env.classic_token] {
+    for secret in [&env.sa_secret, &env.classic_token, &pat] {
         assert!(
             !ours.contains(secret.as_str()),
             "jira-auth's environ: {ours}"
