@@ -38,6 +38,18 @@ pub fn names() -> String {
         .join(", ")
 }
 
+/// What `granted` lets a token do: each scope includes those before it (WRITE reads too).
+pub fn implied(granted: &[String]) -> Vec<String> {
+    let widest = granted
+        .iter()
+        .filter_map(|g| SCOPES.iter().position(|(s, _)| s == g))
+        .max();
+    match widest {
+        Some(i) => SCOPES[..=i].iter().map(|(s, _)| s.to_string()).collect(),
+        None => Vec::new(),
+    }
+}
+
 /// A `--scopes` list for a Data Center site: comma or space separated, duplicates dropped;
 /// a Cloud scope (or anything else) is refused with the valid names. Lower case is taken as
 /// meant (`read` is READ): nothing else could be meant by it.
@@ -112,6 +124,16 @@ mod tests {
             "'read:jira-work' is not a Jira Data Center scope: the scopes are READ, WRITE, ADMIN, SYSTEM_ADMIN"
         );
         assert!(parse_request(" , ").is_err());
+    }
+
+    #[test]
+    fn a_scope_includes_those_before_it() {
+        assert_eq!(implied(&["WRITE".into()]), ["READ", "WRITE"]);
+        assert_eq!(
+            implied(&["READ".into(), "ADMIN".into()]),
+            ["READ", "WRITE", "ADMIN"]
+        );
+        assert!(implied(&[]).is_empty());
     }
 
     #[test]

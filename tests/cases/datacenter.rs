@@ -408,3 +408,20 @@ fn sites_and_scope_checks_know_a_data_center_profile() {
     out.assert_says("--site cannot move it elsewhere");
     env.assert_no_leaks(&out);
 }
+
+#[test]
+fn scopes_check_compares_data_center_scopes() {
+    let env = dc_oauth_world();
+    let _snapshots = env.snapshots();
+    let out = env.jira(&["scopes", "check"]);
+    out.assert_code(0);
+    // WRITE reads too.
+    env.jira(&["scopes", "check", "--require", "READ"])
+        .assert_code(0);
+    let out = env.jira(&["scopes", "check", "--require", "ADMIN"]);
+    out.assert_code(4);
+    insta::assert_snapshot!("scopes_check_dc_missing", env.screen(&out));
+    let out = env.jira(&["scopes", "check", "--require", "read:jira-work"]);
+    out.assert_code(2);
+    out.assert_says("is not a Jira Data Center scope");
+}
