@@ -360,7 +360,12 @@ fn token_line(p: &ProfileStatus) -> String {
             Refused::RefreshToken => "refresh token",
             Refused::ClientSecret => "client secret",
         };
-        format!("Atlassian refused its {what} {}", relative(r.at))
+        let who = if p.site.is_data_center() {
+            "Jira"
+        } else {
+            "Atlassian"
+        };
+        format!("{who} refused its {what} {}", relative(r.at))
     });
     // Stale as `token` sees it: within its margin, `token` renews first.
     let left = at - OffsetDateTime::now_utc();

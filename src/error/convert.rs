@@ -383,7 +383,26 @@ impl From<ProfileError> for CliError {
                 let hint = format!("create it again with `jira-auth init --profile {name}`");
                 CliError::of(Exit::AuthNeeded, e).hint(hint)
             }
-            ProfileError::Refused { ref name, ref refusal } => {
+            ProfileError::Refused {
+                ref name,
+                ref refusal,
+                data_center: true,
+            } => {
+                let hint = match refusal.what {
+                    Refused::RefreshToken => format!(
+                        "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
+                    ),
+                    Refused::ClientSecret => format!(
+                        "the application link was probably deleted or its secret regenerated in Jira: run `jira-auth init --force --profile {name}` with its current credentials"
+                    ),
+                };
+                CliError::of(Exit::AuthNeeded, e).hint(hint)
+            }
+            ProfileError::Refused {
+                ref name,
+                ref refusal,
+                ..
+            } => {
                 let hint = match refusal.what {
                     Refused::RefreshToken => format!(
                         "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
@@ -545,6 +564,68 @@ mod tests {
         );
         let e = CliError::from(crate::scopes::parse_list("Read:Jira-Work").unwrap_err());
         assert_eq!(e.hints()[0], "did you mean read:jira-work?");
+    }
+
+    #[test]
+    fn data_center_failures_have_their_exit_codes_and_a_next_step() {
+        let cases: Vec<(CliError, Exit, &str)> = vec![
+            (
+                ApiError::PatRejected {
+                    site: "https://j".into(),
+                }
+                .into(),
+                Exit::AuthNeeded,
+                "Personal Access Tokens",
+            ),
+            (
+                ApiError::NotJira {
+                    url: "https://j".into(),
+                    detail: "d".into(),
+                }
+                .into(),
+                Exit::Usage,
+                "context path",
+            ),
+            (
+                ApiError::AlwaysCloud {
+                    url: "https://a.atlassian.net".into(),
+                }
+                .into(),
+                Exit::Usage,
+                "--deployment",
+            ),
+            (
+                OAuthError::DcCodeRejected("invalid_grant".into()).into(),
+                Exit::AuthNeeded,
+                "10 s",
+            ),
+            (
+                OAuthError::DcClientRejected.into(),
+                Exit::AuthNeeded,
+                "Application links",
+            ),
+            (
+                OAuthError::DcRefreshRejected(String::new()).into(),
+                Exit::AuthNeeded,
+                "jira-auth login",
+            ),
+            (
+                crate::scopes::datacenter::parse_request("read:jira-work")
+                    .unwrap_err()
+                    .into(),
+                Exit::Usage,
+                "READ, WRITE, ADMIN or SYSTEM_ADMIN",
+            ),
+        ];
+        for (e, exit, hint) in cases {
+            assert_eq!(e.exit(), exit, "{}", e.render());
+            assert!(e.hints().iter().any(|h| h.contains(hint)), "{}", e.render());
+        }
+        // The code's description is not repeated when it says no more than its name.
+        assert_eq!(
+            OAuthError::DcCodeRejected("invalid_grant".into()).to_string(),
+            "Jira refused the authorization code (invalid_grant)"
+        );
     }
 
     #[test]

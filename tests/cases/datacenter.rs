@@ -308,6 +308,15 @@ fn refresh_keeps_whatever_refresh_token_comes_back() {
         status["profiles"][0]["renewal_refused"]["what"],
         "refresh-token"
     );
+    // Said as Jira's refusal, with Data Center's fix, until a new consent.
+    env.jira(&["status"])
+        .assert_says("valid, but Jira refused its refresh token");
+    let doctor = env.jira(&["doctor"]);
+    assert!(
+        doctor.stdout.contains("but Jira refused its refresh token"),
+        "{}",
+        doctor.stdout
+    );
     // login consents again at the same instance.
     let out = env.jira(&["login", "--no-input"]);
     out.assert_code(0);

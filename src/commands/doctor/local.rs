@@ -113,8 +113,13 @@ pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
         Check::warn(
             NAME,
             format!(
-                "'{name}' is complete in the {}, but Atlassian refused its {what} {} (recorded by an earlier command)",
+                "'{name}' is complete in the {}, but {} refused its {what} {} (recorded by an earlier command)",
                 found.info.store,
+                if cfg.site.is_data_center() {
+                    "Jira"
+                } else {
+                    "Atlassian"
+                },
                 relative(refused.at)
             ),
             fix,
