@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::consent::{self, Plan};
 use super::{Ctx, Result, saved};
 use crate::cli::LoginArgs;
-use crate::error::{CliError, Context as _, Exit};
+use crate::error::{CliError, Code, Context as _};
 use crate::oauth::RedirectUri;
 use crate::scopes;
 
@@ -26,10 +26,13 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         .context("checking the credential store before asking for consent")?;
     let old = ctx.profiles.load(&found)?;
     let Some(grant) = old.credential.oauth() else {
-        return Err(CliError::usage(format!(
-            "profile '{profile}' uses {}, which has no consent to give again",
-            old.credential.method().as_str()
-        ))
+        return Err(CliError::new(
+            Code::MethodMismatch,
+            format!(
+                "profile '{profile}' uses {}, which has no consent to give again",
+                old.credential.method().as_str()
+            ),
+        )
         .hint(format!(
             "set it up again with `jira-auth init --force --profile {profile}`"
         )));
@@ -40,7 +43,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
     consent::warn_if_too_many(ctx.ui, &scopes);
     let redirect = RedirectUri::parse(&grant.redirect_uri).map_err(|e| {
         CliError::new(
-            Exit::AuthNeeded,
+            Code::ProfileUnusable,
             format!(
                 "the stored callback URL of profile '{profile}' cannot be used: {}: {e}",
                 grant.redirect_uri

@@ -6,17 +6,12 @@
 use clap::CommandFactory;
 
 use super::Result;
-use crate::cli::{Cli, GlobalArgs, examples};
+use crate::cli::{Cli, examples};
 use crate::error::{CliError, Exit};
 use crate::settings;
 use crate::ui::Ui;
 
-pub fn run(global: &GlobalArgs, ui: &Ui) -> Result {
-    if global.json {
-        return Err(
-            CliError::usage("`man` prints a roff page; it has no --json form").hint("drop --json"),
-        );
-    }
+pub fn run(ui: &Ui) -> Result {
     let page = page().map_err(|e| CliError::unexpected(format!("rendering the man page: {e}")))?;
     Ok(ui.print(&page)?)
 }

@@ -4,6 +4,7 @@
 //! page through the browser.
 
 pub mod browser;
+pub mod document;
 pub mod prompt;
 
 use std::borrow::Cow;
@@ -33,6 +34,8 @@ pub struct Ui {
     prompter: Box<dyn Prompter>,
     opener: Box<dyn Fn(&str) -> browser::Failure>,
     terminal: Terminal,
+    /// The report of `--json`, printed once the command is over (with its error, if any).
+    report: RefCell<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl Ui {
@@ -56,6 +59,7 @@ impl Ui {
             prompter,
             opener: Box::new(move |url| browser::open(url, browser_env.as_deref())),
             terminal,
+            report: RefCell::new(None),
         }
     }
 
@@ -78,6 +82,7 @@ impl Ui {
                 })
             },
             terminal,
+            report: RefCell::new(None),
         };
         (ui, captured)
     }
@@ -105,13 +110,27 @@ impl Ui {
         self.print(secret.expose_secret())
     }
 
-    /// One JSON document on stdout: the one thing scripts parse. Keys are in alphabetical
-    /// order (through `Value`, whose map is sorted), whatever order a report declares them
-    /// in, so that documents diff stably from one release to the next.
-    pub fn print_json(&self, value: &impl Serialize) -> Result<(), OutputError> {
-        let value = serde_json::to_value(value).expect("reports always serialize");
-        let text = serde_json::to_string_pretty(&value).expect("a Value always serializes");
-        self.print(&(text + "\n"))
+    /// The command's report in JSON mode: the one thing scripts parse. It is printed as the
+    /// run's one document when the command is over ([`Ui::end_json`]), so that a command
+    /// that fails after its report (`status`, `doctor`, `scopes check`) still prints one
+    /// document, with its `error`. Never a secret: `token --json` prints its own document.
+    pub fn print_json(&self, report: &impl Serialize) {
+        let old = self.report.borrow_mut().replace(document::object(report));
+        debug_assert!(old.is_none(), "one JSON document per run");
+    }
+
+    /// Prints the run's document in JSON mode: the report with `error` (the failure's, when
+    /// there was one) added, or the error alone. Nothing when there is neither (`token`
+    /// printed its own).
+    pub fn end_json(&self, error: Option<serde_json::Value>) -> Result<(), OutputError> {
+        let mut body = self.report.borrow_mut().take().unwrap_or_default();
+        if let Some(error) = error {
+            body.insert("error".to_string(), error);
+        }
+        if body.is_empty() {
+            return Ok(());
+        }
+        self.print(&document::text(&body))
     }
 
     /// Human text as the terminal can show it: the typographic characters the messages use
@@ -298,14 +317,19 @@ mod tests {
         let (ui, seen) = Ui::captured("s3cret-line\nrest", terminal(false));
         ui.say("note → this");
         ui.print("data\n").unwrap();
-        ui.print_json(&serde_json::json!({"a": 1})).unwrap();
+        ui.print_json(&serde_json::json!({"a": 1}));
+        ui.end_json(Some(serde_json::json!({"code": "usage"})))
+            .unwrap();
         drop(ui.open_browser("https://example.com/"));
         assert_eq!(
             ui.read_secret_line().unwrap().expose_secret(),
             "s3cret-line"
         );
         assert_eq!(seen.stderr(), "note -> this\n");
-        assert_eq!(seen.stdout(), "data\n{\n  \"a\": 1\n}\n");
+        assert_eq!(
+            seen.stdout(),
+            "data\n{\n  \"schema_version\": 1,\n  \"a\": 1,\n  \"error\": {\n    \"code\": \"usage\"\n  }\n}\n"
+        );
         assert_eq!(seen.opened(), ["https://example.com/"]);
         assert!(!ui.prompter().interactive());
         assert!(ui.spinner("waiting", Duration::from_secs(9)).is_hidden());

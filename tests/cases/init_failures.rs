@@ -18,7 +18,7 @@ fn catalog_description(env: &TestEnv, name: &str) -> String {
     let list = env.jira(&["scopes", "list", "--json", "--search", name]);
     list.assert_code(0);
     let all = list.json();
-    let entry = all
+    let entry = all["scopes"]
         .as_array()
         .unwrap()
         .iter()

@@ -63,6 +63,19 @@ impl Run {
         self
     }
 
+    /// Asserts a failure in JSON mode with no report: exit code `exit`, and on stdout the
+    /// error document alone, `{"schema_version": 1, "error": {"code", "message", "hints"}}`,
+    /// of code `code`.
+    #[track_caller]
+    pub fn assert_error(&self, exit: i32, code: &str) -> &Run {
+        self.assert_code(exit);
+        let doc = self.json();
+        let keys: Vec<&String> = doc.as_object().expect("a JSON object").keys().collect();
+        assert_eq!(keys, ["error", "schema_version"], "{}", self.stdout);
+        assert_error_document(&doc, code);
+        self
+    }
+
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Run {
         assert_eq!(
@@ -72,6 +85,27 @@ impl Run {
         );
         self
     }
+}
+
+/// Asserts that `doc` is a document of version 1 with an `error` of code `code`: a message,
+/// and hints that are strings.
+#[track_caller]
+pub fn assert_error_document(doc: &Value, code: &str) {
+    assert_eq!(doc["schema_version"], 1, "{doc}");
+    let error = &doc["error"];
+    assert_eq!(error["code"], code, "{doc}");
+    let keys: Vec<&String> = error.as_object().expect("an error object").keys().collect();
+    assert_eq!(keys, ["code", "hints", "message"], "{doc}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{doc}"
+    );
+    assert!(
+        error["hints"]
+            .as_array()
+            .is_some_and(|h| h.iter().all(Value::is_string)),
+        "{doc}"
+    );
 }
 
 pub struct TestEnv {

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use super::Plan;
 use crate::commands::Result;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Code};
 use crate::oauth;
 use crate::oauth::callback::{Callback, Listener, Rejected};
 use crate::ui::Ui;
@@ -89,24 +89,25 @@ pub(super) async fn consent(
             // Whoever holds the consent URL (its state) can put any text here, and it goes
             // to a terminal.
             let (error, description) = (for_terminal(&error), for_terminal(&description));
-            let what = if error == "access_denied" {
-                "consent was declined".to_string()
+            let (code, what) = if error == "access_denied" {
+                (Code::ConsentDenied, "consent was declined".to_string())
             } else {
-                format!("Atlassian returned an error ({error})")
+                (
+                    Code::AuthorizationFailed,
+                    format!("Atlassian returned an error ({error})"),
+                )
             };
             let desc = if description.is_empty() {
                 String::new()
             } else {
                 format!(": {description}")
             };
-            Err(CliError::new(
-                Exit::AuthNeeded,
-                format!("{what}{desc}; nothing was stored"),
+            Err(
+                CliError::new(code, format!("{what}{desc}; nothing was stored")).hint(format!(
+                    "run `jira-auth {}` again and choose Accept on the consent page",
+                    plan.command
+                )),
             )
-            .hint(format!(
-                "run `jira-auth {}` again and choose Accept on the consent page",
-                plan.command
-            )))
         }
         None => Err(timeout_error(plan, &seen)),
     }
@@ -132,7 +133,7 @@ fn for_terminal(text: &str) -> String {
 }
 
 fn interrupted_error() -> CliError {
-    CliError::new(Exit::Interrupted, "interrupted; nothing was stored")
+    CliError::new(Code::Interrupted, "interrupted; nothing was stored")
 }
 
 /// What came while waiting, besides the callback.
@@ -152,13 +153,13 @@ fn timeout_error(plan: &Plan, seen: &Seen) -> CliError {
     let secs = plan.timeout.as_secs();
     let mut err = if seen.refused.is_empty() {
         CliError::new(
-            Exit::Timeout,
+            Code::CallbackTimeout,
             format!("no answer from the browser within {secs} s; nothing was stored"),
         )
     } else {
         let why: Vec<&str> = seen.refused.iter().map(|r| r.reason()).collect();
         CliError::new(
-            Exit::Timeout,
+            Code::CallbackTimeout,
             format!(
                 "no valid answer from the browser within {secs} s: a request for the callback came but was refused ({}); nothing was stored",
                 why.join("; ")
