@@ -25,11 +25,7 @@ fn main() -> ExitCode {
     let terminal = settings::terminal(&env);
     init_color(cli.global.color, terminal.no_color);
     init_logging(cli.global.verbose);
-    let ui = Ui::process(
-        terminal,
-        cli.global.no_input,
-        settings::browser_command(&env),
-    );
+    let ui = Ui::process(terminal, cli.global.no_input, settings::browser(&env));
     // A panic unwinds to here, so that secrets in memory are wiped by their destructors on
     // the way, and ends as the table's "unexpected" (1), not Rust's 101; the hook has
     // already said what happened.

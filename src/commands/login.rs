@@ -11,6 +11,8 @@ use crate::oauth::RedirectUri;
 use crate::scopes;
 
 pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
+    // Before anything else: a consent that could only time out fails at once.
+    let open_browser = consent::browser_step(ctx, &args.consent)?;
     // A --site that names no site at all would only be found out after the consent.
     if let Some(site) = &args.site {
         crate::atlassian::check_site_form(site)?;
@@ -60,7 +62,10 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         client_id: grant.client_id.clone(),
         client_secret: grant.client_secret.clone(),
         site: args.site.clone(),
-        open_browser: !args.consent.no_browser && ctx.ui.browser_available(),
+        open_browser,
+        no_browser: args.consent.no_browser,
+        paste: args.consent.paste,
+        ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "login",
     };

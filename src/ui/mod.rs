@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod document;
+pub mod paste;
 pub mod prompt;
 
 use std::borrow::Cow;
@@ -18,7 +19,7 @@ use serde::Serialize;
 
 pub use prompt::{Dialoguer, NoInput, PromptError, Prompter};
 
-use crate::settings::Terminal;
+use crate::settings::{BrowserEnv, Terminal};
 
 /// Writing to stdout failed (other than a reader that stopped early).
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,8 @@ pub struct Ui {
     stderr_is_terminal: bool,
     prompter: Box<dyn Prompter>,
     opener: Box<dyn Fn(&str) -> browser::Failure>,
+    /// Whether a browser can be started here; why not, when not.
+    browser: Result<(), String>,
     terminal: Terminal,
     /// The report of `--json`, printed once the command is over (with its error, if any).
     report: RefCell<Option<serde_json::Map<String, serde_json::Value>>>,
@@ -40,8 +43,8 @@ pub struct Ui {
 
 impl Ui {
     /// The process's own streams. Prompting needs `--no-input` off and both stdin and
-    /// stderr (where dialoguer draws) to be terminals. `browser_env` is `$BROWSER`.
-    pub fn process(terminal: Terminal, no_input: bool, browser_env: Option<String>) -> Ui {
+    /// stderr (where dialoguer draws) to be terminals. `browser_env` is `$BROWSER` and `PATH`.
+    pub fn process(terminal: Terminal, no_input: bool, browser_env: BrowserEnv) -> Ui {
         let stdin_is_terminal = std::io::stdin().is_terminal();
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let prompter: Box<dyn Prompter> = if !no_input && stdin_is_terminal && stderr_is_terminal {
@@ -57,7 +60,12 @@ impl Ui {
             stdin_is_terminal,
             stderr_is_terminal,
             prompter,
-            opener: Box::new(move |url| browser::open(url, browser_env.as_deref())),
+            browser: browser::startable(
+                browser_env.command.as_deref(),
+                browser_env.path.as_deref(),
+                terminal.browser,
+            ),
+            opener: Box::new(move |url| browser::open(url, browser_env.command.as_deref())),
             terminal,
             report: RefCell::new(None),
         }
@@ -80,6 +88,11 @@ impl Ui {
                     opened.borrow_mut().push(url.to_string());
                     tokio::sync::oneshot::channel().1
                 })
+            },
+            browser: if terminal.browser {
+                Ok(())
+            } else {
+                Err("no browser in this test".to_string())
             },
             terminal,
             report: RefCell::new(None),
@@ -166,9 +179,22 @@ impl Ui {
         Ok(SecretString::from(line.trim().to_string()))
     }
 
-    /// Whether a browser can be expected to open (see settings::Terminal::browser).
-    pub fn browser_available(&self) -> bool {
-        self.terminal.browser
+    /// Why no browser can be started here (see [`browser::startable`]); `None` when one can.
+    pub fn why_no_browser(&self) -> Option<&str> {
+        self.browser.as_ref().err().map(String::as_str)
+    }
+
+    /// The lines of stdin from now on, read while the command waits for other things too
+    /// (the address a browser ended on); on a terminal, not echoed.
+    pub fn read_pasted(&self) -> paste::PasteReader {
+        match &mut *self.stdin.borrow_mut() {
+            Input::Process => paste::PasteReader::of_stdin(self.stdin_is_terminal),
+            Input::Text(text) => {
+                let mut rest = String::new();
+                let _ = std::io::Read::read_to_string(text, &mut rest);
+                paste::PasteReader::of_text(&rest)
+            }
+        }
     }
 
     /// Opens `url` in the browser, never blocking on it; the answer says why it did not open,

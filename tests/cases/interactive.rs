@@ -7,6 +7,7 @@ use expectrl::{Eof, Expect, Session};
 
 use crate::support::emulator::Endpoint;
 use crate::support::env::{CLIENT_ID, TestEnv, require_secret_service, site};
+use crate::support::waiting::consent_redirect;
 
 const DOWN: &str = "\x1b[B";
 
@@ -157,6 +158,51 @@ fn wizard_prompts_for_everything_in_a_terminal() {
     assert_eq!(env.emu.hits(Endpoint::Token), 1);
     // The hidden prompt never echoed the secret; nothing else showed a secret either.
     env.assert_no_secret_in("the terminal", &screen);
+}
+
+/// No browser here (an SSH session, a container): the terminal asks for the address the
+/// browser ended on, without echoing it (it holds the code), refuses a wrong one saying why,
+/// and takes the right one when it is pasted again.
+#[test]
+fn without_a_browser_the_address_is_asked_for_and_asked_again_after_a_wrong_one() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.env_remove("BROWSER")
+        .args(["init", "--port", &env.port.to_string(), "--store", "file"])
+        .args(["--preset", "read-only", "--client-id", CLIENT_ID])
+        .args(["--timeout", "30"])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(
+        &mut p,
+        &mut screen,
+        "Or paste the address your browser ended on",
+    );
+    let url = screen
+        .lines()
+        .find(|l| l.contains("/authorize?"))
+        .expect("the consent URL is shown")
+        .trim()
+        .to_string();
+    let address = consent_redirect(&url);
+    let elsewhere = address.replace("state=", "state=not-");
+    p.send(format!("{elsewhere}\r")).unwrap();
+    expect_text(
+        &mut p,
+        &mut screen,
+        "refused the pasted address: its state did not match this run",
+    );
+    expect_text(&mut p, &mut screen, "Paste it again (input hidden)");
+    p.send(format!("{address}\r")).unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile");
+    assert_exits(p, &screen, 0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 1);
+    // Neither address was echoed, though both held the code.
+    env.assert_no_secret_in("the terminal", &screen);
+    assert!(
+        !screen.contains(&address) && !screen.contains(&elsewhere),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod login;
 mod methods;
 mod network;
 mod profiles;
+mod remote;
 mod scopes_check;
 mod scopes_list;
 mod secrets;

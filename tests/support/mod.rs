@@ -7,3 +7,4 @@ pub mod env;
 pub mod http;
 pub mod methods;
 pub mod screen;
+pub mod waiting;

@@ -2,6 +2,7 @@
 //! (wait.rs), the code exchange and the choice of site, giving the new config (saved.rs
 //! prints what was stored).
 
+mod paste;
 mod wait;
 
 use std::time::Duration;
@@ -11,10 +12,12 @@ use time::OffsetDateTime;
 
 use super::{Ctx, Result};
 use crate::atlassian::{self, Resource, SiteError};
-use crate::cli::ScopeArgs;
+use crate::cli::{ConsentArgs, ScopeArgs};
+use crate::error::{CliError, Code};
 use crate::oauth::{self, RedirectUri};
 use crate::profile::Notice;
 use crate::scopes::{self, Parsed};
+use crate::settings::SshSession;
 use crate::store::{Account, AuthConfig, CONFIG_VERSION, Credential, OAuthGrant, Site};
 use crate::ui::Ui;
 
@@ -28,9 +31,40 @@ pub(super) struct Plan {
     pub(super) client_secret: SecretString,
     pub(super) site: Option<String>,
     pub(super) open_browser: bool,
+    /// `--no-browser`: the person opens the URL, by choice.
+    pub(super) no_browser: bool,
+    /// `--paste`: the address the browser ended on comes on stdin, terminal or not.
+    pub(super) paste: bool,
+    /// An SSH session: the browser is likely on the person's own machine.
+    pub(super) ssh: Option<SshSession>,
     pub(super) timeout: Duration,
     /// The command to suggest running again after a declined consent.
     pub(super) command: &'static str,
+}
+
+/// The browser step, as `--no-browser` and `--paste` and the machine allow it: `open_browser`
+/// (a browser can be started here, and was not declined), and an error at once when the
+/// consent could only wait for nothing (CI): no browser can be started, nobody can be asked,
+/// and neither `--no-browser` (the caller opens the URL) nor `--paste` says how the
+/// answer will come.
+pub(super) fn browser_step(ctx: &Ctx, args: &ConsentArgs) -> Result<bool> {
+    let ui = ctx.ui;
+    let Some(why) = ui.why_no_browser() else {
+        return Ok(!args.no_browser);
+    };
+    if args.no_browser || args.paste || ui.prompter().interactive() {
+        return Ok(false);
+    }
+    Err(CliError::new(
+        Code::BrowserUnavailable,
+        format!(
+            "no browser can be opened here ({why}) and nothing can be asked (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal): the consent would wait {} s for nothing; nothing was changed",
+            args.timeout
+        ),
+    )
+    .hint("open the consent URL in a browser elsewhere and give the address it ends on on stdin: --paste (or JIRA_AUTH_PASTE=1)")
+    .hint("in CI, use a service account, which needs no browser: `jira-auth init --method service-account` (README: \"Jira in CI\")")
+    .hint("or run it where a browser can be opened; --no-browser waits for the callback while you open the printed URL yourself, on this machine"))
 }
 
 /// The scopes `--scopes` or `--preset` ask for (offline_access added), or `None` when

@@ -1,11 +1,13 @@
 //! Consent in the browser: the listener bound before the URL is shown, the browser opened,
-//! and the wait for the callback, with everything the person waiting should hear meanwhile
-//! (a refused callback, a browser that did not start) and a timeout that says what came.
+//! and the wait for the callback (or an address pasted instead: paste.rs, whichever comes
+//! first), with everything the person waiting should hear meanwhile (a refused callback, a
+//! browser that did not start) and a timeout that says what came.
 
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 
 use super::Plan;
+use super::paste::{Paste, tunnel_line};
 use crate::commands::Result;
 use crate::error::{CliError, Code};
 use crate::oauth;
@@ -45,10 +47,33 @@ pub(super) async fn consent(
     let mut browser = if plan.open_browser {
         Some(ui.open_browser(url.as_str()))
     } else {
-        ui.say("(no browser opened: open the URL yourself, on this machine)");
+        let why = ui
+            .why_no_browser()
+            .filter(|_| !plan.no_browser)
+            .map(|why| format!(" {why};"))
+            .unwrap_or_default();
+        // A browser elsewhere can only come back by a tunnel, or by a pasted address.
+        let place = if plan.paste || ui.prompter().interactive() {
+            "in a browser here or on another machine"
+        } else {
+            "on this machine"
+        };
+        say!(
+            ui,
+            "(no browser opened:{why} open the URL yourself, {place})"
+        );
         None
     };
-    let spinner = ui.spinner("Waiting for the browser to come back…", plan.timeout);
+    if let Some(ssh) = &plan.ssh {
+        ui.say(&tunnel_line(ssh, &plan.redirect));
+    }
+    let mut paste = Paste::new(ui, plan, listener.expected(&state), plan.open_browser);
+    // Nothing drawn over a line that is being pasted into.
+    let mut spinner = if paste.reading() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        ui.spinner("Waiting for the browser to come back…", plan.timeout)
+    };
     let (refusals, mut refused_rx) = mpsc::unbounded_channel();
     let mut waiting = std::pin::pin!(tokio::time::timeout(
         plan.timeout,
@@ -74,6 +99,16 @@ pub(super) async fn consent(
                 if let Ok(why) = failure {
                     spinner.suspend(|| say!(ui, "warning: {why}; open the URL above yourself"));
                     seen.browser_failed = Some(why);
+                    if !paste.reading() {
+                        spinner.finish_and_clear();
+                        spinner = indicatif::ProgressBar::hidden();
+                        paste.offer();
+                    }
+                }
+            }
+            pasted = paste.next(), if paste.reading() => {
+                if let Some(callback) = paste.judge(pasted)? {
+                    break Some(callback);
                 }
             }
             _ = &mut interrupted => {
