@@ -73,8 +73,20 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
         "split keychain items larger than this many bytes (it can only lower Windows' 2,560)",
     ),
     (
+        "JIRA_AUTH_API_TOKEN",
+        "the API token for init --method api-token, taken out of the environment at start; never a flag",
+    ),
+    (
         "BROWSER",
-        "the browser command to open the consent page with (':'-separated commands; %s is the URL)",
+        "the browser command to open the consent page with (':'-separated commands; %s is the URL); a text browser is never started, and one not found on PATH counts as none",
+    ),
+    (
+        "DISPLAY, WAYLAND_DISPLAY",
+        "without BROWSER on Linux, a display is what lets a browser be opened",
+    ),
+    (
+        "SSH_CONNECTION, USER, LOGNAME",
+        "an SSH session: init and login also ask for the address the browser ended on, and print the ssh -L line that forwards the callback port",
     ),
     ("NO_COLOR", "set: no colours"),
     (

@@ -89,3 +89,24 @@ fn cannot_start(program: &str, e: &std::io::Error) -> CliError {
         format!("cannot run '{program}': {why}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_that_cannot_start_is_said_as_a_shell_says_it() {
+        let e = cannot_start("nope", &std::io::ErrorKind::NotFound.into());
+        assert_eq!(
+            (e.exit().code(), e.code().as_str()),
+            (127, "command_not_found")
+        );
+        assert_eq!(e.message(), "cannot run 'nope': command not found");
+        let e = cannot_start("/", &std::io::ErrorKind::PermissionDenied.into());
+        assert_eq!(
+            (e.exit().code(), e.code().as_str()),
+            (126, "command_not_executable")
+        );
+        assert_eq!(e.message(), "cannot run '/': it is a directory");
+    }
+}

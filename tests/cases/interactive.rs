@@ -235,10 +235,11 @@ fn decline_to_replace(env: &TestEnv, extra: &[&str], key: &str) {
     assert_exits(p, &screen, 0);
 }
 
-/// `init` for a new profile in a pty, interactive up to the first menu.
-fn at_the_preset_menu(env: &TestEnv) -> (OsSession, String) {
+/// `init EXTRA…` for a new profile in a pty, interactive up to the first menu.
+fn at_the_preset_menu(env: &TestEnv, extra: &[&str]) -> (OsSession, String) {
     let mut cmd = env.cmd();
     cmd.args(["init", "--port", &env.port.to_string(), "--store", "file"])
+        .args(extra)
         .args(["--client-id", CLIENT_ID])
         .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
     let (mut p, mut screen) = in_a_pty(cmd);
@@ -249,13 +250,15 @@ fn at_the_preset_menu(env: &TestEnv) -> (OsSession, String) {
 #[test]
 fn escape_cancels_a_menu_and_nothing_is_stored() {
     let env = TestEnv::new();
-    let (mut p, mut screen) = at_the_preset_menu(&env);
+    // In JSON mode, so the error document is on the screen too.
+    let (mut p, mut screen) = at_the_preset_menu(&env, &["--json"]);
     // A prompt that ends in a question mark gets no colon after it.
     expect_text(&mut p, &mut screen, "custom");
     let menu = &screen[screen.rfind("Which access").unwrap()..];
     assert!(!menu.contains("need?:"), "{menu}");
     p.send("\x1b").unwrap();
     expect_text(&mut p, &mut screen, "cancelled; nothing was changed");
+    expect_text(&mut p, &mut screen, r#""code": "cancelled""#);
     assert_exits(p, &screen, 130);
     assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
     assert!(!env.config_dir().join("profiles.json").exists());

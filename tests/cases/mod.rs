@@ -4,8 +4,10 @@ mod api_token;
 mod cache;
 mod completions;
 mod doctor;
+mod documents;
 #[cfg(unix)]
 mod exec;
+mod exit_codes;
 mod help;
 mod index;
 mod init;

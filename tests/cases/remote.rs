@@ -237,7 +237,7 @@ fn without_a_browser_or_a_way_to_paste_init_fails_at_once() {
     // With --no-browser the caller takes the URL: it waits (here until its timeout).
     let mut cmd = env.init();
     cmd.env_remove("BROWSER")
-        .args(["--no-browser", "--timeout", "1"]);
+        .args(["--no-browser", "--timeout", "1", "--store", "file"]);
     run(cmd).assert_code(7).assert_says("/authorize?");
 
     // So does login.
