@@ -49,6 +49,8 @@ use crate::ui::Ui;
 /// profiles of the config dir, and the network of this run (built on first use).
 pub struct Ctx<'a> {
     pub global: &'a GlobalArgs,
+    /// `--json` of the command: its report goes to `Ui::print_json`, not to the terminal.
+    pub json: bool,
     pub settings: &'a Settings,
     pub ui: &'a Ui,
     pub profiles: &'a Profiles,
@@ -182,6 +184,16 @@ impl ApiTokenFacts {
             rfc3339(self.stored_at)
         )
     }
+}
+
+/// The requested scopes a token was not granted (what consent withheld, or the console lost).
+/// Never offline_access: a token response does not list it, the refresh token is the proof.
+pub fn scopes_missing(requested: &[String], granted: &[String]) -> Vec<String> {
+    requested
+        .iter()
+        .filter(|s| *s != OFFLINE_ACCESS && !granted.contains(s))
+        .cloned()
+        .collect()
 }
 
 /// A warning about something that did not stop the command.

@@ -4,8 +4,10 @@ mod api_token;
 mod cache;
 mod completions;
 mod doctor;
+mod documents;
 #[cfg(unix)]
 mod exec;
+mod exit_codes;
 mod help;
 mod index;
 mod init;
@@ -22,6 +24,7 @@ mod profiles;
 mod readme;
 #[cfg(unix)]
 mod real_browser;
+mod remote;
 mod sandbox;
 mod scopes_check;
 mod scopes_list;

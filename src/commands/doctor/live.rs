@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use super::check::{Check, Facts};
 use crate::atlassian::{self, ApiError, Dated};
 use crate::commands::{Ctx, fix_for, login_command};
-use crate::error::Exit;
+use crate::error::Code;
 use crate::net::{Http, Net};
 use crate::profile::api_base_url;
 use crate::store::{Method, Site};
@@ -123,7 +123,7 @@ pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
                     };
                     Check::fail(
                         NAME,
-                        Exit::AuthNeeded,
+                        Code::SiteNotInGrant,
                         format!(
                             "{} ({}, cloud id {}) is no longer in accessible-resources; the grant covers {covers}",
                             site.name, site.url, site.cloud_id
@@ -172,7 +172,7 @@ pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
         }
         Err(ApiError::ScopeMismatch(_)) => Check::fail(
             NAME,
-            Exit::ScopeCheck,
+            Code::ScopeMissing,
             format!(
                 "GET /rest/api/3/myself answered 401 \"scope does not match\": the token lacks {MYSELF_SCOPE} (granular apps: read:user:jira)"
             ),
@@ -222,7 +222,7 @@ pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
         }
         Err(ApiError::ScopeMismatch(_)) => Check::fail(
             NAME,
-            Exit::ScopeCheck,
+            Code::ScopeMissing,
             "GET /me answered 401 \"scope does not match\" although the token lists read:me",
             format!(
                 "{}, then run `{}`",

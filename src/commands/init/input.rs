@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::atlassian::site::{self, SiteRef, SiteUrl, is_cloud_id, parse_site};
 use crate::commands::{Ctx, Result};
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 use crate::store::Site;
 use crate::ui::Ui;
 
@@ -243,14 +243,19 @@ pub(crate) fn target(site: Option<(&str, &str)>, cloud_id: Option<(&str, &str)>)
     if let Some((shown, raw)) = cloud_id {
         let id = raw.trim();
         if !is_cloud_id(id) {
-            return Err(CliError::usage(format!(
-                "{shown}: not a cloud id (a UUID such as 1324a887-45db-1bf4-1e99-ef0ff456d421)"
-            )));
+            return Err(CliError::new(
+                Code::SiteInvalid,
+                format!(
+                    "{shown}: not a cloud id (a UUID such as 1324a887-45db-1bf4-1e99-ef0ff456d421)"
+                ),
+            ));
         }
         out.cloud_id = Some(id.to_ascii_lowercase());
     }
     if let Some((shown, raw)) = site {
-        match parse_site(raw).map_err(|e| CliError::usage(format!("{shown}: {e}")))? {
+        match parse_site(raw)
+            .map_err(|e| CliError::new(Code::SiteInvalid, format!("{shown}: {e}")))?
+        {
             SiteRef::Url(url) => out.site = Some(url),
             SiteRef::CloudId(id) => match &out.cloud_id {
                 Some(other) if *other != id => {

@@ -17,6 +17,8 @@ use crate::ui::Ui;
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) -> Result {
     let ui = ctx.ui;
     let p = ui.prompter();
+    // Before anything is asked: a consent that could only time out fails at once.
+    let opener = consent::opener(ctx, &args.consent)?;
     let redirect = redirect_uri(&args)?;
     // A --site that names no site at all would only be found out after the consent.
     if let Some(site) = &args.site {
@@ -49,7 +51,10 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
         client_id,
         client_secret,
         site: args.site.clone(),
-        opener: consent::opener(ctx, args.consent.no_browser),
+        opener,
+        no_browser: args.consent.no_browser,
+        paste: args.consent.paste,
+        ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init",
     };

@@ -97,7 +97,10 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, index: &Index) -> Result {
         client_id,
         client_secret,
         site,
-        opener: consent::opener(ctx, args.consent.no_browser),
+        opener: consent::opener(ctx, &args.consent)?,
+        no_browser: args.consent.no_browser,
+        paste: args.consent.paste,
+        ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init --sandbox",
     };
