@@ -150,7 +150,7 @@ pub(super) async fn consent(
             };
             Err(
                 CliError::new(code, format!("{what}{desc}; nothing was stored")).hint(format!(
-                    "run `jira-auth {}` again and choose Accept on the consent page",
+                    "run `jira-auth {}` again and choose Accept on the consent page (Approve in the sandbox)",
                     plan.command
                 )),
             )
