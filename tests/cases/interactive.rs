@@ -378,3 +378,54 @@ fn an_api_token_setup_asks_for_the_site_the_email_and_a_hidden_token() {
     );
     assert_eq!(env.emu.hits(Endpoint::SiteMyself), 1);
 }
+
+/// The quick start's first command, typed in a terminal: `init --sandbox --no-browser` asks
+/// what the real wizard asks (the preset, the app's client id and secret, which it shows to
+/// paste, the site), then the sandbox answers its own consent page: no browser, no paste
+/// prompt, no waiting.
+#[test]
+fn the_quick_starts_sandbox_in_a_terminal_needs_no_browser() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    // The profile's name is the sandbox's own, as on a newcomer's machine.
+    cmd.env_remove("BROWSER")
+        .env_remove("JIRA_AUTH_PROFILE")
+        .args(["init", "--sandbox", "--no-browser", "--store", "file"])
+        .args(["--port", &env.port.to_string(), "--timeout", "30"]);
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "as you would from the console.");
+    // "… paste its Client ID ID and its secret SECRET below …", however the terminal wraps it.
+    let words: Vec<&str> = screen.split_whitespace().collect();
+    let after = |label: &[&str]| {
+        let at = words
+            .windows(label.len())
+            .position(|w| w == label)
+            .unwrap_or_else(|| panic!("{label:?} is shown\n{screen}"));
+        words[at + label.len()].to_string()
+    };
+    let (client_id, secret) = (
+        after(&["its", "Client", "ID"]),
+        after(&["and", "its", "secret"]),
+    );
+    assert!(secret.starts_with("ATOA"), "{secret}");
+    expect_text(&mut p, &mut screen, "Client ID:");
+    p.send(format!("{client_id}\r")).unwrap();
+    expect_text(&mut p, &mut screen, "Client secret (input hidden):");
+    p.send(format!("{secret}\r")).unwrap();
+    expect_text(
+        &mut p,
+        &mut screen,
+        "(no browser opened: the sandbox approves the consent by itself, as if you had clicked Approve)",
+    );
+    expect_text(&mut p, &mut screen, "Which site should this profile use?");
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile 'sandbox' (file).");
+    assert_exits(p, &screen, 0);
+    assert!(!screen.contains("Or paste"), "{screen}");
+    // Shown once, by the sandbox, to be pasted; never echoed as it is typed.
+    assert_eq!(screen.matches(&secret).count(), 1, "{screen}");
+    let status = env.jira(&["status", "--json", "--profile", "sandbox"]);
+    assert_eq!(status.json()["profiles"][0]["sandbox"], true);
+}

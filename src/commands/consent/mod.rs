@@ -56,8 +56,8 @@ pub(super) enum Opener {
 
 /// Who will open the consent URL, as `--no-browser` and `--paste` and the machine allow it,
 /// decided before anything is asked. In the sandbox, a person answers its consent page when
-/// there is a browser or a terminal to open the URL from; with neither, the sandbox approves
-/// by itself, so that `init --sandbox` works on a machine with nobody at it. Elsewhere, a
+/// there is a browser, or a terminal to open the URL from and no `--no-browser`; else the
+/// sandbox approves by itself, so that `init --sandbox` works on a machine with nobody at it. Elsewhere, a
 /// consent that could only wait for nothing (CI: no browser can be started, nobody can be
 /// asked, and neither `--no-browser` (the caller opens the URL) nor `--paste` says how the
 /// answer will come) is an error at once.
@@ -67,8 +67,11 @@ pub(super) fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
     let browser = !args.no_browser && why_not.is_none();
     let person = browser || ui.prompter().interactive();
     if let Some(world) = ctx.sandbox.get() {
-        world.ask(person);
-        if !person {
+        // `--no-browser` in the sandbox, even in a terminal, is the quick start's "no browser
+        // needed": nobody is to open its consent page, so the sandbox answers it itself.
+        let someone_opens = browser || (person && !args.no_browser);
+        world.ask(someone_opens);
+        if !someone_opens {
             return Ok(Opener::Sandbox);
         }
     }

@@ -7,7 +7,7 @@
 
 use secrecy::ExposeSecret;
 
-use super::Plan;
+use super::{Opener, Plan};
 use crate::commands::Result;
 use crate::error::{CliError, Code};
 use crate::oauth::RedirectUri;
@@ -28,9 +28,12 @@ pub(super) struct Paste<'a> {
 
 impl<'a> Paste<'a> {
     /// Reading from the start with `--paste`, or in a terminal when no browser opened here
-    /// or this is an SSH session; else off until [`Paste::offer`].
-    pub(super) fn new(ui: &'a Ui, plan: &'a Plan, expected: Expected, opened: bool) -> Paste<'a> {
-        let person = ui.prompter().interactive();
+    /// or this is an SSH session; else off until [`Paste::offer`]. Never where the sandbox's
+    /// own user agent answers the consent: nothing would ever be pasted.
+    pub(super) fn new(ui: &'a Ui, plan: &'a Plan, expected: Expected) -> Paste<'a> {
+        let sandbox_answers = plan.opener == Opener::Sandbox;
+        let person = ui.prompter().interactive() && !sandbox_answers;
+        let opened = plan.opener == Opener::Browser;
         let mut paste = Paste {
             ui,
             plan,
@@ -38,7 +41,7 @@ impl<'a> Paste<'a> {
             reader: None,
             person,
         };
-        if plan.paste || (person && (!opened || plan.ssh.is_some())) {
+        if !sandbox_answers && (plan.paste || (person && (!opened || plan.ssh.is_some()))) {
             paste.start();
         }
         paste

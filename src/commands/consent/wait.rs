@@ -65,20 +65,16 @@ pub(super) async fn consent(
             None
         }
         Opener::Sandbox => {
-            ui.say("(no browser and no terminal: the sandbox approves the consent by itself, as if you had clicked Approve)");
+            ui.say("(no browser opened: the sandbox approves the consent by itself, as if you had clicked Approve)");
             crate::sandbox::user::follow(url.as_str());
             None
         }
     };
-    if let Some(ssh) = &plan.ssh {
+    // The sandbox's own user agent comes back on this machine: no tunnel to tell of.
+    if let Some(ssh) = plan.ssh.as_ref().filter(|_| plan.opener != Opener::Sandbox) {
         ui.say(&tunnel_line(ssh, &plan.redirect));
     }
-    let mut paste = Paste::new(
-        ui,
-        plan,
-        listener.expected(&state),
-        plan.opener == Opener::Browser,
-    );
+    let mut paste = Paste::new(ui, plan, listener.expected(&state));
     // Nothing drawn over a line that is being pasted into.
     let mut spinner = if paste.reading() {
         indicatif::ProgressBar::hidden()
