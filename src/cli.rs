@@ -35,10 +35,6 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "JIRA_AUTH_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Print one JSON document on stdout (human text always goes to stderr)
-    #[arg(long, global = true)]
-    pub json: bool,
-
     /// Never prompt; a missing value is an error naming its flag and env var
     /// (also in force whenever stdin is not a terminal)
     #[arg(long, global = true, env = "JIRA_AUTH_NO_INPUT", value_parser = clap::builder::FalseyValueParser::new())]
@@ -55,6 +51,16 @@ pub struct GlobalArgs {
     /// When to use colors (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// `--json`, an option of each command that prints a document, and of no other: `header`
+/// (whose one output is a secret), `exec`, `completions` and `man` have nothing to put in
+/// one, so clap refuses `--json` there and their `--help` does not offer it.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct JsonArg {
+    /// Print one JSON document on stdout, also on failure (human text always goes to stderr)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,7 +104,7 @@ pub enum Command {
     /// JIRA_AUTH_CLIENT_ID, JIRA_AUTH_CLIENT_SECRET and JIRA_AUTH_SITE (or JIRA_AUTH_CLOUD_ID)
     /// come from the environment (stateless mode).
     #[command(after_help = examples::HEADER)]
-    Header(TokenArgs),
+    Header(MinTtlArgs),
     /// Run a command with a valid token in its environment: `jira-auth exec -- CMD ARGS…`
     ///
     /// Sets JIRA_AUTH_HEADER (the whole Authorization header value, for every method),
@@ -114,7 +120,7 @@ pub enum Command {
     Scopes(ScopesCommand),
     /// Check everything from the credential store to a live API call, each with a fix
     #[command(after_help = examples::DOCTOR)]
-    Doctor,
+    Doctor(DoctorArgs),
     /// List the sites the profile's grant covers (`*` marks the profile's site), or switch the
     /// profile to another of them with `sites use SITE`
     #[command(after_help = examples::SITES)]
@@ -136,6 +142,29 @@ pub enum Command {
     Man,
 }
 
+impl Cli {
+    /// Whether the run is in JSON mode: `--json` given to a command that has it.
+    pub fn json(&self) -> bool {
+        let output = match &self.command {
+            Command::Init(a) => a.output,
+            Command::Login(a) => a.output,
+            Command::Status(a) => a.output,
+            Command::Switch(a) => a.output,
+            Command::Logout(a) => a.output,
+            Command::Token(a) => a.output,
+            Command::Scopes(ScopesCommand::List(a)) => a.output,
+            Command::Scopes(ScopesCommand::Check(a)) => a.output,
+            Command::Doctor(a) => a.output,
+            Command::Sandbox(a) => a.output,
+            Command::Sites(a) => return a.json,
+            Command::Header(_) | Command::Exec(_) | Command::Completions(_) | Command::Man => {
+                return false;
+            }
+        };
+        output.json
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// What goes wrong in the sandbox, to rehearse what jira-auth says about it
@@ -155,6 +184,9 @@ pub struct SandboxArgs {
     /// that have no browser)
     #[arg(long)]
     pub auto_approve: bool,
+
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +195,9 @@ pub struct StatusArgs {
     /// and that its grant still covers the profile's site
     #[arg(long)]
     pub check: bool,
+
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -170,12 +205,26 @@ pub struct SwitchArgs {
     /// The profile to make the default [default: asked, from the profiles there are]
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
 pub struct SitesArgs {
     #[command(subcommand)]
     pub command: Option<SitesCommand>,
+
+    /// Print one JSON document on stdout, also on failure (human text always goes to stderr)
+    // Global within `sites`, so that `sites use SITE --json` has it too.
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +275,9 @@ pub struct ScopesListArgs {
     /// Only scopes whose name or description contains TERM (case-insensitive)
     #[arg(long, value_name = "TERM")]
     pub search: Option<String>,
+
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -234,10 +286,22 @@ pub struct ScopesCheckArgs {
     /// requested scopes]
     #[arg(long, value_name = "LIST")]
     pub require: Option<String>,
+
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
 pub struct TokenArgs {
+    #[command(flatten)]
+    pub ttl: MinTtlArgs,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub struct MinTtlArgs {
     /// Refresh first when the access token has this many seconds left or fewer
     #[arg(
         long,
@@ -251,7 +315,7 @@ pub struct TokenArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     #[command(flatten)]
-    pub token: TokenArgs,
+    pub ttl: MinTtlArgs,
 
     /// The command to run and its arguments (after `--`)
     #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
@@ -290,6 +354,13 @@ pub struct ConsentArgs {
     #[arg(long)]
     pub no_browser: bool,
 
+    /// Read the address the browser ended on (http://127.0.0.1:PORT/callback?code=…) from
+    /// stdin, also when stdin is not a terminal: for a browser on another machine (SSH, WSL,
+    /// a container). In a terminal it is asked for anyway when no browser opens here, or
+    /// over SSH; whichever comes first, the callback or the address, is used
+    #[arg(long, env = "JIRA_AUTH_PASTE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub paste: bool,
+
     /// Seconds to wait for the browser to come back
     #[arg(long, env = "JIRA_AUTH_TIMEOUT", value_name = "SECS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -309,7 +380,7 @@ pub struct InitArgs {
 
     /// Read the client secret from the first line of stdin (else env JIRA_AUTH_CLIENT_SECRET,
     /// else a hidden prompt; never from a flag value, which `ps` would show)
-    #[arg(long, conflicts_with_all = ["api_token_stdin", "pat_stdin"])]
+    #[arg(long, conflicts_with_all = ["api_token_stdin", "pat_stdin", "paste"])]
     pub client_secret_stdin: bool,
 
     /// api-token: the email of the Atlassian account the token belongs to
@@ -378,6 +449,9 @@ pub struct InitArgs {
     /// browser, the sandbox approves the consent by itself
     #[arg(long)]
     pub sandbox: bool,
+
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -392,6 +466,9 @@ pub struct LoginArgs {
 
     #[command(flatten)]
     pub consent: ConsentArgs,
+
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -399,6 +476,9 @@ pub struct LogoutArgs {
     /// Remove every profile (the --profile choice is then ignored)
     #[arg(long)]
     pub all: bool,
+
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 /// The end of every `--help`: what people type. `jira-auth man` puts them in its EXAMPLES.
@@ -525,7 +605,7 @@ mod tests {
         match cli.command {
             Command::Exec(a) => {
                 assert_eq!(a.command, ["sh", "-c", "exit 3"]);
-                assert_eq!(a.token.min_ttl, 60);
+                assert_eq!(a.ttl.min_ttl, 60);
             }
             other => panic!("{other:?}"),
         }
@@ -537,17 +617,59 @@ mod tests {
         let cli = Cli::try_parse_from(["jira-auth", "sites"]).unwrap();
         assert!(matches!(
             cli.command,
-            Command::Sites(SitesArgs { command: None })
+            Command::Sites(SitesArgs { command: None, .. })
         ));
         let cli = Cli::try_parse_from(["jira-auth", "sites", "use", "acme", "--json"]).unwrap();
         match cli.command {
             Command::Sites(SitesArgs {
-                command: Some(SitesCommand::Use(a)),
+                command: Some(SitesCommand::Use(ref a)),
+                ..
             }) => assert_eq!(a.site, "acme"),
-            other => panic!("{other:?}"),
+            ref other => panic!("{other:?}"),
         }
-        assert!(cli.global.json);
+        assert!(cli.json());
         assert!(Cli::try_parse_from(["jira-auth", "sites", "use"]).is_err());
+    }
+
+    #[test]
+    fn json_is_an_option_of_the_commands_that_print_a_document_and_no_other() {
+        for args in [
+            &["init"][..],
+            &["login"],
+            &["status"],
+            &["switch", "work"],
+            &["logout"],
+            &["token"],
+            &["scopes", "list"],
+            &["scopes", "check"],
+            &["doctor"],
+            &["sites"],
+            &["sites", "use", "acme"],
+        ] {
+            let line = [&["jira-auth"][..], args, &["--json"]].concat();
+            let cli = Cli::try_parse_from(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            assert!(cli.json(), "{line:?}");
+            let without = Cli::try_parse_from(&line[..line.len() - 1]).unwrap();
+            assert!(!without.json(), "{line:?}");
+        }
+        for line in [
+            &["jira-auth", "header", "--json"][..],
+            &["jira-auth", "exec", "--json", "--", "true"],
+            &["jira-auth", "completions", "bash", "--json"],
+            &["jira-auth", "man", "--json"],
+            // Before the command, it belongs to none.
+            &["jira-auth", "--json", "status"],
+        ] {
+            let e = Cli::try_parse_from(line).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{line:?}"
+            );
+        }
+        // After `--`, it is the command's.
+        let cli = Cli::try_parse_from(["jira-auth", "exec", "--", "jq", "--json"]).unwrap();
+        assert!(!cli.json());
     }
 
     #[test]

@@ -35,10 +35,8 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
     // These two describe the command line only: no settings, config dir, profile or store
     // are involved, so they work on a machine where those cannot be found.
     match &cli.command {
-        Command::Completions(args) => {
-            return done(commands::completions::run(&cli.global, ui, args.shell));
-        }
-        Command::Man => return done(commands::man::run(&cli.global, ui)),
+        Command::Completions(args) => return done(commands::completions::run(ui, args.shell)),
+        Command::Man => return done(commands::man::run(ui)),
         _ => {}
     }
     let settings = Settings {
@@ -52,6 +50,7 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
     let sandbox = std::cell::OnceCell::new();
     let ctx = Ctx {
         global: &cli.global,
+        json: cli.json(),
         settings: &settings,
         ui,
         profiles: &profiles,
@@ -65,10 +64,10 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
         Command::Switch(args) => done(commands::switch::run(&ctx, args)),
         Command::Logout(args) => done(commands::logout::run(&ctx, args)),
         Command::Token(args) => done(commands::token::run_token(&ctx, args)),
-        Command::Header(args) => done(commands::token::run_header(&ctx, args)),
+        Command::Header(args) => done(commands::token::run_header(&ctx, &args)),
         Command::Exec(args) => commands::exec::run(&ctx, args),
         Command::Scopes(cmd) => done(commands::scopes::run(&ctx, cmd)),
-        Command::Doctor => done(commands::doctor::run(&ctx)),
+        Command::Doctor(_) => done(commands::doctor::run(&ctx)),
         Command::Sites(args) => done(commands::sites::run(&ctx, args)),
         Command::Sandbox(args) => done(commands::sandbox::run(&ctx, args)),
         Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),

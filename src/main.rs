@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jira_auth::cli::{Cli, ColorChoice};
-use jira_auth::error::Exit;
+use jira_auth::error::{CliError, Code, Exit};
 use jira_auth::settings::{self, Env, EnvSecrets};
 use jira_auth::ui::Ui;
 use secrecy::SecretString;
@@ -21,34 +21,54 @@ fn main() -> ExitCode {
 
     install_panic_hook();
     let cli = parse();
+    let json = cli.json();
     let env = Env::capture();
     let terminal = settings::terminal(&env);
     init_color(cli.global.color, terminal.no_color);
     init_logging(cli.global.verbose);
-    let ui = Ui::process(
-        terminal,
-        cli.global.no_input,
-        settings::browser_command(&env),
-    );
+    let ui = Ui::process(terminal, cli.global.no_input, settings::browser(&env));
     // A panic unwinds to here, so that secrets in memory are wiped by their destructors on
     // the way, and ends as the table's "unexpected" (1), not Rust's 101; the hook has
     // already said what happened.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         jira_auth::run(cli, &env, secrets, &ui)
     }));
-    let Ok(result) = outcome else {
-        return ExitCode::from(Exit::Unexpected.code());
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            ui.say(&err.render());
-            if err.exit() == Exit::Unexpected {
-                tracing::debug!("unexpected error; run with -vv for details");
+    let result = match outcome {
+        Ok(result) => result,
+        Err(_) => {
+            let bug = CliError::new(
+                Code::Internal,
+                "internal error (a bug in jira-auth; see stderr)",
+            );
+            if json {
+                let _ = ui.end_json(Some(error_value(&bug)));
             }
-            ExitCode::from(err.exit().code())
+            return ExitCode::from(Exit::Unexpected.code());
+        }
+    };
+    let error = result.as_ref().err();
+    if let Some(err) = error {
+        ui.say(&err.render());
+        if err.exit() == Exit::Unexpected {
+            tracing::debug!("unexpected error; run with -vv for details");
         }
     }
+    // In JSON mode one document, on success and on failure alike: the report, with the
+    // error added when there is one, or the error alone.
+    if json && let Err(e) = ui.end_json(error.map(error_value)) {
+        ui.say(&format!("error: {e}"));
+        if error.is_none() {
+            return ExitCode::from(Exit::Unexpected.code());
+        }
+    }
+    match result {
+        Ok(code) => code,
+        Err(err) => ExitCode::from(err.exit().code()),
+    }
+}
+
+fn error_value(err: &CliError) -> serde_json::Value {
+    serde_json::to_value(err.document()).expect("an error document serializes")
 }
 
 /// The value of the secret variable `name` (a set, non-empty one), after removing it from the
@@ -79,16 +99,97 @@ fn unset_empty_variables() {
     }
 }
 
-/// The command line. clap names the flag when the value of its environment variable is
-/// invalid (`JIRA_AUTH_MIN_TTL=soon` reads as "invalid value for '--min-ttl'"), which sends
-/// people looking for a flag they never typed: such an error names the variable instead.
+/// The command line, or the end of the run with clap's error (exit 2; in JSON mode with the
+/// error document on stdout as well). clap's words are improved in two cases: a value of an
+/// environment variable is named by the variable, not by a flag never typed, and a `--json`
+/// where it belongs to no command says where it goes or why that command has none.
 fn parse() -> Cli {
-    use clap::CommandFactory;
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::error::ErrorKind;
     let e = match Cli::try_parse() {
         Ok(cli) => return cli,
         Err(e) => e,
     };
+    let e = misplaced_json(&e)
+        .or_else(|| invalid_variable(&e))
+        .unwrap_or(e);
+    let shown = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if !shown && json_asked() {
+        let text = e.render().to_string();
+        let mut lines = text.lines();
+        let message = lines.next().unwrap_or_default();
+        let hints: Vec<&str> = lines
+            .filter_map(|l| l.trim().strip_prefix("tip: "))
+            .collect();
+        let document = serde_json::json!({"error": {
+            "code": Code::Usage,
+            "message": message.strip_prefix("error: ").unwrap_or(message),
+            "hints": hints,
+        }});
+        let text = jira_auth::ui::document::text(&document);
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    }
+    e.exit()
+}
+
+/// `--json` on the command line, before any `--` (after it, words are `exec`'s command's).
+fn json_asked() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// clap's "unexpected argument '--json'", said as where it goes: after the command, when the
+/// command has it (`jira-auth --json status`), or why the command has none (`header --json`).
+fn misplaced_json(e: &clap::Error) -> Option<clap::Error> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let unknown = e.kind() == ErrorKind::UnknownArgument
+        && matches!(e.get(ContextKind::InvalidArg), Some(ContextValue::String(a)) if a == "--json");
+    if !unknown {
+        return None;
+    }
+    // The command it was meant for: the line without its `--json`.
+    let mut past_separator = false;
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .filter(|a| {
+            past_separator |= a == "--";
+            past_separator || a != "--json"
+        })
+        .collect();
+    let matches = Cli::command().try_get_matches_from(&args).ok()?;
+    let mut path = Vec::new();
+    let mut at = &matches;
+    while let Some((name, sub)) = at.subcommand() {
+        path.push(name);
+        at = sub;
+    }
+    let command = path.join(" ");
+    let why = match path.first().copied() {
+        Some("header") => {
+            "its one output is the header value, a secret; `jira-auth token --json` gives the expiry, cloud id and API base URL".to_string()
+        }
+        Some("exec") => {
+            "it becomes the command it runs, whose output is that command's (a --json after `--` is the command's)".to_string()
+        }
+        Some("completions") => "it prints a shell script".to_string(),
+        Some("man") => "it prints a roff page".to_string(),
+        _ => format!("--json is an option of the command: put it after the command's name, as in `jira-auth {command} --json`"),
+    };
+    let message = if why.starts_with("--json") {
+        format!("{why}\n")
+    } else {
+        format!("`jira-auth {command}` has no --json: {why}\n")
+    };
+    Some(clap::Error::raw(ErrorKind::UnknownArgument, message).with_cmd(&Cli::command()))
+}
+
+/// clap names the flag when the value of its environment variable is invalid
+/// (`JIRA_AUTH_MIN_TTL=soon` reads as "invalid value for '--min-ttl'"), which sends people
+/// looking for a flag they never typed: such an error names the variable instead.
+fn invalid_variable(e: &clap::Error) -> Option<clap::Error> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     let invalid = matches!(
         e.kind(),
         ErrorKind::InvalidValue | ErrorKind::ValueValidation
@@ -97,37 +198,26 @@ fn parse() -> Cli {
         e.get(ContextKind::InvalidArg),
         e.get(ContextKind::InvalidValue),
     ) else {
-        e.exit()
+        return None;
     };
     let flag = arg.split_whitespace().next().unwrap_or_default();
     let on_the_command_line =
         std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
-    let variable = env_of(&Cli::command(), flag.trim_start_matches("--"));
-    match variable {
-        Some(var)
-            if invalid
-                && !on_the_command_line
-                && std::env::var_os(&var).is_some_and(|v| v == value.as_str()) =>
-        {
-            let why = match (
-                std::error::Error::source(&e),
-                e.get(ContextKind::ValidValue),
-            ) {
-                (Some(source), _) => format!(": {source}"),
-                (None, Some(ContextValue::Strings(valid))) => {
-                    format!("; it can be {}", valid.join(", "))
-                }
-                _ => String::new(),
-            };
-            let message = format!(
-                "invalid value '{value}' in {var} (the environment variable of {flag}){why}\n"
-            );
-            clap::Error::raw(e.kind(), message)
-                .with_cmd(&Cli::command())
-                .exit()
-        }
-        _ => e.exit(),
+    let var = env_of(&Cli::command(), flag.trim_start_matches("--"))?;
+    if !invalid || on_the_command_line || std::env::var_os(&var).is_none_or(|v| v != value.as_str())
+    {
+        return None;
     }
+    let why = match (std::error::Error::source(e), e.get(ContextKind::ValidValue)) {
+        (Some(source), _) => format!(": {source}"),
+        (None, Some(ContextValue::Strings(valid))) => {
+            format!("; it can be {}", valid.join(", "))
+        }
+        _ => String::new(),
+    };
+    let message =
+        format!("invalid value '{value}' in {var} (the environment variable of {flag}){why}\n");
+    Some(clap::Error::raw(e.kind(), message).with_cmd(&Cli::command()))
 }
 
 /// The environment variable of the long flag `name`, in `cmd` or any of its subcommands.

@@ -4,7 +4,7 @@
 //! The variables that are also flags (`JIRA_AUTH_PROFILE`, `JIRA_AUTH_SCOPES`, `JIRA_AUTH_SITE`,
 //! …) are read by clap, as the `env =` of their flag in cli.rs. This file has the rest: where
 //! the config lives, where Atlassian is, network and keychain limits, the cache switch, what
-//! the terminal and the desktop offer, stateless mode (`JIRA_AUTH_METHOD=service-account` for
+//! the terminal and the desktop offer (the browser, an SSH session), stateless mode (`JIRA_AUTH_METHOD=service-account` for
 //! `token`, `header` and `exec`, which have no flags for it), and (debug builds) the
 //! fault-injection point. The secrets (`JIRA_AUTH_CLIENT_SECRET`, `JIRA_AUTH_API_TOKEN`,
 //! `JIRA_AUTH_PAT`) are taken out of the environment by `main` before anything else runs ([`SECRET_VARS`]).
@@ -78,8 +78,20 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
         "split keychain items larger than this many bytes (it can only lower Windows' 2,560)",
     ),
     (
+        "JIRA_AUTH_API_TOKEN",
+        "the API token for init --method api-token, taken out of the environment at start; never a flag",
+    ),
+    (
         "BROWSER",
-        "the browser command to open the consent page with (':'-separated commands; %s is the URL)",
+        "the browser command to open the consent page with (':'-separated commands; %s is the URL); a text browser is never started, and one not found on PATH counts as none",
+    ),
+    (
+        "DISPLAY, WAYLAND_DISPLAY",
+        "without BROWSER on Linux, a display is what lets a browser be opened",
+    ),
+    (
+        "SSH_CONNECTION, USER, LOGNAME",
+        "an SSH session: init and login also ask for the address the browser ended on, and print the ssh -L line that forwards the callback port",
     ),
     ("NO_COLOR", "set: no colours"),
     (
@@ -98,8 +110,12 @@ pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The variables of other programs that jira-auth honours.
 const FOREIGN: &[&str] = &[
     "BROWSER",
+    "PATH",
     "DISPLAY",
     "WAYLAND_DISPLAY",
+    "SSH_CONNECTION",
+    "USER",
+    "LOGNAME",
     "NO_COLOR",
     "LC_ALL",
     "LC_CTYPE",
@@ -179,6 +195,27 @@ pub struct Settings {
     /// `JIRA_AUTH_METHOD=service-account`: `token`, `header` and `exec` take their credential
     /// from the environment and use no profile (stateless mode).
     pub stateless: Option<StatelessEnv>,
+    /// `SSH_CONNECTION`: this runs in an SSH session, so the browser is likely on another
+    /// machine.
+    pub ssh: Option<SshSession>,
+}
+
+/// An SSH session, as `SSH_CONNECTION` ("CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT") and
+/// `USER` (or `LOGNAME`) describe it: enough for the `ssh -L` line that forwards the
+/// callback port from the person's machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshSession {
+    /// This machine's address as the client reached it; `None` when the variable is garbled.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+}
+
+/// What opening a browser depends on: `$BROWSER`, and the `PATH` its commands are found on.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserEnv {
+    pub command: Option<String>,
+    pub path: Option<OsString>,
 }
 
 /// The secrets that came in the environment ([`SECRET_VARS`]).
@@ -237,6 +274,7 @@ impl Settings {
             panic_at: env.text(TEST_PANIC_AT).map(str::to_string),
             secrets: EnvSecrets::default(),
             stateless: stateless(env)?,
+            ssh: ssh_session(env),
         })
     }
 }
@@ -278,9 +316,30 @@ pub fn terminal(env: &Env) -> Terminal {
     }
 }
 
-/// `$BROWSER`, the browser command to open the consent page with (see ui/browser.rs).
-pub fn browser_command(env: &Env) -> Option<String> {
-    env.text("BROWSER").map(str::to_string)
+/// `$BROWSER`, the browser command to open the consent page with, and the `PATH` to find its
+/// commands on (see ui/browser.rs).
+pub fn browser(env: &Env) -> BrowserEnv {
+    BrowserEnv {
+        command: env.text("BROWSER").map(str::to_string),
+        path: env.os("PATH").cloned(),
+    }
+}
+
+fn ssh_session(env: &Env) -> Option<SshSession> {
+    let connection = env.text("SSH_CONNECTION")?;
+    let fields: Vec<&str> = connection.split_whitespace().collect();
+    let (host, port) = match fields.as_slice() {
+        [_, _, host, port] => (Some(host.to_string()), port.parse().ok()),
+        _ => (None, None),
+    };
+    Some(SshSession {
+        host,
+        port,
+        user: env
+            .text("USER")
+            .or_else(|| env.text("LOGNAME"))
+            .map(str::to_string),
+    })
 }
 
 fn config_dir(env: &Env) -> Result<PathBuf, SettingsError> {
@@ -477,6 +536,31 @@ mod tests {
             ("LANG", "C")
         ]));
         assert!(!utf8(&[("LANG", "de_DE.ISO-8859-1")]));
+    }
+
+    #[test]
+    fn an_ssh_session_is_read_from_ssh_connection() {
+        let ssh = |pairs: &[(&str, &str)]| ssh_session(&Env::from_pairs(pairs.to_vec()));
+        assert_eq!(ssh(&[("USER", "ada")]), None);
+        assert_eq!(
+            ssh(&[
+                ("SSH_CONNECTION", "10.0.0.7 50122 10.0.0.5 2222"),
+                ("USER", "ada")
+            ]),
+            Some(SshSession {
+                host: Some("10.0.0.5".into()),
+                port: Some(2222),
+                user: Some("ada".into()),
+            })
+        );
+        assert_eq!(
+            ssh(&[("SSH_CONNECTION", "garbled"), ("LOGNAME", "bob")]),
+            Some(SshSession {
+                host: None,
+                port: None,
+                user: Some("bob".into()),
+            })
+        );
     }
 
     #[test]

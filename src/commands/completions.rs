@@ -4,17 +4,10 @@
 use clap::CommandFactory;
 
 use super::Result;
-use crate::cli::{Cli, GlobalArgs};
-use crate::error::CliError;
+use crate::cli::Cli;
 use crate::ui::Ui;
 
-pub fn run(global: &GlobalArgs, ui: &Ui, shell: clap_complete::Shell) -> Result {
-    if global.json {
-        return Err(
-            CliError::usage("`completions` prints a shell script; it has no --json form")
-                .hint("drop --json"),
-        );
-    }
+pub fn run(ui: &Ui, shell: clap_complete::Shell) -> Result {
     let mut cmd = Cli::command();
     let name = cmd.get_name().to_string();
     // Generated into memory first: clap_complete panics on a failed write, and a reader that

@@ -20,14 +20,16 @@ use secrecy::ExposeSecret;
 
 use super::{Ctx, Result};
 use crate::cli::ExecArgs;
-use crate::error::{CliError, Exit};
+#[cfg(not(unix))]
+use crate::error::Exit;
+use crate::error::{CliError, Code};
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
     let (program, rest) = args
         .command
         .split_first()
         .ok_or_else(|| CliError::usage("exec needs a command: `jira-auth exec -- CMD ARGS…`"))?;
-    let access = ctx.valid_access(args.token.min_ttl)?;
+    let access = ctx.valid_access(args.ttl.min_ttl)?;
     let mut cmd = Command::new(program);
     cmd.args(rest)
         .env("JIRA_AUTH_HEADER", access.header().expose_secret())
@@ -75,7 +77,7 @@ fn run_as(mut cmd: Command, program: &str) -> Result<ExitCode> {
 fn cannot_start(program: &str, e: &std::io::Error) -> CliError {
     if e.kind() == std::io::ErrorKind::NotFound {
         return CliError::new(
-            Exit::CommandNotFound,
+            Code::CommandNotFound,
             format!("cannot run '{program}': command not found"),
         )
         .hint("check the name, or give its path; the command is looked for on PATH");
@@ -88,7 +90,28 @@ fn cannot_start(program: &str, e: &std::io::Error) -> CliError {
         e.to_string()
     };
     CliError::new(
-        Exit::CommandNotExecutable,
+        Code::CommandNotExecutable,
         format!("cannot run '{program}': {why}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_that_cannot_start_is_said_as_a_shell_says_it() {
+        let e = cannot_start("nope", &std::io::ErrorKind::NotFound.into());
+        assert_eq!(
+            (e.exit().code(), e.code().as_str()),
+            (127, "command_not_found")
+        );
+        assert_eq!(e.message(), "cannot run 'nope': command not found");
+        let e = cannot_start("/", &std::io::ErrorKind::PermissionDenied.into());
+        assert_eq!(
+            (e.exit().code(), e.code().as_str()),
+            (126, "command_not_executable")
+        );
+        assert_eq!(e.message(), "cannot run '/': it is a directory");
+    }
 }

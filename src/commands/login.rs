@@ -6,11 +6,13 @@ use std::time::Duration;
 use super::consent::{self, Plan};
 use super::{Ctx, Result, saved};
 use crate::cli::LoginArgs;
-use crate::error::{CliError, Context as _, Exit};
+use crate::error::{CliError, Code, Context as _};
 use crate::oauth::RedirectUri;
 use crate::scopes;
 
 pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
+    // Before anything else: a consent that could only time out fails at once.
+    let opener = consent::opener(ctx, &args.consent)?;
     // A --site that names no site at all would only be found out after the consent.
     if let Some(site) = &args.site {
         crate::atlassian::check_site_form(site)?;
@@ -27,10 +29,13 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         .context("checking the credential store before asking for consent")?;
     let old = ctx.profiles.load(&found)?;
     let Some(grant) = old.credential.oauth() else {
-        return Err(CliError::usage(format!(
-            "profile '{profile}' uses {}, which has no consent to give again",
-            old.credential.method().as_str()
-        ))
+        return Err(CliError::new(
+            Code::MethodMismatch,
+            format!(
+                "profile '{profile}' uses {}, which has no consent to give again",
+                old.credential.method().as_str()
+            ),
+        )
         .hint(format!(
             "set it up again with `jira-auth init --force --profile {profile}`"
         )));
@@ -52,7 +57,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
     consent::warn_if_too_many(ctx.ui, &scopes);
     let redirect = RedirectUri::parse(&grant.redirect_uri).map_err(|e| {
         CliError::new(
-            Exit::AuthNeeded,
+            Code::ProfileUnusable,
             format!(
                 "the stored callback URL of profile '{profile}' cannot be used: {}: {e}",
                 grant.redirect_uri
@@ -69,7 +74,10 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         client_id: grant.client_id.clone(),
         client_secret: grant.client_secret.clone(),
         site: args.site.clone(),
-        opener: consent::opener(ctx, args.consent.no_browser),
+        opener,
+        no_browser: args.consent.no_browser,
+        paste: args.consent.paste,
+        ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "login",
         provider,

@@ -41,8 +41,8 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> Result {
     if args.all && names.is_empty() {
         say!(ctx.ui, "No profiles to remove.");
     }
-    if ctx.global.json {
-        ctx.ui.print_json(&report)?;
+    if ctx.json {
+        ctx.ui.print_json(&report);
     }
     Ok(())
 }

@@ -6,17 +6,12 @@
 use clap::CommandFactory;
 
 use super::Result;
-use crate::cli::{Cli, GlobalArgs, examples};
-use crate::error::{CliError, Exit};
+use crate::cli::{Cli, examples};
+use crate::error::{CliError, Code, Exit};
 use crate::settings;
 use crate::ui::Ui;
 
-pub fn run(global: &GlobalArgs, ui: &Ui) -> Result {
-    if global.json {
-        return Err(
-            CliError::usage("`man` prints a roff page; it has no --json form").hint("drop --json"),
-        );
-    }
+pub fn run(ui: &Ui) -> Result {
     let page = page().map_err(|e| CliError::unexpected(format!("rendering the man page: {e}")))?;
     Ok(ui.print(&page)?)
 }
@@ -48,6 +43,18 @@ fn page() -> std::io::Result<String> {
     page.push_str(".SH \"EXIT STATUS\"\n");
     for (exit, meaning) in Exit::TABLE {
         entry(&mut page, &exit.code().to_string(), meaning);
+    }
+    page.push_str(".SH \"ERROR CODES\"\n");
+    page.push_str(&text(
+        "In JSON mode a failure prints {\"schema_version\": 1, \"error\": {\"code\", \"message\", \"hints\"}} on stdout; the codes, with their exit codes:",
+    ));
+    page.push('\n');
+    for code in Code::ALL {
+        entry(
+            &mut page,
+            &format!("{} (exit {})", code.as_str(), code.exit().code()),
+            code.meaning(),
+        );
     }
     page.push_str(".SH ENVIRONMENT\n");
     page.push_str(&text(
@@ -172,5 +179,75 @@ fn text(line: &str) -> String {
         format!("\\&{escaped}")
     } else {
         escaped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The part of `text` under the heading `heading`, up to the next heading of its level.
+    fn section<'a>(text: &'a str, heading: &str) -> &'a str {
+        let start = text
+            .find(&format!("\n{heading}\n"))
+            .unwrap_or_else(|| panic!("README has no {heading:?}"));
+        let rest = &text[start + heading.len() + 2..];
+        let level = heading.split(' ').next().unwrap();
+        let end = rest.find(&format!("\n{level} ")).unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    #[test]
+    fn the_readme_documents_every_option_and_variable() {
+        let readme = include_str!("../../README.md");
+        let reference = section(readme, "## Command reference");
+        fn walk(cmd: &clap::Command, path: &str, reference: &str, vars: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if let Some(long) = arg.get_long().filter(|l| !["help", "version"].contains(l)) {
+                    assert!(
+                        reference.contains(&format!("`--{long}")),
+                        "README's command reference lacks --{long} ({path})"
+                    );
+                }
+                if let Some(var) = arg.get_env() {
+                    vars.push(var.to_string_lossy().into_owned());
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                assert!(
+                    reference.contains(&format!("| `{}", sub.get_name()))
+                        || reference.contains(&format!(
+                            "`{} {}",
+                            path.trim_start_matches("jira-auth "),
+                            sub.get_name()
+                        )),
+                    "README's command reference lacks {name}"
+                );
+                walk(sub, &name, reference, vars);
+            }
+        }
+        let mut vars = Vec::new();
+        walk(&Cli::command(), "jira-auth", reference, &mut vars);
+        for (names, _) in settings::DOCUMENTED {
+            vars.extend(names.split(", ").map(str::to_string));
+        }
+        let environment = section(readme, "## Environment");
+        for var in vars {
+            assert!(
+                environment.contains(&format!("`{var}`")),
+                "README's Environment lacks {var}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_page_lists_every_error_code() {
+        let page = page().unwrap();
+        let codes =
+            &page[page.find(".SH \"ERROR CODES\"").unwrap()..page.find(".SH ENVIRONMENT").unwrap()];
+        for code in Code::ALL {
+            assert!(codes.contains(&escape(code.as_str())), "{code}");
+        }
     }
 }

@@ -49,6 +49,8 @@ use crate::ui::Ui;
 /// profiles of the config dir, and the network of this run (built on first use).
 pub struct Ctx<'a> {
     pub global: &'a GlobalArgs,
+    /// `--json` of the command: its report goes to `Ui::print_json`, not to the terminal.
+    pub json: bool,
     pub settings: &'a Settings,
     pub ui: &'a Ui,
     pub profiles: &'a Profiles,
@@ -150,7 +152,7 @@ pub fn data_center_myself(
 ) -> Result<atlassian::datacenter::DcMyself> {
     let base = url::Url::parse(&cfg.site.url).map_err(|e| {
         CliError::new(
-            crate::error::Exit::AuthNeeded,
+            crate::error::Code::ProfileUnusable,
             format!("the profile's base URL {} is not a URL: {e}", cfg.site.url),
         )
         .hint(format!(
@@ -182,8 +184,12 @@ pub fn data_center_myself(
                     ),
                 ),
             };
+            let code = match cfg.credential.method() {
+                crate::store::Method::Pat => crate::error::Code::PatRejected,
+                _ => crate::error::Code::TokenRejected,
+            };
             Err(CliError::new(
-                crate::error::Exit::AuthNeeded,
+                code,
                 format!(
                     "{} refused {what} (401 on /rest/api/2/myself)",
                     cfg.site.url
@@ -235,6 +241,16 @@ impl ApiTokenFacts {
             rfc3339(self.stored_at)
         )
     }
+}
+
+/// The requested scopes a token was not granted (what consent withheld, or the console lost).
+/// Never offline_access: a token response does not list it, the refresh token is the proof.
+pub fn scopes_missing(requested: &[String], granted: &[String]) -> Vec<String> {
+    requested
+        .iter()
+        .filter(|s| *s != OFFLINE_ACCESS && !granted.contains(s))
+        .cloned()
+        .collect()
 }
 
 /// A warning about something that did not stop the command.

@@ -133,8 +133,9 @@ pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
             () = std::future::ready(()) => {}
         }
         let terminated = terminated();
-        if ctx.global.json {
-            ui.print_json(&served)?;
+        if args.output.json {
+            // Now, not when the command is over as other reports are: it serves until stopped.
+            ui.print(&crate::ui::document::text(&served))?;
         } else {
             ui.print(&lines(&served))?;
         }

@@ -21,6 +21,8 @@ struct Saved<'a> {
     api_base_url: String,
     scopes_requested: &'a [String],
     scopes_granted: &'a [String],
+    /// Requested scopes that consent did not grant (unticked in the console, or declined).
+    scopes_missing: Vec<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     access_token_expires_at: Option<OffsetDateTime>,
     has_refresh_token: bool,
@@ -60,6 +62,7 @@ pub(super) fn summary(
         api_base_url: api_base_url(cfg, ctx.endpoints()),
         scopes_requested: c.scopes_requested(),
         scopes_granted: c.scopes_granted(),
+        scopes_missing: super::scopes_missing(c.scopes_requested(), c.scopes_granted()),
         access_token_expires_at: c.expires_at(),
         has_refresh_token: c.has_refresh_token(),
         client_id: match c {
@@ -69,8 +72,9 @@ pub(super) fn summary(
         api_token,
         authorized_as: cfg.account.as_ref(),
     };
-    if ctx.global.json {
-        return Ok(ctx.ui.print_json(&report)?);
+    if ctx.json {
+        ctx.ui.print_json(&report);
+        return Ok(());
     }
     render(ctx, &report);
     if verified.is_some_and(|v| v.myself.is_none()) {
@@ -109,17 +113,11 @@ fn render(ctx: &Ctx, report: &Saved) {
     if !matches!(report.method, Method::ApiToken | Method::Pat) {
         say!(ui, "  scopes     {}", report.scopes_granted.join(" "));
     }
-    let missing: Vec<&str> = report
-        .scopes_requested
-        .iter()
-        .filter(|s| !report.scopes_granted.contains(s))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() {
+    if !report.scopes_missing.is_empty() {
         say!(
             ui,
             "  warning    requested but not granted: {}",
-            missing.join(" ")
+            report.scopes_missing.join(" ")
         );
     }
     if let Some(at) = report.access_token_expires_at {

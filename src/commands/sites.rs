@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{Ctx, Result};
 use crate::atlassian::{self, Resource};
 use crate::cli::{SitesArgs, SitesCommand};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Code};
 use crate::store::{AuthConfig, Method, Site};
 
 /// The token must outlive the accessible-resources call; the same margin as `token`.
@@ -32,7 +32,9 @@ pub fn run(ctx: &Ctx, args: SitesArgs) -> Result {
     }
     if found.info.method != Method::OAuth {
         let method = found.info.method.as_str();
-        return Err(CliError::usage(format!(
+        return Err(CliError::new(
+            Code::MethodMismatch,
+            format!(
             "profile '{}' uses {method}: its one site was chosen at init, and accessible-resources (the list of sites a grant covers) is for OAuth apps",
             found.name
         ))
@@ -45,6 +47,13 @@ pub fn run(ctx: &Ctx, args: SitesArgs) -> Result {
         None => list(ctx),
         Some(SitesCommand::Use(a)) => switch(ctx, &a.site),
     }
+}
+
+/// What `sites --json` prints.
+#[derive(Serialize)]
+struct Listed<'a> {
+    profile: &'a str,
+    sites: Vec<Covered<'a>>,
 }
 
 /// One covered site, as `sites --json` lists it.
@@ -76,18 +85,22 @@ fn list(ctx: &Ctx) -> Result {
             cfg.site.name
         );
     }
-    if ctx.global.json {
-        let report: Vec<Covered> = resources
-            .iter()
-            .map(|r| Covered {
-                cloud_id: &r.id,
-                name: &r.name,
-                url: &r.url,
-                scopes: &r.scopes,
-                current: &r.id == current,
-            })
-            .collect();
-        return Ok(ctx.ui.print_json(&report)?);
+    if ctx.json {
+        let report = Listed {
+            profile: &cfg.profile,
+            sites: resources
+                .iter()
+                .map(|r| Covered {
+                    cloud_id: &r.id,
+                    name: &r.name,
+                    url: &r.url,
+                    scopes: &r.scopes,
+                    current: &r.id == current,
+                })
+                .collect(),
+        };
+        ctx.ui.print_json(&report);
+        return Ok(());
     }
     if !resources.is_empty() {
         ctx.ui.print(&table(&resources, current))?;
@@ -138,11 +151,11 @@ fn switch(ctx: &Ctx, wanted: &str) -> Result {
             describe(&cfg.site)
         );
     }
-    if ctx.global.json {
+    if ctx.json {
         ctx.ui.print_json(&Switched {
             profile: &profile,
             site: &cfg.site,
-        })?;
+        });
     }
     Ok(())
 }
@@ -151,7 +164,7 @@ fn switch(ctx: &Ctx, wanted: &str) -> Result {
 fn pick<'a>(resources: &'a [Resource], wanted: &str, cfg: &AuthConfig) -> Result<&'a Resource> {
     if resources.is_empty() {
         return Err(CliError::new(
-            Exit::AuthNeeded,
+            Code::SiteNotInGrant,
             format!("the grant of profile '{}' covers no Jira site", cfg.profile),
         )
         .hint(format!(
@@ -165,7 +178,9 @@ fn pick<'a>(resources: &'a [Resource], wanted: &str, cfg: &AuthConfig) -> Result
         .collect();
     match found.as_slice() {
         [one] => Ok(one),
-        [] => Err(CliError::usage(format!(
+        [] => Err(CliError::new(
+            Code::SiteNotFound,
+            format!(
             "no site covered by the grant of profile '{}' matches '{wanted}'; it covers:\n{}",
             cfg.profile,
             site_lines(resources.iter(), &cfg.site.cloud_id)
@@ -174,7 +189,9 @@ fn pick<'a>(resources: &'a [Resource], wanted: &str, cfg: &AuthConfig) -> Result
             "a site outside the grant needs a new consent: `jira-auth login --profile {} --site {wanted}` (with a resource-level grant, pick the site on the consent page)",
             cfg.profile
         ))),
-        several => Err(CliError::usage(format!(
+        several => Err(CliError::new(
+            Code::SiteAmbiguous,
+            format!(
             "'{wanted}' matches {} sites covered by the grant of profile '{}':\n{}",
             several.len(),
             cfg.profile,
@@ -260,6 +277,7 @@ fn short_scopes(scopes: &[String], width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
 
     fn res(id: &str, name: &str, scopes: &[&str]) -> Resource {
         Resource {

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::init::input::{Console, check_client_id, check_secret, target};
 use super::{Ctx, Result};
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 use crate::profile::{Access, ServiceAccountEnv};
 use crate::settings::{CLIENT_ID, CLIENT_SECRET, CLOUD_ID, METHOD, SITE, StatelessEnv};
 
@@ -43,11 +43,14 @@ fn account(ctx: &Ctx, env: &StatelessEnv) -> Result<ServiceAccountEnv> {
     .filter_map(|(absent, name)| absent.then_some(name))
     .collect();
     let (Some(raw_id), Some(secret), []) = (&env.client_id, secret, missing.as_slice()) else {
-        return Err(CliError::usage(format!(
-            "{mode} needs {}, which {} not set",
-            and_list(&missing),
-            if missing.len() == 1 { "is" } else { "are" }
-        ))
+        return Err(CliError::new(
+            Code::MissingInput,
+            format!(
+                "{mode} needs {}, which {} not set",
+                and_list(&missing),
+                if missing.len() == 1 { "is" } else { "are" }
+            ),
+        )
         .hint("set them, in CI from the job's secrets (README: \"Jira in CI\"); or unset JIRA_AUTH_METHOD to use a stored profile"));
     };
     let client_id = check_client_id(raw_id, Console::Admin)

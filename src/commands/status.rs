@@ -13,7 +13,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::cli::StatusArgs;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Code};
 use crate::profile::{INACTIVITY_EXPIRY_DAYS, Refusal, Refused};
 use crate::store::index::{Index, ProfileInfo};
 use crate::store::{Account, Deployment, Kind, Method, Site};
@@ -74,6 +74,8 @@ pub struct Usable {
     pub ok: bool,
     /// The exit code `token` would have: 0 when `ok`.
     pub exit_code: u8,
+    /// The error code `token` would fail with; `null` when `ok`.
+    pub code: Option<Code>,
     /// Why not, when not `ok`: what `token` would say.
     pub problem: Option<String>,
     /// `--check`: what Atlassian said of the token just now (`null` without --check).
@@ -95,7 +97,8 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result {
     };
     let selected = ctx.profiles.select(ctx.wanted(), &index)?;
     let (usable, verdict) = if listed.is_empty() {
-        let none = CliError::new(Exit::AuthNeeded, "no profiles yet").hint("run `jira-auth init`");
+        let none =
+            CliError::new(Code::ProfileNotFound, "no profiles yet").hint("run `jira-auth init`");
         (None, Err(none))
     } else {
         let (usable, verdict) = examine(ctx, args.check);
@@ -116,8 +119,8 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result {
             })
             .collect(),
     };
-    if ctx.global.json {
-        ctx.ui.print_json(&report)?;
+    if ctx.json {
+        ctx.ui.print_json(&report);
     } else {
         render(ctx, &report);
     }
@@ -130,6 +133,7 @@ fn examine(ctx: &Ctx, check: bool) -> (Usable, Result) {
         let usable = Usable {
             ok: false,
             exit_code: e.exit().code(),
+            code: Some(e.code()),
             problem: Some(e.lines().collect::<Vec<_>>().join(": ")),
             check: None,
         };
@@ -145,6 +149,7 @@ fn examine(ctx: &Ctx, check: bool) -> (Usable, Result) {
     let mut usable = Usable {
         ok: true,
         exit_code: 0,
+        code: None,
         problem: None,
         check: None,
     };
@@ -177,7 +182,7 @@ fn probe(ctx: &Ctx, session: &crate::profile::Session) -> Result<String> {
     let site = &cfg.site;
     if !resources.iter().any(|r| r.id == site.cloud_id) {
         return Err(CliError::new(
-            Exit::AuthNeeded,
+            Code::SiteNotInGrant,
             format!(
                 "Atlassian accepts the token, but the profile's site {} ({}) is no longer covered by its grant",
                 site.name, site.url
@@ -224,14 +229,7 @@ fn status_of(
         authorized_as: p.account.clone(),
         scopes_requested: p.scopes_requested.clone(),
         scopes_granted: p.scopes_granted.clone(),
-        // Never offline_access: a token response does not list it, the refresh token is the
-        // proof.
-        scopes_missing: p
-            .scopes_requested
-            .iter()
-            .filter(|s| *s != crate::scopes::OFFLINE_ACCESS && !p.scopes_granted.contains(s))
-            .cloned()
-            .collect(),
+        scopes_missing: super::scopes_missing(&p.scopes_requested, &p.scopes_granted),
         access_token_expires_at: p.access_token_expires_at,
         access_token_expired: p.access_token_expires_at.is_some_and(|at| at <= now),
         has_refresh_token: p.has_refresh_token,

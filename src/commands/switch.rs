@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Ctx, Result};
 use crate::cli::SwitchArgs;
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 
 #[derive(Serialize)]
 struct Report {
@@ -27,10 +27,13 @@ pub fn run(ctx: &Ctx, args: SwitchArgs) -> Result {
                 }));
             }
             if !p.interactive() {
-                return Err(CliError::usage(format!(
-                    "missing the profile to switch to: give its name, one of {}",
-                    names.join(", ")
-                )));
+                return Err(CliError::new(
+                    Code::MissingInput,
+                    format!(
+                        "missing the profile to switch to: give its name, one of {}",
+                        names.join(", ")
+                    ),
+                ));
             }
             let current = names
                 .iter()
@@ -48,11 +51,11 @@ pub fn run(ctx: &Ctx, args: SwitchArgs) -> Result {
             None => say!(ctx.ui, "The default profile is now '{name}'."),
         }
     }
-    if ctx.global.json {
+    if ctx.json {
         ctx.ui.print_json(&Report {
             default: name,
             previous,
-        })?;
+        });
     }
     Ok(())
 }

@@ -6,12 +6,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::{Ctx, Result};
-use crate::cli::TokenArgs;
+use crate::cli::{MinTtlArgs, TokenArgs};
 use crate::profile::Access;
+use crate::ui::document;
 
 pub fn run_token(ctx: &Ctx, args: TokenArgs) -> Result {
-    let access = valid(ctx, &args)?;
-    let text = if ctx.global.json {
+    let access = valid(ctx, &args.ttl)?;
+    let text = if ctx.json {
         #[derive(Serialize)]
         struct Report<'a> {
             access_token: &'a str,
@@ -28,23 +29,21 @@ pub fn run_token(ctx: &Ctx, args: TokenArgs) -> Result {
             site_url: &access.site.url,
             api_base_url: &access.api_base_url,
         };
-        // Sorted keys, as every JSON document (see Ui::print_json), held as a secret.
-        let value = serde_json::to_value(&report).expect("the report serializes");
-        SecretString::from(
-            serde_json::to_string_pretty(&value).expect("a Value always serializes") + "\n",
-        )
+        // The one document with a secret: printed here, as a secret, not kept by the Ui
+        // until the end as other reports are (nothing can fail after it).
+        SecretString::from(document::text(&report))
     } else {
         SecretString::from(format!("{}\n", access.secret.expose_secret()))
     };
     Ok(ctx.ui.print_secret(&text)?)
 }
 
-pub fn run_header(ctx: &Ctx, args: TokenArgs) -> Result {
-    let access = valid(ctx, &args)?;
+pub fn run_header(ctx: &Ctx, args: &MinTtlArgs) -> Result {
+    let access = valid(ctx, args)?;
     let line = SecretString::from(format!("{}\n", access.header().expose_secret()));
     Ok(ctx.ui.print_secret(&line)?)
 }
 
-fn valid(ctx: &Ctx, args: &TokenArgs) -> Result<Access> {
+fn valid(ctx: &Ctx, args: &MinTtlArgs) -> Result<Access> {
     ctx.valid_access(args.min_ttl)
 }

@@ -12,12 +12,12 @@ use crate::settings::SettingsError;
 use crate::store::{InvalidProfileName, StoreError};
 use crate::ui::{OutputError, PromptError};
 
-use super::{CliError, Exit};
+use super::{CliError, Code};
 
 impl From<SettingsError> for CliError {
     fn from(e: SettingsError) -> CliError {
         let hint = e.hint;
-        let err = CliError::of(Exit::Usage, e);
+        let err = CliError::of(Code::Usage, e);
         match hint {
             Some(h) => err.hint(h),
             None => err,
@@ -27,18 +27,31 @@ impl From<SettingsError> for CliError {
 
 impl From<OutputError> for CliError {
     fn from(e: OutputError) -> CliError {
-        CliError::of(Exit::Unexpected, e)
+        CliError::of(Code::Internal, e)
     }
 }
 
 impl From<InvalidProfileName> for CliError {
     fn from(e: InvalidProfileName) -> CliError {
-        CliError::of(Exit::Usage, e)
+        CliError::of(Code::Usage, e)
     }
 }
 
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> CliError {
+        let code = match &e {
+            StoreError::Locked { .. } => Code::StoreLocked,
+            StoreError::Corrupt { .. } => Code::StoreCorrupt,
+            StoreError::Exposed { .. }
+            | StoreError::NotOwned { .. }
+            | StoreError::Writable { .. } => Code::StoreUntrusted,
+            StoreError::IndexInvalid { .. } | StoreError::IndexUnreadable { .. } => {
+                Code::IndexInvalid
+            }
+            StoreError::Unavailable { .. } | StoreError::Io(_) | StoreError::Refused(_) => {
+                Code::StoreUnavailable
+            }
+        };
         let hints: Vec<String> = match &e {
             StoreError::Unavailable { .. } | StoreError::Locked { .. } => vec![
                 if cfg!(target_os = "linux") {
@@ -67,7 +80,7 @@ impl From<StoreError> for CliError {
             // setting that makes no sense, and its fix must not need the index itself.
             StoreError::IndexInvalid { path, .. } => {
                 let p = shell_quote(&path.display().to_string());
-                return CliError::of(Exit::Usage, e)
+                return CliError::of(code, e)
                     .hint("the index holds no secret, only which profiles exist, their sites and the default; nothing was changed")
                     .hint(format!(
                         "fix it by hand, or move it aside with `mv {p} {p}.broken` and set each profile up again with `jira-auth init --profile NAME` (its stored credentials are replaced)"
@@ -75,13 +88,13 @@ impl From<StoreError> for CliError {
             }
             StoreError::IndexUnreadable { path, .. } => {
                 let p = shell_quote(&path.display().to_string());
-                return CliError::of(Exit::Usage, e).hint(format!(
+                return CliError::of(code, e).hint(format!(
                     "check its owner and permissions with `ls -l {p}`: it must be a file you can read and write (it holds no secret)"
                 ));
             }
             StoreError::Io(_) | StoreError::Refused(_) => Vec::new(),
         };
-        with_hints(CliError::of(Exit::Store, e), hints)
+        with_hints(CliError::of(code, e), hints)
     }
 }
 
@@ -99,10 +112,10 @@ fn shell_quote(text: &str) -> String {
 
 impl From<HttpError> for CliError {
     fn from(e: HttpError) -> CliError {
-        let (exit, hint) = match &e {
-            HttpError::Setup(_) => (Exit::Unexpected, None),
+        let (code, hint) = match &e {
+            HttpError::Setup(_) => (Code::Internal, None),
             HttpError::MaybeConsumed { .. } => (
-                Exit::Unavailable,
+                Code::AtlassianUnavailable,
                 Some("run `jira-auth init` (or `jira-auth login` for an existing profile) again: it asks for a new code".to_string()),
             ),
             HttpError::RateLimited { retry_after, .. } => {
@@ -111,27 +124,47 @@ impl From<HttpError> for CliError {
                     None => "wait a minute".to_string(),
                 };
                 (
-                    Exit::Unavailable,
+                    Code::RateLimited,
                     Some(format!(
                         "{wait}, then run the command again; every run that uses this app's client id counts against the same rate limit"
                     )),
                 )
             }
             HttpError::Tls { .. } => (
-                Exit::Unavailable,
+                Code::TlsFailed,
                 Some("a proxy or firewall that intercepts HTTPS, or a server that is not HTTPS, causes this; jira-auth trusts the operating system's CA certificates".to_string()),
             ),
             HttpError::Unavailable { .. } => (
-                Exit::Unavailable,
+                Code::AtlassianUnavailable,
                 Some("check your network or proxy, and https://status.atlassian.com; then run the command again".to_string()),
             ),
         };
-        with_hints(CliError::of(exit, e), hint)
+        with_hints(CliError::of(code, e), hint)
     }
 }
 
 impl From<OAuthError> for CliError {
     fn from(e: OAuthError) -> CliError {
+        let code = match &e {
+            OAuthError::SecretRejected | OAuthError::StoredSecretRejected => {
+                Code::ClientSecretRejected
+            }
+            OAuthError::ServiceAccountRejected
+            | OAuthError::StoredServiceAccountRejected
+            | OAuthError::NotAServiceAccount(_) => Code::ServiceAccountRejected,
+            OAuthError::ClientRejected(_) => Code::ClientRejected,
+            OAuthError::CodeRejected(_) => Code::CodeRejected,
+            OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_) => {
+                Code::RefreshTokenRejected
+            }
+            OAuthError::DcClientRejected | OAuthError::DcStoredClientRejected => {
+                Code::ClientSecretRejected
+            }
+            OAuthError::DcCodeRejected(_) => Code::CodeRejected,
+            OAuthError::Unexpected { .. } | OAuthError::Protocol(_) | OAuthError::Http(_) => {
+                Code::BadResponse
+            }
+        };
         let hints: Vec<String> = match &e {
             OAuthError::Http(_) => {
                 let OAuthError::Http(h) = e else { unreachable!() };
@@ -187,10 +220,10 @@ impl From<OAuthError> for CliError {
                 "run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept".into(),
             ],
             OAuthError::Unexpected { .. } | OAuthError::Protocol(_) => {
-                return with_hints(CliError::of(Exit::Unavailable, e), [PROXY_HINT_AUTH]);
+                return with_hints(CliError::of(code, e), [PROXY_HINT_AUTH]);
             }
         };
-        with_hints(CliError::of(Exit::AuthNeeded, e), hints)
+        with_hints(CliError::of(code, e), hints)
     }
 }
 
@@ -198,74 +231,76 @@ const PROXY_HINT_AUTH: &str = "a proxy may be answering instead of Atlassian; ch
 
 impl From<ApiError> for CliError {
     fn from(e: ApiError) -> CliError {
-        let (exit, hint) = match &e {
+        let (code, hint) = match &e {
             ApiError::Http(_) => {
                 let ApiError::Http(h) = e else { unreachable!() };
                 return CliError::from(h);
             }
-            ApiError::Unauthorized(_) => {
-                (Exit::AuthNeeded, "run `jira-auth login` to consent again")
-            }
+            ApiError::Unauthorized(_) => (
+                Code::TokenRejected,
+                "run `jira-auth login` to consent again",
+            ),
             ApiError::ScopeMismatch(_) => (
-                Exit::ScopeCheck,
+                Code::ScopeMissing,
                 "tick the scope for the app in the developer console (Permissions), then run `jira-auth login` to consent to it; `jira-auth scopes check` shows which scopes are missing and where to tick them",
             ),
             ApiError::Protocol { .. } => (
-                Exit::Unavailable,
+                Code::BadResponse,
                 "a proxy may be answering instead of Atlassian; check JIRA_AUTH_API_URL and your proxy, then run the command again",
             ),
             ApiError::NotFound(_) => (
-                Exit::AuthNeeded,
+                Code::SiteNotInGrant,
                 "run `jira-auth login` and pick the site on the consent page",
             ),
             ApiError::UnknownSite { .. } => {
-                return CliError::of(Exit::Usage, e)
+                return CliError::of(Code::SiteUnknown, e)
                     .hint("name the site as your browser's address bar shows it when you use Jira: acme, acme.atlassian.net or https://acme.atlassian.net (--site or JIRA_AUTH_SITE)")
                     .hint("or give its cloud id with --cloud-id (JIRA_AUTH_CLOUD_ID): admin.atlassian.com → Apps → Sites → the site shows it after /s/ in the address bar");
             }
             ApiError::AlwaysCloud { .. } => {
-                return CliError::of(Exit::Usage, e).hint(
+                return CliError::of(Code::DeploymentMismatch, e).hint(
                     "drop --deployment (or JIRA_AUTH_DEPLOYMENT), or say --deployment cloud",
                 );
             }
             ApiError::NotJira { .. } => {
-                return CliError::of(Exit::Usage, e)
+                return CliError::of(Code::DeploymentUnknown, e)
                     .hint("give the address your browser shows for Jira's start page, context path included (e.g. https://jira.example.com/jira): jira-auth asks <that>/rest/api/2/serverInfo")
                     .hint("if the instance answers only with credentials, say which it is with --deployment data-center (or JIRA_AUTH_DEPLOYMENT)");
             }
             ApiError::PatRejected { .. } => {
-                return CliError::of(Exit::AuthNeeded, e)
+                return CliError::of(Code::PatRejected, e)
                     .hint("check that the token was copied whole, and that it is neither expired nor revoked: in Jira, your avatar → Profile → Personal Access Tokens")
                     .hint("a personal access token belongs to one Data Center instance: create it on the one --site names; nothing was stored");
             }
             ApiError::ApiTokenRejected { .. } => {
-                return CliError::of(Exit::AuthNeeded, e)
+                return CliError::of(Code::ApiTokenRejected, e)
                     .hint("the email must be the one of the Atlassian account that created the token (a service account's token goes with the service account's email)")
                     .hint("check that the token was copied whole and is neither expired nor revoked (https://id.atlassian.com/manage-profile/security/api-tokens; Atlassian expires every token at most a year after its creation)");
             }
         };
-        CliError::of(exit, e).hint(hint)
+        CliError::of(code, e).hint(hint)
     }
 }
 
 impl From<SiteError> for CliError {
     fn from(e: SiteError) -> CliError {
-        let sites = match &e {
+        let (code, sites) = match &e {
             SiteError::NotASite { .. } => {
-                return CliError::of(Exit::Usage, e).hint(
+                return CliError::of(Code::SiteInvalid, e).hint(
                     "name the site by its subdomain (acme), its URL (https://acme.atlassian.net) or its cloud id",
                 );
             }
             SiteError::NoSites => {
-                return CliError::of(Exit::AuthNeeded, e)
+                return CliError::of(Code::SiteNotInGrant, e)
                     .hint("on the consent page, pick the site to grant access to (resource-level grants need a site)")
                     .hint("check that your account can use Jira on that site");
             }
-            SiteError::NoMatch { sites, .. }
-            | SiteError::Ambiguous { sites, .. }
-            | SiteError::Several { sites } => sites,
+            SiteError::NoMatch { sites, .. } => (Code::SiteNotFound, sites),
+            SiteError::Ambiguous { sites, .. } | SiteError::Several { sites } => {
+                (Code::SiteAmbiguous, sites)
+            }
         };
-        CliError::usage(format!("{e}; the sites are:\n{}", site_lines(sites)))
+        CliError::new(code, format!("{e}; the sites are:\n{}", site_lines(sites)))
             .hint("choose one with --site SUBDOMAIN|URL|CLOUD_ID (or JIRA_AUTH_SITE)")
     }
 }
@@ -285,7 +320,7 @@ impl From<ListenError> for CliError {
             "stop what uses port {}, or pick another with --port N and set the app's callback URL in the developer console to match (now {})",
             e.port, e.redirect
         );
-        let err = CliError::of(Exit::Usage, e).hint(hint);
+        let err = CliError::of(Code::PortUnavailable, e).hint(hint);
         if cfg!(windows) {
             err.hint("Windows reserves some port ranges (see `netsh interface ipv4 show excludedportrange protocol=tcp`)")
         } else {
@@ -315,6 +350,13 @@ pub fn redirect_flag(raw: &str, e: RedirectError) -> CliError {
 
 impl From<ScopeError> for CliError {
     fn from(e: ScopeError) -> CliError {
+        let code = match &e {
+            ScopeError::Unknown { .. } | ScopeError::NotAScope(_) => Code::ScopeUnknown,
+            ScopeError::Empty | ScopeError::UnknownPreset { .. } => Code::Usage,
+            ScopeError::NotForDataCenter { .. } | ScopeError::DataCenterOnCloud(_) => {
+                Code::ScopeWrongDeployment
+            }
+        };
         let hints: Vec<String> = match &e {
             ScopeError::Unknown { policy, .. } => {
                 let mut hints = vec!["`jira-auth scopes list --search WORD` shows every scope jira-auth knows, with its console tab".to_string()];
@@ -342,21 +384,21 @@ impl From<ScopeError> for CliError {
             ],
             ScopeError::Empty | ScopeError::UnknownPreset { .. } => Vec::new(),
         };
-        with_hints(CliError::of(Exit::Usage, e), hints)
+        with_hints(CliError::of(code, e), hints)
     }
 }
 
 impl From<PromptError> for CliError {
     fn from(e: PromptError) -> CliError {
         match &e {
-            PromptError::Interrupted => CliError::new(Exit::Interrupted, "interrupted"),
+            PromptError::Interrupted => CliError::new(Code::Interrupted, "interrupted"),
             // The person chose to stop: as an interruption, nothing done.
             PromptError::Cancelled => {
-                CliError::new(Exit::Interrupted, "cancelled; nothing was changed")
+                CliError::new(Code::Cancelled, "cancelled; nothing was changed")
             }
-            PromptError::NoTerminal(_) => CliError::of(Exit::Usage, e)
+            PromptError::NoTerminal(_) => CliError::of(Code::MissingInput, e)
                 .hint("pass the value with its flag or env var, and --no-input"),
-            PromptError::Off(_) => CliError::of(Exit::Usage, e),
+            PromptError::Off(_) => CliError::of(Code::MissingInput, e),
         }
     }
 }
@@ -367,53 +409,50 @@ impl From<ProfileError> for CliError {
             ProfileError::InvalidName(e) => CliError::from(e),
             ProfileError::NotFound { ref name } => {
                 let hint = format!("create it with `jira-auth init --profile {name}`");
-                CliError::of(Exit::AuthNeeded, e).hint(hint)
+                CliError::of(Code::ProfileNotFound, e).hint(hint)
             }
             ProfileError::CredentialsMissing { ref name, .. } => {
                 let hint = format!("run `jira-auth init --force --profile {name}` to set it up again");
-                CliError::of(Exit::AuthNeeded, e).hint(hint)
+                CliError::of(Code::ProfileUnusable, e).hint(hint)
             }
             ProfileError::OthersLegacyItem { ref name } => {
                 let hint = format!(
                     "run `jira-auth init --force --profile {name}` to set it up again here; the other config directory keeps its own"
                 );
-                CliError::of(Exit::AuthNeeded, e).hint(hint)
+                CliError::of(Code::ProfileUnusable, e).hint(hint)
             }
             ProfileError::RemovedWhileWaiting { ref name } => {
                 let hint = format!("create it again with `jira-auth init --profile {name}`");
-                CliError::of(Exit::AuthNeeded, e).hint(hint)
+                CliError::of(Code::ProfileNotFound, e).hint(hint)
             }
             ProfileError::Refused {
                 ref name,
                 ref refusal,
-                data_center: true,
+                data_center,
             } => {
-                let hint = match refusal.what {
-                    Refused::RefreshToken => format!(
-                        "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
+                let (code, hint) = match (refusal.what, data_center) {
+                    (Refused::RefreshToken, _) => (
+                        Code::RefreshTokenRejected,
+                        format!(
+                            "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
+                        ),
                     ),
-                    Refused::ClientSecret => format!(
-                        "the application link was probably deleted or its secret regenerated in Jira: run `jira-auth init --force --profile {name}` with its current credentials"
+                    (Refused::ClientSecret, true) => (
+                        Code::ClientSecretRejected,
+                        format!(
+                            "the application link was probably deleted or its secret regenerated in Jira: run `jira-auth init --force --profile {name}` with its current credentials"
+                        ),
+                    ),
+                    (Refused::ClientSecret, false) => (
+                        Code::ClientSecretRejected,
+                        format!(
+                            "the app's secret was probably regenerated in the developer console: run `jira-auth init --force --profile {name}` with the new one"
+                        ),
                     ),
                 };
-                CliError::of(Exit::AuthNeeded, e).hint(hint)
+                CliError::of(code, e).hint(hint)
             }
-            ProfileError::Refused {
-                ref name,
-                ref refusal,
-                ..
-            } => {
-                let hint = match refusal.what {
-                    Refused::RefreshToken => format!(
-                        "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
-                    ),
-                    Refused::ClientSecret => format!(
-                        "the app's secret was probably regenerated in the developer console: run `jira-auth init --force --profile {name}` with the new one"
-                    ),
-                };
-                CliError::of(Exit::AuthNeeded, e).hint(hint)
-            }
-            ProfileError::NoRefreshToken { .. } => CliError::of(Exit::AuthNeeded, e).hint(
+            ProfileError::NoRefreshToken { .. } => CliError::of(Code::NoRefreshToken, e).hint(
                 "run `jira-auth login` (or `jira-auth init --force`) to consent again, with the offline_access scope",
             ),
             ProfileError::Store { step, source } => {
@@ -462,6 +501,7 @@ fn with_hints(err: CliError, hints: impl IntoIterator<Item = impl Into<String>>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
 
     #[test]
     fn context_comes_first_and_the_source_becomes_its_cause() {

@@ -2,12 +2,17 @@
 //! the context it happened in, and hints that say what to do next. Every conversion from a
 //! domain error lives in this module (convert.rs), so `?` works everywhere in the commands
 //! and each condition has one wording; the domain modules say what happened, this module
-//! says what to do.
+//! says what to do. Every error has a `Code` (code.rs), made where the error is: the name
+//! scripts read in JSON mode, and the exit code with it.
 
+mod code;
 mod convert;
 
 use std::fmt;
 
+use serde::Serialize;
+
+pub use code::Code;
 pub use convert::{redirect_flag, site_lines};
 
 /// The exit codes scripts can rely on (DESIGN.md § Command-line contract).
@@ -67,11 +72,12 @@ impl Exit {
 type Source = Box<dyn std::error::Error + Send + Sync>;
 
 /// An error the user is meant to read: what happened (the source error, or a sentence of the
-/// command's), the context it happened in, and what to do next. Printed once, by `main`.
-/// Messages never contain secrets: they are built from names, URLs and counts only.
+/// command's), the context it happened in, and what to do next; and its code, for scripts.
+/// Printed once, by `main`. Messages never contain secrets: they are built from names, URLs
+/// and counts only.
 #[derive(Debug)]
 pub struct CliError {
-    exit: Exit,
+    code: Code,
     /// What was being done, outermost first ("saving the profile's credentials").
     context: Vec<String>,
     source: Source,
@@ -91,13 +97,13 @@ impl fmt::Display for Message {
 impl std::error::Error for Message {}
 
 impl CliError {
-    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        CliError::of(exit, Message(message.into()))
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        CliError::of(code, Message(message.into()))
     }
 
-    fn of(exit: Exit, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    fn of(code: Code, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         CliError {
-            exit,
+            code,
             context: Vec::new(),
             source: Box::new(source),
             hints: Vec::new(),
@@ -105,17 +111,21 @@ impl CliError {
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(Exit::Usage, message)
+        Self::new(Code::Usage, message)
     }
 
     pub fn unexpected(message: impl Into<String>) -> Self {
-        Self::new(Exit::Unexpected, message)
+        Self::new(Code::Internal, message)
     }
 
     /// A value that has no flag, env var or prompt to come from: name both so a script author
     /// knows exactly what to add.
     pub fn missing(what: &str, flag: &str, env: &str) -> Self {
-        Self::usage(format!("missing {what}: pass {flag} or set {env}")).hint(
+        Self::new(
+            Code::MissingInput,
+            format!("missing {what}: pass {flag} or set {env}"),
+        )
+        .hint(
             "nothing is prompted with --no-input, JIRA_AUTH_NO_INPUT=1, or when stdin is not a terminal",
         )
     }
@@ -132,7 +142,11 @@ impl CliError {
     }
 
     pub fn exit(&self) -> Exit {
-        self.exit
+        self.code.exit()
+    }
+
+    pub fn code(&self) -> Code {
+        self.code
     }
 
     pub fn hints(&self) -> &[String] {
@@ -155,6 +169,16 @@ impl CliError {
         chain.into_iter()
     }
 
+    /// `error` of the JSON error document: the code, the message with its causes on one
+    /// line, and the hints.
+    pub fn document(&self) -> ErrorDocument<'_> {
+        ErrorDocument {
+            code: self.code,
+            message: self.lines().collect::<Vec<_>>().join(": "),
+            hints: &self.hints,
+        }
+    }
+
     /// For stderr: the message, its causes, then the hints.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -170,6 +194,14 @@ impl CliError {
         }
         out
     }
+}
+
+/// What a failure is in JSON mode: `{"schema_version": 1, "error": THIS}` on stdout.
+#[derive(Debug, Serialize)]
+pub struct ErrorDocument<'a> {
+    pub code: Code,
+    pub message: String,
+    pub hints: &'a [String],
 }
 
 impl fmt::Display for CliError {

@@ -1,5 +1,5 @@
 //! The sandbox's own user agent: what plays the person at the browser when nobody is there
-//! (`init --sandbox` with no browser and no terminal).
+//! (`init --sandbox` with `--no-browser`, or with no browser and no terminal).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -4,6 +4,8 @@
 //! page through the browser.
 
 pub mod browser;
+pub mod document;
+pub mod paste;
 pub mod prompt;
 
 use std::borrow::Cow;
@@ -17,7 +19,7 @@ use serde::Serialize;
 
 pub use prompt::{Dialoguer, NoInput, PromptError, Prompter};
 
-use crate::settings::Terminal;
+use crate::settings::{BrowserEnv, Terminal};
 
 /// Writing to stdout failed (other than a reader that stopped early).
 #[derive(Debug, thiserror::Error)]
@@ -32,13 +34,17 @@ pub struct Ui {
     stderr_is_terminal: bool,
     prompter: Box<dyn Prompter>,
     opener: Box<dyn Fn(&str) -> browser::Failure>,
+    /// Whether a browser can be started here; why not, when not.
+    browser: Result<(), String>,
     terminal: Terminal,
+    /// The report of `--json`, printed once the command is over (with its error, if any).
+    report: RefCell<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl Ui {
     /// The process's own streams. Prompting needs `--no-input` off and both stdin and
-    /// stderr (where dialoguer draws) to be terminals. `browser_env` is `$BROWSER`.
-    pub fn process(terminal: Terminal, no_input: bool, browser_env: Option<String>) -> Ui {
+    /// stderr (where dialoguer draws) to be terminals. `browser_env` is `$BROWSER` and `PATH`.
+    pub fn process(terminal: Terminal, no_input: bool, browser_env: BrowserEnv) -> Ui {
         let stdin_is_terminal = std::io::stdin().is_terminal();
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let prompter: Box<dyn Prompter> = if !no_input && stdin_is_terminal && stderr_is_terminal {
@@ -54,8 +60,14 @@ impl Ui {
             stdin_is_terminal,
             stderr_is_terminal,
             prompter,
-            opener: Box::new(move |url| browser::open(url, browser_env.as_deref())),
+            browser: browser::startable(
+                browser_env.command.as_deref(),
+                browser_env.path.as_deref(),
+                terminal.browser,
+            ),
+            opener: Box::new(move |url| browser::open(url, browser_env.command.as_deref())),
             terminal,
+            report: RefCell::new(None),
         }
     }
 
@@ -77,7 +89,13 @@ impl Ui {
                     tokio::sync::oneshot::channel().1
                 })
             },
+            browser: if terminal.browser {
+                Ok(())
+            } else {
+                Err("no browser in this test".to_string())
+            },
             terminal,
+            report: RefCell::new(None),
         };
         (ui, captured)
     }
@@ -105,13 +123,27 @@ impl Ui {
         self.print(secret.expose_secret())
     }
 
-    /// One JSON document on stdout: the one thing scripts parse. Keys are in alphabetical
-    /// order (through `Value`, whose map is sorted), whatever order a report declares them
-    /// in, so that documents diff stably from one release to the next.
-    pub fn print_json(&self, value: &impl Serialize) -> Result<(), OutputError> {
-        let value = serde_json::to_value(value).expect("reports always serialize");
-        let text = serde_json::to_string_pretty(&value).expect("a Value always serializes");
-        self.print(&(text + "\n"))
+    /// The command's report in JSON mode: the one thing scripts parse. It is printed as the
+    /// run's one document when the command is over ([`Ui::end_json`]), so that a command
+    /// that fails after its report (`status`, `doctor`, `scopes check`) still prints one
+    /// document, with its `error`. Never a secret: `token --json` prints its own document.
+    pub fn print_json(&self, report: &impl Serialize) {
+        let old = self.report.borrow_mut().replace(document::object(report));
+        debug_assert!(old.is_none(), "one JSON document per run");
+    }
+
+    /// Prints the run's document in JSON mode: the report with `error` (the failure's, when
+    /// there was one) added, or the error alone. Nothing when there is neither (`token`
+    /// printed its own).
+    pub fn end_json(&self, error: Option<serde_json::Value>) -> Result<(), OutputError> {
+        let mut body = self.report.borrow_mut().take().unwrap_or_default();
+        if let Some(error) = error {
+            body.insert("error".to_string(), error);
+        }
+        if body.is_empty() {
+            return Ok(());
+        }
+        self.print(&document::text(&body))
     }
 
     /// Human text as the terminal can show it: the typographic characters the messages use
@@ -147,9 +179,22 @@ impl Ui {
         Ok(SecretString::from(line.trim().to_string()))
     }
 
-    /// Whether a browser can be expected to open (see settings::Terminal::browser).
-    pub fn browser_available(&self) -> bool {
-        self.terminal.browser
+    /// Why no browser can be started here (see [`browser::startable`]); `None` when one can.
+    pub fn why_no_browser(&self) -> Option<&str> {
+        self.browser.as_ref().err().map(String::as_str)
+    }
+
+    /// The lines of stdin from now on, read while the command waits for other things too
+    /// (the address a browser ended on); on a terminal, not echoed.
+    pub fn read_pasted(&self) -> paste::PasteReader {
+        match &mut *self.stdin.borrow_mut() {
+            Input::Process => paste::PasteReader::of_stdin(self.stdin_is_terminal),
+            Input::Text(text) => {
+                let mut rest = String::new();
+                let _ = std::io::Read::read_to_string(text, &mut rest);
+                paste::PasteReader::of_text(&rest)
+            }
+        }
     }
 
     /// Opens `url` in the browser, never blocking on it; the answer says why it did not open,
@@ -298,14 +343,19 @@ mod tests {
         let (ui, seen) = Ui::captured("s3cret-line\nrest", terminal(false));
         ui.say("note → this");
         ui.print("data\n").unwrap();
-        ui.print_json(&serde_json::json!({"a": 1})).unwrap();
+        ui.print_json(&serde_json::json!({"a": 1}));
+        ui.end_json(Some(serde_json::json!({"code": "usage"})))
+            .unwrap();
         drop(ui.open_browser("https://example.com/"));
         assert_eq!(
             ui.read_secret_line().unwrap().expose_secret(),
             "s3cret-line"
         );
         assert_eq!(seen.stderr(), "note -> this\n");
-        assert_eq!(seen.stdout(), "data\n{\n  \"a\": 1\n}\n");
+        assert_eq!(
+            seen.stdout(),
+            "data\n{\n  \"schema_version\": 1,\n  \"a\": 1,\n  \"error\": {\n    \"code\": \"usage\"\n  }\n}\n"
+        );
         assert_eq!(seen.opened(), ["https://example.com/"]);
         assert!(!ui.prompter().interactive());
         assert!(ui.spinner("waiting", Duration::from_secs(9)).is_hidden());

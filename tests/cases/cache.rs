@@ -351,7 +351,7 @@ fn a_nonsensical_entry_limit_is_a_usage_error_before_anything_happens() {
 /// `jira-auth ARGS…` on a private session bus of its own, whose Secret Service keyring holds
 /// the profile's item and is locked (as after a screen lock, or gnome-keyring locking on
 /// idle); the kernel keyring is the user's, shared with the rest of the suite.
-fn in_a_locked_keychain(env: &TestEnv, args: &[&str]) -> Run {
+pub(super) fn in_a_locked_keychain(env: &TestEnv, args: &[&str]) -> Run {
     let scratch = tempfile::tempdir().unwrap();
     let (data, runtime) = (scratch.path().join("data"), scratch.path().join("runtime"));
     std::fs::create_dir_all(&data).unwrap();

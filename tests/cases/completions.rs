@@ -32,7 +32,9 @@ fn completions_for_each_shell_name_the_binary_and_its_subcommands() {
     assert!(out.stdout.is_empty());
     env.jira(&["completions"]).assert_code(2);
     // Not JSON, so --json is refused rather than ignored.
-    env.jira(&["completions", "bash", "--json"]).assert_code(2);
+    env.jira(&["completions", "bash", "--json"])
+        .assert_error(2, "usage")
+        .assert_says("`jira-auth completions` has no --json: it prints a shell script");
 }
 
 #[test]
@@ -50,7 +52,9 @@ fn man_prints_a_roff_page() {
     assert!(out.stdout.contains("init"));
     assert!(out.stdout.contains("sites"));
     assert!(out.stderr.is_empty(), "{}", out.stderr);
-    env.jira(&["man", "--json"]).assert_code(2);
+    env.jira(&["man", "--json"])
+        .assert_error(2, "usage")
+        .assert_says("`jira-auth man` has no --json: it prints a roff page");
 }
 
 #[test]

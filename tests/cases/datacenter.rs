@@ -434,3 +434,33 @@ fn scopes_check_compares_data_center_scopes() {
     out.assert_code(2);
     out.assert_says("is not a Jira Data Center scope");
 }
+
+/// In JSON mode, Data Center's failures have their own error codes.
+#[test]
+fn data_center_failures_have_their_error_codes() {
+    let env = dc_world();
+    let json = |mut cmd: std::process::Command| {
+        cmd.arg("--json");
+        run(cmd)
+    };
+    let mut cmd = env.init_pat();
+    cmd.env("JIRA_AUTH_PAT", "NjQwrong-token-0123456789");
+    json(cmd).assert_error(3, "pat_rejected");
+    let mut cmd = env.init_pat();
+    cmd.env("JIRA_AUTH_SITE", "acme");
+    json(cmd).assert_error(2, "deployment_mismatch");
+    let mut cmd = env.init_pat();
+    cmd.env("JIRA_AUTH_SITE", format!("{}/nojira", env.dc().origin()));
+    json(cmd).assert_error(2, "deployment_unknown");
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--no-input", "--store", "file", "--json"])
+        .args(["--scopes", "read:jira-work"])
+        .env("JIRA_AUTH_SITE", env.dc().base_url());
+    run(cmd).assert_error(2, "scope_wrong_deployment");
+    env.dc().corrupt_next_challenge();
+    json(env.init_dc_oauth()).assert_error(3, "code_rejected");
+    let mut cmd = env.init_dc_oauth();
+    cmd.env("JIRA_AUTH_CLIENT_SECRET", "not-the-links-secret-0123456789");
+    json(cmd).assert_error(3, "client_secret_rejected");
+    assert!(!env.credentials_path().exists());
+}

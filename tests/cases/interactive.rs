@@ -7,6 +7,7 @@ use expectrl::{Eof, Expect, Session};
 
 use crate::support::emulator::Endpoint;
 use crate::support::env::{CLIENT_ID, TestEnv, require_secret_service, site};
+use crate::support::waiting::consent_redirect;
 
 const DOWN: &str = "\x1b[B";
 
@@ -159,6 +160,51 @@ fn wizard_prompts_for_everything_in_a_terminal() {
     env.assert_no_secret_in("the terminal", &screen);
 }
 
+/// No browser here (an SSH session, a container): the terminal asks for the address the
+/// browser ended on, without echoing it (it holds the code), refuses a wrong one saying why,
+/// and takes the right one when it is pasted again.
+#[test]
+fn without_a_browser_the_address_is_asked_for_and_asked_again_after_a_wrong_one() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.env_remove("BROWSER")
+        .args(["init", "--port", &env.port.to_string(), "--store", "file"])
+        .args(["--preset", "read-only", "--client-id", CLIENT_ID])
+        .args(["--timeout", "30"])
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(
+        &mut p,
+        &mut screen,
+        "Or paste the address your browser ended on",
+    );
+    let url = screen
+        .lines()
+        .find(|l| l.contains("/authorize?"))
+        .expect("the consent URL is shown")
+        .trim()
+        .to_string();
+    let address = consent_redirect(&url);
+    let elsewhere = address.replace("state=", "state=not-");
+    p.send(format!("{elsewhere}\r")).unwrap();
+    expect_text(
+        &mut p,
+        &mut screen,
+        "refused the pasted address: its state did not match this run",
+    );
+    expect_text(&mut p, &mut screen, "Paste it again (input hidden)");
+    p.send(format!("{address}\r")).unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile");
+    assert_exits(p, &screen, 0);
+    assert_eq!(env.emu.hits(Endpoint::Token), 1);
+    // Neither address was echoed, though both held the code.
+    env.assert_no_secret_in("the terminal", &screen);
+    assert!(
+        !screen.contains(&address) && !screen.contains(&elsewhere),
+        "{screen}"
+    );
+}
+
 #[test]
 #[ignore = "needs a Secret Service: run scripts/test.sh"]
 fn declining_to_replace_a_profile_changes_nothing() {
@@ -189,10 +235,11 @@ fn decline_to_replace(env: &TestEnv, extra: &[&str], key: &str) {
     assert_exits(p, &screen, 0);
 }
 
-/// `init` for a new profile in a pty, interactive up to the first menu.
-fn at_the_preset_menu(env: &TestEnv) -> (OsSession, String) {
+/// `init EXTRA…` for a new profile in a pty, interactive up to the first menu.
+fn at_the_preset_menu(env: &TestEnv, extra: &[&str]) -> (OsSession, String) {
     let mut cmd = env.cmd();
     cmd.args(["init", "--port", &env.port.to_string(), "--store", "file"])
+        .args(extra)
         .args(["--client-id", CLIENT_ID])
         .env("JIRA_AUTH_CLIENT_SECRET", &env.secret);
     let (mut p, mut screen) = in_a_pty(cmd);
@@ -203,13 +250,15 @@ fn at_the_preset_menu(env: &TestEnv) -> (OsSession, String) {
 #[test]
 fn escape_cancels_a_menu_and_nothing_is_stored() {
     let env = TestEnv::new();
-    let (mut p, mut screen) = at_the_preset_menu(&env);
+    // In JSON mode, so the error document is on the screen too.
+    let (mut p, mut screen) = at_the_preset_menu(&env, &["--json"]);
     // A prompt that ends in a question mark gets no colon after it.
     expect_text(&mut p, &mut screen, "custom");
     let menu = &screen[screen.rfind("Which access").unwrap()..];
     assert!(!menu.contains("need?:"), "{menu}");
     p.send("\x1b").unwrap();
     expect_text(&mut p, &mut screen, "cancelled; nothing was changed");
+    expect_text(&mut p, &mut screen, r#""code": "cancelled""#);
     assert_exits(p, &screen, 130);
     assert_eq!(env.emu.hits(Endpoint::Authorize), 0);
     assert!(!env.config_dir().join("profiles.json").exists());
@@ -328,6 +377,57 @@ fn an_api_token_setup_asks_for_the_site_the_email_and_a_hidden_token() {
         env.classic_token.as_str()
     );
     assert_eq!(env.emu.hits(Endpoint::SiteMyself), 1);
+}
+
+/// The quick start's first command, typed in a terminal: `init --sandbox --no-browser` asks
+/// what the real wizard asks (the preset, the app's client id and secret, which it shows to
+/// paste, the site), then the sandbox answers its own consent page: no browser, no paste
+/// prompt, no waiting.
+#[test]
+fn the_quick_starts_sandbox_in_a_terminal_needs_no_browser() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    // The profile's name is the sandbox's own, as on a newcomer's machine.
+    cmd.env_remove("BROWSER")
+        .env_remove("JIRA_AUTH_PROFILE")
+        .args(["init", "--sandbox", "--no-browser", "--store", "file"])
+        .args(["--port", &env.port.to_string(), "--timeout", "30"]);
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "as you would from the console.");
+    // "… paste its Client ID ID and its secret SECRET below …", however the terminal wraps it.
+    let words: Vec<&str> = screen.split_whitespace().collect();
+    let after = |label: &[&str]| {
+        let at = words
+            .windows(label.len())
+            .position(|w| w == label)
+            .unwrap_or_else(|| panic!("{label:?} is shown\n{screen}"));
+        words[at + label.len()].to_string()
+    };
+    let (client_id, secret) = (
+        after(&["its", "Client", "ID"]),
+        after(&["and", "its", "secret"]),
+    );
+    assert!(secret.starts_with("ATOA"), "{secret}");
+    expect_text(&mut p, &mut screen, "Client ID:");
+    p.send(format!("{client_id}\r")).unwrap();
+    expect_text(&mut p, &mut screen, "Client secret (input hidden):");
+    p.send(format!("{secret}\r")).unwrap();
+    expect_text(
+        &mut p,
+        &mut screen,
+        "(no browser opened: the sandbox approves the consent by itself, as if you had clicked Approve)",
+    );
+    expect_text(&mut p, &mut screen, "Which site should this profile use?");
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile 'sandbox' (file).");
+    assert_exits(p, &screen, 0);
+    assert!(!screen.contains("Or paste"), "{screen}");
+    // Shown once, by the sandbox, to be pasted; never echoed as it is typed.
+    assert_eq!(screen.matches(&secret).count(), 1, "{screen}");
+    let status = env.jira(&["status", "--json", "--profile", "sandbox"]);
+    assert_eq!(status.json()["profiles"][0]["sandbox"], true);
 }
 
 /// Data Center in a terminal: the scope menu has Data Center's four scopes, the checklist

@@ -116,9 +116,9 @@ fn a_shared_item_holding_another_config_dirs_profile_is_left_to_it() {
     let b_cfg = store_the_old_way(&b);
 
     let out = uncached(&a, &["token", "--json"]);
-    out.assert_code(3);
+    out.assert_error(3, "profile_unusable");
     assert!(
-        out.stdout.is_empty(),
+        out.json().get("access_token").is_none(),
         "B's token given out as A's:\n{}",
         out.stdout
     );

@@ -4,86 +4,25 @@
 //! and a crowd of idle ones is capped, and the listener lives on; localhost means both
 //! loopback addresses.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::emulator::{Client, Endpoint};
-use crate::support::env::{CLIENT_ID, Run, TICKED, TestEnv, command_line, free_port};
+use crate::support::env::{CLIENT_ID, TICKED, TestEnv, free_port};
+use crate::support::waiting::{Waiting, consent_redirect};
 
-/// A running `init --no-browser --store file`, its stderr, and the consent URL it printed.
-struct Waiting {
-    command: String,
-    child: Child,
-    stderr: BufReader<ChildStderr>,
-    url: String,
-}
-
+/// A running `init --no-browser --store file`, and the consent URL it printed.
 fn start(mut cmd: Command) -> Waiting {
     cmd.args(["--no-browser", "--store", "file"]);
-    let command = command_line(&cmd);
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("jira-auth starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut line = String::new();
-    while !line.contains("/authorize?") {
-        assert!(Instant::now() < deadline, "init never showed the URL");
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "init ended early");
-    }
-    let url = line.trim().to_string();
-    Waiting {
-        command,
-        child,
-        stderr,
-        url,
-    }
-}
-
-impl Waiting {
-    /// Waits for the exit and returns what it printed.
-    fn finish(mut self) -> Run {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("init did not finish after the callback");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut stderr = String::new();
-        self.stderr.read_to_string(&mut stderr).unwrap();
-        let mut stdout = String::new();
-        if let Some(mut out) = self.child.stdout.take() {
-            out.read_to_string(&mut stdout).unwrap();
-        }
-        Run {
-            command: self.command,
-            code: status.code().unwrap_or(-1),
-            stdout,
-            stderr,
-        }
-    }
+    Waiting::start(cmd, None)
 }
 
 /// Follows the consent URL at the emulator (approve) and returns the callback's path and
 /// query, as the browser would request it: `/callback?code=…&state=…`.
 fn callback_target(consent_url: &str) -> String {
-    let client = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resp = client.get(consent_url).send().unwrap();
-    assert_eq!(resp.status(), 302, "the emulator approves");
-    let location = resp.headers()["location"].to_str().unwrap().to_string();
-    let url = url::Url::parse(&location).unwrap();
+    let url = url::Url::parse(&consent_redirect(consent_url)).unwrap();
     format!("{}?{}", url.path(), url.query().unwrap())
 }
 

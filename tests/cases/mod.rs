@@ -6,8 +6,10 @@ mod completions;
 #[cfg(unix)]
 mod datacenter;
 mod doctor;
+mod documents;
 #[cfg(unix)]
 mod exec;
+mod exit_codes;
 mod help;
 mod index;
 mod init;
@@ -24,6 +26,7 @@ mod profiles;
 mod readme;
 #[cfg(unix)]
 mod real_browser;
+mod remote;
 mod sandbox;
 mod scopes_check;
 mod scopes_list;

@@ -19,8 +19,18 @@ fn file_profile() -> TestEnv {
 
 /// `token` forced to refresh, with the token endpoint at `auth_url`.
 fn refresh_via(env: &TestEnv, auth_url: &str) -> (Run, Duration) {
+    refresh_with(env, auth_url, &[])
+}
+
+/// As [`refresh_via`], in JSON mode: the failure's error document on stdout.
+fn refresh_via_json(env: &TestEnv, auth_url: &str) -> (Run, Duration) {
+    refresh_with(env, auth_url, &["--json"])
+}
+
+fn refresh_with(env: &TestEnv, auth_url: &str, extra: &[&str]) -> (Run, Duration) {
     let mut cmd = env.cmd();
     cmd.args(["token", "--min-ttl", "4000"])
+        .args(extra)
         .env("JIRA_AUTH_AUTH_URL", auth_url)
         .env("JIRA_AUTH_HTTP_TIMEOUT", TIMEOUT);
     let started = Instant::now();
@@ -28,10 +38,10 @@ fn refresh_via(env: &TestEnv, auth_url: &str) -> (Run, Duration) {
     (out, started.elapsed())
 }
 
-/// `init --store file` against the scripted server for both Atlassian hosts.
+/// `init --store file --json` against the scripted server for both Atlassian hosts.
 fn init_via(env: &TestEnv, server: &Scripted) -> (Run, Duration) {
     let mut cmd = env.init();
-    cmd.args(["--store", "file"])
+    cmd.args(["--store", "file", "--json"])
         .env("JIRA_AUTH_AUTH_URL", server.url())
         .env("JIRA_AUTH_API_URL", server.url())
         .env("JIRA_AUTH_HTTP_TIMEOUT", TIMEOUT);
@@ -72,8 +82,8 @@ fn assert_absent(out: &Run, secrets: &[&str]) {
 fn server_that_never_answers_fails_in_bounded_time() {
     let env = file_profile();
     let server = Scripted::start(|_| Action::Silent);
-    let (out, took) = refresh_via(&env, &server.url());
-    out.assert_code(5);
+    let (out, took) = refresh_via_json(&env, &server.url());
+    out.assert_error(5, "atlassian_unavailable");
     assert_stderr_has(&out, "did not answer within 0.5 s (timed out)");
     assert_stderr_has(&out, "(after 4 attempts)");
     assert_eq!(server.hits("/oauth/token"), 4, "a refresh may be retried");
@@ -106,7 +116,7 @@ fn code_exchange_not_retried(action: fn() -> Action, detail: &str) {
         _ => broken::one_site(),
     });
     let (out, took) = init_via(&env, &server);
-    out.assert_code(5);
+    out.assert_error(5, "atlassian_unavailable");
     assert_eq!(server.hits("/oauth/token"), 1, "the code was sent once");
     assert_stderr_has(&out, detail);
     assert_stderr_has(&out, "after the authorization code was sent");
@@ -144,8 +154,8 @@ fn code_exchange_is_not_retried_after_a_500() {
 fn other_4xx_are_not_retried() {
     let env = file_profile();
     env.emu.fail_next(Endpoint::Token, 400, 5, None);
-    let (out, _) = refresh_via(&env, &env.emu.auth_url());
-    out.assert_code(5);
+    let (out, _) = refresh_via_json(&env, &env.emu.auth_url());
+    out.assert_error(5, "bad_response");
     assert_eq!(env.emu.hits(Endpoint::Token), 2, "init, then one refresh");
     assert_stderr_has(
         &out,
@@ -161,7 +171,7 @@ fn invalid_grant_on_the_code_says_codes_are_single_use() {
         _ => broken::one_site(),
     });
     let (out, _) = init_via(&env, &server);
-    out.assert_code(3);
+    out.assert_error(3, "code_rejected");
     assert_eq!(server.hits("/oauth/token"), 1);
     assert_stderr_has(
         &out,
@@ -184,7 +194,7 @@ fn unauthorized_client_at_the_token_endpoint_points_at_the_callback_url() {
         _ => broken::one_site(),
     });
     let (out, _) = init_via(&env, &server);
-    out.assert_code(3);
+    out.assert_error(3, "client_rejected");
     assert_eq!(server.hits("/oauth/token"), 1);
     assert_stderr_has(
         &out,
@@ -206,7 +216,7 @@ fn scope_mismatch_from_the_api_names_the_missing_scope_step() {
     });
     let (out, _) = init_via(&env, &server);
     // Exit 4 (scope check failed), as `doctor` and `scopes check` report it.
-    out.assert_code(4);
+    out.assert_error(4, "scope_missing");
     assert_stderr_has(
         &out,
         "accessible-resources: Atlassian answered 401 \"scope does not match\"",
@@ -233,8 +243,8 @@ fn scope_mismatch_from_the_api_names_the_missing_scope_step() {
 fn rate_limit_exhausted_mentions_the_limit_and_retry_after() {
     let env = file_profile();
     env.emu.fail_next(Endpoint::Token, 429, 10, Some(1));
-    let (out, took) = refresh_via(&env, &env.emu.auth_url());
-    out.assert_code(5);
+    let (out, took) = refresh_via_json(&env, &env.emu.auth_url());
+    out.assert_error(5, "rate_limited");
     assert_eq!(
         env.emu.hits(Endpoint::Token),
         1 + 4,
@@ -264,8 +274,8 @@ fn tls_failure_names_the_host_and_is_not_retried() {
     let env = file_profile();
     // https:// to a server that speaks plain HTTP: the handshake fails.
     let port = PlainHttp::start().port;
-    let (out, took) = refresh_via(&env, &format!("https://127.0.0.1:{port}"));
-    out.assert_code(5);
+    let (out, took) = refresh_via_json(&env, &format!("https://127.0.0.1:{port}"));
+    out.assert_error(5, "tls_failed");
     assert_stderr_has(&out, &format!("TLS handshake with 127.0.0.1:{port} failed"));
     assert_stderr_has(&out, "intercepts HTTPS");
     assert_eq!(
@@ -302,7 +312,7 @@ fn malformed_token_response_is_described_never_shown() {
             _ => broken::one_site(),
         });
         let (out, _) = init_via(&env, &server);
-        out.assert_code(5);
+        out.assert_error(5, "bad_response");
         assert_stderr_has(
             &out,
             "unexpected response from Atlassian (HTTP 200, not JSON)",
@@ -320,7 +330,7 @@ fn malformed_sites_response_is_described_never_shown() {
         _ => Action::Respond(Response::html(200, "<html>at-scripted-5e6f</html>")),
     });
     let (out, _) = init_via(&env, &server);
-    out.assert_code(5);
+    out.assert_error(5, "bad_response");
     assert_stderr_has(
         &out,
         "accessible-resources: unexpected response from Atlassian (HTTP 200, not JSON)",

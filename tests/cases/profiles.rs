@@ -63,7 +63,10 @@ fn status_lists_profiles_and_logout_all_removes_them() {
         .args(["logout", "--all", "--json"]);
     let out = run(again);
     out.assert_code(0);
-    assert_eq!(out.json(), serde_json::json!({ "removed": [] }));
+    assert_eq!(
+        out.json(),
+        serde_json::json!({ "schema_version": 1, "removed": [] })
+    );
 }
 
 #[test]
@@ -86,7 +89,10 @@ fn logout_all_never_turns_a_hand_edited_index_name_into_a_path() {
         .args(["logout", "--all", "--json"]);
     let out = run(logout);
     out.assert_code(0);
-    assert_eq!(out.json(), serde_json::json!({ "removed": ["work"] }));
+    assert_eq!(
+        out.json(),
+        serde_json::json!({ "schema_version": 1, "removed": ["work"] })
+    );
     assert!(victim.exists(), "a file outside the config dir was deleted");
     assert!(
         out.stderr.contains("not a valid profile name"),
@@ -240,7 +246,7 @@ fn switch_changes_the_default_profile() {
     out.assert_code(0);
     assert_eq!(
         out.json(),
-        serde_json::json!({"default": "home", "previous": "work"})
+        serde_json::json!({"schema_version": 1, "default": "home", "previous": "work"})
     );
     assert!(
         out.stderr

@@ -261,8 +261,12 @@ fn a_token_atlassian_refuses_exits_3_as_sites_does() {
     env.emu.revoke_grant();
     for args in [&["scopes", "check", "--json"][..], &["scopes", "check"]] {
         let out = env.jira(args);
-        out.assert_code(3);
-        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        if args.contains(&"--json") {
+            out.assert_error(3, "token_rejected");
+        } else {
+            out.assert_code(3);
+            assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        }
         assert!(
             out.stderr.contains("Atlassian refused the access token")
                 && out.stderr.contains("jira-auth login"),

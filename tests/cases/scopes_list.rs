@@ -7,9 +7,9 @@ use crate::support::emulator::Endpoint;
 use crate::support::env::{CLIENT_ID, Run, TestEnv, require_secret_service, run};
 
 fn names(run: &Run) -> Vec<String> {
-    run.json()
+    run.json()["scopes"]
         .as_array()
-        .expect("a JSON array")
+        .expect("a JSON array of scopes")
         .iter()
         .map(|s| s["name"].as_str().expect("a name").to_string())
         .collect()
@@ -21,7 +21,7 @@ fn json_lists_every_scope_with_its_console_place() {
     let out = env.jira(&["scopes", "list", "--json"]);
     out.assert_code(0);
     let all = out.json();
-    let all = all.as_array().unwrap();
+    let all = all["scopes"].as_array().unwrap();
     assert_eq!(
         all.len(),
         212,
@@ -83,7 +83,7 @@ fn granular_has_no_classic_scope() {
     let out = env.jira(&["scopes", "list", "--granular", "--json"]);
     out.assert_code(0);
     let all = out.json();
-    let all = all.as_array().unwrap();
+    let all = all["scopes"].as_array().unwrap();
     assert_eq!(all.len(), 202);
     assert!(
         all.iter()
@@ -115,7 +115,7 @@ fn search_matches_names_and_descriptions_case_insensitively() {
     ] {
         assert!(n.iter().any(|s| s == want), "{want} missing from {n:?}");
     }
-    for s in out.json().as_array().unwrap() {
+    for s in out.json()["scopes"].as_array().unwrap() {
         let text = format!("{} {}", s["name"], s["description"]).to_lowercase();
         assert!(text.contains("worklog"), "{s}");
     }
@@ -143,7 +143,10 @@ fn no_match_is_an_empty_list_exit_0_and_a_note() {
     );
     let json = env.jira(&["scopes", "list", "--json", "--search", "frobnicate"]);
     json.assert_code(0);
-    assert_eq!(json.json(), serde_json::json!([]));
+    assert_eq!(
+        json.json(),
+        serde_json::json!({"schema_version": 1, "scopes": []})
+    );
 }
 
 #[test]

@@ -5,13 +5,13 @@
 use std::process::Command;
 // For the process-list test, which reads /proc.
 #[cfg(target_os = "linux")]
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 #[cfg(target_os = "linux")]
 use std::process::Stdio;
-#[cfg(target_os = "linux")]
-use std::time::{Duration, Instant};
 
 use crate::support::env::{Run, TestEnv, require_secret_service, run};
+#[cfg(target_os = "linux")]
+use crate::support::waiting::Waiting;
 
 /// `jira-auth ARGS… -vv` (or `VERBOSITY`) with backtraces on.
 fn loud_at(env: &TestEnv, verbosity: &str, args: &[&str]) -> Command {
@@ -213,39 +213,11 @@ fn environ(pid: u32) -> String {
     String::from_utf8_lossy(&raw).replace('\0', " ")
 }
 
-/// A running `init` and its stderr, which must stay open: a closed pipe would end it early.
-#[cfg(target_os = "linux")]
-type Waiting = (std::process::Child, BufReader<std::process::ChildStderr>);
-
 /// Starts `init --no-browser`, waits until it listens for the callback, and returns it.
 #[cfg(target_os = "linux")]
 fn waiting_init(mut cmd: Command, stdin: Option<&str>) -> Waiting {
-    cmd.args(["--no-browser", "--store", "file"])
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("jira-auth starts");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut line = String::new();
-    while !line.contains("/authorize?") {
-        assert!(Instant::now() < deadline, "init never showed the URL");
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "init ended early");
-    }
-    (child, stderr)
+    cmd.args(["--no-browser", "--store", "file"]);
+    Waiting::start(cmd, stdin)
 }
 
 #[cfg(target_os = "linux")]
@@ -263,7 +235,7 @@ fn the_process_list_shows_no_secret_while_init_waits() {
     // The secret from the environment: argv never carries it, and the value is wiped from
     // the process's original environment block, which /proc/PID/environ (`ps e`) shows.
     let waiting = waiting_init(env.init(), None);
-    let pid = waiting.0.id();
+    let pid = waiting.id();
     let args = cmdline(pid);
     assert!(
         args.contains("init") && args.contains("--client-id"),
@@ -279,7 +251,7 @@ fn the_process_list_shows_no_secret_while_init_waits() {
     cmd.env_remove("JIRA_AUTH_CLIENT_SECRET")
         .arg("--client-secret-stdin");
     let waiting = waiting_init(cmd, Some(&format!("{}\n", env.secret)));
-    let pid = waiting.0.id();
+    let pid = waiting.id();
     let args = cmdline(pid);
     assert!(args.contains("--client-secret-stdin"), "{args}");
     env.assert_no_secret_in("/proc/PID/cmdline", &args);
@@ -289,19 +261,9 @@ fn the_process_list_shows_no_secret_while_init_waits() {
 }
 
 #[cfg(target_os = "linux")]
-fn stop((mut child, _stderr): Waiting) {
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.wait();
+fn stop(waiting: Waiting) {
+    waiting.interrupt();
+    waiting.finish();
 }
 
 /// `cmd` run under `sh` with another umask.

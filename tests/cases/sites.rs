@@ -67,7 +67,8 @@ fn sites_lists_the_covered_sites_and_marks_the_current_one() {
     out.assert_code(0);
     insta::assert_snapshot!("sites_json", env.screen(&out));
     let j = out.json();
-    let sites = j.as_array().expect("a JSON array");
+    assert_eq!(j["profile"], env.profile.as_str());
+    let sites = j["sites"].as_array().expect("a JSON array of sites");
     assert_eq!(sites.len(), 2);
     assert_eq!(sites[0]["name"], "acme");
     assert_eq!(sites[0]["cloud_id"], SITE_ID);
@@ -255,9 +256,13 @@ fn sites_without_a_profile_is_auth_needed() {
         &["sites", "use", "acme"],
     ] {
         let out = env.jira(args);
-        out.assert_code(3);
+        if args.contains(&"--json") {
+            out.assert_error(3, "profile_not_found");
+        } else {
+            out.assert_code(3);
+            assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        }
         assert!(out.stderr.contains("jira-auth init"), "{}", out.stderr);
-        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
     }
     assert_eq!(hits(&env), [0; 5]);
 }

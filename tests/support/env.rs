@@ -66,6 +66,19 @@ impl Run {
         self
     }
 
+    /// Asserts a failure in JSON mode with no report: exit code `exit`, and on stdout the
+    /// error document alone, `{"schema_version": 1, "error": {"code", "message", "hints"}}`,
+    /// of code `code`.
+    #[track_caller]
+    pub fn assert_error(&self, exit: i32, code: &str) -> &Run {
+        self.assert_code(exit);
+        let doc = self.json();
+        let keys: Vec<&String> = doc.as_object().expect("a JSON object").keys().collect();
+        assert_eq!(keys, ["error", "schema_version"], "{}", self.stdout);
+        assert_error_document(&doc, code);
+        self
+    }
+
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Run {
         assert_eq!(
@@ -75,6 +88,27 @@ impl Run {
         );
         self
     }
+}
+
+/// Asserts that `doc` is a document of version 1 with an `error` of code `code`: a message,
+/// and hints that are strings.
+#[track_caller]
+pub fn assert_error_document(doc: &Value, code: &str) {
+    assert_eq!(doc["schema_version"], 1, "{doc}");
+    let error = &doc["error"];
+    assert_eq!(error["code"], code, "{doc}");
+    let keys: Vec<&String> = error.as_object().expect("an error object").keys().collect();
+    assert_eq!(keys, ["code", "hints", "message"], "{doc}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{doc}"
+    );
+    assert!(
+        error["hints"]
+            .as_array()
+            .is_some_and(|h| h.iter().all(Value::is_string)),
+        "{doc}"
+    );
 }
 
 pub struct TestEnv {
@@ -719,11 +753,18 @@ pub fn run(cmd: Command) -> Run {
     run_with(cmd, None, Duration::from_secs(60))
 }
 
+/// A loopback port free now, for a callback listener that `jira-auth` opens later. It is
+/// drawn below the kernel's ephemeral range (32768 and up on Linux): a port the kernel handed
+/// out for `127.0.0.1:0` would be handed out again, to the emulator's or the client's next
+/// connection, between this test choosing it and the binary binding it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    for _ in 0..1000 {
+        let port = 20_000 + (u16::from_str_radix(&random_hex(2), 16).unwrap() % 12_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in 20000..32000")
 }
 
 pub fn random_hex(bytes: usize) -> String {

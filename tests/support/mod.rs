@@ -12,3 +12,4 @@ pub mod http;
 pub mod methods;
 pub mod screen;
 pub mod spawned;
+pub mod waiting;

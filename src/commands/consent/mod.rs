@@ -2,6 +2,7 @@
 //! (wait.rs), the code exchange and the choice of site, giving the new config (saved.rs
 //! prints what was stored).
 
+mod paste;
 mod wait;
 
 use std::time::Duration;
@@ -11,10 +12,12 @@ use time::OffsetDateTime;
 
 use super::{Ctx, Result};
 use crate::atlassian::{self, Resource, SiteError};
-use crate::cli::ScopeArgs;
+use crate::cli::{ConsentArgs, ScopeArgs};
+use crate::error::{CliError, Code};
 use crate::oauth::{self, RedirectUri};
 use crate::profile::Notice;
 use crate::scopes::{self, Parsed};
+use crate::settings::SshSession;
 use crate::store::{Account, AuthConfig, CONFIG_VERSION, Credential, Deployment, OAuthGrant, Site};
 use crate::ui::Ui;
 
@@ -28,6 +31,12 @@ pub(super) struct Plan {
     pub(super) client_secret: SecretString,
     pub(super) site: Option<String>,
     pub(super) opener: Opener,
+    /// `--no-browser`: the person opens the URL, by choice.
+    pub(super) no_browser: bool,
+    /// `--paste`: the address the browser ended on comes on stdin, terminal or not.
+    pub(super) paste: bool,
+    /// An SSH session: the browser is likely on the person's own machine.
+    pub(super) ssh: Option<SshSession>,
     pub(super) timeout: Duration,
     /// The command to suggest running again after a declined consent.
     pub(super) command: &'static str,
@@ -67,28 +76,49 @@ impl Provider {
 pub(super) enum Opener {
     /// The browser ($BROWSER, or the desktop's).
     Browser,
-    /// The person, from the printed URL (--no-browser, or no browser here).
+    /// The person, from the printed URL (--no-browser, or no browser here), or a browser
+    /// elsewhere whose address comes back pasted.
     Person,
     /// The sandbox's own user agent, which approves as if someone had clicked Approve.
     Sandbox,
 }
 
-/// Who will open the consent URL. In the sandbox, a person answers its consent page when
-/// there is a browser or a terminal to open the URL from; with neither, the sandbox
-/// approves by itself, so that `init --sandbox` works on a machine with nobody at it.
-pub(super) fn opener(ctx: &Ctx, no_browser: bool) -> Opener {
-    let browser = !no_browser && ctx.ui.browser_available();
-    let person = browser || ctx.ui.prompter().interactive();
+/// Who will open the consent URL, as `--no-browser` and `--paste` and the machine allow it,
+/// decided before anything is asked. In the sandbox, a person answers its consent page when
+/// there is a browser, or a terminal to open the URL from and no `--no-browser`; else the
+/// sandbox approves by itself, so that `init --sandbox` works on a machine with nobody at it. Elsewhere, a
+/// consent that could only wait for nothing (CI: no browser can be started, nobody can be
+/// asked, and neither `--no-browser` (the caller opens the URL) nor `--paste` says how the
+/// answer will come) is an error at once.
+pub(super) fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
+    let ui = ctx.ui;
+    let why_not = ui.why_no_browser();
+    let browser = !args.no_browser && why_not.is_none();
+    let person = browser || ui.prompter().interactive();
     if let Some(world) = ctx.sandbox.get() {
-        world.ask(person);
-        if !person {
-            return Opener::Sandbox;
+        // `--no-browser` in the sandbox, even in a terminal, is the quick start's "no browser
+        // needed": nobody is to open its consent page, so the sandbox answers it itself.
+        let someone_opens = browser || (person && !args.no_browser);
+        world.ask(someone_opens);
+        if !someone_opens {
+            return Ok(Opener::Sandbox);
         }
     }
     if browser {
-        Opener::Browser
-    } else {
-        Opener::Person
+        return Ok(Opener::Browser);
+    }
+    match why_not {
+        Some(why) if !(args.no_browser || args.paste || person) => Err(CliError::new(
+            Code::BrowserUnavailable,
+            format!(
+                "no browser can be opened here ({why}) and nothing can be asked (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal): the consent would wait {} s for nothing; nothing was changed",
+                args.timeout
+            ),
+        )
+        .hint("open the consent URL in a browser elsewhere and give the address it ends on on stdin: --paste (or JIRA_AUTH_PASTE=1)")
+        .hint("in CI, use a service account, which needs no browser: `jira-auth init --method service-account` (README: \"Jira in CI\")")
+        .hint("or run it where a browser can be opened; --no-browser waits for the callback while you open the printed URL yourself, on this machine")),
+        _ => Ok(Opener::Person),
     }
 }
 

@@ -1,13 +1,15 @@
 //! Consent in the browser: the listener bound before the URL is shown, the browser opened,
-//! and the wait for the callback, with everything the person waiting should hear meanwhile
-//! (a refused callback, a browser that did not start) and a timeout that says what came.
+//! and the wait for the callback (or an address pasted instead: paste.rs, whichever comes
+//! first), with everything the person waiting should hear meanwhile (a refused callback, a
+//! browser that did not start) and a timeout that says what came.
 
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 
+use super::paste::{Paste, tunnel_line};
 use super::{Opener, Plan, Provider};
 use crate::commands::Result;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Code};
 use crate::oauth;
 use crate::oauth::callback::{Callback, Listener, Rejected};
 use crate::ui::Ui;
@@ -40,16 +42,40 @@ pub(super) async fn consent(
     let mut browser = match plan.opener {
         Opener::Browser => Some(ui.open_browser(url.as_str())),
         Opener::Person => {
-            ui.say("(no browser opened: open the URL yourself, on this machine)");
+            let why = ui
+                .why_no_browser()
+                .filter(|_| !plan.no_browser)
+                .map(|why| format!(" {why};"))
+                .unwrap_or_default();
+            // A browser elsewhere can only come back by a tunnel, or by a pasted address.
+            let place = if plan.paste || ui.prompter().interactive() {
+                "in a browser here or on another machine"
+            } else {
+                "on this machine"
+            };
+            say!(
+                ui,
+                "(no browser opened:{why} open the URL yourself, {place})"
+            );
             None
         }
         Opener::Sandbox => {
-            ui.say("(no browser and no terminal: the sandbox approves the consent by itself, as if you had clicked Approve)");
+            ui.say("(no browser opened: the sandbox approves the consent by itself, as if you had clicked Approve)");
             crate::sandbox::user::follow(url.as_str());
             None
         }
     };
-    let spinner = ui.spinner("Waiting for the browser to come back…", plan.timeout);
+    // The sandbox's own user agent comes back on this machine: no tunnel to tell of.
+    if let Some(ssh) = plan.ssh.as_ref().filter(|_| plan.opener != Opener::Sandbox) {
+        ui.say(&tunnel_line(ssh, &plan.redirect));
+    }
+    let mut paste = Paste::new(ui, plan, listener.expected(&state));
+    // Nothing drawn over a line that is being pasted into.
+    let mut spinner = if paste.reading() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        ui.spinner("Waiting for the browser to come back…", plan.timeout)
+    };
     let (refusals, mut refused_rx) = mpsc::unbounded_channel();
     let mut waiting = std::pin::pin!(tokio::time::timeout(
         plan.timeout,
@@ -75,6 +101,16 @@ pub(super) async fn consent(
                 if let Ok(why) = failure {
                     spinner.suspend(|| say!(ui, "warning: {why}; open the URL above yourself"));
                     seen.browser_failed = Some(why);
+                    if !paste.reading() {
+                        spinner.finish_and_clear();
+                        spinner = indicatif::ProgressBar::hidden();
+                        paste.offer();
+                    }
+                }
+            }
+            pasted = paste.next(), if paste.reading() => {
+                if let Some(callback) = paste.judge(pasted)? {
+                    break Some(callback);
                 }
             }
             _ = &mut interrupted => {
@@ -90,24 +126,25 @@ pub(super) async fn consent(
             // Whoever holds the consent URL (its state) can put any text here, and it goes
             // to a terminal.
             let (error, description) = (for_terminal(&error), for_terminal(&description));
-            let what = if error == "access_denied" {
-                "consent was declined".to_string()
+            let (code, what) = if error == "access_denied" {
+                (Code::ConsentDenied, "consent was declined".to_string())
             } else {
-                format!("{} returned an error ({error})", plan.provider.who())
+                (
+                    Code::AuthorizationFailed,
+                    format!("{} returned an error ({error})", plan.provider.who()),
+                )
             };
             let desc = if description.is_empty() {
                 String::new()
             } else {
                 format!(": {description}")
             };
-            Err(CliError::new(
-                Exit::AuthNeeded,
-                format!("{what}{desc}; nothing was stored"),
+            Err(
+                CliError::new(code, format!("{what}{desc}; nothing was stored")).hint(format!(
+                    "run `jira-auth {}` again and choose Accept on the consent page (Approve in the sandbox)",
+                    plan.command
+                )),
             )
-            .hint(format!(
-                "run `jira-auth {}` again and choose Accept on the consent page",
-                plan.command
-            )))
         }
         None => Err(timeout_error(plan, &seen)),
     }
@@ -133,7 +170,7 @@ fn for_terminal(text: &str) -> String {
 }
 
 fn interrupted_error() -> CliError {
-    CliError::new(Exit::Interrupted, "interrupted; nothing was stored")
+    CliError::new(Code::Interrupted, "interrupted; nothing was stored")
 }
 
 /// What came while waiting, besides the callback.
@@ -153,13 +190,13 @@ fn timeout_error(plan: &Plan, seen: &Seen) -> CliError {
     let secs = plan.timeout.as_secs();
     let mut err = if seen.refused.is_empty() {
         CliError::new(
-            Exit::Timeout,
+            Code::CallbackTimeout,
             format!("no answer from the browser within {secs} s; nothing was stored"),
         )
     } else {
         let why: Vec<&str> = seen.refused.iter().map(|r| r.reason()).collect();
         CliError::new(
-            Exit::Timeout,
+            Code::CallbackTimeout,
             format!(
                 "no valid answer from the browser within {secs} s: a request for the callback came but was refused ({}); nothing was stored",
                 why.join("; ")

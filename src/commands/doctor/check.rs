@@ -5,7 +5,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::atlassian::Resource;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Code};
 use crate::store::AuthConfig;
 use crate::ui::Ui;
 
@@ -45,9 +45,9 @@ pub struct Check {
     pub detail: String,
     /// What to do; `None` on a pass or a skip.
     pub fix: Option<String>,
-    /// The exit code this check's failure stands for.
-    #[serde(skip)]
-    pub exit: Exit,
+    /// A failure's error code (what the command that met it would have failed with), which
+    /// gives doctor's exit code; `None` unless the check failed.
+    pub code: Option<Code>,
 }
 
 impl Check {
@@ -57,7 +57,7 @@ impl Check {
             status: Status::Pass,
             detail: detail.into(),
             fix: None,
-            exit: Exit::Ok,
+            code: None,
         }
     }
 
@@ -67,7 +67,7 @@ impl Check {
             status: Status::Skip,
             detail: why.into(),
             fix: None,
-            exit: Exit::Ok,
+            code: None,
         }
     }
 
@@ -77,13 +77,13 @@ impl Check {
             status: Status::Warn,
             detail: detail.into(),
             fix: Some(fix.into()),
-            exit: Exit::Ok,
+            code: None,
         }
     }
 
     pub fn fail(
         name: &'static str,
-        exit: Exit,
+        code: Code,
         detail: impl Into<String>,
         fix: impl Into<String>,
     ) -> Check {
@@ -92,13 +92,13 @@ impl Check {
             status: Status::Fail,
             detail: detail.into(),
             fix: Some(fix.into()),
-            exit,
+            code: Some(code),
         }
     }
 
     /// A failure described by an error of the rest of the program: its message (and causes)
-    /// as the detail, its hints as the fix, its exit code. The same words as the command
-    /// that would have met it.
+    /// as the detail, its hints as the fix, its code. The same words as the command that
+    /// would have met it.
     pub fn from_error(name: &'static str, err: impl Into<CliError>, default_fix: &str) -> Check {
         let err = err.into();
         let detail = err.lines().collect::<Vec<_>>().join(": ");
@@ -107,7 +107,7 @@ impl Check {
         } else {
             err.hints().join("; ")
         };
-        Check::fail(name, err.exit(), detail, fix)
+        Check::fail(name, err.code(), detail, fix)
     }
 }
 

@@ -12,7 +12,7 @@ use super::check::{Check, Facts};
 use crate::atlassian::datacenter;
 use crate::atlassian::{self, ApiError, Dated};
 use crate::commands::{Ctx, fix_for, login_command};
-use crate::error::Exit;
+use crate::error::Code;
 use crate::net::{Http, Net};
 use crate::profile::api_base_url;
 use crate::store::{Deployment, Method, Site};
@@ -94,7 +94,7 @@ pub fn server(ctx: &Ctx, facts: &mut Facts) -> Check {
     let Ok(base) = url::Url::parse(&site.url) else {
         return Check::fail(
             NAME,
-            Exit::AuthNeeded,
+            Code::ProfileUnusable,
             format!("the profile's base URL {} is not a URL", site.url),
             "set it up again with `jira-auth init --force`",
         );
@@ -192,7 +192,7 @@ pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
                     };
                     Check::fail(
                         NAME,
-                        Exit::AuthNeeded,
+                        Code::SiteNotInGrant,
                         format!(
                             "{} ({}, cloud id {}) is no longer in accessible-resources; the grant covers {covers}",
                             site.name, site.url, site.cloud_id
@@ -244,7 +244,7 @@ pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
                     .cloned()
                     .unwrap_or_else(|| format!("see `jira-auth status --check --profile {p}`"));
                 let detail = e.lines().collect::<Vec<_>>().join(": ");
-                Check::fail(NAME, e.exit(), detail, fix)
+                Check::fail(NAME, e.code(), detail, fix)
             }
         };
     }
@@ -263,7 +263,7 @@ pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
         }
         Err(ApiError::ScopeMismatch(_)) => Check::fail(
             NAME,
-            Exit::ScopeCheck,
+            Code::ScopeMissing,
             format!(
                 "GET /rest/api/3/myself answered 401 \"scope does not match\": the token lacks {MYSELF_SCOPE} (granular apps: read:user:jira)"
             ),
@@ -316,7 +316,7 @@ pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
         }
         Err(ApiError::ScopeMismatch(_)) => Check::fail(
             NAME,
-            Exit::ScopeCheck,
+            Code::ScopeMissing,
             "GET /me answered 401 \"scope does not match\" although the token lists read:me",
             format!(
                 "{}, then run `{}`",

@@ -8,7 +8,7 @@ use secrecy::ExposeSecret as _;
 
 use super::check::{Check, Facts};
 use crate::commands::{Ctx, fix_for, login_command, note_text, relative};
-use crate::error::Exit;
+use crate::error::Code;
 use crate::oauth::RedirectUri;
 use crate::oauth::callback::family_missing;
 use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
@@ -140,7 +140,7 @@ pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
     } else if absent == ["refresh token"] {
         Check::fail(
             NAME,
-            Exit::AuthNeeded,
+            Code::NoRefreshToken,
             format!(
                 "'{name}' has no refresh token: it stops working when its access token expires"
             ),
@@ -151,7 +151,7 @@ pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
     } else {
         Check::fail(
             NAME,
-            Exit::AuthNeeded,
+            Code::ProfileUnusable,
             format!("'{name}' is incomplete: no {}", absent.join(", no ")),
             format!("run `jira-auth init --force --profile {name}` to set it up again"),
         )
@@ -223,7 +223,7 @@ pub fn scopes(facts: &Facts) -> Check {
         let fixes: Vec<String> = comparison.missing.iter().map(|m| fix_for(m)).collect();
         return Check::fail(
             NAME,
-            Exit::ScopeCheck,
+            Code::ScopeMissing,
             format!(
                 "requested but not granted: {}{basis}",
                 comparison.missing.join(", ")
@@ -275,7 +275,7 @@ pub fn clock(facts: &Facts) -> Check {
     );
     let fix = "synchronise the system clock (Linux: `timedatectl set-ntp true`; macOS/Windows: set the time automatically)";
     if skew.abs() >= SKEW_FAIL_SECS {
-        Check::fail(NAME, Exit::Unexpected, detail, fix)
+        Check::fail(NAME, Code::ClockSkew, detail, fix)
     } else if skew.abs() >= SKEW_WARN_SECS {
         Check::warn(NAME, detail, fix)
     } else {

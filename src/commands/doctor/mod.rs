@@ -44,8 +44,8 @@ pub fn run(ctx: &Ctx) -> Result {
         ok: !checks.iter().any(|c| c.status == Status::Fail),
         checks: &checks,
     };
-    if ctx.global.json {
-        ctx.ui.print_json(&report)?;
+    if ctx.json {
+        ctx.ui.print_json(&report);
     } else {
         ctx.ui.print(&report.render(ctx.ui))?;
     }
@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx) -> Result {
         Some(first) => {
             let names: Vec<&str> = failed.iter().map(|c| c.name).collect();
             Err(CliError::new(
-                first.exit,
+                first.code.expect("a failed check has a code"),
                 format!(
                     "{} check{} failed: {}",
                     failed.len(),

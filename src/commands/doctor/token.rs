@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::check::{Check, Facts};
 use super::local::store_kind;
 use crate::commands::{Ctx, relative, rfc3339};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Code, Exit};
 use crate::profile::{INACTIVITY_EXPIRY_DAYS, INACTIVITY_WARN_DAYS};
 use crate::store::Kind;
 
@@ -148,7 +148,7 @@ pub fn refresh_age(facts: &Facts) -> Check {
     if days >= expiry {
         Check::fail(
             NAME,
-            Exit::AuthNeeded,
+            Code::RefreshTokenExpired,
             summary,
             format!("it has most likely expired: run `jira-auth login --profile {p}`"),
         )

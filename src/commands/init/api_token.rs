@@ -9,7 +9,7 @@ use super::input;
 use crate::atlassian::site::verify_api_token;
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
-use crate::error::{CliError, Context as _};
+use crate::error::{CliError, Code, Context as _};
 use crate::store::model::{ApiToken, Scheme};
 use crate::store::{Account, AuthConfig, Credential, Kind};
 
@@ -18,7 +18,8 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
     input::cloud_only("api-token", args.deployment)?;
     let target = input::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
     let Some(site_url) = target.site.clone() else {
-        return Err(CliError::usage(
+        return Err(CliError::new(
+            Code::MissingInput,
             "--method api-token needs the site's address, not only its cloud id: a classic API token answers only there",
         )
         .hint("pass --site acme (or https://acme.atlassian.net); --cloud-id may stay, to skip asking the site for it"));

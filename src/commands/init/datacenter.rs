@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::input::{self, Console};
 use crate::atlassian::datacenter::{Detected, base_text};
 use crate::cli::InitArgs;
-use crate::commands::consent::{self, Plan, Provider};
+use crate::commands::consent::{self, Opener, Plan, Provider};
 use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _};
 use crate::oauth::RedirectUri;
@@ -17,14 +17,26 @@ use crate::scopes::datacenter as dc_scopes;
 use crate::store::{Deployment, Kind};
 use crate::ui::Ui;
 
+/// What oauth.rs has found out before it hands over: the site, the callback, who opens the
+/// consent URL.
+pub(super) struct How {
+    pub detected: Detected,
+    pub redirect: RedirectUri,
+    pub opener: Opener,
+}
+
 pub(super) fn run(
     ctx: &Ctx,
     args: InitArgs,
     profile: String,
     store_kind: Kind,
-    detected: Detected,
-    redirect: RedirectUri,
+    how: How,
 ) -> Result {
+    let How {
+        detected,
+        redirect,
+        opener,
+    } = how;
     let ui = ctx.ui;
     let p = ui.prompter();
     let scopes = resolve_scopes(ui, &args)?;
@@ -52,7 +64,10 @@ pub(super) fn run(
         client_id,
         client_secret,
         site: args.site.clone(),
-        opener: consent::opener(ctx, args.consent.no_browser),
+        opener,
+        no_browser: args.consent.no_browser,
+        paste: args.consent.paste,
+        ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init",
         provider: Provider::DataCenter(base),

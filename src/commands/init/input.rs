@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::atlassian::datacenter::{self, Detected};
 use crate::atlassian::site::{self, SiteRef, SiteUrl, is_cloud_id, parse_site};
 use crate::commands::{Ctx, Result};
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 use crate::store::{Deployment, Site};
 use crate::ui::Ui;
 
@@ -264,14 +264,19 @@ pub(crate) fn target(site: Option<(&str, &str)>, cloud_id: Option<(&str, &str)>)
     if let Some((shown, raw)) = cloud_id {
         let id = raw.trim();
         if !is_cloud_id(id) {
-            return Err(CliError::usage(format!(
-                "{shown}: not a cloud id (a UUID such as 1324a887-45db-1bf4-1e99-ef0ff456d421)"
-            )));
+            return Err(CliError::new(
+                Code::SiteInvalid,
+                format!(
+                    "{shown}: not a cloud id (a UUID such as 1324a887-45db-1bf4-1e99-ef0ff456d421)"
+                ),
+            ));
         }
         out.cloud_id = Some(id.to_ascii_lowercase());
     }
     if let Some((shown, raw)) = site {
-        match parse_site(raw).map_err(|e| CliError::usage(format!("{shown}: {e}")))? {
+        match parse_site(raw)
+            .map_err(|e| CliError::new(Code::SiteInvalid, format!("{shown}: {e}")))?
+        {
             SiteRef::Url(url) => out.site = Some(url),
             SiteRef::CloudId(id) => match &out.cloud_id {
                 Some(other) if *other != id => {
@@ -380,22 +385,30 @@ pub(super) fn data_center_site(
         }
     };
     let base = match datacenter::parse_base(raw) {
-        Some(parsed) => parsed.map_err(|e| CliError::usage(format!("--site {raw}: {e}")))?,
+        Some(parsed) => {
+            parsed.map_err(|e| CliError::new(Code::SiteInvalid, format!("--site {raw}: {e}")))?
+        }
         None => {
-            return Err(CliError::usage(format!(
-                "--site {raw} names a Jira Cloud site, and {}",
-                data_center_because(method)
-            ))
+            return Err(CliError::new(
+                Code::DeploymentMismatch,
+                format!(
+                    "--site {raw} names a Jira Cloud site, and {}",
+                    data_center_because(method)
+                ),
+            )
             .hint(cloud_instead(method)));
         }
     };
     let detected = detect(ctx, &base, wanted)?;
     if detected.deployment == Deployment::Cloud {
-        return Err(CliError::usage(format!(
-            "{} is Jira Cloud, and {}",
-            datacenter::base_text(&detected.base),
-            data_center_because(method)
-        ))
+        return Err(CliError::new(
+            Code::DeploymentMismatch,
+            format!(
+                "{} is Jira Cloud, and {}",
+                datacenter::base_text(&detected.base),
+                data_center_because(method)
+            ),
+        )
         .hint(cloud_instead(method)));
     }
     Ok(detected)
@@ -445,9 +458,10 @@ pub(super) fn data_center_for_cloud_method(method: &str, site: Option<&str>) -> 
         Some(url) => format!("{url} is Jira Data Center"),
         None => "--deployment data-center".to_string(),
     };
-    CliError::usage(format!(
-        "{what}, and --method {method} is for Jira Cloud only"
-    ))
+    CliError::new(
+        Code::DeploymentMismatch,
+        format!("{what}, and --method {method} is for Jira Cloud only"),
+    )
     .hint("on Data Center, use a personal access token (--method pat) or the instance's OAuth 2.0 (--method oauth, the default)")
 }
 

@@ -15,7 +15,7 @@ mod service_account;
 
 use super::{Ctx, Result};
 use crate::cli::InitArgs;
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 use crate::store::{Kind, Method};
 use crate::ui::PromptError;
 
@@ -35,10 +35,11 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     let p = ctx.ui.prompter();
     if index.profiles.contains_key(&profile) && !args.force {
         if !p.interactive() {
-            return Err(
-                CliError::usage(format!("profile '{profile}' already exists"))
-                    .hint("replace it with --force, or choose another name with --profile NAME"),
-            );
+            return Err(CliError::new(
+                Code::ProfileExists,
+                format!("profile '{profile}' already exists"),
+            )
+            .hint("replace it with --force, or choose another name with --profile NAME"));
         }
         // "No" (or Escape) is an answer, not a failure: nothing to do, and nothing done.
         let replace = match p.confirm(&format!("Profile '{profile}' exists. Replace it?"), false) {
@@ -50,9 +51,9 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
                 ctx.ui,
                 "Kept profile '{profile}' as it is; nothing changed."
             );
-            if ctx.global.json {
+            if ctx.json {
                 ctx.ui
-                    .print_json(&serde_json::json!({ "profile": profile, "replaced": false }))?;
+                    .print_json(&serde_json::json!({ "profile": profile, "replaced": false }));
             }
             return Ok(());
         }
@@ -70,7 +71,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
 /// or from the environment: a `--scopes` that a service account cannot honour, say, is a
 /// mistake to point out, not to skip over.
 fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
-    let given: [(&str, bool, &[Method]); 12] = [
+    let given: [(&str, bool, &[Method]); 13] = [
         ("--sandbox", args.sandbox, &[Method::OAuth]),
         (
             "--client-id (JIRA_AUTH_CLIENT_ID)",
@@ -114,6 +115,11 @@ fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
             &[Method::OAuth],
         ),
         ("--no-browser", args.consent.no_browser, &[Method::OAuth]),
+        (
+            "--paste (JIRA_AUTH_PASTE)",
+            args.consent.paste,
+            &[Method::OAuth],
+        ),
         (
             "--cloud-id (JIRA_AUTH_CLOUD_ID)",
             args.cloud_id.is_some(),
@@ -175,10 +181,12 @@ pub(super) mod tests {
             cloud_id: None,
             consent: crate::cli::ConsentArgs {
                 no_browser: false,
+                paste: false,
                 timeout: 300,
             },
             force: false,
             sandbox: false,
+            output: Default::default(),
         }
     }
 

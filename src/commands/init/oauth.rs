@@ -7,7 +7,7 @@ use super::input::{self, Console};
 use crate::cli::InitArgs;
 use crate::commands::consent::{self, Plan};
 use crate::commands::{Ctx, Result, saved};
-use crate::error::{CliError, Context as _, redirect_flag};
+use crate::error::{CliError, Code, Context as _, redirect_flag};
 use crate::oauth::RedirectUri;
 use crate::oauth::redirect::DEFAULT_PORT;
 use crate::scopes;
@@ -17,6 +17,8 @@ use crate::ui::Ui;
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) -> Result {
     let ui = ctx.ui;
     let p = ui.prompter();
+    // Before anything is asked: a consent that could only time out fails at once.
+    let opener = consent::opener(ctx, &args.consent)?;
     let redirect = redirect_uri(&args)?;
     // A --site that may be a Data Center base URL is asked which it is (or --deployment
     // says); that instance's own OAuth is another setup.
@@ -28,13 +30,19 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
         let detected = match maybe_data_center {
             Some(parsed) => {
                 let raw = args.site.as_deref().unwrap_or_default();
-                let base = parsed.map_err(|e| CliError::usage(format!("--site {raw}: {e}")))?;
+                let base = parsed
+                    .map_err(|e| CliError::new(Code::SiteInvalid, format!("--site {raw}: {e}")))?;
                 input::detect(ctx, &base, args.deployment)?
             }
             None => input::data_center_site(ctx, args.site.as_deref(), args.deployment, "oauth")?,
         };
         if detected.deployment == Deployment::DataCenter {
-            return super::datacenter::run(ctx, args, profile, store_kind, detected, redirect);
+            let how = super::datacenter::How {
+                detected,
+                redirect,
+                opener,
+            };
+            return super::datacenter::run(ctx, args, profile, store_kind, how);
         }
     }
     // A --site that names no site at all would only be found out after the consent.
@@ -68,7 +76,10 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
         client_id,
         client_secret,
         site: args.site.clone(),
-        opener: consent::opener(ctx, args.consent.no_browser),
+        opener,
+        no_browser: args.consent.no_browser,
+        paste: args.consent.paste,
+        ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init",
         provider: consent::Provider::Cloud,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::cli::ScopesCheckArgs;
 use crate::commands::{Ctx, Result, fix_for, login_command, note_text};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Code, Exit};
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
 use crate::scopes::{self, OFFLINE_ACCESS, ScopeError, Unknown};
 use crate::store::{AuthConfig, Site};
@@ -53,8 +53,8 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
     };
     let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
     let (report, comparison) = compute(ctx, &cfg, required)?;
-    if ctx.global.json {
-        ctx.ui.print_json(&report)?;
+    if ctx.json {
+        ctx.ui.print_json(&report);
     } else {
         render(ctx, &report, &comparison)?;
     }
@@ -191,7 +191,7 @@ fn verdict(report: &Report) -> Result {
     let (profile, site, login) = (&report.profile, &report.site.site, &report.login_command);
     if report.site.in_accessible_resources == Some(false) {
         return Err(CliError::new(
-            Exit::AuthNeeded,
+            Code::SiteNotInGrant,
             format!(
                 "the site of profile '{profile}', {} ({}), is no longer in accessible-resources: no scope is granted for it",
                 site.name, site.url
@@ -206,7 +206,7 @@ fn verdict(report: &Report) -> Result {
     }
     let missing = &report.missing;
     Err(CliError::new(
-        Exit::ScopeCheck,
+        Code::ScopeMissing,
         format!(
             "{} required scope{} not granted to profile '{profile}': {}",
             missing.len(),

@@ -16,9 +16,10 @@ pub fn run(ctx: &Ctx, args: ScopesListArgs) -> Result {
     if rows.is_empty() {
         say!(ctx.ui, "no scopes match '{term}'");
     }
-    if ctx.global.json {
-        let report: Vec<Listed> = rows.iter().map(|s| Listed::of(s)).collect();
-        return Ok(ctx.ui.print_json(&report)?);
+    if ctx.json {
+        let scopes: Vec<Listed> = rows.iter().map(|s| Listed::of(s)).collect();
+        ctx.ui.print_json(&Report { scopes });
+        return Ok(());
     }
     if !rows.is_empty() {
         ctx.ui.print(&table(&rows))?;
@@ -59,6 +60,12 @@ fn api_and_kind(s: &ScopeInfo) -> (Option<&'static str>, Option<&'static str>) {
     } else {
         (None, None)
     }
+}
+
+/// What `scopes list --json` prints.
+#[derive(Serialize)]
+struct Report {
+    scopes: Vec<Listed>,
 }
 
 /// One scope as `scopes list --json` prints it.
@@ -128,6 +135,7 @@ mod tests {
             classic,
             granular,
             search: None,
+            output: Default::default(),
         }
     }
 

@@ -5,7 +5,8 @@
 //! GET on the callback path with the right `Host` and `state`; everything else gets an error
 //! page and the listener keeps waiting for the real callback. A refused request for the
 //! callback path is reported (`Rejected`, never with what it held), so that a wait that ends
-//! without the callback can say that one came and why it was refused.
+//! without the callback can say that one came and why it was refused. An address pasted
+//! instead (a browser on another machine) is judged by the same decision (`Expected`).
 
 mod request;
 
@@ -19,10 +20,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::RedirectUri;
-pub use request::Rejected;
 #[cfg(any(fuzzing, test))]
 pub use request::fuzz_request;
 use request::{Check, Outcome, Scan, judge, page_error, scan_head};
+pub use request::{PasteRefused, Rejected};
 
 /// A client gets this long to send its request head, then it is dropped.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -80,17 +81,27 @@ impl Listener {
         self.port
     }
 
+    /// This run's callback (its `state`) as the listener checks it, for an address pasted
+    /// instead of the callback.
+    pub fn expected(&self, state: &str) -> Expected {
+        Expected(self.check(state))
+    }
+
+    fn check(&self, state: &str) -> Check {
+        Check {
+            path: self.path.clone(),
+            hosts: self.hosts.clone(),
+            state: state.to_string(),
+        }
+    }
+
     /// Waits for the one real callback. Wrong requests are answered and otherwise ignored;
     /// those for the callback path are also sent to `rejected`. The caller bounds the wait
     /// with a timeout.
     pub async fn wait(self, state: &str, rejected: mpsc::UnboundedSender<Rejected>) -> Callback {
         let (tx, mut rx) = mpsc::channel::<Callback>(1);
         let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let check = Arc::new(Check {
-            path: self.path,
-            hosts: self.hosts,
-            state: state.to_string(),
-        });
+        let check = Arc::new(self.check(state));
         let mut tasks = tokio::task::JoinSet::new();
         for socket in self.sockets {
             let tx = tx.clone();
@@ -132,6 +143,17 @@ impl Listener {
             .expect("accept loops never end while we wait");
         tasks.abort_all();
         cb
+    }
+}
+
+/// What an address pasted instead of the callback must be: this run's callback.
+pub struct Expected(Check);
+
+impl Expected {
+    /// The callback the browser would have brought, had it come to the listener; else why
+    /// not (never with what the address held).
+    pub fn judge(&self, address: &str) -> Result<Callback, PasteRefused> {
+        request::judge_address(address, &self.0)
     }
 }
 

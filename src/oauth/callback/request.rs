@@ -12,6 +12,7 @@ pub(crate) const MAX_HEAD: usize = 8 * 1024;
 
 /// What the real callback looks like: its path, the `Host` a browser following the redirect
 /// URI sends, and this run's `state`.
+#[derive(Clone)]
 pub(crate) struct Check {
     pub(crate) path: String,
     pub(crate) hosts: Vec<String>,
@@ -49,6 +50,9 @@ pub fn fuzz_request(data: &[u8]) {
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = parse_query(text);
+        // The same bytes pasted as an address (the proptests check that it is judged as
+        // its request is).
+        let _ = judge_address(text, &check);
     }
 }
 
@@ -281,6 +285,59 @@ pub(crate) fn judge(raw: &[u8], check: &Check) -> (u16, &'static str, String, Ou
     }
 }
 
+/// Why a pasted address is not this run's callback. Never carries what the address held: it
+/// may hold the authorization code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasteRefused {
+    /// Not an address at all (spaces or control characters in it, nothing after the host).
+    NotAnAddress,
+    /// Another scheme, host, port or path than the callback URL's.
+    NotTheCallback,
+    /// The callback URL's, refused as the listener refuses such a request.
+    Refused(Rejected),
+}
+
+/// A pasted address (what a browser on another machine ended on) judged as the request that
+/// browser would have sent to the listener: a request head made from it goes through the
+/// listener's own decision (`judge`: Host with its port, path, error parameters, `state` in
+/// constant time), so a pasted address and a callback are accepted alike, or not at all.
+/// The scheme may be left out, as some browsers show the address; a fragment, which never
+/// reaches a server, is dropped.
+pub(crate) fn judge_address(address: &str, check: &Check) -> Result<Callback, PasteRefused> {
+    let address = address.trim();
+    let scheme = address
+        .get(..7)
+        .filter(|s| s.eq_ignore_ascii_case("http://"));
+    let rest = match scheme {
+        Some(_) => &address[7..],
+        None => address,
+    };
+    if rest.is_empty() || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(PasteRefused::NotAnAddress);
+    }
+    if rest.contains("://") {
+        return Err(PasteRefused::NotTheCallback);
+    }
+    let Some(at) = rest.find(['/', '?']) else {
+        return Err(PasteRefused::NotTheCallback);
+    };
+    let (authority, target) = rest.split_at(at);
+    let target = target.split('#').next().unwrap_or_default();
+    if !target.starts_with('/') {
+        return Err(PasteRefused::NotTheCallback);
+    }
+    // The head holds the code: wiped once judged.
+    let head =
+        secrecy::zeroize::Zeroizing::new(format!("GET {target} HTTP/1.1\r\nHost: {authority}"));
+    match judge(head.as_bytes(), check).3 {
+        Outcome::Callback(callback) => Ok(callback),
+        Outcome::Rejected(Rejected::WrongHost) | Outcome::Ignored => {
+            Err(PasteRefused::NotTheCallback)
+        }
+        Outcome::Rejected(why) => Err(PasteRefused::Refused(why)),
+    }
+}
+
 /// Parses a query string; a repeated parameter makes the whole query invalid (which of two
 /// `state` values would we trust?).
 pub(crate) fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
@@ -447,6 +504,76 @@ mod tests {
     }
 
     #[test]
+    fn a_pasted_address_is_judged_as_its_request_would_be() {
+        let judged = |address: &str| judge_address(address, &check());
+        let code = |r: Result<Callback, PasteRefused>| match r {
+            Ok(Callback::Code(c)) => secrecy::ExposeSecret::expose_secret(&c).to_string(),
+            Ok(Callback::Denied { .. }) => panic!("a denial"),
+            Err(e) => panic!("refused: {e:?}"),
+        };
+        let good = "http://127.0.0.1:8976/callback?code=abc&state=s3cr3t-state";
+        assert_eq!(code(judged(good)), "abc");
+        assert_eq!(code(judged(&format!("  {good}#frag \r\n"))), "abc");
+        assert_eq!(code(judged(&good.replace("http://", "HTTP://"))), "abc");
+        // As a browser shows it without its scheme.
+        assert_eq!(code(judged(&good["http://".len()..])), "abc");
+        assert!(matches!(
+            judged("http://127.0.0.1:8976/callback?error=access_denied&state=s3cr3t-state"),
+            Ok(Callback::Denied { ref error, .. }) if error == "access_denied"
+        ));
+        for (address, why) in [
+            ("", PasteRefused::NotAnAddress),
+            ("yes", PasteRefused::NotTheCallback),
+            (
+                "http://127.0.0.1:8976/callback?code=a b&state=s3cr3t-state",
+                PasteRefused::NotAnAddress,
+            ),
+            (
+                "http://127.0.0.1:8976/callback?code=a\r\nHost: x&state=s3cr3t-state",
+                PasteRefused::NotAnAddress,
+            ),
+            (
+                "https://127.0.0.1:8976/callback?code=a&state=s3cr3t-state",
+                PasteRefused::NotTheCallback,
+            ),
+            (
+                "http://127.0.0.1:8977/callback?code=a&state=s3cr3t-state",
+                PasteRefused::NotTheCallback,
+            ),
+            (
+                "http://localhost:8976/callback?code=a&state=s3cr3t-state",
+                PasteRefused::NotTheCallback,
+            ),
+            (
+                "http://127.0.0.1:8976/other?code=a&state=s3cr3t-state",
+                PasteRefused::NotTheCallback,
+            ),
+            (
+                "http://127.0.0.1:8976?code=a&state=s3cr3t-state",
+                PasteRefused::NotTheCallback,
+            ),
+            (
+                "http://127.0.0.1:8976/callback?code=a&state=old",
+                PasteRefused::Refused(Rejected::WrongState),
+            ),
+            (
+                "http://127.0.0.1:8976/callback?code=a",
+                PasteRefused::Refused(Rejected::NoState),
+            ),
+            (
+                "http://127.0.0.1:8976/callback?state=s3cr3t-state",
+                PasteRefused::Refused(Rejected::NoCode),
+            ),
+            (
+                "http://127.0.0.1:8976/callback?state=a&state=b",
+                PasteRefused::Refused(Rejected::BadQuery),
+            ),
+        ] {
+            assert_eq!(judged(address).err(), Some(why), "{address:?}");
+        }
+    }
+
+    #[test]
     fn repeated_parameters_are_refused() {
         assert!(parse_query("state=a&state=b").is_none());
         assert_eq!(parse_query("a=1&b=%20").unwrap()[1].1, " ");
@@ -565,6 +692,43 @@ mod props {
                 }
                 Some(Callback::Denied { .. }) => prop_assert!(false, "no error parameter was sent"),
                 None => prop_assert!(!valid, "a valid callback was refused with {}", status),
+            }
+        }
+
+        /// A pasted address is accepted exactly when the request a browser following it sends
+        /// is: the same code, or the same refusal.
+        #[test]
+        fn a_pasted_address_and_its_request_are_judged_alike(
+            path in prop_oneof![Just("/callback".to_string()), Just("/Callback".to_string()), "/[a-z]{0,10}"],
+            host in prop_oneof![
+                Just(HOST.to_string()), Just("127.0.0.1:8977".to_string()),
+                Just("localhost:8976".to_string()), "[a-z.]{1,12}"
+            ],
+            state in prop_oneof![Just(STATE.to_string()), ".{0,20}"],
+            code in prop_oneof![Just(String::new()), ".{1,40}"],
+            error in prop_oneof![Just(None), Just(Some("access_denied".to_string()))],
+        ) {
+            let mut q = format!("code={}&state={}", enc(&code), enc(&state));
+            if let Some(e) = &error {
+                q.push_str(&format!("&error={e}"));
+            }
+            let target = format!("{path}?{q}");
+            let (_, _, _, heard) = decide(&head("GET", &target, &host), &check());
+            let pasted = judge_address(&format!("http://{host}{target}"), &check());
+            match (heard, pasted) {
+                (Some(Callback::Code(a)), Ok(Callback::Code(b))) => {
+                    prop_assert_eq!(a.expose_secret(), b.expose_secret());
+                }
+                (Some(Callback::Denied { error: a, .. }), Ok(Callback::Denied { error: b, .. })) => {
+                    prop_assert_eq!(a, b);
+                }
+                (None, Err(_)) => {}
+                (heard, pasted) => prop_assert!(
+                    false,
+                    "the listener {} it, the paste {} it",
+                    if heard.is_some() { "took" } else { "refused" },
+                    if pasted.is_ok() { "took" } else { "refused" }
+                ),
             }
         }
 

@@ -1,0 +1,148 @@
+//! The machine-readable names of failures: `error.code` of the JSON error document, a
+//! contract with scripts as much as the exit codes are. Each code has one exit code (its
+//! row of the table of DESIGN.md), so a `CliError` is made from its code and its exit code
+//! follows; the code says more precisely what happened.
+
+use serde::Serialize;
+
+use super::Exit;
+
+/// One table, so that the enum, its names, exit codes and meanings cannot disagree.
+macro_rules! codes {
+    ($($variant:ident = $name:literal, $exit:ident, $meaning:literal;)*) => {
+        /// Why a command failed, for scripts (`"code"` in `{"error": {"code", "message",
+        /// "hints"}}`). The names are stable: codes are added, never renamed.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order of the README's table (by exit code).
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            /// The name scripts see.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// The exit code this failure is.
+            pub fn exit(self) -> Exit {
+                match self {
+                    $(Code::$variant => Exit::$exit,)*
+                }
+            }
+
+            /// What it means, for the man page (the README's table says the same).
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    Internal = "internal", Unexpected, "a bug or an unexpected failure (writing stdout, an internal error)";
+    ClockSkew = "clock_skew", Unexpected, "doctor: the local clock is more than 5 minutes off Atlassian's";
+    Usage = "usage", Usage, "a flag, an argument or a variable that makes no sense";
+    MissingInput = "missing_input", Usage, "a value that must be given (its flag and variable are named) and cannot be asked";
+    ProfileExists = "profile_exists", Usage, "init: the profile exists (--force replaces it)";
+    IndexInvalid = "index_invalid", Usage, "the profile index (profiles.json) cannot be read or is damaged";
+    ScopeUnknown = "scope_unknown", Usage, "a scope name that is not in the catalog, or not a scope";
+    SiteInvalid = "site_invalid", Usage, "a site that is neither a subdomain, a URL nor a cloud id";
+    SiteUnknown = "site_unknown", Usage, "an address that is no Jira Cloud site (its tenant_info says so)";
+    SiteNotFound = "site_not_found", Usage, "no site the grant covers matches the one named";
+    SiteAmbiguous = "site_ambiguous", Usage, "several sites match, or several are covered and none was named";
+    PortUnavailable = "port_unavailable", Usage, "the callback port cannot be listened on";
+    MethodMismatch = "method_mismatch", Usage, "the profile's method has no such thing (login of an API token)";
+    MethodUnsupported = "method_unsupported", Usage, "retired: what --method pat was refused with before Data Center support; no failure has it now";
+    DeploymentMismatch = "deployment_mismatch", Usage, "a method or option the site's deployment does not have (a PAT on Cloud, an API token or service account on Data Center, --deployment data-center for *.atlassian.net)";
+    DeploymentUnknown = "deployment_unknown", Usage, "an address where no Jira answers /rest/api/2/serverInfo, or one that will not say whether it is Cloud or Data Center";
+    ScopeWrongDeployment = "scope_wrong_deployment", Usage, "a scope of the other deployment (a Cloud scope for Data Center, or READ, WRITE… for Cloud)";
+    BrowserUnavailable = "browser_unavailable", Usage, "no browser can be opened and nothing can be asked: init would wait for nothing";
+    PasteInvalid = "paste_invalid", Usage, "the address read from stdin (--paste) is not this run's callback";
+    ProfileNotFound = "profile_not_found", AuthNeeded, "no such profile (or none at all)";
+    ProfileUnusable = "profile_unusable", AuthNeeded, "the profile's stored credentials are missing or cannot be used";
+    ConsentDenied = "consent_denied", AuthNeeded, "consent was declined on the consent page";
+    AuthorizationFailed = "authorization_failed", AuthNeeded, "the authorization server (Atlassian's, or a Data Center instance) returned an error";
+    ClientRejected = "client_rejected", AuthNeeded, "Atlassian refused the client id or its callback URL";
+    ClientSecretRejected = "client_secret_rejected", AuthNeeded, "Atlassian (or a Data Center instance: the application link's client id or secret) refused the client secret";
+    CodeRejected = "code_rejected", AuthNeeded, "Atlassian (or a Data Center instance: expired after 10 s, or a PKCE mismatch) refused the authorization code";
+    RefreshTokenRejected = "refresh_token_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the refresh token (expired or revoked)";
+    RefreshTokenExpired = "refresh_token_expired", AuthNeeded, "doctor: the refresh token is past Atlassian's 90 days without use";
+    NoRefreshToken = "no_refresh_token", AuthNeeded, "the profile has no refresh token";
+    ServiceAccountRejected = "service_account_rejected", AuthNeeded, "Atlassian refused the service account's client id or secret";
+    ApiTokenRejected = "api_token_rejected", AuthNeeded, "neither the site nor the gateway accepts the API token";
+    PatRejected = "pat_rejected", AuthNeeded, "the Data Center instance refused the personal access token";
+    TokenRejected = "token_rejected", AuthNeeded, "Atlassian refused the access token";
+    SiteNotInGrant = "site_not_in_grant", AuthNeeded, "the profile's site is not (or no longer) covered by the grant";
+    ScopeMissing = "scope_missing", ScopeCheck, "a required scope is not granted";
+    AtlassianUnavailable = "atlassian_unavailable", Unavailable, "Atlassian or the network did not answer, after retries";
+    RateLimited = "rate_limited", Unavailable, "Atlassian's rate limit, after retries";
+    TlsFailed = "tls_failed", Unavailable, "the TLS connection failed (an intercepting proxy, a non-HTTPS server)";
+    BadResponse = "bad_response", Unavailable, "an answer that is not what Atlassian sends (a proxy?)";
+    StoreUnavailable = "store_unavailable", Store, "the credential store cannot be reached or used";
+    StoreLocked = "store_locked", Store, "the keychain is locked, or access to it was refused";
+    StoreCorrupt = "store_corrupt", Store, "a stored profile cannot be read";
+    StoreUntrusted = "store_untrusted", Store, "a file of the config dir is another user's, or writable by others";
+    CallbackTimeout = "callback_timeout", Timeout, "no callback (or pasted address) before the timeout";
+    CommandNotExecutable = "command_not_executable", CommandNotExecutable, "exec: the command was found but cannot be run";
+    CommandNotFound = "command_not_found", CommandNotFound, "exec: the command was not found";
+    Interrupted = "interrupted", Interrupted, "interrupted (Ctrl-C)";
+    Cancelled = "cancelled", Interrupted, "a prompt was cancelled (Escape)";
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_snake_case_and_listed_by_exit_code() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(name));
+        }
+        let exits: Vec<u8> = Code::ALL.iter().map(|c| c.exit().code()).collect();
+        assert!(exits.is_sorted(), "{exits:?}");
+    }
+
+    /// A retired code keeps its name and exit code: scripts may still match on it.
+    #[test]
+    fn retired_codes_keep_their_names() {
+        assert_eq!(Code::MethodUnsupported.as_str(), "method_unsupported");
+        assert_eq!(Code::MethodUnsupported.exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn every_failing_exit_code_has_a_code() {
+        for (exit, _) in Exit::TABLE.iter().filter(|(e, _)| *e != Exit::Ok) {
+            assert!(
+                Code::ALL.iter().any(|c| c.exit() == *exit),
+                "no code for exit {}",
+                exit.code()
+            );
+        }
+    }
+}
