@@ -96,7 +96,7 @@ pub fn preset(name: &str) -> Result<Vec<String>, ScopeError> {
 /// asked for. A loopback callback is plain http, which Jira refuses unless told not to.
 pub fn checklist(base: &str, redirect: &str, scopes: &[String]) -> String {
     let https = if redirect.starts_with("http://") {
-        "\n  4. The redirect URL is plain http on this machine, which Jira refuses by default: a Jira\n     system administrator must start Jira with the system property\n     -Datlassian.oauth2.provider.skip.redirect.url.https.requirement=true\n     (in setenv.sh, JVM_SUPPORT_RECOMMENDED_ARGS), or use --redirect-uri with an https URL\n     that forwards to this machine."
+        "\n  4. The redirect URL is plain http on this machine, which Jira refuses by default: a Jira\n     system administrator must start Jira with the system property\n     -Datlassian.oauth2.provider.skip.redirect.url.https.requirement=true\n     (in setenv.sh, JVM_SUPPORT_RECOMMENDED_ARGS, then a restart): jira-auth's callback is\n     always plain http on this machine."
             .to_string()
     } else {
         String::new()

@@ -372,6 +372,7 @@ fn scopes_of_the_other_deployment_are_refused_by_name() {
     let out = with_scopes("ADMIN");
     out.assert_code(3);
     out.assert_says("Jira returned an error (invalid_scope)");
+    out.assert_says("the incoming application link's permission");
     assert!(!env.credentials_path().exists());
 }
 
@@ -382,6 +383,7 @@ fn a_declined_consent_at_jira_stores_nothing() {
     let out = run(env.init_dc_oauth());
     out.assert_code(3);
     out.assert_says("consent was declined; nothing was stored");
+    out.assert_says("choose Allow on Jira's consent page");
     assert!(!env.credentials_path().exists());
 }
 

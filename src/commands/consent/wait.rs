@@ -139,12 +139,21 @@ pub(super) async fn consent(
             } else {
                 format!(": {description}")
             };
-            Err(
-                CliError::new(code, format!("{what}{desc}; nothing was stored")).hint(format!(
+            let hint = match (&plan.provider, error.as_str()) {
+                (Provider::DataCenter(_), "invalid_scope") => format!(
+                    "the incoming application link's permission (Administration → Applications → Application links) must allow every scope asked for ({}): ask for less, or have a Jira administrator raise it",
+                    plan.scopes.join(" ")
+                ),
+                (Provider::DataCenter(_), _) => format!(
+                    "run `jira-auth {}` again and choose Allow on Jira's consent page",
+                    plan.command
+                ),
+                (Provider::Cloud, _) => format!(
                     "run `jira-auth {}` again and choose Accept on the consent page (Approve in the sandbox)",
                     plan.command
-                )),
-            )
+                ),
+            };
+            Err(CliError::new(code, format!("{what}{desc}; nothing was stored")).hint(hint))
         }
         None => Err(timeout_error(plan, &seen)),
     }
