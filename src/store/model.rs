@@ -526,12 +526,34 @@ pub(crate) mod tests {
         assert_eq!(cfg.version, CONFIG_VERSION);
         assert_eq!(cfg.credential.method(), Method::OAuth);
         assert_eq!(cfg.site.cloud_id, "c");
+        // Profiles of builds before Data Center support were all Cloud's.
+        assert_eq!(cfg.site.deployment, Deployment::Cloud);
         let g = grant(&mut cfg);
         assert_eq!(g.refresh_token.as_ref().unwrap().expose_secret(), "rt");
         assert_eq!(g.scopes_requested, ["read:jira-work", "offline_access"]);
         // Written back, it is format 2, and reads the same.
         let again = AuthConfig::from_json("p", cfg.to_secret_json().expose_secret()).unwrap();
         assert_eq!(again.credential.scopes_granted(), ["read:jira-work"]);
+    }
+
+    #[test]
+    fn a_data_center_site_keeps_its_deployment() {
+        let mut cfg = sample("p");
+        cfg.site = Site {
+            cloud_id: String::new(),
+            url: "https://jira.example.com/jira".into(),
+            name: "jira.example.com".into(),
+            deployment: Deployment::DataCenter,
+        };
+        let json = cfg.to_secret_json();
+        assert!(
+            json.expose_secret()
+                .contains(r#""deployment":"data-center""#),
+            "stored under the --deployment name"
+        );
+        let back = AuthConfig::from_json("p", json.expose_secret()).unwrap();
+        assert!(back.site.is_data_center());
+        assert_eq!(back.site.url, "https://jira.example.com/jira");
     }
 
     #[test]

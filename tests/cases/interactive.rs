@@ -470,7 +470,10 @@ fn the_data_center_wizard_asks_its_own_questions() {
     ])
     .env("JIRA_AUTH_SITE", env.dc().base_url());
     let (mut p, mut screen) = in_a_pty(cmd);
-    expect_text(&mut p, &mut screen, "Personal access token (input hidden)");
+    expect_text(&mut p, &mut screen, "Personal access token (input hidden):");
+    // The first prompt of the process: what is typed before it turns echo off (flushing
+    // the terminal's input) would be lost, as a person's typing never is.
+    std::thread::sleep(Duration::from_millis(300));
     p.send(format!("{}\r", env.dc_pat)).unwrap();
     expect_text(&mut p, &mut screen, "Saved profile 'pat'");
     assert_exits(p, &screen, 0);
