@@ -466,9 +466,14 @@ impl From<ProfileError> for CliError {
             ProfileError::Renew {
                 source,
                 maybe_rotated,
+                data_center,
             } => {
                 let err = CliError::from(source);
-                if maybe_rotated {
+                if maybe_rotated && data_center {
+                    // Data Center documents no reuse interval: a rotated-out token may be
+                    // dead at once.
+                    err.hint("run the command again now: if Jira did receive this refresh and rotates refresh tokens, the stored refresh token may no longer work, and the profile needs `jira-auth login`")
+                } else if maybe_rotated {
                     err.hint("run the command again within 10 minutes, even if nothing needs a token now: if Atlassian did receive this refresh, the stored refresh token stops working after that and the profile needs `jira-auth login`")
                 } else {
                     err
@@ -579,9 +584,24 @@ mod tests {
         let e = CliError::from(ProfileError::Renew {
             source: OAuthError::Http(unavailable),
             maybe_rotated: true,
+            data_center: false,
         });
         assert_eq!(e.exit(), Exit::Unavailable);
         assert!(e.hints().last().unwrap().contains("within 10 minutes"));
+        // Data Center documents no reuse interval: no promise of 10 minutes there.
+        let e = CliError::from(ProfileError::Renew {
+            source: OAuthError::Http(HttpError::Unavailable {
+                what: "the Jira Data Center token endpoint".into(),
+                detail: "reset".into(),
+                attempts: 4,
+                sent: true,
+            }),
+            maybe_rotated: true,
+            data_center: true,
+        });
+        let hint = e.hints().last().unwrap();
+        assert!(hint.contains("run the command again now"), "{hint}");
+        assert!(!hint.contains("10 minutes"), "{hint}");
     }
 
     #[test]

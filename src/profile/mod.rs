@@ -137,6 +137,8 @@ pub enum ProfileError {
         #[source]
         source: OAuthError,
         maybe_rotated: bool,
+        /// At a Data Center instance, whose refresh tokens may rotate with no reuse interval.
+        data_center: bool,
     },
     /// The site of a stateless credential could not be found (its tenant_info).
     #[error(transparent)]

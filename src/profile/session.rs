@@ -224,14 +224,18 @@ impl<'a> Session<'a> {
         };
         let data_center = if site.is_data_center() {
             Some(url::Url::parse(&site.url).map_err(|e| {
-                renew_error(OAuthError::Protocol(format!(
-                    "unusable: the profile's base URL {} is not a URL ({e})",
-                    site.url
-                )))
+                renew_error(
+                    OAuthError::Protocol(format!(
+                        "unusable: the profile's base URL {} is not a URL ({e})",
+                        site.url
+                    )),
+                    true,
+                )
             })?)
         } else {
             None
         };
+        let dc = data_center.is_some();
         let call = |token: &SecretString| -> Result<TokenSet, OAuthError> {
             let http = self.net.http()?;
             match &data_center {
@@ -262,13 +266,13 @@ impl<'a> Session<'a> {
                         tracing::info!(
                             "the newest refresh token was rejected; trying the previous one, still within the reuse interval"
                         );
-                        let tokens = call(&previous).map_err(renew_error)?;
+                        let tokens = call(&previous).map_err(|e| renew_error(e, dc))?;
                         (tokens, previous, again)
                     }
-                    None => return Err(renew_error(refused)),
+                    None => return Err(renew_error(refused, dc)),
                 }
             }
-            Err(e) => return Err(renew_error(e)),
+            Err(e) => return Err(renew_error(e, dc)),
         };
         Ok(renewed(grant, tokens, used, sent))
     }
@@ -279,6 +283,7 @@ impl<'a> Session<'a> {
         let failed = |source| ProfileError::Renew {
             source,
             maybe_rotated: false,
+            data_center: false,
         };
         let tokens = mint(self.net, self.endpoints, &sa.client_id, &sa.client_secret)
             .map_err(|e| match e {
@@ -318,7 +323,7 @@ pub(super) fn mint(
 
 /// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may
 /// have rotated the stored refresh token, which then works for the reuse interval only.
-fn renew_error(source: OAuthError) -> ProfileError {
+fn renew_error(source: OAuthError, data_center: bool) -> ProfileError {
     // One that never left this machine (refused, DNS) rotated nothing.
     let maybe_rotated = matches!(
         source,
@@ -327,6 +332,7 @@ fn renew_error(source: OAuthError) -> ProfileError {
     ProfileError::Renew {
         source,
         maybe_rotated,
+        data_center,
     }
 }
 

@@ -90,6 +90,7 @@ impl Profiles {
             ProfileError::Renew {
                 source,
                 maybe_rotated: false,
+                data_center: false,
             }
         })?;
         let token = CachedToken {
