@@ -19,7 +19,7 @@ use url::Url;
 
 use super::token::{Seen, TokenError, map_token_error, token_client, token_set, transport};
 use super::{OAuthError, RedirectUri, TokenSet};
-use crate::net::{Http, Retry};
+use crate::net::{Http, HttpError, Retry};
 
 /// How the instance's token endpoint is named in errors.
 const WHAT: &str = "the Jira Data Center token endpoint";
@@ -128,8 +128,11 @@ pub async fn refresh(
 ) -> Result<TokenSet, OAuthError> {
     let client = token_client(token_endpoint(base), client_id, client_secret);
     let token = RefreshToken::new(refresh_token.expose_secret().to_string());
+    // Sent again only where the instance cannot have used it (no connection, 429, 503):
+    // with no documented reuse interval, a refresh token resent after Jira rotated it may
+    // be refused, and a refused one ends the grant.
     let seen = Seen::default();
-    let call = |req| transport(http, req, Retry::Safe, &seen, WHAT);
+    let call = |req| transport(http, req, Retry::Once, &seen, WHAT);
     let first = client
         .exchange_refresh_token(&token)
         .request_async(&call)
@@ -138,7 +141,7 @@ pub async fn refresh(
         Err(e) if asks_for_redirect_uri(&e) => {
             tracing::debug!("the instance wants redirect_uri on a refresh; sending it");
             let seen = Seen::default();
-            let call = |req| transport(http, req, Retry::Safe, &seen, WHAT);
+            let call = |req| transport(http, req, Retry::Once, &seen, WHAT);
             client
                 .exchange_refresh_token(&token)
                 .add_extra_param("redirect_uri", redirect_uri.to_string())
@@ -166,6 +169,15 @@ fn asks_for_redirect_uri(e: &TokenError) -> bool {
 
 fn refresh_error(e: TokenError, seen: &Seen) -> OAuthError {
     match map_token_error(e, seen) {
+        // Not a code: the refresh may have reached Jira, its answer lost.
+        OAuthError::Http(HttpError::MaybeConsumed { what, detail }) => {
+            OAuthError::Http(HttpError::Unavailable {
+                what,
+                detail,
+                attempts: 1,
+                sent: true,
+            })
+        }
         OAuthError::CodeRejected(desc) => OAuthError::DcRefreshRejected(desc),
         OAuthError::SecretRejected | OAuthError::ClientRejected(_) => {
             OAuthError::DcStoredClientRejected

@@ -115,6 +115,8 @@ struct State {
     server_info_private: bool,
     pkce_verified: usize,
     hits: HashMap<DcEndpoint, usize>,
+    /// The next requests to an endpoint answered with a status instead: (status, how many).
+    faults: HashMap<DcEndpoint, (u16, usize)>,
     issued: Vec<String>,
     rng: Rng,
 }
@@ -173,6 +175,7 @@ impl DataCenter {
             server_info_private: false,
             pkce_verified: 0,
             hits: HashMap::new(),
+            faults: HashMap::new(),
             issued: Vec::new(),
             rng: Rng::new(),
         }));
@@ -290,6 +293,11 @@ impl DataCenter {
         self.lock().pkce_verified
     }
 
+    /// The next `times` requests to `ep` get `status` (and Data Center's error shape).
+    pub fn fail_next(&self, ep: DcEndpoint, status: u16, times: usize) {
+        self.lock().faults.insert(ep, (status, times));
+    }
+
     pub fn hits(&self, ep: DcEndpoint) -> usize {
         self.lock().hits.get(&ep).copied().unwrap_or(0)
     }
@@ -325,6 +333,10 @@ fn handle(state: &mut State, path: &str, req: &Request) -> Response {
         _ => return not_found(),
     };
     *state.hits.entry(ep).or_default() += 1;
+    if let Some((status, left)) = state.faults.get_mut(&ep).filter(|(_, left)| *left > 0) {
+        *left -= 1;
+        return Response::json(*status, json!({"errorMessages": ["Injected fault"]}));
+    }
     match (ep, req.method.as_str()) {
         (DcEndpoint::Token, "POST") => token(state, req),
         (DcEndpoint::Token, _) => method_not_allowed(),

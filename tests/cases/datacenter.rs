@@ -297,6 +297,18 @@ fn refresh_keeps_whatever_refresh_token_comes_back() {
     assert_ne!(rt(&env), second);
     assert!(out.stdout.starts_with("Bearer dc-at-"), "{}", out.stdout);
     env.assert_no_secret_in("stderr", &out.stderr);
+    // A refresh whose answer is a 500 may have reached Jira: never sent again (a rotated-out
+    // token resent could end the grant), and the hint says to run again now.
+    let before = env.dc().hits(DcEndpoint::Token);
+    env.dc().fail_next(DcEndpoint::Token, 500, 1);
+    let out = env.jira(&["token", "--min-ttl", "7200"]);
+    out.assert_code(5);
+    out.assert_says("run the command again now");
+    assert_eq!(env.dc().hits(DcEndpoint::Token), before + 1, "not retried");
+    env.jira(&["token", "--min-ttl", "7200"]).assert_code(0);
+    // A 503 is retried: the instance did not take the request.
+    env.dc().fail_next(DcEndpoint::Token, 503, 1);
+    env.jira(&["token", "--min-ttl", "7200"]).assert_code(0);
     // Revoked in Jira: exit 3, the refusal recorded for status.
     env.dc().revoke_grants();
     let out = env.jira(&["token", "--min-ttl", "7200"]);
