@@ -13,7 +13,9 @@ use jira_auth::error::CliError;
 use jira_auth::profile::Profiles;
 use jira_auth::settings::{Env, Settings};
 use jira_auth::store::model::{ApiToken, ServiceAccount};
-use jira_auth::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, Method, OAuthGrant, Site};
+use jira_auth::store::{
+    AuthConfig, CONFIG_VERSION, Credential, Deployment, Kind, Method, OAuthGrant, Site,
+};
 use rand::Rng as _;
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
@@ -70,6 +72,7 @@ fn seed(profile: String, method: Method) -> Result<(), CliError> {
             cloud_id: "11111111-2222-4333-8444-555555555555".into(),
             url: "https://bench.atlassian.net".into(),
             name: "bench".into(),
+            deployment: Deployment::Cloud,
         },
         credential,
         account: None,

@@ -3,13 +3,16 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::sandbox::Scenario;
-use crate::store::{Kind, Method};
+use crate::store::{Deployment, Kind, Method};
 
-/// Set up and keep alive access to Jira Cloud: OAuth 2.0 (3LO), service accounts, API tokens.
+/// Set up and keep alive access to Jira Cloud (OAuth 2.0 (3LO), service accounts, API tokens)
+/// and Jira Data Center (OAuth 2.0 with PKCE, personal access tokens).
 ///
 /// `jira-auth init` walks through the Atlassian developer console, consent in the browser,
 /// the code exchange and the choice of site, and stores the result in the OS keychain;
-/// `--method service-account` and `--method api-token` set up the other credentials.
+/// `--method service-account` and `--method api-token` set up the other credentials. With a
+/// Data Center base URL as `--site`, `init` sets up that instance's own OAuth 2.0 (an incoming
+/// application link), or `--method pat` a personal access token.
 #[derive(Debug, Parser)]
 #[command(
     name = "jira-auth",
@@ -322,8 +325,9 @@ pub struct ExecArgs {
 /// How `init` and `login` choose the scopes to request.
 #[derive(Debug, Args)]
 pub struct ScopeArgs {
-    /// Scopes to request, comma or space separated (offline_access is always added);
-    /// `login` defaults to the profile's requested scopes
+    /// Scopes to request, comma or space separated (Cloud: offline_access is always added;
+    /// Data Center: READ, WRITE, ADMIN or SYSTEM_ADMIN); `login` defaults to the profile's
+    /// requested scopes
     #[arg(
         long,
         env = "JIRA_AUTH_SCOPES",
@@ -337,7 +341,8 @@ pub struct ScopeArgs {
     #[arg(long, env = "JIRA_AUTH_ALLOW_UNKNOWN_SCOPES", value_parser = clap::builder::FalseyValueParser::new())]
     pub allow_unknown_scopes: bool,
 
-    /// A named set of scopes: read-only, read-write, admin
+    /// A named set of scopes: read-only, read-write, admin (on Data Center: READ, WRITE,
+    /// ADMIN)
     #[arg(long, env = "JIRA_AUTH_PRESET", value_name = "NAME")]
     pub preset: Option<String>,
 }
@@ -375,7 +380,7 @@ pub struct InitArgs {
 
     /// Read the client secret from the first line of stdin (else env JIRA_AUTH_CLIENT_SECRET,
     /// else a hidden prompt; never from a flag value, which `ps` would show)
-    #[arg(long, conflicts_with_all = ["api_token_stdin", "paste"])]
+    #[arg(long, conflicts_with_all = ["api_token_stdin", "pat_stdin", "paste"])]
     pub client_secret_stdin: bool,
 
     /// api-token: the email of the Atlassian account the token belongs to
@@ -384,8 +389,13 @@ pub struct InitArgs {
 
     /// api-token: read the API token from the first line of stdin (else env
     /// JIRA_AUTH_API_TOKEN, else a hidden prompt; never from a flag value)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pat_stdin")]
     pub api_token_stdin: bool,
+
+    /// pat: read the Data Center personal access token from the first line of stdin (else env
+    /// JIRA_AUTH_PAT, else a hidden prompt; never from a flag value)
+    #[arg(long)]
+    pub pat_stdin: bool,
 
     #[command(flatten)]
     pub scopes: ScopeArgs,
@@ -404,10 +414,22 @@ pub struct InitArgs {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
-    /// The site: subdomain (acme), URL or cloud id. oauth: the one to use when the grant
-    /// covers several; service-account and api-token: the site to use (or --cloud-id)
+    /// The site: subdomain (acme), URL or cloud id, or a Data Center base URL with its context
+    /// path (https://jira.example.com/jira). oauth: the one to use when the grant covers
+    /// several (a Data Center URL: that instance's OAuth); service-account and api-token: the
+    /// site to use (or --cloud-id); pat: the Data Center instance
     #[arg(long, env = "JIRA_AUTH_SITE", value_name = "SITE")]
     pub site: Option<String>,
+
+    /// Which Jira --site is, instead of asking its /rest/api/2/serverInfo [default: detected;
+    /// *.atlassian.net is always cloud]
+    #[arg(
+        long,
+        env = "JIRA_AUTH_DEPLOYMENT",
+        value_enum,
+        value_name = "DEPLOYMENT"
+    )]
+    pub deployment: Option<Deployment>,
 
     /// service-account and api-token: the site's cloud id, instead of asking the site for
     /// it (its /_edge/tenant_info)
@@ -476,7 +498,9 @@ pub mod examples {
   jira-auth init --no-input --client-id \"$ID\" --preset read-only --site acme --json
   jira-auth init --store file             # a 0600 file instead of the keychain
   jira-auth init --force --port 9000      # replace the profile, callback on another port
-  jira-auth init --sandbox                # rehearse it all against an emulated Atlassian";
+  jira-auth init --sandbox                # rehearse it all against an emulated Atlassian
+  jira-auth init --site https://jira.example.com/jira --preset read-write   # Data Center OAuth
+  JIRA_AUTH_PAT=... jira-auth init --method pat --site https://jira.example.com";
     pub const LOGIN: &str = "Examples:
   jira-auth login                         # consent again (e.g. after the refresh token died)
   jira-auth login --scopes \"read:jira-work write:jira-work\"

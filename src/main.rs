@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let secrets = EnvSecrets {
         client_secret: take_secret(settings::CLIENT_SECRET),
         api_token: take_secret(settings::API_TOKEN),
+        pat: take_secret(settings::PAT),
     };
     unset_empty_variables();
 

@@ -6,8 +6,8 @@
 //! the config lives, where Atlassian is, network and keychain limits, the cache switch, what
 //! the terminal and the desktop offer (the browser, an SSH session), stateless mode (`JIRA_AUTH_METHOD=service-account` for
 //! `token`, `header` and `exec`, which have no flags for it), and (debug builds) the
-//! fault-injection point. The two secrets (`JIRA_AUTH_CLIENT_SECRET`, `JIRA_AUTH_API_TOKEN`)
-//! are taken out of the environment by `main` before anything else runs ([`SECRET_VARS`]).
+//! fault-injection point. The secrets (`JIRA_AUTH_CLIENT_SECRET`, `JIRA_AUTH_API_TOKEN`,
+//! `JIRA_AUTH_PAT`) are taken out of the environment by `main` before anything else runs ([`SECRET_VARS`]).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -33,12 +33,13 @@ pub const SITE: &str = "JIRA_AUTH_SITE";
 pub const CLOUD_ID: &str = "JIRA_AUTH_CLOUD_ID";
 pub const CLIENT_SECRET: &str = "JIRA_AUTH_CLIENT_SECRET";
 pub const API_TOKEN: &str = "JIRA_AUTH_API_TOKEN";
+pub const PAT: &str = "JIRA_AUTH_PAT";
 
 /// The secrets jira-auth accepts from the environment. `main` takes them out of it (and
 /// overwrites them in the initial environment block) before any thread exists, so that no
 /// child process (the browser, `exec`'s command) inherits them and `/proc/PID/environ` does
 /// not show them while `init` waits.
-pub const SECRET_VARS: [&str; 2] = [CLIENT_SECRET, API_TOKEN];
+pub const SECRET_VARS: [&str; 3] = [CLIENT_SECRET, API_TOKEN, PAT];
 
 /// Every variable jira-auth reads outside clap (clap's own are in cli.rs, with their flags),
 /// and what it does: for the ENVIRONMENT of `jira-auth man`. (The fault-injection point of
@@ -47,6 +48,10 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     (
         "JIRA_AUTH_CLIENT_SECRET",
         "the client secret for init, taken out of the environment at start; never a flag, which ps would show",
+    ),
+    (
+        PAT,
+        "init --method pat: the Data Center personal access token, taken out of the environment at start (else --pat-stdin or a hidden prompt)",
     ),
     (
         CONFIG_DIR,
@@ -184,8 +189,8 @@ pub struct Settings {
     pub terminal: Terminal,
     /// Debug builds: the fault point to panic at (see `fault`).
     pub panic_at: Option<String>,
-    /// `JIRA_AUTH_CLIENT_SECRET` and `JIRA_AUTH_API_TOKEN`, as `main` took them out of the
-    /// environment.
+    /// `JIRA_AUTH_CLIENT_SECRET`, `JIRA_AUTH_API_TOKEN` and `JIRA_AUTH_PAT`, as `main` took
+    /// them out of the environment.
     pub secrets: EnvSecrets,
     /// `JIRA_AUTH_METHOD=service-account`: `token`, `header` and `exec` take their credential
     /// from the environment and use no profile (stateless mode).
@@ -218,6 +223,8 @@ pub struct BrowserEnv {
 pub struct EnvSecrets {
     pub client_secret: Option<SecretString>,
     pub api_token: Option<SecretString>,
+    /// A Data Center personal access token (`JIRA_AUTH_PAT`).
+    pub pat: Option<SecretString>,
 }
 
 /// What stateless mode reads besides the client secret: each `None` when unset (the command

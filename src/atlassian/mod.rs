@@ -1,7 +1,9 @@
 //! Atlassian's API side: accessible-resources and the choice of site among them, and the
 //! "who am I" probes (`/myself` of a Jira site, `/me` of the User Identity API); site.rs has
-//! what a site answers without OAuth (its cloud id, an API token's `/myself`).
+//! what a site answers without OAuth (its cloud id, an API token's `/myself`); datacenter.rs
+//! which deployment a site is, and what a Data Center instance answers.
 
+pub mod datacenter;
 pub mod site;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -53,6 +55,15 @@ pub enum ApiError {
         "the API token was not accepted for {email}: neither {site} (classic API tokens) nor Atlassian's API gateway (scoped API tokens) took it"
     )]
     ApiTokenRejected { email: String, site: String },
+    /// `--deployment data-center` for a `*.atlassian.net` site.
+    #[error("{url} is a Jira Cloud site (every *.atlassian.net site is), not Data Center")]
+    AlwaysCloud { url: String },
+    /// What `--site` names answers no Jira REST API (datacenter.rs: serverInfo).
+    #[error("{url} is not a Jira site jira-auth can reach: {detail}")]
+    NotJira { url: String, detail: String },
+    /// A personal access token the Data Center instance refused (401 on `/myself`).
+    #[error("{site} did not accept the personal access token (401 on /rest/api/2/myself)")]
+    PatRejected { site: String },
 }
 
 /// Sorts a response that is not a success. The body is read only for Atlassian's error

@@ -34,8 +34,13 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
     cmd.args(rest)
         .env("JIRA_AUTH_HEADER", access.header().expose_secret())
         .env("JIRA_ACCESS_TOKEN", access.secret.expose_secret())
-        .env("JIRA_CLOUD_ID", &access.site.cloud_id)
         .env("JIRA_API_BASE_URL", &access.api_base_url);
+    // A Data Center site has no cloud id.
+    if access.site.cloud_id.is_empty() {
+        cmd.env_remove("JIRA_CLOUD_ID");
+    } else {
+        cmd.env("JIRA_CLOUD_ID", &access.site.cloud_id);
+    }
     // A site known by its cloud id alone has no address: better no variable than one the
     // command inherited from elsewhere.
     if access.site.url.is_empty() {

@@ -41,8 +41,19 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         )));
     };
 
-    let scopes = consent::chosen_scopes(ctx.ui, &args.scopes)?
-        .unwrap_or_else(|| scopes::with_offline_access(grant.scopes_requested.clone()));
+    let provider = consent::Provider::of(&old.site);
+    if old.site.is_data_center() && args.site.is_some() {
+        return Err(CliError::usage(format!(
+            "profile '{profile}' is of the Data Center instance {}; --site cannot move it elsewhere",
+            old.site.url
+        ))
+        .hint("set up another instance with `jira-auth init --profile NAME --site URL`"));
+    }
+    let scopes = match consent::chosen_scopes(ctx.ui, &args.scopes, old.site.deployment)? {
+        Some(chosen) => chosen,
+        None if old.site.is_data_center() => grant.scopes_requested.clone(),
+        None => scopes::with_offline_access(grant.scopes_requested.clone()),
+    };
     consent::warn_if_too_many(ctx.ui, &scopes);
     let redirect = RedirectUri::parse(&grant.redirect_uri).map_err(|e| {
         CliError::new(
@@ -69,6 +80,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "login",
+        provider,
     };
 
     let cfg = consent::authorize(ctx, &plan, Some(&old.site.cloud_id), Some(old.created_at))?;

@@ -144,6 +144,63 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// `/rest/api/2/myself` of a Data Center profile's site, with its current credential:
+/// `status --check`'s and `doctor`'s live question there.
+pub fn data_center_myself(
+    ctx: &Ctx,
+    cfg: &crate::store::AuthConfig,
+) -> Result<atlassian::datacenter::DcMyself> {
+    let base = url::Url::parse(&cfg.site.url).map_err(|e| {
+        CliError::new(
+            crate::error::Code::ProfileUnusable,
+            format!("the profile's base URL {} is not a URL: {e}", cfg.site.url),
+        )
+        .hint(format!(
+            "set it up again: `jira-auth init --force --profile {}`",
+            cfg.profile
+        ))
+    })?;
+    let http = ctx.net.http()?;
+    let (secret, _) = cfg.credential.secret();
+    let answer = ctx
+        .net
+        .block_on(atlassian::datacenter::myself(http, &base, secret))?;
+    match answer {
+        Ok(answer) => Ok(answer.value),
+        Err(atlassian::ApiError::Unauthorized(_)) => {
+            let (what, fix) = match cfg.credential.method() {
+                crate::store::Method::Pat => (
+                    "the personal access token",
+                    format!(
+                        "it was revoked or has expired: create a new one (in Jira: Profile → Personal Access Tokens) and run `jira-auth init --force --method pat --profile {}`",
+                        cfg.profile
+                    ),
+                ),
+                _ => (
+                    "the access token",
+                    format!(
+                        "run `jira-auth login --profile {}` to consent again",
+                        cfg.profile
+                    ),
+                ),
+            };
+            let code = match cfg.credential.method() {
+                crate::store::Method::Pat => crate::error::Code::PatRejected,
+                _ => crate::error::Code::TokenRejected,
+            };
+            Err(CliError::new(
+                code,
+                format!(
+                    "{} refused {what} (401 on /rest/api/2/myself)",
+                    cfg.site.url
+                ),
+            )
+            .hint(fix))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub type Result<T = ()> = std::result::Result<T, CliError>;
 
 /// Atlassian expires every API token at most this long after its creation (since

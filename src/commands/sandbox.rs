@@ -4,8 +4,8 @@
 //!
 //! stdout gets `KEY=VALUE` lines in one write (so a file it is redirected to is complete as
 //! soon as it is not empty): the variables jira-auth reads to find Atlassian and its inputs,
-//! and, under `JIRA_AUTH_SANDBOX_*` names jira-auth never reads, a service account and an
-//! API token. The secrets among them are made up for this run and open only this sandbox:
+//! and, under `JIRA_AUTH_SANDBOX_*` names jira-auth never reads, a service account, an
+//! API token, and a Jira Data Center instance's base URL, application link and PAT. The secrets among them are made up for this run and open only this sandbox:
 //! printing them is the point. Human text goes to stderr. SIGINT (Ctrl-C) and SIGTERM are
 //! how a server is stopped, not a failure: both end it with exit code 0.
 
@@ -42,6 +42,15 @@ struct Served {
     email: String,
     #[serde(rename = "JIRA_AUTH_SANDBOX_API_TOKEN")]
     api_token: String,
+    /// The Data Center instance's base URL (context path `/jira`), for `--site`.
+    #[serde(rename = "JIRA_AUTH_SANDBOX_DC_SITE")]
+    dc_site: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_DC_CLIENT_ID")]
+    dc_client_id: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET")]
+    dc_client_secret: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_DC_PAT")]
+    dc_pat: String,
 }
 
 pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
@@ -61,6 +70,10 @@ pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
     });
     let endpoints = world.endpoints();
     let site = &world.sites[0];
+    let dc = world
+        .data_center
+        .as_ref()
+        .expect("a served world has a Data Center instance");
     let served = Served {
         auth_url: trimmed(endpoints.auth.as_str()),
         api_url: trimmed(endpoints.api.as_str()),
@@ -72,6 +85,10 @@ pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
         service_account_secret: world.service_account.secret.clone(),
         email: world.api_token.email.clone(),
         api_token: world.api_token.token.clone(),
+        dc_site: dc.instance.base_url(),
+        dc_client_id: dc.client_id.clone(),
+        dc_client_secret: dc.client_secret.clone(),
+        dc_pat: dc.pat.clone(),
     };
     let ui = ctx.ui;
     let scenario = clap::ValueEnum::to_possible_value(&args.scenario)
@@ -101,6 +118,10 @@ pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
         } else {
             " --redirect-uri \"$JIRA_AUTH_SANDBOX_REDIRECT_URI\"".to_string()
         }
+    ));
+    ui.say(&format!(
+        "Jira Data Center too, at {}: env -u JIRA_AUTH_CLIENT_ID JIRA_AUTH_PAT=\"$JIRA_AUTH_SANDBOX_DC_PAT\" jira-auth init --method pat --profile dc --site \"$JIRA_AUTH_SANDBOX_DC_SITE\" (its OAuth: --client-id \"$JIRA_AUTH_SANDBOX_DC_CLIENT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET\"; its redirect URL is plain http, which the emulated Jira allows)",
+        dc.instance.base_url()
     ));
     ctx.net.block_on(async {
         // The handlers go in before the lines come out: whoever reads them may stop the
@@ -144,6 +165,10 @@ fn lines(served: &Served) -> String {
         "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_SECRET",
         "JIRA_AUTH_SANDBOX_EMAIL",
         "JIRA_AUTH_SANDBOX_API_TOKEN",
+        "JIRA_AUTH_SANDBOX_DC_SITE",
+        "JIRA_AUTH_SANDBOX_DC_CLIENT_ID",
+        "JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET",
+        "JIRA_AUTH_SANDBOX_DC_PAT",
     ];
     order
         .iter()
@@ -192,13 +217,18 @@ mod tests {
             service_account_secret: "ATSAs".into(),
             email: "ada@example.com".into(),
             api_token: "ATATTt".into(),
+            dc_site: "http://127.0.0.1:4/jira".into(),
+            dc_client_id: "dcid".into(),
+            dc_client_secret: "dcsecret".into(),
+            dc_pat: "NjQp".into(),
         };
         let text = lines(&served);
         let keys: Vec<&str> = text.lines().map(|l| l.split_once('=').unwrap().0).collect();
-        assert_eq!(keys.len(), 10);
+        assert_eq!(keys.len(), 14);
         assert_eq!(keys[0], "JIRA_AUTH_AUTH_URL");
         assert!(text.starts_with("JIRA_AUTH_AUTH_URL=http://127.0.0.1:1\n"));
-        assert!(text.ends_with("JIRA_AUTH_SANDBOX_API_TOKEN=ATATTt\n"));
+        assert!(text.contains("\nJIRA_AUTH_SANDBOX_API_TOKEN=ATATTt\n"));
+        assert!(text.ends_with("JIRA_AUTH_SANDBOX_DC_PAT=NjQp\n"));
         assert!(text.contains("\nJIRA_AUTH_SANDBOX_REDIRECT_URI=http://127.0.0.1:8976/callback\n"));
     }
 }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::atlassian::site::VerifiedToken;
 use crate::profile::api_base_url;
-use crate::store::{Account, AuthConfig, Credential, Kind, Method, Site};
+use crate::store::{Account, AuthConfig, Credential, Deployment, Kind, Method, Site};
 
 #[derive(Serialize)]
 struct Saved<'a> {
@@ -15,6 +15,7 @@ struct Saved<'a> {
     method: Method,
     store: Kind,
     site: &'a Site,
+    deployment: Deployment,
     /// The site is one of the sandbox's: emulated, not a real Jira site.
     sandbox: bool,
     api_base_url: String,
@@ -56,6 +57,7 @@ pub(super) fn summary(
         method: c.method(),
         store: kind,
         site: &cfg.site,
+        deployment: cfg.site.deployment,
         sandbox: cfg.site.is_sandbox(),
         api_base_url: api_base_url(cfg, ctx.endpoints()),
         scopes_requested: c.scopes_requested(),
@@ -96,7 +98,11 @@ fn render(ctx: &Ctx, report: &Saved) {
     if !report.site.url.is_empty() {
         say!(ui, "  site       {}  {}", report.site.name, report.site.url);
     }
-    say!(ui, "  cloud id   {}", report.site.cloud_id);
+    if report.deployment == Deployment::DataCenter {
+        say!(ui, "  deployment Jira Data Center");
+    } else {
+        say!(ui, "  cloud id   {}", report.site.cloud_id);
+    }
     if report.sandbox {
         say!(
             ui,
@@ -104,7 +110,7 @@ fn render(ctx: &Ctx, report: &Saved) {
         );
     }
     say!(ui, "  api base   {}", report.api_base_url);
-    if report.method != Method::ApiToken {
+    if !matches!(report.method, Method::ApiToken | Method::Pat) {
         say!(ui, "  scopes     {}", report.scopes_granted.join(" "));
     }
     if !report.scopes_missing.is_empty() {

@@ -23,6 +23,13 @@ const SCOPES_WIDTH: usize = 48;
 
 pub fn run(ctx: &Ctx, args: SitesArgs) -> Result {
     let found = ctx.profiles.find(ctx.wanted())?;
+    if found.info.site.is_data_center() {
+        return Err(CliError::usage(format!(
+            "profile '{}' is of the Jira Data Center instance {}: a Data Center site is its base URL, and there is no list of sites to choose from",
+            found.name, found.info.site.url
+        ))
+        .hint("for another instance, set up another profile: `jira-auth init --profile NAME --site URL`"));
+    }
     if found.info.method != Method::OAuth {
         let method = found.info.method.as_str();
         return Err(CliError::new(
@@ -116,6 +123,7 @@ fn switch(ctx: &Ctx, wanted: &str) -> Result {
         cloud_id: target.id.clone(),
         url: target.url.clone(),
         name: target.name.clone(),
+        deployment: crate::store::Deployment::Cloud,
     };
     let profile = cfg.profile.clone();
     // The token above may have been refreshed since: the profile layer rewrites the config

@@ -16,7 +16,7 @@ use crate::cli::StatusArgs;
 use crate::error::{CliError, Code};
 use crate::profile::{INACTIVITY_EXPIRY_DAYS, Refusal, Refused};
 use crate::store::index::{Index, ProfileInfo};
-use crate::store::{Account, Kind, Method, Site};
+use crate::store::{Account, Deployment, Kind, Method, Site};
 
 /// As `token`: the access token must outlive the command that asked for it.
 const MIN_TTL_SECS: u64 = 60;
@@ -35,6 +35,8 @@ pub struct ProfileStatus {
     pub method: Method,
     pub client_id: Option<String>,
     pub site: Site,
+    /// `cloud` or `data-center` (as `site.deployment`).
+    pub deployment: Deployment,
     /// The site is one of the sandbox's (`init --sandbox`, `jira-auth sandbox`): emulated on
     /// this machine, not a real Jira site.
     pub sandbox: bool,
@@ -168,6 +170,14 @@ fn examine(ctx: &Ctx, check: bool) -> (Usable, Result) {
 /// word on it: accessible-resources accepts it and lists the profile's site.
 fn probe(ctx: &Ctx, session: &crate::profile::Session) -> Result<String> {
     let cfg = ctx.told(session.valid_config(MIN_TTL_SECS)?);
+    if cfg.site.is_data_center() {
+        // No accessible-resources on Data Center: the site's own /myself is the word.
+        let me = super::data_center_myself(ctx, &cfg)?;
+        return Ok(format!(
+            "{} accepts the credential (GET /rest/api/2/myself answers as {})",
+            cfg.site.url, me.display_name
+        ));
+    }
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let site = &cfg.site;
     if !resources.iter().any(|r| r.id == site.cloud_id) {
@@ -204,13 +214,17 @@ fn status_of(
         method: p.method,
         client_id: p.client_id.clone(),
         site: p.site.clone(),
+        deployment: p.site.deployment,
         sandbox: p.site.is_sandbox(),
-        api_base_url: p.api_base_url.clone().unwrap_or_else(|| {
-            ctx.settings
+        api_base_url: match &p.api_base_url {
+            Some(base) => base.clone(),
+            None if p.site.is_data_center() => p.site.url.clone(),
+            None => ctx
+                .settings
                 .endpoints
                 .jira_api_base(&p.site.cloud_id)
-                .to_string()
-        }),
+                .to_string(),
+        },
         redirect_uri: p.redirect_uri.clone(),
         authorized_as: p.account.clone(),
         scopes_requested: p.scopes_requested.clone(),
@@ -249,7 +263,14 @@ fn render(ctx: &Ctx, report: &Report) {
         if !p.site.url.is_empty() {
             say!(ui, "  site       {}  {}", p.site.name, p.site.url);
         }
-        say!(ui, "  cloud id   {}", p.site.cloud_id);
+        if p.site.is_data_center() {
+            say!(
+                ui,
+                "  deployment Jira Data Center (REST API at the site's base URL)"
+            );
+        } else {
+            say!(ui, "  cloud id   {}", p.site.cloud_id);
+        }
         if p.sandbox {
             say!(
                 ui,
@@ -259,7 +280,7 @@ fn render(ctx: &Ctx, report: &Report) {
         if let Some(account) = &p.authorized_as {
             say!(ui, "  account    {}", account.describe());
         }
-        if p.method != Method::ApiToken {
+        if !matches!(p.method, Method::ApiToken | Method::Pat) {
             say!(ui, "  scopes     {}", p.scopes_granted.join(" "));
         }
         match &p.api_token {
@@ -276,6 +297,13 @@ fn render(ctx: &Ctx, report: &Report) {
                 "  refresh    none needed: a new token is minted from the client secret"
             ),
             (Method::ApiToken | Method::Pat, _, _) => {}
+            (_, Some(dies), Some(used)) if p.site.is_data_center() => say!(
+                ui,
+                "  refresh    issued {}; Jira Data Center expires it by {} ({}) unless a refresh replaces it",
+                relative(used),
+                rfc3339(dies),
+                relative(dies)
+            ),
             (_, Some(dies), Some(used)) => say!(
                 ui,
                 "  refresh    last used {}; expires if unused by {} ({})",
@@ -320,6 +348,9 @@ fn method_line(p: &ProfileStatus) -> String {
 /// The token line: valid or not, when it expires, and whether Atlassian refused to renew it.
 fn token_line(p: &ProfileStatus) -> String {
     let Some(at) = p.access_token_expires_at else {
+        if p.method == Method::Pat {
+            return "a personal access token: it works until its expiry date, if its creator chose one, or until it is revoked (in Jira: Profile → Personal Access Tokens)".to_string();
+        }
         return "does not expire".to_string();
     };
     let refused = p.renewal_refused.as_ref().map(|r| {
@@ -327,7 +358,12 @@ fn token_line(p: &ProfileStatus) -> String {
             Refused::RefreshToken => "refresh token",
             Refused::ClientSecret => "client secret",
         };
-        format!("Atlassian refused its {what} {}", relative(r.at))
+        let who = if p.site.is_data_center() {
+            "Jira"
+        } else {
+            "Atlassian"
+        };
+        format!("{who} refused its {what} {}", relative(r.at))
     });
     // Stale as `token` sees it: within its margin, `token` renews first.
     let left = at - OffsetDateTime::now_utc();

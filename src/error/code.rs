@@ -59,21 +59,25 @@ codes! {
     SiteAmbiguous = "site_ambiguous", Usage, "several sites match, or several are covered and none was named";
     PortUnavailable = "port_unavailable", Usage, "the callback port cannot be listened on";
     MethodMismatch = "method_mismatch", Usage, "the profile's method has no such thing (login of an API token)";
-    MethodUnsupported = "method_unsupported", Usage, "a method jira-auth does not support yet (pat)";
+    MethodUnsupported = "method_unsupported", Usage, "retired: what --method pat was refused with before Data Center support; no failure has it now";
+    DeploymentMismatch = "deployment_mismatch", Usage, "a method or option the site's deployment does not have (a PAT on Cloud, an API token or service account on Data Center, --deployment data-center for *.atlassian.net)";
+    DeploymentUnknown = "deployment_unknown", Usage, "an address where no Jira answers /rest/api/2/serverInfo, or one that will not say whether it is Cloud or Data Center";
+    ScopeWrongDeployment = "scope_wrong_deployment", Usage, "a scope of the other deployment (a Cloud scope for Data Center, or READ, WRITE… for Cloud)";
     BrowserUnavailable = "browser_unavailable", Usage, "no browser can be opened and nothing can be asked: init would wait for nothing";
     PasteInvalid = "paste_invalid", Usage, "the address read from stdin (--paste) is not this run's callback";
     ProfileNotFound = "profile_not_found", AuthNeeded, "no such profile (or none at all)";
     ProfileUnusable = "profile_unusable", AuthNeeded, "the profile's stored credentials are missing or cannot be used";
     ConsentDenied = "consent_denied", AuthNeeded, "consent was declined on the consent page";
-    AuthorizationFailed = "authorization_failed", AuthNeeded, "Atlassian's authorization server returned an error";
+    AuthorizationFailed = "authorization_failed", AuthNeeded, "the authorization server (Atlassian's, or a Data Center instance) returned an error";
     ClientRejected = "client_rejected", AuthNeeded, "Atlassian refused the client id or its callback URL";
-    ClientSecretRejected = "client_secret_rejected", AuthNeeded, "Atlassian refused the client secret";
-    CodeRejected = "code_rejected", AuthNeeded, "Atlassian refused the authorization code";
-    RefreshTokenRejected = "refresh_token_rejected", AuthNeeded, "Atlassian refused the refresh token (expired or revoked)";
+    ClientSecretRejected = "client_secret_rejected", AuthNeeded, "Atlassian (or a Data Center instance: the application link's client id or secret) refused the client secret";
+    CodeRejected = "code_rejected", AuthNeeded, "Atlassian (or a Data Center instance: expired after 10 s, or a PKCE mismatch) refused the authorization code";
+    RefreshTokenRejected = "refresh_token_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the refresh token (expired or revoked)";
     RefreshTokenExpired = "refresh_token_expired", AuthNeeded, "doctor: the refresh token is past Atlassian's 90 days without use";
     NoRefreshToken = "no_refresh_token", AuthNeeded, "the profile has no refresh token";
     ServiceAccountRejected = "service_account_rejected", AuthNeeded, "Atlassian refused the service account's client id or secret";
     ApiTokenRejected = "api_token_rejected", AuthNeeded, "neither the site nor the gateway accepts the API token";
+    PatRejected = "pat_rejected", AuthNeeded, "the Data Center instance refused the personal access token";
     TokenRejected = "token_rejected", AuthNeeded, "Atlassian refused the access token";
     SiteNotInGrant = "site_not_in_grant", AuthNeeded, "the profile's site is not (or no longer) covered by the grant";
     ScopeMissing = "scope_missing", ScopeCheck, "a required scope is not granted";
@@ -122,6 +126,13 @@ mod tests {
         }
         let exits: Vec<u8> = Code::ALL.iter().map(|c| c.exit().code()).collect();
         assert!(exits.is_sorted(), "{exits:?}");
+    }
+
+    /// A retired code keeps its name and exit code: scripts may still match on it.
+    #[test]
+    fn retired_codes_keep_their_names() {
+        assert_eq!(Code::MethodUnsupported.as_str(), "method_unsupported");
+        assert_eq!(Code::MethodUnsupported.exit(), Exit::Usage);
     }
 
     #[test]

@@ -154,7 +154,13 @@ impl From<OAuthError> for CliError {
             | OAuthError::NotAServiceAccount(_) => Code::ServiceAccountRejected,
             OAuthError::ClientRejected(_) => Code::ClientRejected,
             OAuthError::CodeRejected(_) => Code::CodeRejected,
-            OAuthError::RefreshRejected(_) => Code::RefreshTokenRejected,
+            OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_) => {
+                Code::RefreshTokenRejected
+            }
+            OAuthError::DcClientRejected | OAuthError::DcStoredClientRejected => {
+                Code::ClientSecretRejected
+            }
+            OAuthError::DcCodeRejected(_) => Code::CodeRejected,
             OAuthError::Unexpected { .. } | OAuthError::Protocol(_) | OAuthError::Http(_) => {
                 Code::BadResponse
             }
@@ -195,6 +201,21 @@ impl From<OAuthError> for CliError {
                 hints.push("codes are single-use and short-lived: run `jira-auth init` (or `jira-auth login`) again to get a new one".into());
                 hints
             }
+            OAuthError::DcClientRejected => vec![
+                "copy the Client ID and Client secret again from Jira: Administration → Applications → Application links → the incoming link (jira-auth) → Credentials; nothing was stored".into(),
+                "this is not a consent problem: consent succeeded; only the client's credentials are wrong".into(),
+            ],
+            OAuthError::DcStoredClientRejected => vec![
+                "the application link was probably deleted, or its secret regenerated, in Jira (Administration → Applications → Application links)".into(),
+                "run `jira-auth init --force` with its current credentials; the stored profile was kept".into(),
+            ],
+            OAuthError::DcCodeRejected(_) => vec![
+                "a Data Center code lives 10 s and works once; jira-auth exchanges it at once, so a slow network or proxy between here and Jira, a code used by someone else, or a PKCE verifier that does not match is the cause".into(),
+                "run `jira-auth init` (or `jira-auth login`) again; a Jira administrator can allow more time with the system property atlassian.oauth2.provider.max.client.delay.seconds".into(),
+            ],
+            OAuthError::DcRefreshRejected(_) => vec![
+                "the refresh token was revoked (Profile → Authorized applications in Jira), expired (90 days) or spent: run `jira-auth login` to consent again; the stored profile was kept".into(),
+            ],
             OAuthError::RefreshRejected(_) => vec![
                 "run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept".into(),
             ],
@@ -235,6 +256,21 @@ impl From<ApiError> for CliError {
                 return CliError::of(Code::SiteUnknown, e)
                     .hint("name the site as your browser's address bar shows it when you use Jira: acme, acme.atlassian.net or https://acme.atlassian.net (--site or JIRA_AUTH_SITE)")
                     .hint("or give its cloud id with --cloud-id (JIRA_AUTH_CLOUD_ID): admin.atlassian.com → Apps → Sites → the site shows it after /s/ in the address bar");
+            }
+            ApiError::AlwaysCloud { .. } => {
+                return CliError::of(Code::DeploymentMismatch, e).hint(
+                    "drop --deployment (or JIRA_AUTH_DEPLOYMENT), or say --deployment cloud",
+                );
+            }
+            ApiError::NotJira { .. } => {
+                return CliError::of(Code::DeploymentUnknown, e)
+                    .hint("give the address your browser shows for Jira's start page, context path included (e.g. https://jira.example.com/jira): jira-auth asks <that>/rest/api/2/serverInfo")
+                    .hint("if the instance answers only with credentials, say which it is with --deployment data-center (or JIRA_AUTH_DEPLOYMENT)");
+            }
+            ApiError::PatRejected { .. } => {
+                return CliError::of(Code::PatRejected, e)
+                    .hint("check that the token was copied whole, and that it is neither expired nor revoked: in Jira, your avatar → Profile → Personal Access Tokens")
+                    .hint("a personal access token belongs to one Data Center instance: create it on the one --site names; nothing was stored");
             }
             ApiError::ApiTokenRejected { .. } => {
                 return CliError::of(Code::ApiTokenRejected, e)
@@ -317,6 +353,9 @@ impl From<ScopeError> for CliError {
         let code = match &e {
             ScopeError::Unknown { .. } | ScopeError::NotAScope(_) => Code::ScopeUnknown,
             ScopeError::Empty | ScopeError::UnknownPreset { .. } => Code::Usage,
+            ScopeError::NotForDataCenter { .. } | ScopeError::DataCenterOnCloud(_) => {
+                Code::ScopeWrongDeployment
+            }
         };
         let hints: Vec<String> = match &e {
             ScopeError::Unknown { policy, .. } => {
@@ -335,6 +374,14 @@ impl From<ScopeError> for CliError {
                 hints.push("separate scopes with commas or spaces".into());
                 hints
             }
+            ScopeError::NotForDataCenter { .. } => vec![
+                "a Data Center site takes --scopes READ, WRITE, ADMIN or SYSTEM_ADMIN (each capped by the user's own permissions), or --preset read-only, read-write or admin".into(),
+                "Cloud scopes (read:jira-work…) are for *.atlassian.net sites; if this is one, check --site (or say --deployment cloud)".into(),
+            ],
+            ScopeError::DataCenterOnCloud(_) => vec![
+                "a Cloud site takes Cloud scopes: `jira-auth scopes list` shows them, or use --preset read-only, read-write or admin".into(),
+                "if the site is Jira Data Center, give its base URL as --site (e.g. https://jira.example.com/jira)".into(),
+            ],
             ScopeError::Empty | ScopeError::UnknownPreset { .. } => Vec::new(),
         };
         with_hints(CliError::of(code, e), hints)
@@ -378,15 +425,25 @@ impl From<ProfileError> for CliError {
                 let hint = format!("create it again with `jira-auth init --profile {name}`");
                 CliError::of(Code::ProfileNotFound, e).hint(hint)
             }
-            ProfileError::Refused { ref name, ref refusal } => {
-                let (code, hint) = match refusal.what {
-                    Refused::RefreshToken => (
+            ProfileError::Refused {
+                ref name,
+                ref refusal,
+                data_center,
+            } => {
+                let (code, hint) = match (refusal.what, data_center) {
+                    (Refused::RefreshToken, _) => (
                         Code::RefreshTokenRejected,
                         format!(
                             "run `jira-auth login --profile {name}` to consent again; the stored profile was kept"
                         ),
                     ),
-                    Refused::ClientSecret => (
+                    (Refused::ClientSecret, true) => (
+                        Code::ClientSecretRejected,
+                        format!(
+                            "the application link was probably deleted or its secret regenerated in Jira: run `jira-auth init --force --profile {name}` with its current credentials"
+                        ),
+                    ),
+                    (Refused::ClientSecret, false) => (
                         Code::ClientSecretRejected,
                         format!(
                             "the app's secret was probably regenerated in the developer console: run `jira-auth init --force --profile {name}` with the new one"
@@ -409,9 +466,14 @@ impl From<ProfileError> for CliError {
             ProfileError::Renew {
                 source,
                 maybe_rotated,
+                data_center,
             } => {
                 let err = CliError::from(source);
-                if maybe_rotated {
+                if maybe_rotated && data_center {
+                    // Data Center documents no reuse interval: a rotated-out token may be
+                    // dead at once.
+                    err.hint("run the command again now: if Jira did receive this refresh and rotates refresh tokens, the stored refresh token may no longer work, and the profile needs `jira-auth login`")
+                } else if maybe_rotated {
                     err.hint("run the command again within 10 minutes, even if nothing needs a token now: if Atlassian did receive this refresh, the stored refresh token stops working after that and the profile needs `jira-auth login`")
                 } else {
                     err
@@ -522,9 +584,24 @@ mod tests {
         let e = CliError::from(ProfileError::Renew {
             source: OAuthError::Http(unavailable),
             maybe_rotated: true,
+            data_center: false,
         });
         assert_eq!(e.exit(), Exit::Unavailable);
         assert!(e.hints().last().unwrap().contains("within 10 minutes"));
+        // Data Center documents no reuse interval: no promise of 10 minutes there.
+        let e = CliError::from(ProfileError::Renew {
+            source: OAuthError::Http(HttpError::Unavailable {
+                what: "the Jira Data Center token endpoint".into(),
+                detail: "reset".into(),
+                attempts: 4,
+                sent: true,
+            }),
+            maybe_rotated: true,
+            data_center: true,
+        });
+        let hint = e.hints().last().unwrap();
+        assert!(hint.contains("run the command again now"), "{hint}");
+        assert!(!hint.contains("10 minutes"), "{hint}");
     }
 
     #[test]
@@ -547,6 +624,68 @@ mod tests {
         );
         let e = CliError::from(crate::scopes::parse_list("Read:Jira-Work").unwrap_err());
         assert_eq!(e.hints()[0], "did you mean read:jira-work?");
+    }
+
+    #[test]
+    fn data_center_failures_have_their_exit_codes_and_a_next_step() {
+        let cases: Vec<(CliError, Exit, &str)> = vec![
+            (
+                ApiError::PatRejected {
+                    site: "https://j".into(),
+                }
+                .into(),
+                Exit::AuthNeeded,
+                "Personal Access Tokens",
+            ),
+            (
+                ApiError::NotJira {
+                    url: "https://j".into(),
+                    detail: "d".into(),
+                }
+                .into(),
+                Exit::Usage,
+                "context path",
+            ),
+            (
+                ApiError::AlwaysCloud {
+                    url: "https://a.atlassian.net".into(),
+                }
+                .into(),
+                Exit::Usage,
+                "--deployment",
+            ),
+            (
+                OAuthError::DcCodeRejected("invalid_grant".into()).into(),
+                Exit::AuthNeeded,
+                "10 s",
+            ),
+            (
+                OAuthError::DcClientRejected.into(),
+                Exit::AuthNeeded,
+                "Application links",
+            ),
+            (
+                OAuthError::DcRefreshRejected(String::new()).into(),
+                Exit::AuthNeeded,
+                "jira-auth login",
+            ),
+            (
+                crate::scopes::datacenter::parse_request("read:jira-work")
+                    .unwrap_err()
+                    .into(),
+                Exit::Usage,
+                "READ, WRITE, ADMIN or SYSTEM_ADMIN",
+            ),
+        ];
+        for (e, exit, hint) in cases {
+            assert_eq!(e.exit(), exit, "{}", e.render());
+            assert!(e.hints().iter().any(|h| h.contains(hint)), "{}", e.render());
+        }
+        // The code's description is not repeated when it says no more than its name.
+        assert_eq!(
+            OAuthError::DcCodeRejected("invalid_grant".into()).to_string(),
+            "Jira refused the authorization code (invalid_grant)"
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! OAuth 2.0 against Atlassian: the consent URL, the code exchange, the refresh and client
 //! credentials (token.rs), the validated callback URL (redirect.rs) and the loopback listener
-//! that catches the browser's return (callback/).
+//! that catches the browser's return (callback/); a Data Center instance's own provider, with
+//! PKCE, is datacenter.rs.
 
 pub mod callback;
+pub mod datacenter;
 pub mod redirect;
 pub mod token;
 
@@ -90,6 +92,22 @@ pub enum OAuthError {
     /// `invalid_grant` on a refresh: the refresh token was revoked, expired or reused.
     #[error("Atlassian no longer accepts this profile's refresh token (invalid_grant): {0}")]
     RefreshRejected(String),
+    /// Data Center: the client id or secret of the application link refused at the code
+    /// exchange (`invalid_client`).
+    #[error("Jira refused the application link's client id or secret (invalid_client)")]
+    DcClientRejected,
+    /// The same on a refresh: they worked when the profile was made.
+    #[error(
+        "Jira no longer accepts this profile's client id or secret (invalid_client on refresh)"
+    )]
+    DcStoredClientRejected,
+    /// Data Center refused the code: expired (10 s by default), used, another redirect URL,
+    /// or a PKCE verifier that does not match its challenge.
+    #[error("Jira refused the authorization code (invalid_grant){}", detail(.0))]
+    DcCodeRejected(String),
+    /// `invalid_grant` on a Data Center refresh: revoked, expired (90 days) or spent.
+    #[error("Jira no longer accepts this profile's refresh token (invalid_grant){}", detail(.0))]
+    DcRefreshRejected(String),
     #[error(transparent)]
     Http(#[from] HttpError),
     /// A response we cannot read; `what` says how, never what it held (it may be a token).
@@ -97,6 +115,26 @@ pub enum OAuthError {
     Unexpected { status: u16, what: String },
     #[error("the token endpoint answered {0}")]
     Protocol(String),
+}
+
+/// ": why" after an error, when the server said more than its error code.
+fn detail(desc: &str) -> String {
+    if desc.is_empty() || desc == "invalid_grant" {
+        String::new()
+    } else {
+        format!(": {desc}")
+    }
+}
+
+impl OAuthError {
+    /// The refresh token itself was refused (Cloud or Data Center): the grant needs a new
+    /// consent, or the previous token while it still counts.
+    pub fn refresh_token_refused(&self) -> bool {
+        matches!(
+            self,
+            OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_)
+        )
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ use time::OffsetDateTime;
 use super::{AUDIENCE, OAuthError, RedirectUri, TokenSet};
 use crate::net::{Endpoints, Http, HttpError, Retry};
 
+/// How Atlassian's token endpoint is named in errors.
+const ATLASSIAN: &str = "the Atlassian token endpoint";
+
 /// Exchanges the authorization code for tokens (client secret in the body, as Atlassian
 /// documents).
 pub async fn exchange_code(
@@ -25,11 +28,11 @@ pub async fn exchange_code(
     redirect_uri: &RedirectUri,
     code: SecretString,
 ) -> Result<TokenSet, OAuthError> {
-    let client = token_client(endpoints, client_id, client_secret)
+    let client = token_client(endpoints.token(), client_id, client_secret)
         .set_redirect_uri(RedirectUrl::from_url(redirect_uri.url().clone()));
     // A code works once: never sent again once the server may have seen it.
     let seen = Seen::default();
-    let call = |req| transport(http, req, Retry::Once, &seen);
+    let call = |req| transport(http, req, Retry::Once, &seen, ATLASSIAN);
     let resp = client
         .exchange_code(AuthorizationCode::new(code.expose_secret().to_string()))
         .request_async(&call)
@@ -47,9 +50,9 @@ pub async fn refresh(
     client_secret: &SecretString,
     refresh_token: &SecretString,
 ) -> Result<TokenSet, OAuthError> {
-    let client = token_client(endpoints, client_id, client_secret);
+    let client = token_client(endpoints.token(), client_id, client_secret);
     let seen = Seen::default();
-    let call = |req| transport(http, req, Retry::Safe, &seen);
+    let call = |req| transport(http, req, Retry::Safe, &seen, ATLASSIAN);
     let token = RefreshToken::new(refresh_token.expose_secret().to_string());
     let resp = client
         .exchange_refresh_token(&token)
@@ -68,9 +71,9 @@ pub async fn client_credentials(
     client_id: &str,
     client_secret: &SecretString,
 ) -> Result<TokenSet, OAuthError> {
-    let client = token_client(endpoints, client_id, client_secret);
+    let client = token_client(endpoints.token(), client_id, client_secret);
     let seen = Seen::default();
-    let call = |req| transport(http, req, Retry::Safe, &seen);
+    let call = |req| transport(http, req, Retry::Safe, &seen, ATLASSIAN);
     let resp = client
         .exchange_client_credentials()
         .add_extra_param("audience", AUDIENCE)
@@ -86,7 +89,7 @@ pub async fn client_credentials(
 
 /// An oauth2 client for the token endpoint, with the client secret in the request body (as
 /// Atlassian documents it).
-type TokenClient = BasicClient<
+pub(super) type TokenClient = BasicClient<
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,
@@ -94,15 +97,15 @@ type TokenClient = BasicClient<
     oauth2::EndpointSet,
 >;
 
-fn token_client(
-    endpoints: &Endpoints,
+pub(super) fn token_client(
+    token_url: url::Url,
     client_id: &str,
     client_secret: &SecretString,
 ) -> TokenClient {
     BasicClient::new(ClientId::new(client_id.to_string()))
         .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_string()))
         .set_auth_type(oauth2::AuthType::RequestBody)
-        .set_token_uri(TokenUrl::from_url(endpoints.token()))
+        .set_token_uri(TokenUrl::from_url(token_url))
 }
 
 /// As `map_token_error`, except that `invalid_grant` is about the refresh token, not a code,
@@ -115,7 +118,7 @@ fn map_refresh_error(e: TokenError, seen: &Seen) -> OAuthError {
     }
 }
 
-fn token_set(resp: &BasicTokenResponse) -> TokenSet {
+pub(super) fn token_set(resp: &BasicTokenResponse) -> TokenSet {
     let lifetime = resp
         .expires_in()
         .unwrap_or(std::time::Duration::from_secs(3600));
@@ -132,11 +135,11 @@ fn token_set(resp: &BasicTokenResponse) -> TokenSet {
     }
 }
 
-type TokenError = RequestTokenError<HttpError, oauth2::basic::BasicErrorResponse>;
+pub(super) type TokenError = RequestTokenError<HttpError, oauth2::basic::BasicErrorResponse>;
 
 /// Turns the oauth2 crate's error into ours. Bodies are never included: a malformed
 /// success body can hold a token; `seen` tells what the response was like.
-fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
+pub(super) fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
     match e {
         RequestTokenError::ServerResponse(resp) => {
             let desc = resp
@@ -177,7 +180,7 @@ fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
 
 /// What the last token response looked like, without its content.
 #[derive(Default)]
-struct Seen {
+pub(super) struct Seen {
     status: Cell<Option<u16>>,
     json: Cell<bool>,
 }
@@ -185,17 +188,17 @@ struct Seen {
 /// The bridge the oauth2 crate calls for token requests: our client, with its retries and
 /// error sorting. `seen` records the status and whether the body was JSON, so that a parse
 /// failure can be explained without the body.
-async fn transport(
+pub(super) async fn transport(
     http: &Http,
     request: oauth2::HttpRequest,
     policy: Retry,
     seen: &Seen,
+    what: &'static str,
 ) -> Result<oauth2::HttpResponse, HttpError> {
-    const WHAT: &str = "the Atlassian token endpoint";
     let (parts, body) = request.into_parts();
     let url = parts.uri.to_string();
     let resp = http
-        .send(WHAT, policy, |c| {
+        .send(what, policy, |c| {
             let mut rb = c.request(parts.method.clone(), &url).body(body.clone());
             for (name, value) in &parts.headers {
                 rb = rb.header(name, value);
@@ -211,12 +214,12 @@ async fn transport(
             let detail = http.describe(&e);
             return Err(match policy {
                 Retry::Once => HttpError::MaybeConsumed {
-                    what: WHAT.into(),
+                    what: what.into(),
                     detail,
                 },
                 // The answer was on its way: the request arrived.
                 Retry::Safe => HttpError::Unavailable {
-                    what: WHAT.into(),
+                    what: what.into(),
                     detail,
                     attempts: 1,
                     sent: true,

@@ -44,10 +44,14 @@ impl Session<'_> {
     }
 
     /// The cache holds only tokens that expire, which are all OAuth or service-account
-    /// Bearer tokens for the Cloud gateway.
+    /// Bearer tokens: for the Cloud gateway, or a Data Center site itself.
     pub(super) fn cached_access(&self, tok: CachedToken) -> Access {
         Access {
-            api_base_url: self.endpoints.jira_api_base(&tok.site.cloud_id).to_string(),
+            api_base_url: if tok.site.is_data_center() {
+                tok.site.url.clone()
+            } else {
+                self.endpoints.jira_api_base(&tok.site.cloud_id).to_string()
+            },
             profile: Some(tok.profile),
             secret: tok.access_token,
             scheme: Scheme::Bearer,
@@ -57,9 +61,13 @@ impl Session<'_> {
     }
 }
 
-/// Where a profile's REST API answers: the Cloud gateway for OAuth and service-account
-/// tokens, the base that accepted an API token, the site itself for a PAT.
+/// Where a profile's REST API answers: a Data Center site itself (its base URL, for a PAT
+/// or its own OAuth's tokens); on Cloud, the gateway for OAuth and service-account tokens
+/// and the base that accepted an API token.
 pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
+    if cfg.site.is_data_center() {
+        return cfg.site.url.clone();
+    }
     match &cfg.credential {
         Credential::OAuth(_) | Credential::ServiceAccount(_) => {
             endpoints.jira_api_base(&cfg.site.cloud_id).to_string()

@@ -111,13 +111,19 @@ pub enum ProfileError {
         "the access token of profile '{name}' has expired and there is no refresh token to renew it"
     )]
     NoRefreshToken { name: String },
-    /// Atlassian refused the last renewal, and the access token is stale now.
+    /// Atlassian (or, `data_center`, the Jira instance) refused the last renewal, and the
+    /// access token is stale now.
     #[error(
-        "Atlassian refused to renew the token of profile '{name}' at {}: it no longer accepts its {}",
+        "{} refused to renew the token of profile '{name}' at {}: it no longer accepts its {}",
+        if *.data_center { "Jira" } else { "Atlassian" },
         standing::when(.refusal.at),
         match .refusal.what { Refused::RefreshToken => "refresh token", Refused::ClientSecret => "client secret" }
     )]
-    Refused { name: String, refusal: Refusal },
+    Refused {
+        name: String,
+        refusal: Refusal,
+        data_center: bool,
+    },
     #[error("{source}")]
     Store {
         step: Step,
@@ -131,6 +137,8 @@ pub enum ProfileError {
         #[source]
         source: OAuthError,
         maybe_rotated: bool,
+        /// At a Data Center instance, whose refresh tokens may rotate with no reuse interval.
+        data_center: bool,
     },
     /// The site of a stateless credential could not be found (its tenant_info).
     #[error(transparent)]

@@ -18,7 +18,7 @@ use crate::net::{Endpoints, HttpError, Net};
 use crate::oauth::{self, OAuthError, TokenSet};
 use crate::store::index::ProfileInfo;
 use crate::store::model::{OAuthGrant, ServiceAccount};
-use crate::store::{AuthConfig, Credential, Kind, SecretStore};
+use crate::store::{AuthConfig, Credential, Kind, SecretStore, Site};
 
 /// Atlassian's reuse interval: a rotated refresh token keeps working this long.
 const REUSE_INTERVAL: Duration = Duration::minutes(10);
@@ -153,7 +153,7 @@ impl<'a> Session<'a> {
         // both on the safe side.
         let credential = match cfg.credential {
             Credential::OAuth(grant) => Credential::OAuth(
-                self.refresh(&name, grant)
+                self.refresh(&name, grant, &cfg.site)
                     .map_err(|e| self.recorded(&name, e))?,
             ),
             Credential::ServiceAccount(sa) => {
@@ -189,11 +189,11 @@ impl<'a> Session<'a> {
     fn recorded(&self, name: &str, e: ProfileError) -> ProfileError {
         let what = match &e {
             ProfileError::Renew {
-                source: OAuthError::RefreshRejected(_),
+                source: OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_),
                 ..
             } => Refused::RefreshToken,
             ProfileError::Renew {
-                source: OAuthError::StoredSecretRejected,
+                source: OAuthError::StoredSecretRejected | OAuthError::DcStoredClientRejected,
                 ..
             } => Refused::ClientSecret,
             _ => return e,
@@ -208,41 +208,71 @@ impl<'a> Session<'a> {
         e
     }
 
-    /// Refreshes with the stored refresh token, or, if Atlassian rejects it, with the
-    /// previous one while its reuse interval lasts.
-    fn refresh(&self, name: &str, grant: OAuthGrant) -> Result<OAuthGrant, ProfileError> {
+    /// Refreshes with the stored refresh token, or, if it is rejected, with the previous one
+    /// while its reuse interval lasts. A Data Center site's own provider is asked at its
+    /// base URL; Atlassian's otherwise.
+    fn refresh(
+        &self,
+        name: &str,
+        grant: OAuthGrant,
+        site: &Site,
+    ) -> Result<OAuthGrant, ProfileError> {
         let Some(current) = grant.refresh_token.clone() else {
             return Err(ProfileError::NoRefreshToken {
                 name: name.to_string(),
             });
         };
+        let data_center = if site.is_data_center() {
+            Some(url::Url::parse(&site.url).map_err(|e| {
+                renew_error(
+                    OAuthError::Protocol(format!(
+                        "unusable: the profile's base URL {} is not a URL ({e})",
+                        site.url
+                    )),
+                    true,
+                )
+            })?)
+        } else {
+            None
+        };
+        let dc = data_center.is_some();
         let call = |token: &SecretString| -> Result<TokenSet, OAuthError> {
             let http = self.net.http()?;
-            self.net.block_on(oauth::refresh(
-                http,
-                self.endpoints,
-                &grant.client_id,
-                &grant.client_secret,
-                token,
-            ))?
+            match &data_center {
+                Some(base) => self.net.block_on(oauth::datacenter::refresh(
+                    http,
+                    base,
+                    &grant.client_id,
+                    &grant.client_secret,
+                    token,
+                    &grant.redirect_uri,
+                ))?,
+                None => self.net.block_on(oauth::refresh(
+                    http,
+                    self.endpoints,
+                    &grant.client_id,
+                    &grant.client_secret,
+                    token,
+                ))?,
+            }
         };
         let sent = OffsetDateTime::now_utc();
         let (tokens, used, sent) = match call(&current) {
             Ok(tokens) => (tokens, current, sent),
-            Err(OAuthError::RefreshRejected(why)) => {
+            Err(refused) if refused.refresh_token_refused() => {
                 let again = OffsetDateTime::now_utc();
                 match previous_in_leeway(&grant, again) {
                     Some(previous) => {
                         tracing::info!(
-                            "the newest refresh token was rejected; trying the previous one, still within Atlassian's reuse interval"
+                            "the newest refresh token was rejected; trying the previous one, still within the reuse interval"
                         );
-                        let tokens = call(&previous).map_err(renew_error)?;
+                        let tokens = call(&previous).map_err(|e| renew_error(e, dc))?;
                         (tokens, previous, again)
                     }
-                    None => return Err(renew_error(OAuthError::RefreshRejected(why))),
+                    None => return Err(renew_error(refused, dc)),
                 }
             }
-            Err(e) => return Err(renew_error(e)),
+            Err(e) => return Err(renew_error(e, dc)),
         };
         Ok(renewed(grant, tokens, used, sent))
     }
@@ -253,6 +283,7 @@ impl<'a> Session<'a> {
         let failed = |source| ProfileError::Renew {
             source,
             maybe_rotated: false,
+            data_center: false,
         };
         let tokens = mint(self.net, self.endpoints, &sa.client_id, &sa.client_secret)
             .map_err(|e| match e {
@@ -292,7 +323,7 @@ pub(super) fn mint(
 
 /// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may
 /// have rotated the stored refresh token, which then works for the reuse interval only.
-fn renew_error(source: OAuthError) -> ProfileError {
+fn renew_error(source: OAuthError, data_center: bool) -> ProfileError {
     // One that never left this machine (refused, DNS) rotated nothing.
     let maybe_rotated = matches!(
         source,
@@ -301,6 +332,7 @@ fn renew_error(source: OAuthError) -> ProfileError {
     ProfileError::Renew {
         source,
         maybe_rotated,
+        data_center,
     }
 }
 
@@ -379,8 +411,8 @@ fn renewed(
     } else {
         tokens.scopes
     };
-    // Atlassian always rotates; should a response carry no new refresh token, the one we
-    // sent is still the one to use next time.
+    // Atlassian always rotates, Data Center may or may not: a response without a new
+    // refresh token leaves the one we sent as the one to use next time.
     let (refresh_token, issued_at, previous, rotated_at) = match tokens.refresh_token {
         Some(new) => (Some(new), Some(now), Some(used), Some(now)),
         None => (

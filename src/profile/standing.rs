@@ -32,6 +32,7 @@ impl Session<'_> {
             return Err(ProfileError::Refused {
                 name: self.found.name.clone(),
                 refusal,
+                data_center: cfg.site.is_data_center(),
             });
         }
         match &cfg.credential {

@@ -90,6 +90,7 @@ impl Profiles {
             ProfileError::Renew {
                 source,
                 maybe_rotated: false,
+                data_center: false,
             }
         })?;
         let token = CachedToken {
@@ -100,6 +101,7 @@ impl Profiles {
                 cloud_id,
                 url: sa.site.as_ref().map(SiteUrl::origin).unwrap_or_default(),
                 name: sa.site.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+                deployment: crate::store::Deployment::Cloud,
             },
             has_refresh_token: false,
             refresh_token_issued_at: None,

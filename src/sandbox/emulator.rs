@@ -114,6 +114,8 @@ pub enum Endpoint {
     TenantInfo,
     /// `GET {site}/rest/api/3/myself` (a site's own host: classic API tokens)
     SiteMyself,
+    /// `GET {site}/rest/api/2/serverInfo` (a site's own host, no credentials)
+    ServerInfo,
 }
 
 /// Both servers plus the state they share, and the sites' own hosts once asked for;
@@ -408,10 +410,10 @@ fn method_not_allowed(allow: &str) -> Response {
 
 /// xorshift64* seeded from the std hasher's per-process random keys and the clock: good enough
 /// for unguessable-looking test secrets without a rand dependency.
-struct Rng(u64);
+pub(in crate::sandbox) struct Rng(u64);
 
 impl Rng {
-    fn new() -> Rng {
+    pub(in crate::sandbox) fn new() -> Rng {
         let mut hasher = RandomState::new().build_hasher();
         hasher.write_u128(
             SystemTime::now()
@@ -423,7 +425,7 @@ impl Rng {
         Rng(hasher.finish() | 1)
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub(in crate::sandbox) fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -432,7 +434,7 @@ impl Rng {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(in crate::sandbox) mod tests {
     use super::super::http::{parse_urlencoded, percent_encode};
     use super::*;
     use reqwest::blocking::Client as HttpClient;
@@ -440,7 +442,7 @@ pub(super) mod tests {
 
     const REDIRECT: &str = "http://127.0.0.1:8421/callback";
 
-    pub(super) fn http() -> HttpClient {
+    pub(in crate::sandbox) fn http() -> HttpClient {
         HttpClient::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -477,7 +479,7 @@ pub(super) mod tests {
 
     /// Parsed with serde_json rather than reqwest's optional `json` feature, which only the
     /// main dependencies happen to enable.
-    pub(super) fn json_body(response: reqwest::blocking::Response) -> Value {
+    pub(in crate::sandbox) fn json_body(response: reqwest::blocking::Response) -> Value {
         serde_json::from_slice(&response.bytes().unwrap()).unwrap()
     }
 

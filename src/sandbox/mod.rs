@@ -3,11 +3,13 @@
 //! account, an API token and two sites, all emulated on loopback. `jira-auth sandbox` serves
 //! one until interrupted; `init --sandbox` runs the wizard against one inside the process;
 //! and a sandbox profile's later commands are answered by one restored from the profile
-//! ([`World::restore`]). The tests build their worlds from the same emulator.
+//! ([`World::restore`]). The tests build their worlds from the same emulator, and from
+//! datacenter.rs, an emulated Jira Data Center instance.
 //!
 //! Nothing here reaches the network beyond loopback, prints, or knows the command line.
 //! Its secrets are made up per world: they open nothing but that world.
 
+pub mod datacenter;
 pub mod emulator;
 pub mod http;
 pub mod user;
@@ -75,6 +77,16 @@ pub struct App {
     pub redirect_uri: String,
 }
 
+/// A Jira Data Center instance of a served world: an incoming application link for the
+/// world's callback (permission ADMIN) and a personal access token of its one user.
+pub struct DataCenterWorld {
+    pub instance: datacenter::DataCenter,
+    pub client_id: String,
+    /// Made up for this world, as every secret here.
+    pub client_secret: String,
+    pub pat: String,
+}
+
 /// An emulated Atlassian with everything a rehearsal needs; dropping it stops it.
 pub struct World {
     emu: Emulator,
@@ -85,6 +97,8 @@ pub struct World {
     /// A classic API token of the one user, [`USER_EMAIL`].
     pub api_token: ApiToken,
     pub sites: Vec<Site>,
+    /// Served worlds only (`jira-auth sandbox`): a Data Center instance beside the Cloud.
+    pub data_center: Option<DataCenterWorld>,
 }
 
 impl World {
@@ -137,6 +151,9 @@ impl World {
         };
         emu.register_api_token(api_token.clone());
         apply(&emu, options.scenario);
+        let data_center = options
+            .served
+            .then(|| data_center(&app.redirect_uri, options.scenario));
         let parse = |u: String| Url::parse(&u).expect("the emulator's own URL");
         let world = World {
             endpoints: Endpoints {
@@ -149,6 +166,7 @@ impl World {
             service_account,
             api_token,
             sites,
+            data_center,
         };
         world.ask(options.ask);
         world
@@ -253,6 +271,31 @@ fn apply(emu: &Emulator, scenario: Scenario) {
 
 /// `prefix` and then letters and digits up to `len` characters, as Atlassian's ids and
 /// secrets look.
+/// The Data Center instance of a served world, under the context path `/jira`, with what
+/// the scenarios that have a Data Center meaning make of it.
+fn data_center(redirect_uri: &str, scenario: Scenario) -> DataCenterWorld {
+    let instance = datacenter::DataCenter::start("/jira");
+    let world = DataCenterWorld {
+        instance,
+        client_id: made_up("", 32).to_ascii_lowercase(),
+        client_secret: made_up("", 64),
+        pat: made_up("", 44),
+    };
+    world.instance.create_link(datacenter::Link {
+        client_id: world.client_id.clone(),
+        client_secret: world.client_secret.clone(),
+        redirect_uri: redirect_uri.to_string(),
+        permission: "ADMIN".into(),
+    });
+    world.instance.add_pat(&world.pat);
+    match scenario {
+        Scenario::Deny => world.instance.set_deny(true),
+        Scenario::RotateFast => world.instance.set_access_token_ttl(30),
+        _ => {}
+    }
+    world
+}
+
 fn made_up(prefix: &str, len: usize) -> String {
     use rand::Rng as _;
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -1,11 +1,12 @@
 //! Scopes: the model (which API and console tab each scope is ticked under), the catalog of
 //! every Jira OAuth scope (catalog.rs), checking what the user asks for (request.rs),
 //! presets (presets.rs), required against granted (check.rs), and the developer-console
-//! text built from the catalog (console.rs).
+//! text built from the catalog (console.rs); Data Center's four scopes are datacenter.rs.
 
 pub mod catalog;
 pub mod check;
 pub mod console;
+pub mod datacenter;
 pub mod presets;
 pub mod request;
 mod suggest;

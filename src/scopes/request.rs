@@ -49,6 +49,14 @@ pub enum ScopeError {
     NotAScope(String),
     #[error("no scopes given: name at least one Jira scope (e.g. read:jira-work)")]
     Empty,
+    /// A name that is not one of Data Center's scopes, for a Data Center site.
+    #[error("{}", if .scope.is_empty() { format!("no scopes given: Jira Data Center's scopes are {valid}") } else { format!("'{scope}' is not a Jira Data Center scope: the scopes are {valid}") })]
+    NotForDataCenter { scope: String, valid: String },
+    /// One of Data Center's scopes, for a Cloud site.
+    #[error(
+        "'{0}' is a Jira Data Center scope; Jira Cloud's look like read:jira-work or read:issue:jira"
+    )]
+    DataCenterOnCloud(String),
     #[error("unknown preset '{name}': choose one of {}", .choices.join(", "))]
     UnknownPreset {
         name: String,
@@ -92,6 +100,11 @@ pub fn parse_request(list: &str, policy: Unknown) -> Result<Parsed, ScopeError> 
     for raw in list.split(|c: char| c == ',' || c.is_whitespace()) {
         if raw.is_empty() {
             continue;
+        }
+        if super::datacenter::is_scope(&raw.to_ascii_uppercase())
+            && raw.contains(char::is_uppercase)
+        {
+            return Err(ScopeError::DataCenterOnCloud(raw.to_string()));
         }
         check_shape(raw)?;
         if lookup(raw).is_none() && !unknown.iter().any(|u| u == raw) {

@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use model::{
-    Account, AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, SANDBOX_CLOUD_ID_PREFIX,
-    Site,
+    Account, AuthConfig, CONFIG_VERSION, Credential, Deployment, Method, OAuthGrant,
+    SANDBOX_CLOUD_ID_PREFIX, Site,
 };
 pub use namespace::namespace;
 

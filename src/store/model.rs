@@ -2,8 +2,9 @@
 //! the secrets that keep it usable, as one JSON document per profile.
 //!
 //! The credential is an enum of *methods*, each with what it needs and how it stays usable:
-//! - `OAuth`: an authorization-code grant (Cloud 3LO) whose access token is renewed with a
-//!   rotating refresh token;
+//! - `OAuth`: an authorization-code grant (Cloud 3LO, or a Data Center instance's own OAuth
+//!   2.0 provider: the site's `deployment` says which) whose access token is renewed with a
+//!   (possibly rotating) refresh token;
 //! - `ServiceAccount`: client credentials, no refresh token; a new access token is minted
 //!   from the client secret when the last one runs out;
 //! - `ApiToken` (Cloud, Basic `email:token`) and `Pat` (Data Center, Bearer): static secrets.
@@ -57,11 +58,53 @@ impl Account {
     }
 }
 
+/// A Jira site: on Cloud, `https://NAME.atlassian.net` and its cloud id; on Data Center, the
+/// instance's base URL (its context path included, e.g. `https://jira.example.com/jira`) and
+/// no cloud id (empty).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Site {
     pub cloud_id: String,
     pub url: String,
     pub name: String,
+    /// Absent in profiles of earlier builds, which were all Cloud's.
+    #[serde(default)]
+    pub deployment: Deployment,
+}
+
+/// Which Jira a site is, as its `/rest/api/2/serverInfo` says (`deploymentType`), or as
+/// `--deployment` overrides it (the doc comments are its help).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deployment {
+    /// Jira Cloud (`*.atlassian.net`): Atlassian's OAuth apps, service accounts, API tokens
+    #[default]
+    Cloud,
+    /// Jira Data Center or Server (self-hosted): its own OAuth 2.0 provider, personal access
+    /// tokens
+    DataCenter,
+}
+
+impl Deployment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deployment::Cloud => "cloud",
+            Deployment::DataCenter => "data-center",
+        }
+    }
+
+    /// How people name it: "Jira Cloud", "Jira Data Center".
+    pub fn title(self) -> &'static str {
+        match self {
+            Deployment::Cloud => "Jira Cloud",
+            Deployment::DataCenter => "Jira Data Center",
+        }
+    }
+}
+
+impl std::fmt::Display for Deployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Every site of the sandbox (`jira-auth sandbox`, `init --sandbox`) has a cloud id that
@@ -74,6 +117,10 @@ impl Site {
     /// One of the sandbox's emulated sites, not a real Jira site.
     pub fn is_sandbox(&self) -> bool {
         self.cloud_id.starts_with(SANDBOX_CLOUD_ID_PREFIX)
+    }
+
+    pub fn is_data_center(&self) -> bool {
+        self.deployment == Deployment::DataCenter
     }
 }
 
@@ -90,7 +137,7 @@ pub enum Method {
     ServiceAccount,
     /// An Atlassian account's API token, classic or scoped, sent as Basic email:token
     ApiToken,
-    /// A Data Center personal access token (not supported yet)
+    /// A Jira Data Center personal access token, sent as Bearer
     Pat,
 }
 
@@ -417,6 +464,7 @@ pub(crate) mod tests {
                 cloud_id: "id".into(),
                 url: "https://acme.atlassian.net".into(),
                 name: "acme".into(),
+                deployment: Deployment::Cloud,
             },
             credential: Credential::OAuth(OAuthGrant {
                 client_id: "cid".into(),
@@ -478,12 +526,34 @@ pub(crate) mod tests {
         assert_eq!(cfg.version, CONFIG_VERSION);
         assert_eq!(cfg.credential.method(), Method::OAuth);
         assert_eq!(cfg.site.cloud_id, "c");
+        // Profiles of builds before Data Center support were all Cloud's.
+        assert_eq!(cfg.site.deployment, Deployment::Cloud);
         let g = grant(&mut cfg);
         assert_eq!(g.refresh_token.as_ref().unwrap().expose_secret(), "rt");
         assert_eq!(g.scopes_requested, ["read:jira-work", "offline_access"]);
         // Written back, it is format 2, and reads the same.
         let again = AuthConfig::from_json("p", cfg.to_secret_json().expose_secret()).unwrap();
         assert_eq!(again.credential.scopes_granted(), ["read:jira-work"]);
+    }
+
+    #[test]
+    fn a_data_center_site_keeps_its_deployment() {
+        let mut cfg = sample("p");
+        cfg.site = Site {
+            cloud_id: String::new(),
+            url: "https://jira.example.com/jira".into(),
+            name: "jira.example.com".into(),
+            deployment: Deployment::DataCenter,
+        };
+        let json = cfg.to_secret_json();
+        assert!(
+            json.expose_secret()
+                .contains(r#""deployment":"data-center""#),
+            "stored under the --deployment name"
+        );
+        let back = AuthConfig::from_json("p", json.expose_secret()).unwrap();
+        assert!(back.site.is_data_center());
+        assert_eq!(back.site.url, "https://jira.example.com/jira");
     }
 
     #[test]

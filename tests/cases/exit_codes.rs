@@ -241,8 +241,10 @@ fn exit_2_inputs_that_are_missing_or_make_no_sense() {
         .assert_says("did you mean read:jira-work?");
     init(&["--site", "acme corp"]).assert_error(2, "site_invalid");
     init(&["--method", "service-account"]).assert_error(2, "usage");
+    // A PAT's instance is a Data Center base URL, which must be given.
     env.jira(&["init", "--no-input", "--method", "pat", "--json"])
-        .assert_error(2, "method_unsupported");
+        .assert_error(2, "missing_input")
+        .assert_says("JIRA_AUTH_SITE");
     // Two sites covered and none named: after the consent, nothing is stored.
     init(&[]).assert_error(2, "site_ambiguous");
     let taken = std::net::TcpListener::bind(("127.0.0.1", env.port)).unwrap();

@@ -429,3 +429,53 @@ fn the_quick_starts_sandbox_in_a_terminal_needs_no_browser() {
     let status = env.jira(&["status", "--json", "--profile", "sandbox"]);
     assert_eq!(status.json()["profiles"][0]["sandbox"], true);
 }
+
+/// Data Center in a terminal: the scope menu has Data Center's four scopes, the checklist
+/// is the Jira administrator's (the application link, the https property for a loopback
+/// callback), and the PAT is asked for hidden.
+#[test]
+fn the_data_center_wizard_asks_its_own_questions() {
+    let env = TestEnv::builder().data_center("/jira").build();
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--store", "file", "--port", &env.port.to_string()])
+        .args(["--client-id", crate::support::env::DC_CLIENT_ID])
+        .env("JIRA_AUTH_SITE", env.dc().base_url())
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.dc_secret);
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    expect_text(&mut p, &mut screen, "SYSTEM_ADMIN");
+    p.send(DOWN).unwrap();
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "Direction: Incoming");
+    expect_text(&mut p, &mut screen, "Permission: WRITE");
+    expect_text(
+        &mut p,
+        &mut screen,
+        "atlassian.oauth2.provider.skip.redirect.url.https.requirement=true",
+    );
+    expect_text(&mut p, &mut screen, "Saved profile");
+    assert_exits(p, &screen, 0);
+    assert_eq!(env.stored()["credential"]["scopes_granted"][0], "WRITE");
+    env.assert_no_secret_in("the terminal", &screen);
+
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--store",
+        "file",
+        "--method",
+        "pat",
+        "--profile",
+        "pat",
+    ])
+    .env("JIRA_AUTH_SITE", env.dc().base_url());
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(&mut p, &mut screen, "Personal access token (input hidden):");
+    // The first prompt of the process: what is typed before it turns echo off (flushing
+    // the terminal's input) would be lost, as a person's typing never is.
+    std::thread::sleep(Duration::from_millis(300));
+    p.send(format!("{}\r", env.dc_pat)).unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile 'pat'");
+    assert_exits(p, &screen, 0);
+    env.assert_no_secret_in("the terminal", &screen);
+}

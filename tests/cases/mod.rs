@@ -3,6 +3,8 @@
 mod api_token;
 mod cache;
 mod completions;
+#[cfg(unix)]
+mod datacenter;
 mod doctor;
 mod documents;
 #[cfg(unix)]

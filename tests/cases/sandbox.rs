@@ -155,7 +155,7 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     let env = TestEnv::new();
     let port = free_port();
     let (sandbox, vars) = serve(&env, &["--auto-approve", "--port", &port.to_string()]);
-    assert_eq!(vars.len(), 10);
+    assert_eq!(vars.len(), 14);
     assert!(var(&vars, "JIRA_AUTH_AUTH_URL").starts_with("http://127.0.0.1:"));
     assert_eq!(
         var(&vars, "JIRA_AUTH_SANDBOX_REDIRECT_URI"),
@@ -202,6 +202,40 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
         )
         .env("JIRA_AUTH_SITE", var(&vars, "JIRA_AUTH_SITE"));
     crate::support::env::run(sa).assert_code(0);
+    // Its Data Center instance: a personal access token, then the instance's own OAuth.
+    let dc_site = var(&vars, "JIRA_AUTH_SANDBOX_DC_SITE");
+    assert!(dc_site.ends_with("/jira"), "{dc_site}");
+    let mut pat = with_vars(&["init", "--method", "pat", "--profile", "dc"]);
+    // The Cloud app's client id (and secret) of the sourced lines are no PAT's business.
+    pat.args(["--store", "file", "--no-input"])
+        .env_remove("JIRA_AUTH_CLIENT_ID")
+        .env_remove("JIRA_AUTH_CLIENT_SECRET")
+        .env("JIRA_AUTH_SITE", dc_site)
+        .env("JIRA_AUTH_PAT", var(&vars, "JIRA_AUTH_SANDBOX_DC_PAT"));
+    crate::support::env::run(pat)
+        .assert_code(0)
+        .assert_says("deployment Jira Data Center");
+    let header = crate::support::env::run(with_vars(&["header", "--profile", "dc"]));
+    assert_eq!(
+        header.stdout,
+        format!("Bearer {}\n", var(&vars, "JIRA_AUTH_SANDBOX_DC_PAT"))
+    );
+    let mut dc_oauth = with_vars(&["init", "--profile", "dc-oauth", "--preset", "admin"]);
+    dc_oauth
+        .args(["--store", "file", "--no-input", "--port", &port.to_string()])
+        .env("JIRA_AUTH_SITE", dc_site)
+        .env(
+            "JIRA_AUTH_CLIENT_ID",
+            var(&vars, "JIRA_AUTH_SANDBOX_DC_CLIENT_ID"),
+        )
+        .env(
+            "JIRA_AUTH_CLIENT_SECRET",
+            var(&vars, "JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET"),
+        )
+        .env("BROWSER", crate::support::browser::browser_env_value());
+    crate::support::env::run(dc_oauth)
+        .assert_code(0)
+        .assert_says("scopes     ADMIN");
     // SIGTERM is how a supervisor stops it: exit 0.
     stop(sandbox, libc::SIGTERM);
 }

@@ -33,10 +33,15 @@ fn assert_only_the_token_on_stdout(env: &TestEnv, out: &Run, prefix: &str) {
         .strip_prefix(prefix)
         .and_then(|s| s.strip_suffix('\n'))
         .unwrap_or_else(|| panic!("unexpected stdout {:?}", out.stdout));
-    assert!(
-        line.starts_with("at-") && env.emu.issued_secrets().iter().any(|s| s == line),
-        "stdout is not one issued access token: {line:?}"
-    );
+    // An access token of the Cloud emulator, of the Data Center instance, or its PAT.
+    let issued = (line.starts_with("at-") && env.emu.issued_secrets().iter().any(|s| s == line))
+        || (line.starts_with("dc-at-")
+            && env
+                .dc
+                .as_ref()
+                .is_some_and(|dc| dc.secrets().iter().any(|s| s == line)))
+        || (env.dc.is_some() && line == env.dc_pat);
+    assert!(issued, "stdout is not one issued access token: {line:?}");
     let rest = Run {
         command: out.command.clone(),
         code: out.code,
@@ -404,13 +409,16 @@ fn service_accounts_api_tokens_and_stateless_mode_at_vvv_keep_secrets_out() {
 
 /// While `exec`'s command runs, neither jira-auth's own initial environment block (what
 /// `/proc/PID/environ` and `ps e` show) nor the command's environment holds the client
-/// secret or the API token of the environment: only the credential `exec` hands over.
+/// secret, the API token or the PAT of the environment: only the credential `exec` hands over.
 #[cfg(target_os = "linux")]
 #[test]
-fn exec_scrubs_both_secret_variables_and_its_command_inherits_neither() {
+fn exec_scrubs_the_secret_variables_and_its_command_inherits_none() {
     let env = TestEnv::new();
     let mut cmd = env.stateless(&["exec", "--", "sh", "-c", "echo $$; read _; exit 0"]);
+    // A PAT in the environment is taken out as the other two are, whatever the command.
+    let pat = format!("NjQ{}", crate::support::env::random_hex(20));
     cmd.env("JIRA_AUTH_API_TOKEN", &env.classic_token)
+        .env("JIRA_AUTH_PAT", &pat)
         .env("JIRA_AUTH_NO_CACHE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -422,7 +430,7 @@ fn exec_scrubs_both_secret_variables_and_its_command_inherits_neither() {
     let sh_pid: u32 = line.trim().parse().unwrap_or_else(|_| panic!("{line:?}"));
     let ours = environ(child.id());
     let theirs = environ(sh_pid);
-    for secret in [&env.sa_secret, &env.classic_token] {
+    for secret in [&env.sa_secret, &env.classic_token, &pat] {
         assert!(
             !ours.contains(secret.as_str()),
             "jira-auth's environ: {ours}"
@@ -435,4 +443,60 @@ fn exec_scrubs_both_secret_variables_and_its_command_inherits_neither() {
     assert!(theirs.contains("JIRA_AUTH_HEADER=Bearer at-"), "{theirs}");
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
+}
+
+/// Data Center: `init` of the instance's OAuth (PKCE: the verifier is among the secrets, as
+/// the code, the tokens and the link's secret are) and of a personal access token, a forced
+/// refresh, `header`, `status --check`, `doctor` and `exec`, each at -vv: nothing secret in
+/// stderr or in any file but the store, and stdout only the credential where that is the
+/// product.
+#[test]
+fn data_center_flows_leak_nothing_at_debug_verbosity() {
+    let env = TestEnv::builder().data_center("/jira").build();
+    let mut init = env.init_dc_oauth();
+    init.arg("-vv").env("RUST_BACKTRACE", "1");
+    let out = run(init);
+    out.assert_code(0);
+    out.assert_says("exchanged the Data Center code");
+    env.assert_no_leaks(&out);
+    assert!(
+        env.secrets().iter().any(|s| s.starts_with("dc-code-")),
+        "the code is among the secrets checked"
+    );
+    assert!(
+        env.dc().secrets().len() >= 5,
+        "code, verifier, access and refresh token, link secret"
+    );
+    let out = run(loud(&env, &["token", "--min-ttl", "7200"]));
+    out.assert_code(0);
+    assert_only_the_token_on_stdout(&env, &out, "");
+    let out = run(loud(&env, &["header"]));
+    out.assert_code(0);
+    assert_only_the_token_on_stdout(&env, &out, "Bearer ");
+    for args in [
+        &["status", "--check"][..],
+        &["doctor"],
+        &["exec", "--", "true"],
+        &["logout"],
+    ] {
+        let out = run(loud(&env, args));
+        out.assert_code(0);
+        env.assert_no_leaks(&out);
+    }
+    let mut pat = env.init_pat();
+    pat.arg("-vv").env("RUST_BACKTRACE", "1");
+    let out = run(pat);
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+    let out = run(loud(&env, &["header"]));
+    assert_only_the_token_on_stdout(&env, &out, "Bearer ");
+    // A refused PAT: the error names the site, never the token.
+    let mut wrong = env.init_pat();
+    wrong
+        .args(["-vv", "--force"])
+        .env("JIRA_AUTH_PAT", format!("{}x", env.dc_pat));
+    let out = run(wrong);
+    out.assert_code(3);
+    assert!(!out.stderr.contains(&env.dc_pat), "{}", out.stderr);
+    env.assert_no_leaks(&out);
 }

@@ -16,6 +16,7 @@ use super::browser;
 use super::emulator::{
     ApiToken, Client, Emulator, Endpoint, ServiceAccount, Site, TokenKind, USER_EMAIL,
 };
+use jira_auth::sandbox::datacenter::{DataCenter, Link};
 
 pub const CLIENT_ID: &str = "JiraAuthTestClient0123456789abcd";
 /// The client id of the service account every world has (admin.atlassian.com's credential).
@@ -23,6 +24,8 @@ pub const SA_CLIENT_ID: &str = "JiraAuthServiceAccount0123456789";
 /// The scopes chosen for that service account's credential.
 pub const SA_SCOPES: &[&str] = &["read:jira-work", "read:jira-user", "write:jira-work"];
 pub const SITE_ID: &str = "1324a887-45db-1bf4-1e99-ef0ff456d421";
+/// The client id of the Data Center world's incoming application link.
+pub const DC_CLIENT_ID: &str = "5f0c6a8e9d2b4c1a8e7f6d5c4b3a2910";
 /// Scopes ticked for the default test app in the emulated console.
 pub const TICKED: &[&str] = &[
     "read:jira-work",
@@ -123,6 +126,11 @@ pub struct TestEnv {
     pub scoped_token: String,
     /// The own host of the world's first site (`https://acme.atlassian.net` of a real one).
     pub site_url: String,
+    /// A Jira Data Center instance, when the builder asked for one
+    /// ([`TestEnvBuilder::data_center`]), with its link's secret and the user's PAT.
+    pub dc: Option<DataCenter>,
+    pub dc_secret: String,
+    pub dc_pat: String,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -163,9 +171,18 @@ pub struct TestEnvBuilder {
     scopes: Option<String>,
     init_args: Vec<String>,
     due_for_refresh: bool,
+    data_center: Option<String>,
 }
 
 impl TestEnvBuilder {
+    /// A Jira Data Center instance too, under `context` (`/jira`, or `""`): an incoming
+    /// application link for [`DC_CLIENT_ID`] with this world's callback and permission WRITE,
+    /// and a personal access token of its user ([`TestEnv::dc_pat`]).
+    pub fn data_center(mut self, context: &str) -> Self {
+        self.data_center = Some(context.to_string());
+        self
+    }
+
     /// The sites the grant covers (accessible-resources), instead of `acme` alone.
     pub fn sites(mut self, sites: impl IntoIterator<Item = Site>) -> Self {
         self.sites = sites.into_iter().collect();
@@ -248,7 +265,19 @@ impl TestEnvBuilder {
             classic_token: format!("ATATT{}", random_hex(20)),
             scoped_token: format!("ATATT{}", random_hex(24)),
             site_url,
+            dc: self.data_center.as_deref().map(DataCenter::start),
+            dc_secret: random_hex(32),
+            dc_pat: format!("NjQ{}", random_hex(20)),
         };
+        if let Some(dc) = &env.dc {
+            dc.create_link(Link {
+                client_id: DC_CLIENT_ID.into(),
+                client_secret: env.dc_secret.clone(),
+                redirect_uri: env.redirect_uri(),
+                permission: "WRITE".into(),
+            });
+            dc.add_pat(&env.dc_pat);
+        }
         env.emu.register_service_account(ServiceAccount::new(
             SA_CLIENT_ID,
             &env.sa_secret,
@@ -329,6 +358,7 @@ impl TestEnv {
             scopes: None,
             init_args: Vec::new(),
             due_for_refresh: false,
+            data_center: None,
         }
     }
 
@@ -464,6 +494,11 @@ impl TestEnv {
         let mut all = self.emu.issued_secrets();
         all.push(self.secret.clone());
         all.extend(self.emu.registered_secrets());
+        if let Some(dc) = &self.dc {
+            all.extend(dc.secrets());
+            all.push(self.dc_pat.clone());
+            all.push(self.dc_secret.clone());
+        }
         all
     }
 

@@ -4,7 +4,8 @@
 use std::process::Command;
 
 use super::emulator::USER_EMAIL;
-use super::env::{SA_CLIENT_ID, TestEnv};
+use super::env::{DC_CLIENT_ID, SA_CLIENT_ID, TestEnv};
+use jira_auth::sandbox::datacenter::DataCenter;
 
 impl TestEnv {
     /// `init --method service-account` of the world's service account and first site, every
@@ -27,6 +28,34 @@ impl TestEnv {
             .env("JIRA_AUTH_EMAIL", USER_EMAIL)
             .env("JIRA_AUTH_SITE", &self.site_url)
             .env("JIRA_AUTH_API_TOKEN", token);
+        cmd
+    }
+
+    /// The Data Center instance of a world built with [`TestEnvBuilder::data_center`].
+    pub fn dc(&self) -> &DataCenter {
+        self.dc.as_ref().expect("a world with .data_center(…)")
+    }
+
+    /// `init --method pat` of the world's personal access token on its Data Center instance
+    /// (its base URL as --site), every value by environment, in the file store.
+    pub fn init_pat(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["init", "--no-input", "--method", "pat", "--store", "file"])
+            .env("JIRA_AUTH_SITE", self.dc().base_url())
+            .env("JIRA_AUTH_PAT", &self.dc_pat);
+        cmd
+    }
+
+    /// `init` of the Data Center instance's own OAuth 2.0 (its application link), as a script
+    /// would: `--preset read-write` (WRITE), the file store.
+    pub fn init_dc_oauth(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["init", "--no-input", "--store", "file"])
+            .args(["--client-id", DC_CLIENT_ID, "--preset", "read-write"])
+            .args(["--port", &self.port.to_string()])
+            .env("JIRA_AUTH_SITE", self.dc().base_url())
+            .env("JIRA_AUTH_TIMEOUT", "20")
+            .env("JIRA_AUTH_CLIENT_SECRET", &self.dc_secret);
         cmd
     }
 

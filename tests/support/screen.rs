@@ -62,6 +62,10 @@ impl TestEnv {
             (literal(&self.site_url), "[site]"),
         ];
         filters.extend(other_sites);
+        if let Some(dc) = &self.dc {
+            filters.push((literal(&dc.origin()), "[jira-dc]"));
+            filters.push((literal(&host_of(dc.origin())), "[jira-dc]"));
+        }
         filters.extend([
             (format!(r"\b{}\b", self.port), "[port]"),
             // The callback URL inside the consent URL's query.
@@ -75,6 +79,10 @@ impl TestEnv {
             (
                 r"the local clock is \d s (ahead of|behind) Atlassian's".to_string(),
                 "the local clock is [under 10 s] ahead of or behind Atlassian's",
+            ),
+            (
+                r"the local clock is \d s (ahead of|behind) the Jira server's".to_string(),
+                "the local clock is [under 10 s] ahead of or behind the Jira server's",
             ),
             (r"\bstate=[A-Za-z0-9_.~%-]+".to_string(), "state=[state]"),
             (
@@ -107,6 +115,11 @@ impl TestEnv {
         screen.push_str(&stream("stderr", &run.stderr));
         for secret in self.secrets() {
             let label = match secret.split('-').next() {
+                _ if secret.starts_with("dc-at-") => "[access-token]",
+                _ if secret.starts_with("dc-rt-") => "[refresh-token]",
+                _ if secret.starts_with("dc-code-") => "[authorization-code]",
+                _ if secret == self.dc_pat => "[personal-access-token]",
+                _ if secret == self.dc_secret => "[client-secret]",
                 Some("at") => "[access-token]",
                 Some("rt") => "[refresh-token]",
                 Some("code") => "[authorization-code]",

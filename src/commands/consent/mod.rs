@@ -18,7 +18,7 @@ use crate::oauth::{self, RedirectUri};
 use crate::profile::Notice;
 use crate::scopes::{self, Parsed};
 use crate::settings::SshSession;
-use crate::store::{Account, AuthConfig, CONFIG_VERSION, Credential, OAuthGrant, Site};
+use crate::store::{Account, AuthConfig, CONFIG_VERSION, Credential, Deployment, OAuthGrant, Site};
 use crate::ui::Ui;
 
 /// Everything a consent needs, resolved from flags, env, prompts (init) or the stored
@@ -40,6 +40,35 @@ pub(super) struct Plan {
     pub(super) timeout: Duration,
     /// The command to suggest running again after a declined consent.
     pub(super) command: &'static str,
+    /// Whose OAuth 2.0 provider: Atlassian's (Cloud), or a Data Center instance's own.
+    pub(super) provider: Provider,
+}
+
+/// The OAuth 2.0 provider a consent is asked of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Provider {
+    /// auth.atlassian.com, for Jira Cloud.
+    Cloud,
+    /// A Jira Data Center instance at this base URL (context path included).
+    DataCenter(url::Url),
+}
+
+impl Provider {
+    /// Who answers, in an error: "Atlassian", "Jira".
+    pub(super) fn who(&self) -> &'static str {
+        match self {
+            Provider::Cloud => "Atlassian",
+            Provider::DataCenter(_) => "Jira",
+        }
+    }
+
+    /// The provider of a stored site.
+    pub(super) fn of(site: &Site) -> Provider {
+        match url::Url::parse(&site.url) {
+            Ok(base) if site.is_data_center() => Provider::DataCenter(base),
+            _ => Provider::Cloud,
+        }
+    }
 }
 
 /// Who opens the consent URL.
@@ -94,8 +123,22 @@ pub(super) fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
 }
 
 /// The scopes `--scopes` or `--preset` ask for (offline_access added), or `None` when
-/// neither is given and the command decides (init asks, login keeps the profile's).
-pub(super) fn chosen_scopes(ui: &Ui, args: &ScopeArgs) -> Result<Option<Vec<String>>> {
+/// neither is given and the command decides (init asks, login keeps the profile's). A Data
+/// Center site takes its own four scopes instead, and its presets' meaning of the names.
+pub(super) fn chosen_scopes(
+    ui: &Ui,
+    args: &ScopeArgs,
+    deployment: Deployment,
+) -> Result<Option<Vec<String>>> {
+    if deployment == Deployment::DataCenter {
+        if let Some(list) = &args.scopes {
+            return Ok(Some(scopes::datacenter::parse_request(list)?));
+        }
+        return match &args.preset {
+            Some(name) => Ok(Some(scopes::datacenter::preset(name.trim())?)),
+            None => Ok(None),
+        };
+    }
     if let Some(list) = &args.scopes {
         let parsed =
             scopes::parse_request(list, scopes::Unknown::from_flag(args.allow_unknown_scopes))?;
@@ -145,9 +188,21 @@ pub(super) fn authorize(
     keep_site: Option<&str>,
     created_at: Option<OffsetDateTime>,
 ) -> Result<AuthConfig> {
+    if let Provider::DataCenter(base) = &plan.provider {
+        return authorize_data_center(ctx, plan, base, created_at);
+    }
     let endpoints = ctx.endpoints();
     let http = ctx.net.http()?;
-    let code = ctx.net.block_on(wait::consent(ctx.ui, endpoints, plan))??;
+    let url_for = |state: &str| {
+        oauth::authorize_url(
+            endpoints,
+            &plan.client_id,
+            &plan.redirect,
+            &plan.scopes,
+            state,
+        )
+    };
+    let code = ctx.net.block_on(wait::consent(ctx.ui, plan, &url_for))??;
     tracing::debug!("the browser came back with a code; exchanging it");
     let tokens = ctx.net.block_on(oauth::exchange_code(
         http,
@@ -192,6 +247,98 @@ pub(super) fn authorize(
             cloud_id: site.id.clone(),
             url: site.url.clone(),
             name: site.name.clone(),
+            deployment: Deployment::Cloud,
+        },
+        credential: Credential::OAuth(OAuthGrant {
+            client_id: plan.client_id.clone(),
+            client_secret: plan.client_secret.clone(),
+            redirect_uri: plan.redirect.to_string(),
+            scopes_requested: plan.scopes.clone(),
+            scopes_granted: granted,
+            access_token: tokens.access_token,
+            access_token_expires_at: tokens.expires_at,
+            refresh_token_issued_at: tokens.refresh_token.as_ref().map(|_| now),
+            refresh_token: tokens.refresh_token,
+            previous_refresh_token: None,
+            previous_rotated_at: None,
+        }),
+        account,
+        created_at: created_at.unwrap_or(now),
+        updated_at: now,
+    })
+}
+
+/// Consent at a Data Center instance's own provider, with PKCE, and the code exchanged at
+/// once: it lives 10 s there, so nothing (no prompt, no other request) comes between the
+/// callback and the exchange. The site is the base URL: no accessible-resources, no cloud
+/// id.
+fn authorize_data_center(
+    ctx: &Ctx,
+    plan: &Plan,
+    base: &url::Url,
+    created_at: Option<OffsetDateTime>,
+) -> Result<AuthConfig> {
+    use crate::atlassian::datacenter;
+    use crate::oauth::datacenter as dc;
+    let http = ctx.net.http()?;
+    let pkce = dc::Pkce::new();
+    let url_for = |state: &str| {
+        dc::authorize_url(
+            base,
+            &plan.client_id,
+            &plan.redirect,
+            &plan.scopes,
+            state,
+            &pkce,
+        )
+    };
+    let code = ctx.net.block_on(wait::consent(ctx.ui, plan, &url_for))??;
+    let tokens = ctx.net.block_on(dc::exchange_code(
+        http,
+        base,
+        &plan.client_id,
+        &plan.client_secret,
+        &plan.redirect,
+        code,
+        pkce,
+    ))??;
+    tracing::debug!("exchanged the Data Center code");
+    crate::fault::point("after-exchange");
+    if tokens.refresh_token.is_none() {
+        ctx.ui.say(&super::notice_text(&Notice::NoRefreshToken));
+    }
+    let granted = if tokens.scopes.is_empty() {
+        plan.scopes.clone()
+    } else {
+        tokens.scopes.clone()
+    };
+    // Who consented, only to say so: a failure costs that line, never the consent.
+    let account = ctx
+        .net
+        .block_on(datacenter::myself(http, base, &tokens.access_token))
+        .ok()
+        .and_then(|r| {
+            r.inspect_err(|e| tracing::debug!("could not tell who consented: {e}"))
+                .ok()
+        })
+        .map(|me| Account {
+            account_id: me.value.key.unwrap_or_else(|| me.value.name.clone()),
+            name: if me.value.display_name.is_empty() {
+                me.value.name
+            } else {
+                me.value.display_name
+            },
+            email: me.value.email_address,
+        });
+    let now = OffsetDateTime::now_utc();
+    Ok(AuthConfig {
+        version: CONFIG_VERSION,
+        profile: plan.profile.clone(),
+        site: Site {
+            cloud_id: String::new(),
+            url: datacenter::base_text(base),
+            name: datacenter::base_name(base),
+            deployment: Deployment::DataCenter,
         },
         credential: Credential::OAuth(OAuthGrant {
             client_id: plan.client_id.clone(),

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use tokio::sync::mpsc;
 
 use super::paste::{Paste, tunnel_line};
-use super::{Opener, Plan};
+use super::{Opener, Plan, Provider};
 use crate::commands::Result;
 use crate::error::{CliError, Code};
 use crate::oauth;
@@ -15,10 +15,11 @@ use crate::oauth::callback::{Callback, Listener, Rejected};
 use crate::ui::Ui;
 
 /// Binds the listener, shows and opens the consent URL, and waits for the callback.
+/// `url_for` makes the consent URL for a `state`.
 pub(super) async fn consent(
     ui: &Ui,
-    endpoints: &crate::net::Endpoints,
     plan: &Plan,
+    url_for: &dyn Fn(&str) -> url::Url,
 ) -> Result<SecretString> {
     let listener = Listener::bind(&plan.redirect).await?;
     // Ctrl-C is caught from before the URL is shown: tokio installs its handler at the
@@ -31,13 +32,7 @@ pub(super) async fn consent(
         () = std::future::ready(()) => {}
     }
     let state = oauth::new_state();
-    let url = oauth::authorize_url(
-        endpoints,
-        &plan.client_id,
-        &plan.redirect,
-        &plan.scopes,
-        &state,
-    );
+    let url = url_for(&state);
     say!(
         ui,
         "Open this URL in a browser to grant access (it is waiting on port {}):",
@@ -136,7 +131,7 @@ pub(super) async fn consent(
             } else {
                 (
                     Code::AuthorizationFailed,
-                    format!("Atlassian returned an error ({error})"),
+                    format!("{} returned an error ({error})", plan.provider.who()),
                 )
             };
             let desc = if description.is_empty() {
@@ -144,12 +139,21 @@ pub(super) async fn consent(
             } else {
                 format!(": {description}")
             };
-            Err(
-                CliError::new(code, format!("{what}{desc}; nothing was stored")).hint(format!(
+            let hint = match (&plan.provider, error.as_str()) {
+                (Provider::DataCenter(_), "invalid_scope") => format!(
+                    "the incoming application link's permission (Administration → Applications → Application links) must allow every scope asked for ({}): ask for less, or have a Jira administrator raise it",
+                    plan.scopes.join(" ")
+                ),
+                (Provider::DataCenter(_), _) => format!(
+                    "run `jira-auth {}` again and choose Allow on Jira's consent page",
+                    plan.command
+                ),
+                (Provider::Cloud, _) => format!(
                     "run `jira-auth {}` again and choose Accept on the consent page (Approve in the sandbox)",
                     plan.command
-                )),
-            )
+                ),
+            };
+            Err(CliError::new(code, format!("{what}{desc}; nothing was stored")).hint(hint))
         }
         None => Err(timeout_error(plan, &seen)),
     }
@@ -218,6 +222,16 @@ fn timeout_error(plan: &Plan, seen: &Seen) -> CliError {
                 plan.command
             ))
             .hint("allow more time with --timeout SECS");
+    }
+    if let Provider::DataCenter(_) = &plan.provider {
+        let mut err = err.hint(format!(
+            "if Jira showed an error about the redirect URL, the incoming application link's Redirect URL (Administration → Applications → Application links) must be exactly {} — 127.0.0.1 and localhost are different, and so are ports",
+            plan.redirect
+        ));
+        if plan.redirect.as_str().starts_with("http://") {
+            err = err.hint("a plain-http redirect URL needs Jira started with -Datlassian.oauth2.provider.skip.redirect.url.https.requirement=true; without it Jira refuses the link's redirect");
+        }
+        return err.hint("if the page never opened, open the printed URL yourself; allow more time with --timeout SECS");
     }
     let apis = crate::scopes::console::apis_to_add(&plan.scopes);
     let ticks = crate::scopes::console::tick_list(&plan.scopes, "      ");

@@ -1,18 +1,21 @@
-//! The checks of `doctor` that ask Atlassian: the site in accessible-resources (OAuth
-//! grants only), `/myself` where the credential's REST API answers, `/me` of the User
-//! Identity API. Each notes the first server `Date` it sees, for the clock check.
+//! The checks of `doctor` that ask the site: a Data Center instance's serverInfo, the site
+//! in accessible-resources (Cloud OAuth grants only), `/myself` where the credential's REST
+//! API answers (`/rest/api/3/myself` on Cloud, `/rest/api/2/myself` on Data Center), `/me`
+//! of the User Identity API (Cloud). Each notes the first server `Date` it sees, for the
+//! clock check.
 
 use std::future::Future;
 
 use secrecy::SecretString;
 
 use super::check::{Check, Facts};
+use crate::atlassian::datacenter;
 use crate::atlassian::{self, ApiError, Dated};
 use crate::commands::{Ctx, fix_for, login_command};
 use crate::error::Code;
 use crate::net::{Http, Net};
 use crate::profile::api_base_url;
-use crate::store::{Method, Site};
+use crate::store::{Deployment, Method, Site};
 
 /// The scope `/myself` documents: classic "read users" (granular apps: read:user:jira).
 const MYSELF_SCOPE: &str = "read:jira-user";
@@ -75,6 +78,66 @@ fn api_failure(name: &'static str, e: ApiError, profile: &str, method: Method) -
     Check::from_error(name, e, &fix)
 }
 
+/// A Data Center profile's instance answers serverInfo (no credentials needed): it is up,
+/// and still Data Center. Needs only the stored profile.
+pub fn server(ctx: &Ctx, facts: &mut Facts) -> Check {
+    const NAME: &str = "server";
+    let Some(site) = facts.cfg.as_ref().map(|c| c.site.clone()) else {
+        return Check::skip(NAME, "no readable profile");
+    };
+    if !site.is_data_center() {
+        return Check::skip(
+            NAME,
+            "a Jira Cloud site: Atlassian runs it (serverInfo is a Data Center check)",
+        );
+    }
+    let Ok(base) = url::Url::parse(&site.url) else {
+        return Check::fail(
+            NAME,
+            Code::ProfileUnusable,
+            format!("the profile's base URL {} is not a URL", site.url),
+            "set it up again with `jira-auth init --force`",
+        );
+    };
+    match call(ctx.net, |http| datacenter::server_info(http, &base)) {
+        Ok(answer) => {
+            note_date(facts, &answer);
+            let info = &answer.value;
+            let version = info.version.as_deref().unwrap_or("of an unknown version");
+            if info.deployment() == Deployment::Cloud {
+                return Check::warn(
+                    NAME,
+                    format!(
+                        "{} now says it is Jira Cloud (deploymentType Cloud)",
+                        site.url
+                    ),
+                    "if the instance moved to Cloud, set the profile up again for the Cloud site: `jira-auth init --force --site SITE`",
+                );
+            }
+            Check::pass(
+                NAME,
+                format!(
+                    "{} answers /rest/api/2/serverInfo: Jira {version}, deploymentType {}",
+                    site.url, info.deployment_type
+                ),
+            )
+        }
+        Err(ApiError::Unauthorized(_)) => Check::warn(
+            NAME,
+            format!("{} answers serverInfo only with credentials", site.url),
+            "nothing to do if the checks below pass: the instance hides what it is from anonymous users",
+        ),
+        Err(e) => Check::from_error(
+            NAME,
+            e,
+            &format!(
+                "check that {} opens in a browser on this machine (VPN, proxy, the context path)",
+                site.url
+            ),
+        ),
+    }
+}
+
 pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "site";
     let Some(Ready {
@@ -87,6 +150,12 @@ pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
     else {
         return Check::skip(NAME, "no valid access token");
     };
+    if site.is_data_center() {
+        return Check::skip(
+            NAME,
+            "accessible-resources is Jira Cloud's; a Data Center site is its base URL",
+        );
+    }
     if method != Method::OAuth {
         // accessible-resources may refuse service-account tokens and never takes API tokens:
         // `myself` proves the site instead.
@@ -157,6 +226,28 @@ pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
     if matches!(facts.site, Some(None)) {
         return Check::skip(NAME, "the site is not in accessible-resources");
     }
+    let data_center = facts.cfg.as_ref().is_some_and(|c| c.site.is_data_center());
+    if data_center {
+        let cfg = facts.cfg.as_ref().expect("checked above");
+        return match crate::commands::data_center_myself(ctx, cfg) {
+            Ok(me) => Check::pass(
+                NAME,
+                format!(
+                    "GET /rest/api/2/myself answers 200 (as {})",
+                    me.display_name
+                ),
+            ),
+            Err(e) => {
+                let fix = e
+                    .hints()
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| format!("see `jira-auth status --check --profile {p}`"));
+                let detail = e.lines().collect::<Vec<_>>().join(": ");
+                Check::fail(NAME, e.code(), detail, fix)
+            }
+        };
+    }
     match call(ctx.net, |http| {
         atlassian::site::myself_at(http, &api_base, &header)
     }) {
@@ -205,6 +296,9 @@ pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
     else {
         return Check::skip(NAME, "no valid access token");
     };
+    if facts.cfg.as_ref().is_some_and(|c| c.site.is_data_center()) {
+        return Check::skip(NAME, "the User Identity API (/me) is Jira Cloud's");
+    }
     if !granted.iter().any(|s| s == "read:me") {
         return Check::skip(
             NAME,

@@ -89,7 +89,13 @@ pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
             return Check::from_error(NAME, e, &fix);
         }
     };
-    let absent = absent_fields(&cfg.credential, &cfg.site.cloud_id);
+    // A Data Center site is known by its base URL: it has no cloud id.
+    let site_id = if cfg.site.is_data_center() {
+        cfg.site.url.as_str()
+    } else {
+        cfg.site.cloud_id.as_str()
+    };
+    let absent = absent_fields(&cfg.credential, site_id);
     let check = if let Some(refused) = found.info.refused.as_ref().filter(|_| absent.is_empty()) {
         // Recorded by the command that met it; the token check below asks again.
         let (what, fix) = match refused.what {
@@ -107,8 +113,13 @@ pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
         Check::warn(
             NAME,
             format!(
-                "'{name}' is complete in the {}, but Atlassian refused its {what} {} (recorded by an earlier command)",
+                "'{name}' is complete in the {}, but {} refused its {what} {} (recorded by an earlier command)",
                 found.info.store,
+                if cfg.site.is_data_center() {
+                    "Jira"
+                } else {
+                    "Atlassian"
+                },
                 relative(refused.at)
             ),
             fix,
@@ -185,6 +196,12 @@ pub fn scopes(facts: &Facts) -> Check {
         return Check::skip(NAME, "no readable profile");
     };
     let c = &cfg.credential;
+    if c.method() == crate::store::Method::Pat {
+        return Check::skip(
+            NAME,
+            "a personal access token has no scopes: it can do what its user can",
+        );
+    }
     let site = match &facts.site {
         Some(Some(r)) => SiteScopes::Listed(&r.scopes),
         Some(None) => SiteScopes::Gone,
@@ -244,12 +261,16 @@ pub fn scopes(facts: &Facts) -> Check {
 pub fn clock(facts: &Facts) -> Check {
     const NAME: &str = "clock";
     let Some((server, local)) = facts.date else {
-        return Check::skip(NAME, "no dated answer from Atlassian to compare with");
+        return Check::skip(NAME, "no dated answer from the server to compare with");
     };
     let skew = (local - server).whole_seconds();
     let direction = if skew >= 0 { "ahead of" } else { "behind" };
+    let whose = match &facts.cfg {
+        Some(cfg) if cfg.site.is_data_center() => "the Jira server's",
+        _ => "Atlassian's",
+    };
     let detail = format!(
-        "the local clock is {} s {direction} Atlassian's",
+        "the local clock is {} s {direction} {whose}",
         skew.unsigned_abs()
     );
     let fix = "synchronise the system clock (Linux: `timedatectl set-ntp true`; macOS/Windows: set the time automatically)";

@@ -31,6 +31,7 @@ pub fn run(ctx: &Ctx) -> Result {
         token::token(ctx, &mut facts),
         token::cache(ctx, &facts),
         token::refresh_age(&facts),
+        live::server(ctx, &mut facts),
         live::site(ctx, &mut facts),
         live::myself(ctx, &mut facts),
         live::me(ctx, &mut facts),

@@ -136,8 +136,13 @@ pub fn refresh_age(facts: &Facts) -> Check {
     };
     let days = (OffsetDateTime::now_utc() - issued).whole_days();
     let expiry = INACTIVITY_EXPIRY_DAYS;
+    let rule = if cfg.site.is_data_center() {
+        format!("Jira Data Center expires it {expiry} days after it was issued")
+    } else {
+        format!("Atlassian expires it after {expiry} days without use")
+    };
     let summary = format!(
-        "refresh token last renewed {days} day{} ago (Atlassian expires it after {expiry} days without use)",
+        "refresh token last renewed {days} day{} ago ({rule})",
         if days == 1 { "" } else { "s" }
     );
     if days >= expiry {

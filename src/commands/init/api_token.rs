@@ -15,6 +15,7 @@ use crate::store::{Account, AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     let ui = ctx.ui;
+    input::cloud_only("api-token", args.deployment)?;
     let target = input::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
     let Some(site_url) = target.site.clone() else {
         return Err(CliError::new(
@@ -28,7 +29,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
     ctx.profiles
         .probe(store)
         .context("checking the credential store")?;
-    let site = input::resolve_site(ctx, &target)?;
+    let site = input::resolve_cloud_site(ctx, &target, "api-token", args.site.as_deref())?;
 
     let authorization = Scheme::Basic {
         email: email.clone(),

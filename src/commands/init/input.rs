@@ -4,10 +4,11 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::atlassian::datacenter::{self, Detected};
 use crate::atlassian::site::{self, SiteRef, SiteUrl, is_cloud_id, parse_site};
 use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Code};
-use crate::store::Site;
+use crate::store::{Deployment, Site};
 use crate::ui::Ui;
 
 /// Where a method's client id and secret come from, for the words of a bad value's error.
@@ -17,6 +18,8 @@ pub(crate) enum Console {
     Developer,
     /// admin.atlassian.com: a service account's OAuth 2.0 credential.
     Admin,
+    /// A Jira Data Center instance: its incoming application link.
+    DataCenter,
 }
 
 impl Console {
@@ -25,6 +28,9 @@ impl Console {
             Console::Developer => "the developer console → your app → Settings",
             Console::Admin => {
                 "admin.atlassian.com → Directory → Service accounts → the account's OAuth 2.0 credential"
+            }
+            Console::DataCenter => {
+                "Jira's Administration → Applications → Application links → the incoming link → Credentials"
             }
         }
     }
@@ -197,6 +203,21 @@ pub(super) fn api_token(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
     )
 }
 
+/// A Data Center personal access token: `--pat-stdin`, `JIRA_AUTH_PAT` or a prompt.
+pub(super) fn pat(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
+    secret(
+        ctx.ui,
+        SecretInput {
+            what: "personal access token",
+            stdin_flag: "--pat-stdin",
+            env: crate::settings::PAT,
+            from_stdin,
+            from_env: ctx.settings.secrets.pat.as_ref(),
+            check: &|s| check_pasted("personal access token", s),
+        },
+    )
+}
+
 /// `--email` (or `JIRA_AUTH_EMAIL`), else a prompt.
 pub(super) fn email(ui: &Ui, given: Option<&str>) -> Result<String> {
     let p = ui.prompter();
@@ -326,7 +347,151 @@ pub(super) fn resolve_site(ctx: &Ctx, target: &Target) -> Result<Site> {
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_default(),
+        deployment: Deployment::Cloud,
     })
+}
+
+/// `--site` as a Data Center base URL: asked for when missing and there is someone to ask,
+/// then detected (`atlassian::datacenter::detect`, which `--deployment` overrides). `method`
+/// is `--method`'s name, for the errors: what --site names must be Data Center for it.
+pub(super) fn data_center_site(
+    ctx: &Ctx,
+    site: Option<&str>,
+    wanted: Option<Deployment>,
+    method: &str,
+) -> Result<Detected> {
+    let asked;
+    let raw = match site {
+        Some(raw) => raw,
+        None if ctx.ui.prompter().interactive() => {
+            asked = ctx.ui.prompter().input(
+                "Jira Data Center base URL (e.g. https://jira.example.com/jira)",
+                &|s| match datacenter::parse_base(s) {
+                    Some(Ok(_)) => Ok(()),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => {
+                        Err("that names a Jira Cloud site; give the Data Center base URL".into())
+                    }
+                },
+            )?;
+            asked.as_str()
+        }
+        None => {
+            return Err(CliError::missing(
+                "Jira Data Center base URL",
+                "--site URL",
+                "JIRA_AUTH_SITE",
+            ));
+        }
+    };
+    let base = match datacenter::parse_base(raw) {
+        Some(parsed) => {
+            parsed.map_err(|e| CliError::new(Code::SiteInvalid, format!("--site {raw}: {e}")))?
+        }
+        None => {
+            return Err(CliError::new(
+                Code::DeploymentMismatch,
+                format!(
+                    "--site {raw} names a Jira Cloud site, and {}",
+                    data_center_because(method)
+                ),
+            )
+            .hint(cloud_instead(method)));
+        }
+    };
+    let detected = detect(ctx, &base, wanted)?;
+    if detected.deployment == Deployment::Cloud {
+        return Err(CliError::new(
+            Code::DeploymentMismatch,
+            format!(
+                "{} is Jira Cloud, and {}",
+                datacenter::base_text(&detected.base),
+                data_center_because(method)
+            ),
+        )
+        .hint(cloud_instead(method)));
+    }
+    Ok(detected)
+}
+
+/// Why the site must be Data Center: the method, or `--deployment`.
+fn data_center_because(method: &str) -> String {
+    match method {
+        "pat" => "--method pat is for Jira Data Center".into(),
+        _ => "--deployment data-center says the site is Jira Data Center".into(),
+    }
+}
+
+fn cloud_instead(method: &str) -> String {
+    match method {
+        "pat" => "on Jira Cloud, use an API token: --method api-token (personal access tokens are Data Center's)".into(),
+        _ => "give the Data Center instance's base URL as --site (e.g. https://jira.example.com/jira), or drop --deployment for a Cloud site".into(),
+    }
+}
+
+/// Which deployment `base` is: `atlassian::datacenter::detect` on this run's network.
+pub(super) fn detect(ctx: &Ctx, base: &url::Url, wanted: Option<Deployment>) -> Result<Detected> {
+    let http = ctx.net.http()?;
+    let detected = ctx.net.block_on(datacenter::detect(http, base, wanted))??;
+    if let Some(info) = &detected.info {
+        tracing::debug!(
+            deployment_type = info.deployment_type.as_str(),
+            version = info.version.as_deref().unwrap_or("?"),
+            "serverInfo answered"
+        );
+    }
+    Ok(detected)
+}
+
+/// `--deployment data-center` (or a site that is Data Center) for a method that is Cloud's
+/// alone (a service account, an API token): refused, naming what works there.
+pub(super) fn cloud_only(method: &str, wanted: Option<Deployment>) -> Result {
+    if wanted == Some(Deployment::DataCenter) {
+        return Err(data_center_for_cloud_method(method, None));
+    }
+    Ok(())
+}
+
+/// The site is Jira Data Center, and `method` is Cloud's.
+pub(super) fn data_center_for_cloud_method(method: &str, site: Option<&str>) -> CliError {
+    let what = match site {
+        Some(url) => format!("{url} is Jira Data Center"),
+        None => "--deployment data-center".to_string(),
+    };
+    CliError::new(
+        Code::DeploymentMismatch,
+        format!("{what}, and --method {method} is for Jira Cloud only"),
+    )
+    .hint("on Data Center, use a personal access token (--method pat) or the instance's OAuth 2.0 (--method oauth, the default)")
+}
+
+/// The site of a Cloud-only method: as `resolve_site`, except that a site that turns out
+/// not to be Cloud's (its tenant_info says nothing) is asked whether it is Data Center, to
+/// say so rather than "not a Jira Cloud site".
+pub(super) fn resolve_cloud_site(
+    ctx: &Ctx,
+    target: &Target,
+    method: &str,
+    raw_site: Option<&str>,
+) -> Result<Site> {
+    match resolve_site(ctx, target) {
+        Ok(site) => Ok(site),
+        // Only "not a Jira Cloud site" (a usage error) is worth a second question.
+        Err(e) if e.exit() != crate::error::Exit::Usage => Err(e),
+        Err(e) => {
+            // The address as given: a Data Center instance answers under its context path.
+            let Some(Ok(base)) = raw_site.and_then(datacenter::parse_base) else {
+                return Err(e);
+            };
+            let http = ctx.net.http()?;
+            match ctx.net.block_on(datacenter::detect(http, &base, None)) {
+                Ok(Ok(found)) if found.deployment == Deployment::DataCenter => Err(
+                    data_center_for_cloud_method(method, Some(&datacenter::base_text(&found.base))),
+                ),
+                _ => Err(e),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

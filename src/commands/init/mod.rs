@@ -1,11 +1,15 @@
 //! `jira-auth init`: the setup from nothing to a stored, working profile, one file per
 //! `--method`: oauth.rs (the guided 3LO setup: console checklist, consent, site),
 //! service_account.rs (client credentials, no browser), api_token.rs (an account's API
-//! token, verified before it is stored). What they read alike is input.rs.
+//! token, verified before it is stored), pat.rs (a Data Center personal access token, the
+//! same), datacenter.rs (a Data Center instance's own OAuth 2.0, which oauth.rs hands over
+//! to when --site is one). What they read alike is input.rs.
 
 mod api_token;
+mod datacenter;
 pub(super) mod input;
 mod oauth;
+mod pat;
 mod sandbox;
 mod service_account;
 
@@ -19,6 +23,12 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
     refuse_what_the_method_ignores(&args)?;
     let index = ctx.profiles.index()?;
     if args.sandbox {
+        if args.deployment == Some(crate::store::Deployment::DataCenter) {
+            return Err(CliError::usage(
+                "the sandbox emulates Jira Cloud; --deployment data-center does not go with --sandbox",
+            )
+            .hint("drop --deployment (or JIRA_AUTH_DEPLOYMENT) to rehearse the Cloud setup"));
+        }
         return sandbox::run(ctx, args, &index);
     }
     let profile = ctx.profiles.select(ctx.wanted(), &index)?;
@@ -53,13 +63,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
         Method::OAuth => oauth::run(ctx, args, profile, store),
         Method::ServiceAccount => service_account::run(ctx, args, profile, store),
         Method::ApiToken => api_token::run(ctx, args, profile, store),
-        Method::Pat => Err(CliError::new(
-            Code::MethodUnsupported,
-            "--method pat (Data Center personal access tokens) is not supported yet",
-        )
-        .hint(
-            "jira-auth works with Jira Cloud today: --method oauth, service-account or api-token",
-        )),
+        Method::Pat => pat::run(ctx, args, profile, store),
     }
 }
 
@@ -67,7 +71,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
 /// or from the environment: a `--scopes` that a service account cannot honour, say, is a
 /// mistake to point out, not to skip over.
 fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
-    let given: [(&str, bool, &[Method]); 12] = [
+    let given: [(&str, bool, &[Method]); 13] = [
         ("--sandbox", args.sandbox, &[Method::OAuth]),
         (
             "--client-id (JIRA_AUTH_CLIENT_ID)",
@@ -89,6 +93,7 @@ fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
             args.api_token_stdin,
             &[Method::ApiToken],
         ),
+        ("--pat-stdin", args.pat_stdin, &[Method::Pat]),
         (
             "--scopes (JIRA_AUTH_SCOPES)",
             args.scopes.scopes.is_some(),
@@ -140,7 +145,9 @@ fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
         _ if args.sandbox => {
             "the sandbox rehearses the OAuth setup; `jira-auth sandbox` serves a service account and an API token to try the other methods with"
         }
-        Method::Pat => "it is not supported yet",
+        Method::Pat => {
+            "a personal access token needs only the Data Center instance (--site) and the token (JIRA_AUTH_PAT or --pat-stdin)"
+        }
     };
     Err(CliError::usage(format!(
         "--method {} does not use {}: {why}",
@@ -161,6 +168,8 @@ pub(super) mod tests {
             client_secret_stdin: false,
             email: None,
             api_token_stdin: false,
+            pat_stdin: false,
+            deployment: None,
             scopes: crate::cli::ScopeArgs {
                 scopes: None,
                 allow_unknown_scopes: false,

@@ -7,11 +7,11 @@ use super::input::{self, Console};
 use crate::cli::InitArgs;
 use crate::commands::consent::{self, Plan};
 use crate::commands::{Ctx, Result, saved};
-use crate::error::{CliError, Context as _, redirect_flag};
+use crate::error::{CliError, Code, Context as _, redirect_flag};
 use crate::oauth::RedirectUri;
 use crate::oauth::redirect::DEFAULT_PORT;
 use crate::scopes;
-use crate::store::Kind;
+use crate::store::{Deployment, Kind};
 use crate::ui::Ui;
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) -> Result {
@@ -20,6 +20,31 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
     // Before anything is asked: a consent that could only time out fails at once.
     let opener = consent::opener(ctx, &args.consent)?;
     let redirect = redirect_uri(&args)?;
+    // A --site that may be a Data Center base URL is asked which it is (or --deployment
+    // says); that instance's own OAuth is another setup.
+    let maybe_data_center = args
+        .site
+        .as_deref()
+        .and_then(crate::atlassian::datacenter::parse_base);
+    if args.deployment == Some(Deployment::DataCenter) || maybe_data_center.is_some() {
+        let detected = match maybe_data_center {
+            Some(parsed) => {
+                let raw = args.site.as_deref().unwrap_or_default();
+                let base = parsed
+                    .map_err(|e| CliError::new(Code::SiteInvalid, format!("--site {raw}: {e}")))?;
+                input::detect(ctx, &base, args.deployment)?
+            }
+            None => input::data_center_site(ctx, args.site.as_deref(), args.deployment, "oauth")?,
+        };
+        if detected.deployment == Deployment::DataCenter {
+            let how = super::datacenter::How {
+                detected,
+                redirect,
+                opener,
+            };
+            return super::datacenter::run(ctx, args, profile, store_kind, how);
+        }
+    }
     // A --site that names no site at all would only be found out after the consent.
     if let Some(site) = &args.site {
         crate::atlassian::check_site_form(site)?;
@@ -57,6 +82,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
         ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init",
+        provider: consent::Provider::Cloud,
     };
 
     // A dead keychain found after consent would waste the user's consent: check it first.
@@ -85,7 +111,7 @@ pub(super) fn redirect_uri(args: &InitArgs) -> Result<RedirectUri> {
 }
 
 pub(super) fn resolve_scopes(ui: &Ui, args: &InitArgs) -> Result<Vec<String>> {
-    if let Some(chosen) = consent::chosen_scopes(ui, &args.scopes)? {
+    if let Some(chosen) = consent::chosen_scopes(ui, &args.scopes, Deployment::Cloud)? {
         return Ok(chosen);
     }
     let p = ui.prompter();

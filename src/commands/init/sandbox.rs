@@ -103,6 +103,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, index: &Index) -> Result {
         ssh: ctx.settings.ssh.clone(),
         timeout: Duration::from_secs(args.consent.timeout),
         command: "init --sandbox",
+        provider: consent::Provider::Cloud,
     };
     let cfg = consent::authorize(ctx, &plan, None, None)?;
     ctx.profiles.save(&cfg, store_kind)?;

@@ -14,6 +14,7 @@ use crate::store::{AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     let ui = ctx.ui;
+    input::cloud_only("service-account", args.deployment)?;
     let target = input::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
     let client_id = input::client_id(ui, args.client_id.as_deref(), Console::Admin)?;
     let client_secret =
@@ -21,7 +22,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
     ctx.profiles
         .probe(store)
         .context("checking the credential store")?;
-    let site = input::resolve_site(ctx, &target)?;
+    let site = input::resolve_cloud_site(ctx, &target, "service-account", args.site.as_deref())?;
 
     let http = ctx.net.http()?;
     let tokens = ctx

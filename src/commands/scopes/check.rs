@@ -42,7 +42,12 @@ struct SiteInReport {
 }
 
 pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
+    let data_center = ctx
+        .profiles
+        .find(ctx.wanted())
+        .is_ok_and(|f| f.info.site.is_data_center());
     let required = match args.require.as_deref() {
+        Some(list) if data_center => Some(scopes::datacenter::parse_request(list)?),
         Some(list) => Some(parse_required(list, &profile_scopes(ctx))?),
         None => None,
     };
@@ -67,6 +72,9 @@ fn compute(
 ) -> Result<(Report, Comparison)> {
     let c = &cfg.credential;
     let required = required.unwrap_or_else(|| c.scopes_requested().to_vec());
+    if cfg.site.is_data_center() {
+        return Ok(compute_data_center(cfg, required));
+    }
     let (site, site_note) = match ctx.accessible_resources(c.secret().0) {
         Ok(resources) => (
             resources.into_iter().find(|r| r.id == cfg.site.cloud_id),
@@ -120,6 +128,42 @@ fn compute(
         ok,
     };
     Ok((report, comparison))
+}
+
+/// Data Center: no accessible-resources and no offline_access; a granted scope includes
+/// those before it (WRITE reads too), and what is missing is the application link's
+/// permission (or the consent) to widen.
+fn compute_data_center(cfg: &AuthConfig, required: Vec<String>) -> (Report, Comparison) {
+    let c = &cfg.credential;
+    let granted = scopes::datacenter::implied(c.scopes_granted());
+    let comparison = cmp::compare(&required, &granted, false, SiteScopes::Unknown);
+    let login = login_command(&cfg.profile, c.scopes_requested(), &comparison.missing);
+    let ok = comparison.ok();
+    let report = Report {
+        profile: cfg.profile.clone(),
+        site: SiteInReport {
+            site: cfg.site.clone(),
+            in_accessible_resources: None,
+        },
+        required: comparison.required.clone(),
+        granted: comparison.granted.clone(),
+        missing: comparison.missing.clone(),
+        extra: comparison.extra.clone(),
+        notes: Vec::new(),
+        fixes: comparison
+            .missing
+            .iter()
+            .map(|m| {
+                format!(
+                    "{m}: the incoming application link's permission must allow it (a Jira administrator sets it: Administration → Applications → Application links), and the user must be allowed it in Jira"
+                )
+            })
+            .collect(),
+        login: (!ok).then(|| login.clone()),
+        login_command: login,
+        ok,
+    };
+    (report, comparison)
 }
 
 /// The table on stdout; notes and fixes on stderr.

@@ -217,6 +217,7 @@ impl State {
         let ep = match req.path.as_str() {
             "/_edge/tenant_info" => Endpoint::TenantInfo,
             "/rest/api/3/myself" => Endpoint::SiteMyself,
+            "/rest/api/2/serverInfo" => Endpoint::ServerInfo,
             _ => return not_a_site(),
         };
         if let Some(fault) = self.count_and_fault(ep) {
@@ -230,6 +231,20 @@ impl State {
         }
         if ep == Endpoint::TenantInfo {
             return Response::json(200, json!({"cloudId": cloud_id}));
+        }
+        if ep == Endpoint::ServerInfo {
+            // What a Cloud site says to anyone: enough to tell it from Data Center.
+            let url = self
+                .sites
+                .iter()
+                .find(|s| s.id == cloud_id)
+                .map(|s| s.url.clone());
+            return Response::json(
+                200,
+                json!({"baseUrl": url, "version": "1001.0.0-SNAPSHOT",
+                       "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
+                       "buildNumber": 100284, "serverTitle": "Jira", "defaultLocale": {"locale": "en_US"}}),
+            );
         }
         // The site's own REST API takes classic API tokens; a scoped one, an OAuth or a
         // service-account token is refused here (they answer through the gateway).

@@ -1,0 +1,102 @@
+//! `jira-auth init` for a Jira Data Center site (`--site` its base URL, detected or said by
+//! `--deployment data-center`): the instance's own OAuth 2.0 provider, an incoming
+//! application link its administrator creates (the checklist), authorization code with
+//! PKCE and the client secret, and the site is the base URL (no accessible-resources, no
+//! cloud id). Renewal is the profile layer's, as for Cloud.
+
+use std::time::Duration;
+
+use super::input::{self, Console};
+use crate::atlassian::datacenter::{Detected, base_text};
+use crate::cli::InitArgs;
+use crate::commands::consent::{self, Opener, Plan, Provider};
+use crate::commands::{Ctx, Result, saved};
+use crate::error::{CliError, Context as _};
+use crate::oauth::RedirectUri;
+use crate::scopes::datacenter as dc_scopes;
+use crate::store::{Deployment, Kind};
+use crate::ui::Ui;
+
+/// What oauth.rs has found out before it hands over: the site, the callback, who opens the
+/// consent URL.
+pub(super) struct How {
+    pub detected: Detected,
+    pub redirect: RedirectUri,
+    pub opener: Opener,
+}
+
+pub(super) fn run(
+    ctx: &Ctx,
+    args: InitArgs,
+    profile: String,
+    store_kind: Kind,
+    how: How,
+) -> Result {
+    let How {
+        detected,
+        redirect,
+        opener,
+    } = how;
+    let ui = ctx.ui;
+    let p = ui.prompter();
+    let scopes = resolve_scopes(ui, &args)?;
+    let base = detected.base;
+    // For the admin who creates the link and the person who pastes its credentials; a
+    // script has both already.
+    if p.interactive() {
+        ui.say(&dc_scopes::checklist(
+            &base_text(&base),
+            redirect.as_str(),
+            &scopes,
+        ));
+    }
+    let client_id = input::client_id(ui, args.client_id.as_deref(), Console::DataCenter)?;
+    let client_secret = input::client_secret(
+        ctx,
+        args.client_secret_stdin,
+        &client_id,
+        Console::DataCenter,
+    )?;
+    let plan = Plan {
+        profile,
+        redirect,
+        scopes,
+        client_id,
+        client_secret,
+        site: args.site.clone(),
+        opener,
+        no_browser: args.consent.no_browser,
+        paste: args.consent.paste,
+        ssh: ctx.settings.ssh.clone(),
+        timeout: Duration::from_secs(args.consent.timeout),
+        command: "init",
+        provider: Provider::DataCenter(base),
+    };
+    ctx.profiles
+        .probe(store_kind)
+        .context("checking the credential store before asking for consent")?;
+    let cfg = consent::authorize(ctx, &plan, None, None)?;
+    ctx.profiles.save(&cfg, store_kind)?;
+    saved::summary(ctx, &cfg, store_kind, None)
+}
+
+/// `--scopes` (READ, WRITE, ADMIN, SYSTEM_ADMIN) or `--preset`, else asked.
+fn resolve_scopes(ui: &Ui, args: &InitArgs) -> Result<Vec<String>> {
+    if let Some(chosen) = consent::chosen_scopes(ui, &args.scopes, Deployment::DataCenter)? {
+        return Ok(chosen);
+    }
+    let p = ui.prompter();
+    if !p.interactive() {
+        return Err(CliError::missing(
+            "scopes",
+            "--scopes READ|WRITE|ADMIN|SYSTEM_ADMIN or --preset NAME",
+            "JIRA_AUTH_SCOPES or JIRA_AUTH_PRESET",
+        ));
+    }
+    let items: Vec<String> = dc_scopes::SCOPES
+        .iter()
+        .map(|(name, what)| format!("{name:<12} {what}"))
+        .collect();
+    let choice = p.select("Which access does this profile need?", &items, 0)?;
+    Ok(vec![dc_scopes::SCOPES[choice].0.to_string()])
+}
