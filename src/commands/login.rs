@@ -1,8 +1,6 @@
 //! `jira-auth login`: consent again for an existing profile with its stored client id,
 //! secret and callback URL — the way back after its refresh token died.
 
-use std::time::Duration;
-
 use super::consent::{self, Plan};
 use super::{Ctx, Result, saved};
 use crate::cli::LoginArgs;
@@ -12,7 +10,7 @@ use crate::scopes;
 
 pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
     // Before anything else: a consent that could only time out fails at once.
-    let opener = consent::opener(ctx, &args.consent)?;
+    let way = consent::Way::decide(ctx, &args.consent)?;
     // A --site that names no site at all would only be found out after the consent.
     if let Some(site) = &args.site {
         crate::atlassian::check_site_form(site)?;
@@ -74,11 +72,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         client_id: grant.client_id.clone(),
         client_secret: grant.client_secret.clone(),
         site: args.site.clone(),
-        opener,
-        no_browser: args.consent.no_browser,
-        paste: args.consent.paste,
-        ssh: ctx.settings.ssh.clone(),
-        timeout: Duration::from_secs(args.consent.timeout),
+        way,
         command: "login",
         provider,
     };

@@ -30,6 +30,17 @@ pub(super) struct Plan {
     pub(super) client_id: String,
     pub(super) client_secret: SecretString,
     pub(super) site: Option<String>,
+    /// How the consent URL is opened and its answer comes back.
+    pub(super) way: Way,
+    /// The command to suggest running again after a declined consent.
+    pub(super) command: &'static str,
+    /// Whose OAuth 2.0 provider: Atlassian's (Cloud), or a Data Center instance's own.
+    pub(super) provider: Provider,
+}
+
+/// How the consent URL reaches a browser and the answer comes back: decided from the
+/// command's `ConsentArgs` and the machine before anything is asked ([`Way::decide`]).
+pub(super) struct Way {
     pub(super) opener: Opener,
     /// `--no-browser`: the person opens the URL, by choice.
     pub(super) no_browser: bool,
@@ -38,10 +49,6 @@ pub(super) struct Plan {
     /// An SSH session: the browser is likely on the person's own machine.
     pub(super) ssh: Option<SshSession>,
     pub(super) timeout: Duration,
-    /// The command to suggest running again after a declined consent.
-    pub(super) command: &'static str,
-    /// Whose OAuth 2.0 provider: Atlassian's (Cloud), or a Data Center instance's own.
-    pub(super) provider: Provider,
 }
 
 /// The OAuth 2.0 provider a consent is asked of.
@@ -86,11 +93,23 @@ pub(super) enum Opener {
 /// Who will open the consent URL, as `--no-browser` and `--paste` and the machine allow it,
 /// decided before anything is asked. In the sandbox, a person answers its consent page when
 /// there is a browser, or a terminal to open the URL from and no `--no-browser`; else the
-/// sandbox approves by itself, so that `init --sandbox` works on a machine with nobody at it. Elsewhere, a
-/// consent that could only wait for nothing (CI: no browser can be started, nobody can be
+/// sandbox approves by itself, so that `init --sandbox` works on a machine with nobody at
+/// it. Elsewhere, a consent that could only wait for nothing (CI: no browser can be started, nobody can be
 /// asked, and neither `--no-browser` (the caller opens the URL) nor `--paste` says how the
 /// answer will come) is an error at once.
-pub(super) fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
+impl Way {
+    pub(super) fn decide(ctx: &Ctx, args: &ConsentArgs) -> Result<Way> {
+        Ok(Way {
+            opener: opener(ctx, args)?,
+            no_browser: args.no_browser,
+            paste: args.paste,
+            ssh: ctx.settings.ssh.clone(),
+            timeout: Duration::from_secs(args.timeout),
+        })
+    }
+}
+
+fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
     let ui = ctx.ui;
     let why_not = ui.why_no_browser();
     let browser = !args.no_browser && why_not.is_none();
@@ -239,33 +258,19 @@ pub(super) fn authorize(
         tokens.scopes.clone()
     };
     let account = identify(ctx, &tokens.access_token, &granted, &site.id);
-    let now = OffsetDateTime::now_utc();
-    Ok(AuthConfig {
-        version: CONFIG_VERSION,
-        profile: plan.profile.clone(),
-        site: Site {
+    Ok(granted_config(
+        plan,
+        Site {
             cloud_id: site.id.clone(),
             url: site.url.clone(),
             name: site.name.clone(),
             deployment: Deployment::Cloud,
         },
-        credential: Credential::OAuth(OAuthGrant {
-            client_id: plan.client_id.clone(),
-            client_secret: plan.client_secret.clone(),
-            redirect_uri: plan.redirect.to_string(),
-            scopes_requested: plan.scopes.clone(),
-            scopes_granted: granted,
-            access_token: tokens.access_token,
-            access_token_expires_at: tokens.expires_at,
-            refresh_token_issued_at: tokens.refresh_token.as_ref().map(|_| now),
-            refresh_token: tokens.refresh_token,
-            previous_refresh_token: None,
-            previous_rotated_at: None,
-        }),
+        tokens,
+        granted,
         account,
-        created_at: created_at.unwrap_or(now),
-        updated_at: now,
-    })
+        created_at,
+    ))
 }
 
 /// Consent at a Data Center instance's own provider, with PKCE, and the code exchanged at
@@ -330,16 +335,36 @@ fn authorize_data_center(
             },
             email: me.value.email_address,
         });
-    let now = OffsetDateTime::now_utc();
-    Ok(AuthConfig {
-        version: CONFIG_VERSION,
-        profile: plan.profile.clone(),
-        site: Site {
+    Ok(granted_config(
+        plan,
+        Site {
             cloud_id: String::new(),
             url: datacenter::base_text(base),
             name: datacenter::base_name(base),
             deployment: Deployment::DataCenter,
         },
+        tokens,
+        granted,
+        account,
+        created_at,
+    ))
+}
+
+/// The profile a consent made: the site chosen, the grant of the exchanged `tokens`, who
+/// consented; Cloud and Data Center alike.
+fn granted_config(
+    plan: &Plan,
+    site: Site,
+    tokens: oauth::TokenSet,
+    granted: Vec<String>,
+    account: Option<Account>,
+    created_at: Option<OffsetDateTime>,
+) -> AuthConfig {
+    let now = OffsetDateTime::now_utc();
+    AuthConfig {
+        version: CONFIG_VERSION,
+        profile: plan.profile.clone(),
+        site,
         credential: Credential::OAuth(OAuthGrant {
             client_id: plan.client_id.clone(),
             client_secret: plan.client_secret.clone(),
@@ -356,7 +381,7 @@ fn authorize_data_center(
         account,
         created_at: created_at.unwrap_or(now),
         updated_at: now,
-    })
+    }
 }
 
 /// Who consented: from the User Identity API's `/me` when `read:me` is granted, else from the

@@ -31,9 +31,9 @@ impl<'a> Paste<'a> {
     /// or this is an SSH session; else off until [`Paste::offer`]. Never where the sandbox's
     /// own user agent answers the consent: nothing would ever be pasted.
     pub(super) fn new(ui: &'a Ui, plan: &'a Plan, expected: Expected) -> Paste<'a> {
-        let sandbox_answers = plan.opener == Opener::Sandbox;
+        let sandbox_answers = plan.way.opener == Opener::Sandbox;
         let person = ui.prompter().interactive() && !sandbox_answers;
-        let opened = plan.opener == Opener::Browser;
+        let opened = plan.way.opener == Opener::Browser;
         let mut paste = Paste {
             ui,
             plan,
@@ -41,7 +41,7 @@ impl<'a> Paste<'a> {
             reader: None,
             person,
         };
-        if !sandbox_answers && (plan.paste || (person && (!opened || plan.ssh.is_some()))) {
+        if !sandbox_answers && (plan.way.paste || (person && (!opened || plan.way.ssh.is_some()))) {
             paste.start();
         }
         paste

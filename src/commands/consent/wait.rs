@@ -39,16 +39,16 @@ pub(super) async fn consent(
         listener.port()
     );
     say!(ui, "  {url}");
-    let mut browser = match plan.opener {
+    let mut browser = match plan.way.opener {
         Opener::Browser => Some(ui.open_browser(url.as_str())),
         Opener::Person => {
             let why = ui
                 .why_no_browser()
-                .filter(|_| !plan.no_browser)
+                .filter(|_| !plan.way.no_browser)
                 .map(|why| format!(" {why};"))
                 .unwrap_or_default();
             // A browser elsewhere can only come back by a tunnel, or by a pasted address.
-            let place = if plan.paste || ui.prompter().interactive() {
+            let place = if plan.way.paste || ui.prompter().interactive() {
                 "in a browser here or on another machine"
             } else {
                 "on this machine"
@@ -66,7 +66,12 @@ pub(super) async fn consent(
         }
     };
     // The sandbox's own user agent comes back on this machine: no tunnel to tell of.
-    if let Some(ssh) = plan.ssh.as_ref().filter(|_| plan.opener != Opener::Sandbox) {
+    if let Some(ssh) = plan
+        .way
+        .ssh
+        .as_ref()
+        .filter(|_| plan.way.opener != Opener::Sandbox)
+    {
         ui.say(&tunnel_line(ssh, &plan.redirect));
     }
     let mut paste = Paste::new(ui, plan, listener.expected(&state));
@@ -74,11 +79,11 @@ pub(super) async fn consent(
     let mut spinner = if paste.reading() {
         indicatif::ProgressBar::hidden()
     } else {
-        ui.spinner("Waiting for the browser to come back…", plan.timeout)
+        ui.spinner("Waiting for the browser to come back…", plan.way.timeout)
     };
     let (refusals, mut refused_rx) = mpsc::unbounded_channel();
     let mut waiting = std::pin::pin!(tokio::time::timeout(
-        plan.timeout,
+        plan.way.timeout,
         listener.wait(&state, refusals)
     ));
     let mut seen = Seen::default();
@@ -196,7 +201,7 @@ struct Seen {
 /// say so, with the exact values to compare, the scopes grouped by API and tab as the console
 /// shows them.
 fn timeout_error(plan: &Plan, seen: &Seen) -> CliError {
-    let secs = plan.timeout.as_secs();
+    let secs = plan.way.timeout.as_secs();
     let mut err = if seen.refused.is_empty() {
         CliError::new(
             Code::CallbackTimeout,

@@ -4,25 +4,23 @@
 //! PKCE and the client secret, and the site is the base URL (no accessible-resources, no
 //! cloud id). Renewal is the profile layer's, as for Cloud.
 
-use std::time::Duration;
-
-use super::input::{self, Console};
+use super::input::Console;
 use crate::atlassian::datacenter::{Detected, base_text};
 use crate::cli::InitArgs;
-use crate::commands::consent::{self, Opener, Plan, Provider};
-use crate::commands::{Ctx, Result, saved};
-use crate::error::{CliError, Context as _};
+use crate::commands::consent::{self, Plan, Provider, Way};
+use crate::commands::{Ctx, Result};
+use crate::error::CliError;
 use crate::oauth::RedirectUri;
 use crate::scopes::datacenter as dc_scopes;
 use crate::store::{Deployment, Kind};
 use crate::ui::Ui;
 
-/// What oauth.rs has found out before it hands over: the site, the callback, who opens the
-/// consent URL.
+/// What oauth.rs has found out before it hands over: the site, the callback, how the
+/// consent URL is opened.
 pub(super) struct How {
     pub detected: Detected,
     pub redirect: RedirectUri,
-    pub opener: Opener,
+    pub way: Way,
 }
 
 pub(super) fn run(
@@ -35,7 +33,7 @@ pub(super) fn run(
     let How {
         detected,
         redirect,
-        opener,
+        way,
     } = how;
     let ui = ctx.ui;
     let p = ui.prompter();
@@ -50,34 +48,23 @@ pub(super) fn run(
             &scopes,
         ));
     }
-    let client_id = input::client_id(ui, args.client_id.as_deref(), Console::DataCenter)?;
-    let client_secret = input::client_secret(
+    super::oauth::consent_and_save(
         ctx,
-        args.client_secret_stdin,
-        &client_id,
+        &args,
+        store_kind,
         Console::DataCenter,
-    )?;
-    let plan = Plan {
-        profile,
-        redirect,
-        scopes,
-        client_id,
-        client_secret,
-        site: args.site.clone(),
-        opener,
-        no_browser: args.consent.no_browser,
-        paste: args.consent.paste,
-        ssh: ctx.settings.ssh.clone(),
-        timeout: Duration::from_secs(args.consent.timeout),
-        command: "init",
-        provider: Provider::DataCenter(base),
-    };
-    ctx.profiles
-        .probe(store_kind)
-        .context("checking the credential store before asking for consent")?;
-    let cfg = consent::authorize(ctx, &plan, None, None)?;
-    ctx.profiles.save(&cfg, store_kind)?;
-    saved::summary(ctx, &cfg, store_kind, None)
+        |client_id, client_secret| Plan {
+            profile,
+            redirect,
+            scopes,
+            client_id,
+            client_secret,
+            site: args.site.clone(),
+            way,
+            command: "init",
+            provider: Provider::DataCenter(base),
+        },
+    )
 }
 
 /// `--scopes` (READ, WRITE, ADMIN, SYSTEM_ADMIN) or `--preset`, else asked.

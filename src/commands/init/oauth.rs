@@ -1,7 +1,7 @@
 //! `jira-auth init --method oauth` (the default): the guided setup of an OAuth 2.0 (3LO)
 //! app, from the console checklist through consent to a stored, working profile.
 
-use std::time::Duration;
+use secrecy::SecretString;
 
 use super::input::{self, Console};
 use crate::cli::InitArgs;
@@ -18,7 +18,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
     let ui = ctx.ui;
     let p = ui.prompter();
     // Before anything is asked: a consent that could only time out fails at once.
-    let opener = consent::opener(ctx, &args.consent)?;
+    let way = consent::Way::decide(ctx, &args.consent)?;
     let redirect = redirect_uri(&args)?;
     // A --site that may be a Data Center base URL is asked which it is (or --deployment
     // says); that instance's own OAuth is another setup.
@@ -40,7 +40,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
             let how = super::datacenter::How {
                 detected,
                 redirect,
-                opener,
+                way,
             };
             return super::datacenter::run(ctx, args, profile, store_kind, how);
         }
@@ -61,35 +61,42 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
         ));
     }
 
-    let client_id = input::client_id(ui, args.client_id.as_deref(), Console::Developer)?;
-    let client_secret = input::client_secret(
+    consent_and_save(
         ctx,
-        args.client_secret_stdin,
-        &client_id,
+        &args,
+        store_kind,
         Console::Developer,
-    )?;
+        |client_id, client_secret| Plan {
+            profile,
+            redirect,
+            scopes,
+            client_id,
+            client_secret,
+            site: args.site.clone(),
+            way,
+            command: "init",
+            provider: consent::Provider::Cloud,
+        },
+    )
+}
 
-    let plan = Plan {
-        profile,
-        redirect,
-        scopes,
-        client_id,
-        client_secret,
-        site: args.site.clone(),
-        opener,
-        no_browser: args.consent.no_browser,
-        paste: args.consent.paste,
-        ssh: ctx.settings.ssh.clone(),
-        timeout: Duration::from_secs(args.consent.timeout),
-        command: "init",
-        provider: consent::Provider::Cloud,
-    };
-
+/// What the Cloud and the Data Center wizards do alike once the scopes and the callback are
+/// known: the app's client id and secret (`plan` makes the consent's plan of them), a store
+/// that works, the consent, the profile saved and said.
+pub(super) fn consent_and_save(
+    ctx: &Ctx,
+    args: &InitArgs,
+    store_kind: Kind,
+    console: Console,
+    plan: impl FnOnce(String, SecretString) -> Plan,
+) -> Result {
+    let client_id = input::client_id(ctx.ui, args.client_id.as_deref(), console)?;
+    let client_secret = input::client_secret(ctx, args.client_secret_stdin, &client_id, console)?;
+    let plan = plan(client_id, client_secret);
     // A dead keychain found after consent would waste the user's consent: check it first.
     ctx.profiles
         .probe(store_kind)
         .context("checking the credential store before asking for consent")?;
-
     let cfg = consent::authorize(ctx, &plan, None, None)?;
     ctx.profiles.save(&cfg, store_kind)?;
     saved::summary(ctx, &cfg, store_kind, None)

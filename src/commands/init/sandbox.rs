@@ -7,8 +7,6 @@
 //! it as a sandbox wherever it is shown, and its later commands are answered by a sandbox
 //! restored from it (`Ctx::answer_for`), never by Atlassian.
 
-use std::time::Duration;
-
 use super::input::{self, Console};
 use super::oauth::{redirect_uri, resolve_scopes};
 use crate::cli::InitArgs;
@@ -97,11 +95,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, index: &Index) -> Result {
         client_id,
         client_secret,
         site,
-        opener: consent::opener(ctx, &args.consent)?,
-        no_browser: args.consent.no_browser,
-        paste: args.consent.paste,
-        ssh: ctx.settings.ssh.clone(),
-        timeout: Duration::from_secs(args.consent.timeout),
+        way: consent::Way::decide(ctx, &args.consent)?,
         command: "init --sandbox",
         provider: consent::Provider::Cloud,
     };
