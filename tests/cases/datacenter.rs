@@ -10,6 +10,7 @@ use std::time::Duration;
 use jira_auth::sandbox::datacenter::{DcEndpoint, Rotation, USER_DISPLAY_NAME};
 
 use crate::support::env::{TestEnv, free_port, run};
+use crate::support::waiting::{Waiting, consent_redirect};
 
 fn dc_world() -> TestEnv {
     TestEnv::builder().data_center("/jira").build()
@@ -477,4 +478,29 @@ fn data_center_failures_have_their_error_codes() {
     cmd.env("JIRA_AUTH_CLIENT_SECRET", "not-the-links-secret-0123456789");
     json(cmd).assert_error(3, "client_secret_rejected");
     assert!(!env.credentials_path().exists());
+}
+
+/// A browser elsewhere (SSH, a container) consents on the instance's own page and ends on
+/// the callback address, which cannot reach this machine: pasted back (`--paste`), it is
+/// judged as a callback would be, and its code is exchanged at once with the PKCE verifier.
+#[test]
+fn a_pasted_address_finishes_a_data_center_consent() {
+    let env = dc_world();
+    let mut cmd = env.init_dc_oauth();
+    cmd.env_remove("BROWSER").args(["--paste", "--json"]);
+    let mut waiting = Waiting::start(cmd, None);
+    waiting.wait_for("Reading the address your browser ended on from stdin (--paste)");
+    let authorize = format!("{}/rest/oauth2/latest/authorize?", env.dc().base_url());
+    assert!(waiting.url.starts_with(&authorize), "{}", waiting.url);
+    let address = consent_redirect(&waiting.url);
+    waiting.write(&format!("{address}\n"));
+    let out = waiting.finish();
+    out.assert_code(0);
+    assert_eq!(out.json()["site"]["deployment"], "data-center");
+    assert_eq!(env.dc().pkce_verified(), 1, "the verifier matched");
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 1);
+    // The address held the code: it is never shown.
+    assert!(!out.stderr.contains(&address), "{}", out.stderr);
+    env.assert_no_leaks(&out);
+    env.jira(&["token"]).assert_code(0);
 }
