@@ -59,7 +59,6 @@ codes! {
     SiteAmbiguous = "site_ambiguous", Usage, "several sites match, or several are covered and none was named";
     PortUnavailable = "port_unavailable", Usage, "the callback port cannot be listened on";
     MethodMismatch = "method_mismatch", Usage, "the profile's method has no such thing (login of an API token)";
-    MethodUnsupported = "method_unsupported", Usage, "retired: what --method pat was refused with before Data Center support; no failure has it now";
     DeploymentMismatch = "deployment_mismatch", Usage, "a method or option the site's deployment does not have (a PAT on Cloud, an API token or service account on Data Center, --deployment data-center for *.atlassian.net)";
     DeploymentUnknown = "deployment_unknown", Usage, "an address where no Jira answers /rest/api/2/serverInfo, or one that will not say whether it is Cloud or Data Center";
     ScopeWrongDeployment = "scope_wrong_deployment", Usage, "a scope of the other deployment (a Cloud scope for Data Center, or READ, WRITE… for Cloud)";
@@ -126,13 +125,6 @@ mod tests {
         }
         let exits: Vec<u8> = Code::ALL.iter().map(|c| c.exit().code()).collect();
         assert!(exits.is_sorted(), "{exits:?}");
-    }
-
-    /// A retired code keeps its name and exit code: scripts may still match on it.
-    #[test]
-    fn retired_codes_keep_their_names() {
-        assert_eq!(Code::MethodUnsupported.as_str(), "method_unsupported");
-        assert_eq!(Code::MethodUnsupported.exit(), Exit::Usage);
     }
 
     #[test]
