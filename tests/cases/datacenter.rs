@@ -504,3 +504,55 @@ fn a_pasted_address_finishes_a_data_center_consent() {
     env.assert_no_leaks(&out);
     env.jira(&["token"]).assert_code(0);
 }
+
+/// Both Data Center methods in a real Secret Service, as on a desktop: the OAuth grant is
+/// renewed in its keychain item, the PAT is read from its own, and `logout` removes each.
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn data_center_profiles_live_in_the_keychain_and_are_renewed_there() {
+    crate::support::env::require_secret_service();
+    let env = dc_world();
+    let mut init = env.cmd();
+    init.args(["init", "--no-input", "--preset", "read-write"])
+        .args(["--client-id", crate::support::env::DC_CLIENT_ID])
+        .args(["--port", &env.port.to_string()])
+        .env("JIRA_AUTH_SITE", env.dc().base_url())
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.dc_secret);
+    run(init).assert_code(0);
+    let item = env.keychain_item().expect("the profile is in the keychain");
+    assert_eq!(item["site"]["deployment"], "data-center");
+    assert_eq!(item["credential"]["method"], "oauth");
+    let first = item["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let renewed = env.jira(&["token", "--min-ttl", "4000"]);
+    renewed.assert_code(0);
+    assert_eq!(
+        env.dc().hits(DcEndpoint::Token),
+        2,
+        "the code, then one refresh"
+    );
+    let item = env.keychain_item().expect("still in the keychain");
+    let now = item["credential"]["access_token"].as_str().unwrap();
+    assert_ne!(now, first, "the renewed token was saved");
+    assert_eq!(renewed.stdout, format!("{now}\n"));
+    env.assert_no_secret_in("stderr", &renewed.stderr);
+    env.jira(&["logout"]).assert_code(0);
+    assert!(env.keychain_item().is_none());
+
+    let mut pat = env.cmd();
+    pat.args(["init", "--no-input", "--method", "pat"])
+        .env("JIRA_AUTH_SITE", env.dc().base_url())
+        .env("JIRA_AUTH_PAT", &env.dc_pat);
+    run(pat).assert_code(0);
+    let item = env
+        .keychain_item()
+        .expect("the PAT profile is in the keychain");
+    assert_eq!(item["credential"]["method"], "pat");
+    let header = env.jira(&["header"]);
+    header.assert_code(0);
+    assert_eq!(header.stdout, format!("Bearer {}\n", env.dc_pat));
+    env.jira(&["logout"]).assert_code(0);
+    assert!(env.keychain_item().is_none());
+}
