@@ -128,7 +128,8 @@ impl Site {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
-    /// Your own OAuth 2.0 (3LO) app: consent in the browser, a rotating refresh token
+    /// Your own OAuth 2.0 app (3LO on Cloud; an incoming application link on Data Center):
+    /// consent in the browser, then a refresh token
     // "oauth2" in indexes written by jira-auth 0.1.
     #[serde(rename = "oauth", alias = "oauth2")]
     #[value(name = "oauth")]
