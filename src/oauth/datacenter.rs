@@ -154,6 +154,40 @@ pub async fn refresh(
     Ok(token_set(&answer))
 }
 
+/// A Data Center service account's new access token: client credentials in a form body,
+/// with the scopes (READ and/or WRITE) asked for each time; no refresh token comes back.
+/// Nothing is spent by a lost answer, so it is retried as any safe request.
+pub async fn client_credentials(
+    http: &Http,
+    base: &Url,
+    client_id: &str,
+    client_secret: &SecretString,
+    scopes: &[String],
+) -> Result<TokenSet, OAuthError> {
+    let client = token_client(token_endpoint(base), client_id, client_secret);
+    let seen = Seen::default();
+    let call = |req| transport(http, req, Retry::Safe, &seen, WHAT);
+    let resp = client
+        .exchange_client_credentials()
+        .add_scopes(scopes.iter().cloned().map(Scope::new))
+        .request_async(&call)
+        .await
+        .map_err(|e| match e {
+            RequestTokenError::ServerResponse(r)
+                if *r.error() == oauth2::basic::BasicErrorResponseType::InvalidScope =>
+            {
+                OAuthError::DcScopeRefused(scopes.join(" "))
+            }
+            e => match map_token_error(e, &seen) {
+                OAuthError::SecretRejected | OAuthError::ClientRejected(_) => {
+                    OAuthError::DcServiceAccountRejected
+                }
+                other => other,
+            },
+        })?;
+    Ok(token_set(&resp))
+}
+
 /// An `invalid_request` whose description names `redirect_uri`.
 fn asks_for_redirect_uri(e: &TokenError) -> bool {
     match e {

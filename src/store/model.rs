@@ -209,6 +209,11 @@ pub struct ServiceAccount {
     pub client_id: String,
     #[serde(serialize_with = "expose")]
     pub client_secret: SecretString,
+    /// What each new token asks for: a Data Center service account's `READ`/`WRITE` (Jira
+    /// wants them on every mint); empty on Cloud, where the admin console sets them, and in
+    /// profiles stored before Data Center service accounts.
+    #[serde(default)]
+    pub scopes_requested: Vec<String>,
     #[serde(default)]
     pub scopes_granted: Vec<String>,
     #[serde(serialize_with = "expose")]
@@ -317,7 +322,8 @@ impl Credential {
     pub fn scopes_requested(&self) -> &[String] {
         match self {
             Credential::OAuth(g) => &g.scopes_requested,
-            _ => &[],
+            Credential::ServiceAccount(s) => &s.scopes_requested,
+            Credential::ApiToken(_) | Credential::Pat(_) => &[],
         }
     }
 
@@ -586,6 +592,7 @@ pub(crate) mod tests {
                 Credential::ServiceAccount(ServiceAccount {
                     client_id: "sa".into(),
                     client_secret: SecretString::from("sa-secret"),
+                    scopes_requested: vec![],
                     scopes_granted: vec![],
                     access_token: SecretString::from("sa-at"),
                     access_token_expires_at: now,

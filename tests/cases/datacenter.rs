@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use jira_auth::sandbox::datacenter::{DcEndpoint, Rotation, USER_DISPLAY_NAME};
 
-use crate::support::env::{TestEnv, free_port, run};
+use crate::support::env::{DC_SA_CLIENT_ID, DC_SA_NAME, TestEnv, free_port, run};
 use crate::support::waiting::{Waiting, consent_redirect};
 
 fn dc_world() -> TestEnv {
@@ -151,11 +151,6 @@ fn pat_is_for_data_center_only() {
     out.assert_code(2);
     out.assert_says("is Jira Data Center, and --method api-token is for Jira Cloud only");
     out.assert_says("--method pat");
-    let mut cmd = env.init_service_account();
-    cmd.args(["--store", "file", "--deployment", "data-center"]);
-    let out = run(cmd);
-    out.assert_code(2);
-    out.assert_says("--method service-account is for Jira Cloud only");
     assert!(!env.credentials_path().exists());
     env.assert_no_leaks(&out);
 }
@@ -555,4 +550,140 @@ fn data_center_profiles_live_in_the_keychain_and_are_renewed_there() {
     assert_eq!(header.stdout, format!("Bearer {}\n", env.dc_pat));
     env.jira(&["logout"]).assert_code(0);
     assert!(env.keychain_item().is_none());
+}
+
+#[test]
+fn a_service_account_mints_at_the_instance_and_is_reminted_near_expiry() {
+    let env = dc_world();
+    let _snapshots = env.snapshots();
+    env.dc().set_access_token_ttl(3600);
+    let out = run(env.init_dc_service_account());
+    out.assert_code(0);
+    insta::assert_snapshot!("init_dc_service_account", env.screen(&out));
+    let stored = env.stored();
+    assert_eq!(stored["credential"]["method"], "service-account");
+    assert_eq!(stored["credential"]["client_id"], DC_SA_CLIENT_ID);
+    assert_eq!(stored["credential"]["scopes_requested"][0], "READ");
+    assert_eq!(stored["credential"]["scopes_granted"][0], "READ");
+    assert_eq!(stored["site"]["deployment"], "data-center");
+    assert_eq!(stored["site"]["url"], env.dc().base_url().as_str());
+    assert_eq!(stored["site"]["cloud_id"], "");
+    assert_eq!(stored["account"]["name"], DC_SA_NAME);
+    let first = stored["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 1);
+    env.assert_no_leaks(&out);
+
+    // Fresh: the stored token, no request.
+    let token = env.jira(&["token"]);
+    token.assert_code(0);
+    assert_eq!(token.stdout, format!("{first}\n"));
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 1);
+    // Within --min-ttl: minted again at the instance, with the stored scope, and stored.
+    let again = env.jira(&["token", "--min-ttl", "7200"]);
+    again.assert_code(0);
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 2);
+    let second = env.stored()["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(second, first);
+    assert_eq!(again.stdout, format!("{second}\n"));
+    assert_eq!(env.stored()["credential"]["scopes_granted"][0], "READ");
+
+    let header = env.jira(&["header"]);
+    header.assert_code(0);
+    assert_eq!(header.stdout, format!("Bearer {second}\n"));
+    let mut exec = env.cmd();
+    exec.args([
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        r#"printf '%s\n%s\n%s\n%s' "$JIRA_AUTH_HEADER" "$JIRA_SITE_URL" "$JIRA_API_BASE_URL" "${JIRA_CLOUD_ID-unset}""#,
+    ])
+    .env("JIRA_CLOUD_ID", "inherited");
+    let exec = run(exec);
+    exec.assert_code(0);
+    let base = env.dc().base_url();
+    assert_eq!(
+        exec.stdout,
+        format!("Bearer {second}\n{base}\n{base}\nunset")
+    );
+
+    let status = env.jira(&["status"]);
+    status.assert_code(0);
+    insta::assert_snapshot!("status_dc_service_account", env.screen(&status));
+    let check = env.jira(&["status", "--check"]);
+    check.assert_code(0);
+    let doctor = env.jira(&["doctor"]);
+    doctor.assert_code(0);
+    insta::assert_snapshot!("doctor_dc_service_account", env.screen(&doctor));
+
+    // At -vv the mint logs its request, never the secret or the tokens.
+    let verbose = env.jira(&["-vv", "token", "--min-ttl", "7200"]);
+    verbose.assert_code(0);
+    env.assert_no_secret_in("stderr", &verbose.stderr);
+
+    let logout = env.jira(&["logout"]);
+    logout.assert_code(0);
+    assert!(!env.credentials_path().exists());
+    env.assert_no_secret_in("stderr", &token.stderr);
+    env.assert_no_secret_in("stderr", &again.stderr);
+    for run in [&status, &check, &doctor, &logout] {
+        env.assert_no_leaks(run);
+    }
+}
+
+#[test]
+fn a_service_accounts_wrong_secret_admin_scope_and_missing_scopes() {
+    let env = dc_world();
+    let _snapshots = env.snapshots();
+    let mut cmd = env.init_dc_service_account();
+    cmd.env(
+        "JIRA_AUTH_CLIENT_SECRET",
+        "0123456789abcdef0123456789abcdef-wrong",
+    );
+    let rejected = run(cmd);
+    rejected.assert_code(3);
+    insta::assert_snapshot!("init_dc_service_account_rejected", env.screen(&rejected));
+    env.assert_no_leaks(&rejected);
+    assert!(!env.credentials_path().exists(), "nothing stored");
+    assert_eq!(env.jira(&["status"]).code, 3, "and nothing in the index");
+
+    for admin in [
+        ["--scopes", "ADMIN"],
+        ["--preset", "admin"],
+        ["--scopes", "SYSTEM_ADMIN"],
+    ] {
+        let mut cmd = env.init_dc_service_account();
+        cmd.env_remove("JIRA_AUTH_SCOPES").args(admin);
+        let out = run(cmd);
+        out.assert_code(2);
+        out.assert_says("Jira gives service accounts READ or WRITE only");
+        out.assert_says("--scopes READ or --scopes WRITE");
+    }
+    let mut cmd = env.init_dc_service_account();
+    cmd.env_remove("JIRA_AUTH_SCOPES");
+    let out = run(cmd);
+    out.assert_code(2);
+    insta::assert_snapshot!("init_dc_service_account_no_scopes", env.screen(&out));
+    assert_eq!(
+        env.dc().hits(DcEndpoint::Token),
+        1,
+        "only the wrong secret was sent"
+    );
+    assert!(!env.credentials_path().exists());
+
+    // Scopes stay refused for a Cloud service account.
+    let mut cmd = env.init_service_account();
+    cmd.args(["--store", "file", "--scopes", "read:jira-work"]);
+    let out = run(cmd);
+    out.assert_code(2);
+    out.assert_says(
+        "--method service-account on Jira Cloud does not use --scopes (JIRA_AUTH_SCOPES)",
+    );
+    env.assert_no_leaks(&out);
 }
