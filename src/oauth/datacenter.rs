@@ -246,4 +246,56 @@ mod tests {
             "https://jira.example.com/jira/rest/oauth2/latest/token"
         );
     }
+
+    #[test]
+    fn a_service_account_mints_with_its_scopes_in_a_form_body_and_no_audience() {
+        let (endpoints, served) = super::super::token::tests::one_shot(
+            r#"{"access_token":"dc-sa-token","token_type":"bearer","expires_in":3600,"scope":"WRITE"}"#,
+        );
+        let base = Url::parse(&format!("{}jira", endpoints.auth)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let http = Http::new(std::time::Duration::from_secs(5)).unwrap();
+        let tokens = rt
+            .block_on(client_credentials(
+                &http,
+                &base,
+                "sa-client",
+                &SecretString::from("sa-secret"),
+                &["WRITE".into()],
+            ))
+            .unwrap();
+        assert_eq!(tokens.access_token.expose_secret(), "dc-sa-token");
+        assert!(tokens.refresh_token.is_none());
+        assert_eq!(tokens.scopes, ["WRITE"]);
+        let request = served.join().unwrap();
+        assert!(
+            request.starts_with("POST /jira/rest/oauth2/latest/token "),
+            "{request}"
+        );
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("content-type: application/x-www-form-urlencoded"),
+            "{request}"
+        );
+        let body = request.split("\r\n\r\n").nth(1).unwrap();
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        for want in [
+            ("grant_type", "client_credentials"),
+            ("client_id", "sa-client"),
+            ("client_secret", "sa-secret"),
+            ("scope", "WRITE"),
+        ] {
+            assert!(
+                pairs.contains(&(want.0.to_string(), want.1.to_string())),
+                "{want:?} not in {pairs:?}"
+            );
+        }
+        assert!(!pairs.iter().any(|(k, _)| k == "audience"), "{pairs:?}");
+    }
 }

@@ -239,7 +239,7 @@ pub(super) async fn transport(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::io::{Read, Write};
     use std::time::Duration;
 
@@ -247,7 +247,9 @@ mod tests {
 
     /// A token endpoint on loopback that answers one request with `answer` and hands back
     /// the request it read.
-    fn one_shot(answer: &'static str) -> (Endpoints, std::thread::JoinHandle<String>) {
+    pub(in crate::oauth) fn one_shot(
+        answer: &'static str,
+    ) -> (Endpoints, std::thread::JoinHandle<String>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let served = std::thread::spawn(move || {

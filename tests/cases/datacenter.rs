@@ -687,3 +687,18 @@ fn a_service_accounts_wrong_secret_admin_scope_and_missing_scopes() {
     );
     env.assert_no_leaks(&out);
 }
+
+#[test]
+fn stateless_mode_says_a_data_center_service_account_needs_a_profile() {
+    let env = dc_world();
+    let mut cmd = env.stateless(&["token"]);
+    cmd.env("JIRA_AUTH_CLIENT_ID", DC_SA_CLIENT_ID)
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.dc_sa_secret)
+        .env("JIRA_AUTH_SITE", env.dc().base_url());
+    let out = run(cmd);
+    out.assert_code(2);
+    out.assert_says("is Jira Data Center, and stateless mode (JIRA_AUTH_METHOD=service-account) is for Jira Cloud service accounts only");
+    out.assert_says("jira-auth init --method service-account --scopes READ");
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 0);
+    env.assert_no_leaks(&out);
+}

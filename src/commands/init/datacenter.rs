@@ -119,3 +119,42 @@ pub(super) fn resolve_scopes(ui: &Ui, args: &InitArgs, who: Grantee) -> Result<V
     let choice = p.select("Which access does this profile need?", &items, 0)?;
     Ok(vec![allowed[choice].0.to_string()])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(scopes: Option<&str>, preset: Option<&str>, who: Grantee) -> Result<Vec<String>> {
+        let (ui, _) = Ui::captured("", crate::settings::terminal(&Default::default()));
+        let mut args = super::super::tests::args();
+        args.scopes.scopes = scopes.map(str::to_string);
+        args.scopes.preset = preset.map(str::to_string);
+        resolve_scopes(&ui, &args, who)
+    }
+
+    #[test]
+    fn a_service_account_may_have_read_or_write_only() {
+        let sa = Grantee::ServiceAccount;
+        assert_eq!(with(Some("READ"), None, sa).unwrap(), ["READ"]);
+        assert_eq!(with(None, Some("read-write"), sa).unwrap(), ["WRITE"]);
+        for (scopes, preset) in [
+            (Some("ADMIN"), None),
+            (None, Some("admin")),
+            (Some("READ SYSTEM_ADMIN"), None),
+        ] {
+            let e = with(scopes, preset, sa).unwrap_err();
+            assert!(
+                e.message().contains("READ or WRITE only") && e.exit() == crate::error::Exit::Usage,
+                "{}",
+                e.message()
+            );
+        }
+        assert_eq!(with(Some("ADMIN"), None, Grantee::User).unwrap(), ["ADMIN"]);
+        let e = with(None, None, sa).unwrap_err();
+        assert!(
+            e.message().contains("--scopes READ|WRITE or --preset"),
+            "{}",
+            e.message()
+        );
+    }
+}
