@@ -281,21 +281,15 @@ mod tests {
                 .contains("content-type: application/x-www-form-urlencoded"),
             "{request}"
         );
-        let body = request.split("\r\n\r\n").nth(1).unwrap();
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect();
-        for want in [
-            ("grant_type", "client_credentials"),
-            ("client_id", "sa-client"),
-            ("client_secret", "sa-secret"),
-            ("scope", "WRITE"),
-        ] {
-            assert!(
-                pairs.contains(&(want.0.to_string(), want.1.to_string())),
-                "{want:?} not in {pairs:?}"
-            );
-        }
+        let pairs = super::super::token::tests::assert_form_has(
+            &request,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "sa-client"),
+                ("client_secret", "sa-secret"),
+                ("scope", "WRITE"),
+            ],
+        );
         assert!(!pairs.iter().any(|(k, _)| k == "audience"), "{pairs:?}");
     }
 }

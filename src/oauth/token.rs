@@ -316,20 +316,33 @@ pub(super) mod tests {
         assert_eq!(tokens.scopes, ["read:jira-work"]);
         let request = served.join().unwrap();
         assert!(request.starts_with("POST /oauth/token "), "{request}");
+        assert_form_has(
+            &request,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "sa-client"),
+                ("client_secret", "sa-secret"),
+                ("audience", "api.atlassian.com"),
+            ],
+        );
+    }
+
+    /// The request's form body holds each of `wanted`; the body's pairs are returned.
+    #[track_caller]
+    pub(in crate::oauth) fn assert_form_has(
+        request: &str,
+        wanted: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
         let body = request.split("\r\n\r\n").nth(1).unwrap();
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
             .into_owned()
             .collect();
-        for want in [
-            ("grant_type", "client_credentials"),
-            ("client_id", "sa-client"),
-            ("client_secret", "sa-secret"),
-            ("audience", "api.atlassian.com"),
-        ] {
+        for want in wanted {
             assert!(
                 pairs.contains(&(want.0.to_string(), want.1.to_string())),
                 "{want:?} not in {pairs:?}"
             );
         }
+        pairs
     }
 }

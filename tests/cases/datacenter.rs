@@ -16,6 +16,26 @@ fn dc_world() -> TestEnv {
     TestEnv::builder().data_center("/jira").build()
 }
 
+/// `exec` gives its command `header` as JIRA_AUTH_HEADER, the base URL as both the site and
+/// the REST base, and no JIRA_CLOUD_ID (an inherited one removed): a Data Center site has none.
+#[track_caller]
+fn assert_exec_hands_over(env: &TestEnv, header: &str) {
+    let mut exec = env.cmd();
+    exec.args([
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        r#"printf '%s\n%s\n%s\n%s' "$JIRA_AUTH_HEADER" "$JIRA_SITE_URL" "$JIRA_API_BASE_URL" "${JIRA_CLOUD_ID-unset}""#,
+    ])
+    .env("JIRA_CLOUD_ID", "inherited");
+    let exec = run(exec);
+    exec.assert_code(0);
+    let base = env.dc().base_url();
+    assert_eq!(exec.stdout, format!("{header}\n{base}\n{base}\nunset"));
+    env.assert_no_secret_in("stderr", &exec.stderr);
+}
+
 #[test]
 fn a_pat_is_verified_then_sent_as_bearer_to_the_base_url() {
     let env = dc_world();
@@ -42,22 +62,8 @@ fn a_pat_is_verified_then_sent_as_bearer_to_the_base_url() {
     assert_eq!(json["api_base_url"], env.dc().base_url().as_str());
     assert!(json["expires_at"].is_null());
 
-    let mut exec = env.cmd();
-    exec.args([
-        "exec",
-        "--",
-        "sh",
-        "-c",
-        r#"printf '%s\n%s\n%s\n%s' "$JIRA_AUTH_HEADER" "$JIRA_SITE_URL" "$JIRA_API_BASE_URL" "${JIRA_CLOUD_ID-unset}""#,
-    ])
-    .env("JIRA_CLOUD_ID", "inherited");
-    let exec = run(exec);
-    exec.assert_code(0);
+    assert_exec_hands_over(&env, &format!("Bearer {}", env.dc_pat));
     let base = env.dc().base_url();
-    assert_eq!(
-        exec.stdout,
-        format!("Bearer {}\n{base}\n{base}\nunset", env.dc_pat)
-    );
 
     let status = env.jira(&["status"]);
     status.assert_code(0);
@@ -596,22 +602,7 @@ fn a_service_account_mints_at_the_instance_and_is_reminted_near_expiry() {
     let header = env.jira(&["header"]);
     header.assert_code(0);
     assert_eq!(header.stdout, format!("Bearer {second}\n"));
-    let mut exec = env.cmd();
-    exec.args([
-        "exec",
-        "--",
-        "sh",
-        "-c",
-        r#"printf '%s\n%s\n%s\n%s' "$JIRA_AUTH_HEADER" "$JIRA_SITE_URL" "$JIRA_API_BASE_URL" "${JIRA_CLOUD_ID-unset}""#,
-    ])
-    .env("JIRA_CLOUD_ID", "inherited");
-    let exec = run(exec);
-    exec.assert_code(0);
-    let base = env.dc().base_url();
-    assert_eq!(
-        exec.stdout,
-        format!("Bearer {second}\n{base}\n{base}\nunset")
-    );
+    assert_exec_hands_over(&env, &format!("Bearer {second}"));
 
     let status = env.jira(&["status"]);
     status.assert_code(0);
@@ -701,4 +692,35 @@ fn stateless_mode_says_a_data_center_service_account_needs_a_profile() {
     out.assert_says("jira-auth init --method service-account --scopes READ");
     assert_eq!(env.dc().hits(DcEndpoint::Token), 0);
     env.assert_no_leaks(&out);
+}
+
+#[test]
+fn a_service_account_whose_token_ran_out_is_reminted_by_doctor_and_status() {
+    let env = dc_world();
+    env.dc().set_access_token_ttl(60);
+    run(env.init_dc_service_account()).assert_code(0);
+    env.dc().advance_clock(Duration::from_secs(120));
+    let status = env.jira(&["status"]);
+    status.assert_code(0);
+    status.assert_says("renewable");
+    let doctor = env.jira(&["doctor"]);
+    doctor.assert_code(0);
+    assert!(doctor.stdout.contains("✓ myself"), "{}", doctor.stdout);
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 2, "doctor minted once");
+    // Revoked in Jira since: exit 3, the profile kept, and what to do.
+    env.dc().advance_clock(Duration::from_secs(120));
+    env.dc()
+        .create_service_account(jira_auth::sandbox::datacenter::ServiceAccount {
+            client_id: DC_SA_CLIENT_ID.into(),
+            client_secret: "regenerated-secret-0123456789abcdef".into(),
+            name: DC_SA_NAME.into(),
+        });
+    let out = env.jira(&["token"]);
+    out.assert_code(3);
+    out.assert_says("Jira no longer accepts this profile's service-account client id or secret");
+    out.assert_says("jira-auth init --force --method service-account");
+    assert!(env.credentials_path().exists(), "the profile was kept");
+    for run in [&status, &doctor, &out] {
+        env.assert_no_leaks(run);
+    }
 }
