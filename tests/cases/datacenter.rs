@@ -724,3 +724,50 @@ fn a_service_account_whose_token_ran_out_is_reminted_by_doctor_and_status() {
         env.assert_no_leaks(run);
     }
 }
+
+/// In the keychain, a Data Center service account's token is answered from the kernel cache
+/// as a Cloud one's is (no D-Bus), and one within --min-ttl is minted again and saved there.
+#[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
+fn a_data_center_service_account_in_the_keychain_uses_the_kernel_cache() {
+    crate::support::env::require_secret_service();
+    crate::support::env::require_keyutils();
+    let env = dc_world();
+    let mut init = env.cmd();
+    init.args([
+        "init",
+        "--no-input",
+        "--method",
+        "service-account",
+        "--scopes",
+        "READ",
+    ])
+    .args(["--client-id", DC_SA_CLIENT_ID])
+    .env("JIRA_AUTH_SITE", env.dc().base_url())
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.dc_sa_secret);
+    run(init).assert_code(0);
+    let item = env.keychain_item().expect("the profile is in the keychain");
+    assert_eq!(item["credential"]["method"], "service-account");
+    let first = item["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // No Secret Service to ask: the cache answers.
+    let mut cmd = env.cmd();
+    cmd.args(["token"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let cached = run(cmd);
+    cached.assert_code(0);
+    assert_eq!(cached.stdout, format!("{first}\n"));
+    // Within --min-ttl: minted at the instance, saved in the keychain item.
+    let renewed = env.jira(&["token", "--min-ttl", "7200"]);
+    renewed.assert_code(0);
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 2);
+    let item = env.keychain_item().expect("still in the keychain");
+    let now = item["credential"]["access_token"].as_str().unwrap();
+    assert_ne!(now, first);
+    assert_eq!(renewed.stdout, format!("{now}\n"));
+    env.assert_no_secret_in("stderr", &renewed.stderr);
+    env.jira(&["logout"]).assert_code(0);
+    assert!(env.keychain_item().is_none());
+}
