@@ -5,7 +5,7 @@
 //! stdout gets `KEY=VALUE` lines in one write (so a file it is redirected to is complete as
 //! soon as it is not empty): the variables jira-auth reads to find Atlassian and its inputs,
 //! and, under `JIRA_AUTH_SANDBOX_*` names jira-auth never reads, a service account, an
-//! API token, and a Jira Data Center instance's base URL, application link and PAT. The secrets among them are made up for this run and open only this sandbox:
+//! API token, and a Jira Data Center instance's base URL, application link, PAT and service account. The secrets among them are made up for this run and open only this sandbox:
 //! printing them is the point. Human text goes to stderr. SIGINT (Ctrl-C) and SIGTERM are
 //! how a server is stopped, not a failure: both end it with exit code 0.
 

@@ -6,7 +6,9 @@
 //! in the body, the scopes READ < WRITE < ADMIN < SYSTEM_ADMIN capped by the link's); refresh
 //! tokens that rotate, stay or are left out of the answer, as configured (UNCONFIRMED at
 //! Atlassian, so every case is here), and a mode that wants `redirect_uri` on a refresh;
-//! personal access tokens; `/rest/api/2/myself`; Data Center's error shapes
+//! personal access tokens; service accounts (client credentials with their own id and
+//! secret, READ or WRITE only, no refresh token, `/rest/api/2/myself` answering as the
+//! account); `/rest/api/2/myself`; Data Center's error shapes
 //! (`{"error":"invalid_grant"}`, 401 `{"errorMessages":[…]}`).
 //!
 //! Its clock is its own: tests move it instead of sleeping (a code that is 11 s old without

@@ -771,3 +771,16 @@ fn a_data_center_service_account_in_the_keychain_uses_the_kernel_cache() {
     env.jira(&["logout"]).assert_code(0);
     assert!(env.keychain_item().is_none());
 }
+
+#[test]
+fn deployment_cloud_keeps_a_service_account_off_the_data_center_path() {
+    let env = dc_world();
+    let mut cmd = env.init_dc_service_account();
+    cmd.args(["--deployment", "cloud"]);
+    let out = run(cmd);
+    out.assert_code(2);
+    out.assert_says("not a Jira Cloud site");
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 0);
+    assert!(!env.credentials_path().exists());
+    env.assert_no_leaks(&out);
+}

@@ -528,7 +528,7 @@ pub(super) fn resolve_cloud_site(
     method: &str,
     raw_site: Option<&str>,
 ) -> Result<Site> {
-    match resolve_site_or_data_center(ctx, target, raw_site)? {
+    match resolve_site_or_data_center(ctx, target, raw_site, None)? {
         Deployed::Cloud(site) => Ok(site),
         Deployed::DataCenter(found) => Err(data_center_for_cloud_method(
             method,
@@ -550,11 +550,15 @@ pub(super) fn resolve_site_or_data_center(
     ctx: &Ctx,
     target: &Target,
     raw_site: Option<&str>,
+    wanted: Option<Deployment>,
 ) -> Result<Deployed> {
     match resolve_site(ctx, target) {
         Ok(site) => Ok(Deployed::Cloud(site)),
-        // Only "not a Jira Cloud site" (a usage error) is worth a second question.
-        Err(e) if e.exit() != crate::error::Exit::Usage => Err(e),
+        // Only "not a Jira Cloud site" (a usage error) is worth a second question, and not
+        // when --deployment cloud has answered it.
+        Err(e) if e.exit() != crate::error::Exit::Usage || wanted == Some(Deployment::Cloud) => {
+            Err(e)
+        }
         Err(e) => {
             // The address as given: a Data Center instance answers under its context path.
             let Some(Ok(base)) = raw_site.and_then(datacenter::parse_base) else {

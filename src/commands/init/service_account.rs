@@ -34,7 +34,12 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
     let ui = ctx.ui;
     let target = input::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
     let (client_id, client_secret) = credentials(ctx, &args, Console::Admin, store)?;
-    let site = match input::resolve_site_or_data_center(ctx, &target, args.site.as_deref())? {
+    let site = match input::resolve_site_or_data_center(
+        ctx,
+        &target,
+        args.site.as_deref(),
+        args.deployment,
+    )? {
         Deployed::Cloud(site) => site,
         Deployed::DataCenter(detected) => {
             let creds = (client_id, client_secret);
