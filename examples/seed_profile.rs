@@ -51,6 +51,7 @@ fn seed(profile: String, method: Method) -> Result<(), CliError> {
         Method::ServiceAccount => Credential::ServiceAccount(ServiceAccount {
             client_id: random(32),
             client_secret: SecretString::from(random(64)),
+            scopes_requested: vec![],
             scopes_granted: vec!["read:jira-work".into()],
             access_token: jwt(),
             access_token_expires_at: now + Duration::days(1),

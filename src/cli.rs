@@ -326,8 +326,8 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct ScopeArgs {
     /// Scopes to request, comma or space separated (Cloud: offline_access is always added;
-    /// Data Center: READ, WRITE, ADMIN or SYSTEM_ADMIN); `login` defaults to the profile's
-    /// requested scopes
+    /// Data Center: READ, WRITE, ADMIN or SYSTEM_ADMIN; a Data Center service account: READ or
+    /// WRITE); `login` defaults to the profile's requested scopes
     #[arg(
         long,
         env = "JIRA_AUTH_SCOPES",
@@ -374,7 +374,8 @@ pub struct InitArgs {
     pub method: Method,
 
     /// Client ID: of the OAuth 2.0 integration (developer console → Settings), or of the
-    /// service account's OAuth 2.0 credential (admin.atlassian.com)
+    /// service account's OAuth 2.0 credential (admin.atlassian.com, or Jira Data Center's
+    /// Administration → Service accounts)
     #[arg(long, env = "JIRA_AUTH_CLIENT_ID", value_name = "ID")]
     pub client_id: Option<String>,
 

@@ -5,7 +5,7 @@
 //! stdout gets `KEY=VALUE` lines in one write (so a file it is redirected to is complete as
 //! soon as it is not empty): the variables jira-auth reads to find Atlassian and its inputs,
 //! and, under `JIRA_AUTH_SANDBOX_*` names jira-auth never reads, a service account, an
-//! API token, and a Jira Data Center instance's base URL, application link and PAT. The secrets among them are made up for this run and open only this sandbox:
+//! API token, and a Jira Data Center instance's base URL, application link, PAT and service account. The secrets among them are made up for this run and open only this sandbox:
 //! printing them is the point. Human text goes to stderr. SIGINT (Ctrl-C) and SIGTERM are
 //! how a server is stopped, not a failure: both end it with exit code 0.
 
@@ -51,6 +51,10 @@ struct Served {
     dc_client_secret: String,
     #[serde(rename = "JIRA_AUTH_SANDBOX_DC_PAT")]
     dc_pat: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID")]
+    dc_service_account_id: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET")]
+    dc_service_account_secret: String,
 }
 
 pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
@@ -89,6 +93,8 @@ pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
         dc_client_id: dc.client_id.clone(),
         dc_client_secret: dc.client_secret.clone(),
         dc_pat: dc.pat.clone(),
+        dc_service_account_id: dc.service_account_id.clone(),
+        dc_service_account_secret: dc.service_account_secret.clone(),
     };
     let ui = ctx.ui;
     let scenario = clap::ValueEnum::to_possible_value(&args.scenario)
@@ -120,7 +126,7 @@ pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
         }
     ));
     ui.say(&format!(
-        "Jira Data Center too, at {}: env -u JIRA_AUTH_CLIENT_ID JIRA_AUTH_PAT=\"$JIRA_AUTH_SANDBOX_DC_PAT\" jira-auth init --method pat --profile dc --site \"$JIRA_AUTH_SANDBOX_DC_SITE\" (its OAuth: --client-id \"$JIRA_AUTH_SANDBOX_DC_CLIENT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET\"; its redirect URL is plain http, which the emulated Jira allows)",
+        "Jira Data Center too, at {}: env -u JIRA_AUTH_CLIENT_ID JIRA_AUTH_PAT=\"$JIRA_AUTH_SANDBOX_DC_PAT\" jira-auth init --method pat --profile dc --site \"$JIRA_AUTH_SANDBOX_DC_SITE\" (its OAuth: --client-id \"$JIRA_AUTH_SANDBOX_DC_CLIENT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET\"; its redirect URL is plain http, which the emulated Jira allows; its service account: --method service-account --scopes READ --client-id \"$JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET\")",
         dc.instance.base_url()
     ));
     ctx.net.block_on(async {
@@ -169,6 +175,8 @@ fn lines(served: &Served) -> String {
         "JIRA_AUTH_SANDBOX_DC_CLIENT_ID",
         "JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET",
         "JIRA_AUTH_SANDBOX_DC_PAT",
+        "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID",
+        "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET",
     ];
     order
         .iter()
@@ -221,14 +229,17 @@ mod tests {
             dc_client_id: "dcid".into(),
             dc_client_secret: "dcsecret".into(),
             dc_pat: "NjQp".into(),
+            dc_service_account_id: "dcsa".into(),
+            dc_service_account_secret: "dcsasecret".into(),
         };
         let text = lines(&served);
         let keys: Vec<&str> = text.lines().map(|l| l.split_once('=').unwrap().0).collect();
-        assert_eq!(keys.len(), 14);
+        assert_eq!(keys.len(), 16);
         assert_eq!(keys[0], "JIRA_AUTH_AUTH_URL");
         assert!(text.starts_with("JIRA_AUTH_AUTH_URL=http://127.0.0.1:1\n"));
         assert!(text.contains("\nJIRA_AUTH_SANDBOX_API_TOKEN=ATATTt\n"));
-        assert!(text.ends_with("JIRA_AUTH_SANDBOX_DC_PAT=NjQp\n"));
+        assert!(text.contains("\nJIRA_AUTH_SANDBOX_DC_PAT=NjQp\n"));
+        assert!(text.ends_with("JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET=dcsasecret\n"));
         assert!(text.contains("\nJIRA_AUTH_SANDBOX_REDIRECT_URI=http://127.0.0.1:8976/callback\n"));
     }
 }

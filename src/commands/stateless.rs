@@ -9,15 +9,58 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::init::input::{Console, check_client_id, check_secret, target};
 use super::{Ctx, Result};
-use crate::error::{CliError, Code};
+use crate::atlassian::datacenter;
+use crate::error::{CliError, Code, Exit};
 use crate::profile::{Access, ServiceAccountEnv};
 use crate::settings::{CLIENT_ID, CLIENT_SECRET, CLOUD_ID, METHOD, SITE, StatelessEnv};
+use crate::store::Deployment;
 
 pub(super) fn access(ctx: &Ctx, env: &StatelessEnv, min_ttl: u64) -> Result<Access> {
     let sa = account(ctx, env)?;
-    Ok(ctx
+    match ctx
         .profiles
-        .stateless_token(ctx.net, &ctx.settings.endpoints, &sa, min_ttl)?)
+        .stateless_token(ctx.net, &ctx.settings.endpoints, &sa, min_ttl)
+    {
+        Ok(access) => Ok(access),
+        Err(e) => {
+            let e = CliError::from(e);
+            // "Not a Jira Cloud site" may be a Data Center instance: say what to do there
+            // instead. Asked only then, so a Cloud site costs no extra request.
+            match env.site.as_deref() {
+                Some(raw) if e.exit() == Exit::Usage && is_data_center(ctx, raw) => {
+                    Err(data_center_is_not_stateless(raw))
+                }
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+/// Whether `raw` is a Data Center base URL that its serverInfo confirms.
+fn is_data_center(ctx: &Ctx, raw: &str) -> bool {
+    let Some(Ok(base)) = datacenter::parse_base(raw) else {
+        return false;
+    };
+    let Ok(http) = ctx.net.http() else {
+        return false;
+    };
+    matches!(
+        ctx.net.block_on(datacenter::detect(http, &base, None)),
+        Ok(Ok(found)) if found.deployment == Deployment::DataCenter
+    )
+}
+
+/// Stateless mode mints at Atlassian; a Data Center service account is a profile's.
+fn data_center_is_not_stateless(raw: &str) -> CliError {
+    CliError::new(
+        Code::DeploymentMismatch,
+        format!(
+            "{SITE}={raw} is Jira Data Center, and stateless mode ({METHOD}=service-account) is for Jira Cloud service accounts only"
+        ),
+    )
+    .hint(format!(
+        "store the Data Center service account once as a profile: unset {METHOD}, run `jira-auth init --method service-account --scopes READ` (or WRITE) with {SITE}, {CLIENT_ID} and {CLIENT_SECRET} set, then `jira-auth token` (a CI job can use --store file)"
+    ))
 }
 
 /// The service account of the environment, every variable checked; all that are missing

@@ -59,7 +59,7 @@ codes! {
     SiteAmbiguous = "site_ambiguous", Usage, "several sites match, or several are covered and none was named";
     PortUnavailable = "port_unavailable", Usage, "the callback port cannot be listened on";
     MethodMismatch = "method_mismatch", Usage, "the profile's method has no such thing (login of an API token)";
-    DeploymentMismatch = "deployment_mismatch", Usage, "a method or option the site's deployment does not have (a PAT on Cloud, an API token or service account on Data Center, --deployment data-center for *.atlassian.net)";
+    DeploymentMismatch = "deployment_mismatch", Usage, "a method or option the site's deployment does not have (a PAT on Cloud, an API token on Data Center, stateless mode on Data Center, --deployment data-center for *.atlassian.net)";
     DeploymentUnknown = "deployment_unknown", Usage, "an address where no Jira answers /rest/api/2/serverInfo, or one that will not say whether it is Cloud or Data Center";
     ScopeWrongDeployment = "scope_wrong_deployment", Usage, "a scope of the other deployment (a Cloud scope for Data Center, or READ, WRITE… for Cloud)";
     BrowserUnavailable = "browser_unavailable", Usage, "no browser can be opened and nothing can be asked: init would wait for nothing";
@@ -74,7 +74,7 @@ codes! {
     RefreshTokenRejected = "refresh_token_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the refresh token (expired or revoked)";
     RefreshTokenExpired = "refresh_token_expired", AuthNeeded, "doctor: the refresh token is past Atlassian's 90 days without use";
     NoRefreshToken = "no_refresh_token", AuthNeeded, "the profile has no refresh token";
-    ServiceAccountRejected = "service_account_rejected", AuthNeeded, "Atlassian refused the service account's client id or secret";
+    ServiceAccountRejected = "service_account_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the service account's client id or secret";
     ApiTokenRejected = "api_token_rejected", AuthNeeded, "neither the site nor the gateway accepts the API token";
     PatRejected = "pat_rejected", AuthNeeded, "the Data Center instance refused the personal access token";
     TokenRejected = "token_rejected", AuthNeeded, "Atlassian refused the access token";

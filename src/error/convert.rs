@@ -151,7 +151,10 @@ impl From<OAuthError> for CliError {
             }
             OAuthError::ServiceAccountRejected
             | OAuthError::StoredServiceAccountRejected
-            | OAuthError::NotAServiceAccount(_) => Code::ServiceAccountRejected,
+            | OAuthError::NotAServiceAccount(_)
+            | OAuthError::DcServiceAccountRejected
+            | OAuthError::DcStoredServiceAccountRejected => Code::ServiceAccountRejected,
+            OAuthError::DcScopeRefused(_) => Code::AuthorizationFailed,
             OAuthError::ClientRejected(_) => Code::ClientRejected,
             OAuthError::CodeRejected(_) => Code::CodeRejected,
             OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_) => {
@@ -208,6 +211,17 @@ impl From<OAuthError> for CliError {
             OAuthError::DcStoredClientRejected => vec![
                 "the application link was probably deleted, or its secret regenerated, in Jira (Administration → Applications → Application links)".into(),
                 "run `jira-auth init --force` with its current credentials; the stored profile was kept".into(),
+            ],
+            OAuthError::DcServiceAccountRejected => vec![
+                "check the service account's client id and secret (Jira: Administration → Service accounts → the account → its OAuth 2.0 credentials): --client-id or JIRA_AUTH_CLIENT_ID, and JIRA_AUTH_CLIENT_SECRET or --client-secret-stdin; nothing was stored".into(),
+                "Jira shows the secret once: if it is lost, generate new credentials for the service account there".into(),
+            ],
+            OAuthError::DcStoredServiceAccountRejected => vec![
+                "the service account's credentials were probably regenerated, or the account deactivated or deleted, in Jira (Administration → Service accounts)".into(),
+                "run `jira-auth init --force --method service-account` with its current credentials; the stored profile was kept".into(),
+            ],
+            OAuthError::DcScopeRefused(_) => vec![
+                "a Jira Data Center service account can have READ or WRITE only, and no more than its administrator allowed it (Administration → Service accounts → the account): run `jira-auth init --force --method service-account --scopes READ` or ask for WRITE there".into(),
             ],
             OAuthError::DcCodeRejected(_) => vec![
                 "a Data Center code lives 10 s and works once; jira-auth exchanges it at once, so a slow network or proxy between here and Jira, a code used by someone else, or a PKCE verifier that does not match is the cause".into(),

@@ -154,6 +154,40 @@ pub async fn refresh(
     Ok(token_set(&answer))
 }
 
+/// A Data Center service account's new access token: client credentials in a form body,
+/// with the scopes (READ and/or WRITE) asked for each time; no refresh token comes back.
+/// Nothing is spent by a lost answer, so it is retried as any safe request.
+pub async fn client_credentials(
+    http: &Http,
+    base: &Url,
+    client_id: &str,
+    client_secret: &SecretString,
+    scopes: &[String],
+) -> Result<TokenSet, OAuthError> {
+    let client = token_client(token_endpoint(base), client_id, client_secret);
+    let seen = Seen::default();
+    let call = |req| transport(http, req, Retry::Safe, &seen, WHAT);
+    let resp = client
+        .exchange_client_credentials()
+        .add_scopes(scopes.iter().cloned().map(Scope::new))
+        .request_async(&call)
+        .await
+        .map_err(|e| match e {
+            RequestTokenError::ServerResponse(r)
+                if *r.error() == oauth2::basic::BasicErrorResponseType::InvalidScope =>
+            {
+                OAuthError::DcScopeRefused(scopes.join(" "))
+            }
+            e => match map_token_error(e, &seen) {
+                OAuthError::SecretRejected | OAuthError::ClientRejected(_) => {
+                    OAuthError::DcServiceAccountRejected
+                }
+                other => other,
+            },
+        })?;
+    Ok(token_set(&resp))
+}
+
 /// An `invalid_request` whose description names `redirect_uri`.
 fn asks_for_redirect_uri(e: &TokenError) -> bool {
     match e {
@@ -211,5 +245,51 @@ mod tests {
             token_endpoint(&base).as_str(),
             "https://jira.example.com/jira/rest/oauth2/latest/token"
         );
+    }
+
+    #[test]
+    fn a_service_account_mints_with_its_scopes_in_a_form_body_and_no_audience() {
+        let (endpoints, served) = super::super::token::tests::one_shot(
+            r#"{"access_token":"dc-sa-token","token_type":"bearer","expires_in":3600,"scope":"WRITE"}"#,
+        );
+        let base = Url::parse(&format!("{}jira", endpoints.auth)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let http = Http::new(std::time::Duration::from_secs(5)).unwrap();
+        let tokens = rt
+            .block_on(client_credentials(
+                &http,
+                &base,
+                "sa-client",
+                &SecretString::from("sa-secret"),
+                &["WRITE".into()],
+            ))
+            .unwrap();
+        assert_eq!(tokens.access_token.expose_secret(), "dc-sa-token");
+        assert!(tokens.refresh_token.is_none());
+        assert_eq!(tokens.scopes, ["WRITE"]);
+        let request = served.join().unwrap();
+        assert!(
+            request.starts_with("POST /jira/rest/oauth2/latest/token "),
+            "{request}"
+        );
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("content-type: application/x-www-form-urlencoded"),
+            "{request}"
+        );
+        let pairs = super::super::token::tests::assert_form_has(
+            &request,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "sa-client"),
+                ("client_secret", "sa-secret"),
+                ("scope", "WRITE"),
+            ],
+        );
+        assert!(!pairs.iter().any(|(k, _)| k == "audience"), "{pairs:?}");
     }
 }

@@ -105,6 +105,18 @@ pub enum OAuthError {
     /// or a PKCE verifier that does not match its challenge.
     #[error("Jira refused the authorization code (invalid_grant){}", detail(.0))]
     DcCodeRejected(String),
+    /// Data Center refused a service account's client id or secret (`invalid_client`).
+    #[error("Jira refused the service account's client id or secret (invalid_client)")]
+    DcServiceAccountRejected,
+    /// The same when a stored profile mints a new token: it worked once.
+    #[error(
+        "Jira no longer accepts this profile's service-account client id or secret (invalid_client)"
+    )]
+    DcStoredServiceAccountRejected,
+    /// `invalid_scope` to a service account's mint: Jira gives service accounts READ and
+    /// WRITE only.
+    #[error("Jira refused the scopes {0} for a service account (invalid_scope)")]
+    DcScopeRefused(String),
     /// `invalid_grant` on a Data Center refresh: revoked, expired (90 days) or spent.
     #[error("Jira no longer accepts this profile's refresh token (invalid_grant){}", detail(.0))]
     DcRefreshRejected(String),

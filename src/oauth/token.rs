@@ -239,7 +239,7 @@ pub(super) async fn transport(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::io::{Read, Write};
     use std::time::Duration;
 
@@ -247,7 +247,9 @@ mod tests {
 
     /// A token endpoint on loopback that answers one request with `answer` and hands back
     /// the request it read.
-    fn one_shot(answer: &'static str) -> (Endpoints, std::thread::JoinHandle<String>) {
+    pub(in crate::oauth) fn one_shot(
+        answer: &'static str,
+    ) -> (Endpoints, std::thread::JoinHandle<String>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let served = std::thread::spawn(move || {
@@ -314,20 +316,33 @@ mod tests {
         assert_eq!(tokens.scopes, ["read:jira-work"]);
         let request = served.join().unwrap();
         assert!(request.starts_with("POST /oauth/token "), "{request}");
+        assert_form_has(
+            &request,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "sa-client"),
+                ("client_secret", "sa-secret"),
+                ("audience", "api.atlassian.com"),
+            ],
+        );
+    }
+
+    /// The request's form body holds each of `wanted`; the body's pairs are returned.
+    #[track_caller]
+    pub(in crate::oauth) fn assert_form_has(
+        request: &str,
+        wanted: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
         let body = request.split("\r\n\r\n").nth(1).unwrap();
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
             .into_owned()
             .collect();
-        for want in [
-            ("grant_type", "client_credentials"),
-            ("client_id", "sa-client"),
-            ("client_secret", "sa-secret"),
-            ("audience", "api.atlassian.com"),
-        ] {
+        for want in wanted {
             assert!(
                 pairs.contains(&(want.0.to_string(), want.1.to_string())),
                 "{want:?} not in {pairs:?}"
             );
         }
+        pairs
     }
 }

@@ -156,9 +156,10 @@ impl<'a> Session<'a> {
                 self.refresh(&name, grant, &cfg.site)
                     .map_err(|e| self.recorded(&name, e))?,
             ),
-            Credential::ServiceAccount(sa) => {
-                Credential::ServiceAccount(self.mint(sa).map_err(|e| self.recorded(&name, e))?)
-            }
+            Credential::ServiceAccount(sa) => Credential::ServiceAccount(
+                self.mint(sa, &cfg.site)
+                    .map_err(|e| self.recorded(&name, e))?,
+            ),
             // Never stale (no expiry), so never here; kept as it is should that change.
             static_secret @ (Credential::ApiToken(_) | Credential::Pat(_)) => static_secret,
         };
@@ -222,19 +223,7 @@ impl<'a> Session<'a> {
                 name: name.to_string(),
             });
         };
-        let data_center = if site.is_data_center() {
-            Some(url::Url::parse(&site.url).map_err(|e| {
-                renew_error(
-                    OAuthError::Protocol(format!(
-                        "unusable: the profile's base URL {} is not a URL ({e})",
-                        site.url
-                    )),
-                    true,
-                )
-            })?)
-        } else {
-            None
-        };
+        let data_center = data_center_base(site)?;
         let dc = data_center.is_some();
         let call = |token: &SecretString| -> Result<TokenSet, OAuthError> {
             let http = self.net.http()?;
@@ -277,18 +266,25 @@ impl<'a> Session<'a> {
         Ok(renewed(grant, tokens, used, sent))
     }
 
-    /// A new access token from the service account's client credentials.
-    fn mint(&self, sa: ServiceAccount) -> Result<ServiceAccount, ProfileError> {
+    /// A new access token from the service account's client credentials: at Atlassian, or
+    /// at a Data Center site's own token endpoint with the scopes stored for it.
+    fn mint(&self, sa: ServiceAccount, site: &Site) -> Result<ServiceAccount, ProfileError> {
+        let base = data_center_base(site)?;
         // Nothing rotates here: a lost answer costs nothing but the request.
         let failed = |source| ProfileError::Renew {
             source,
             maybe_rotated: false,
-            data_center: false,
+            data_center: base.is_some(),
         };
-        let tokens = mint(self.net, self.endpoints, &sa.client_id, &sa.client_secret)
+        let at = match &base {
+            Some(base) => MintAt::DataCenter(base, &sa.scopes_requested),
+            None => MintAt::Cloud(self.endpoints),
+        };
+        let tokens = mint(self.net, at, &sa.client_id, &sa.client_secret)
             .map_err(|e| match e {
                 // The credential worked when the profile was made: it was revoked since.
                 OAuthError::ServiceAccountRejected => OAuthError::StoredServiceAccountRejected,
+                OAuthError::DcServiceAccountRejected => OAuthError::DcStoredServiceAccountRejected,
                 other => other,
             })
             .map_err(failed)?;
@@ -305,20 +301,53 @@ impl<'a> Session<'a> {
     }
 }
 
+/// A Data Center site's base URL (where its token endpoint is), `None` for Cloud.
+fn data_center_base(site: &Site) -> Result<Option<url::Url>, ProfileError> {
+    if !site.is_data_center() {
+        return Ok(None);
+    }
+    url::Url::parse(&site.url).map(Some).map_err(|e| {
+        renew_error(
+            OAuthError::Protocol(format!(
+                "unusable: the profile's base URL {} is not a URL ({e})",
+                site.url
+            )),
+            true,
+        )
+    })
+}
+
+/// Where a service account mints its tokens.
+pub(super) enum MintAt<'a> {
+    /// Atlassian's token endpoint (Cloud; the admin console sets the scopes).
+    Cloud(&'a Endpoints),
+    /// A Data Center instance's, asked for these scopes each time.
+    DataCenter(&'a url::Url, &'a [String]),
+}
+
 /// A service account's new access token (client credentials), on this run's network.
 pub(super) fn mint(
     net: &Net,
-    endpoints: &Endpoints,
+    at: MintAt<'_>,
     client_id: &str,
     client_secret: &SecretString,
 ) -> Result<TokenSet, OAuthError> {
     let http = net.http()?;
-    net.block_on(oauth::client_credentials(
-        http,
-        endpoints,
-        client_id,
-        client_secret,
-    ))?
+    match at {
+        MintAt::Cloud(endpoints) => net.block_on(oauth::client_credentials(
+            http,
+            endpoints,
+            client_id,
+            client_secret,
+        ))?,
+        MintAt::DataCenter(base, scopes) => net.block_on(oauth::datacenter::client_credentials(
+            http,
+            base,
+            client_id,
+            client_secret,
+            scopes,
+        ))?,
+    }
 }
 
 /// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::Access;
-use super::session::{mint, ttl};
+use super::session::{MintAt, mint, ttl};
 use super::{ProfileError, Profiles};
 use crate::atlassian::site::{SiteUrl, tenant_info};
 use crate::net::{Endpoints, Net};
@@ -86,12 +86,16 @@ impl Profiles {
                 ));
             }
         };
-        let tokens = mint(net, endpoints, &sa.client_id, &sa.client_secret).map_err(|source| {
-            ProfileError::Renew {
-                source,
-                maybe_rotated: false,
-                data_center: false,
-            }
+        let tokens = mint(
+            net,
+            MintAt::Cloud(endpoints),
+            &sa.client_id,
+            &sa.client_secret,
+        )
+        .map_err(|source| ProfileError::Renew {
+            source,
+            maybe_rotated: false,
+            data_center: false,
         })?;
         let token = CachedToken {
             profile: name,

@@ -6,7 +6,9 @@
 //! in the body, the scopes READ < WRITE < ADMIN < SYSTEM_ADMIN capped by the link's); refresh
 //! tokens that rotate, stay or are left out of the answer, as configured (UNCONFIRMED at
 //! Atlassian, so every case is here), and a mode that wants `redirect_uri` on a refresh;
-//! personal access tokens; `/rest/api/2/myself`; Data Center's error shapes
+//! personal access tokens; service accounts (client credentials with their own id and
+//! secret, READ or WRITE only, no refresh token, `/rest/api/2/myself` answering as the
+//! account); `/rest/api/2/myself`; Data Center's error shapes
 //! (`{"error":"invalid_grant"}`, 401 `{"errorMessages":[…]}`).
 //!
 //! Its clock is its own: tests move it instead of sleeping (a code that is 11 s old without
@@ -88,12 +90,25 @@ struct Grant {
 struct Token {
     scopes: Vec<String>,
     expires_at: Duration,
+    /// The service account a client-credentials token was minted for; `None` for a user's.
+    service_account: Option<String>,
+}
+
+/// A service account an administrator created (Administration → Service accounts): its
+/// OAuth 2.0 client credentials and the user it acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccount {
+    pub client_id: String,
+    pub client_secret: String,
+    /// The user name `/rest/api/2/myself` answers with.
+    pub name: String,
 }
 
 struct State {
     base_url: String,
     deployment_type: String,
     links: HashMap<String, Link>,
+    service_accounts: HashMap<String, ServiceAccount>,
     pats: Vec<String>,
     codes: HashMap<String, Code>,
     grants: HashMap<String, Grant>,
@@ -158,6 +173,7 @@ impl DataCenter {
             base_url: String::new(),
             deployment_type: "DataCenter".into(),
             links: HashMap::new(),
+            service_accounts: HashMap::new(),
             pats: Vec::new(),
             codes: HashMap::new(),
             grants: HashMap::new(),
@@ -216,6 +232,12 @@ impl DataCenter {
 
     pub fn create_link(&self, link: Link) {
         self.lock().links.insert(link.client_id.clone(), link);
+    }
+
+    pub fn create_service_account(&self, account: ServiceAccount) {
+        self.lock()
+            .service_accounts
+            .insert(account.client_id.clone(), account);
     }
 
     pub fn add_pat(&self, token: &str) {
@@ -308,6 +330,12 @@ impl DataCenter {
         let state = self.lock();
         let mut all = state.issued.clone();
         all.extend(state.links.values().map(|l| l.client_secret.clone()));
+        all.extend(
+            state
+                .service_accounts
+                .values()
+                .map(|a| a.client_secret.clone()),
+        );
         all.extend(state.pats.iter().cloned());
         all
     }
@@ -466,6 +494,9 @@ fn token(state: &mut State, req: &Request) -> Response {
     else {
         return invalid_request("grant_type, client_id and client_secret are required");
     };
+    if grant_type == "client_credentials" {
+        return client_credentials(state, &client_id, &secret, p("scope"));
+    }
     if state
         .links
         .get(&client_id)
@@ -488,6 +519,33 @@ fn token(state: &mut State, req: &Request) -> Response {
         }
         _ => oauth_error(400, "unsupported_grant_type"),
     }
+}
+
+/// A service account's token: its own client id and secret, READ and/or WRITE (Jira refuses
+/// ADMIN and SYSTEM_ADMIN to service accounts), no refresh token.
+fn client_credentials(
+    state: &mut State,
+    client_id: &str,
+    secret: &str,
+    scope: Option<String>,
+) -> Response {
+    let Some(account) = state
+        .service_accounts
+        .get(client_id)
+        .filter(|a| a.client_secret == secret)
+        .cloned()
+    else {
+        return oauth_error(401, "invalid_client");
+    };
+    let scopes: Vec<String> = scope
+        .unwrap_or_else(|| "READ".into())
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if scopes.is_empty() || scopes.iter().any(|s| s != "READ" && s != "WRITE") {
+        return oauth_error(400, "invalid_scope");
+    }
+    tokens_for(state, scopes, None, Some(account.name))
 }
 
 /// base64url(SHA-256(verifier)), no padding (RFC 7636 S256).
@@ -577,6 +635,15 @@ fn refresh(
 }
 
 fn tokens(state: &mut State, scopes: Vec<String>, refresh_token: Option<String>) -> Response {
+    tokens_for(state, scopes, refresh_token, None)
+}
+
+fn tokens_for(
+    state: &mut State,
+    scopes: Vec<String>,
+    refresh_token: Option<String>,
+    service_account: Option<String>,
+) -> Response {
     let access_token = state.secret("dc-at-");
     let expires_at = state.now() + Duration::from_secs(state.access_token_ttl);
     state.tokens.insert(
@@ -584,6 +651,7 @@ fn tokens(state: &mut State, scopes: Vec<String>, refresh_token: Option<String>)
         Token {
             scopes: scopes.clone(),
             expires_at,
+            service_account,
         },
     );
     let mut body = json!({
@@ -607,13 +675,25 @@ fn myself(state: &State, req: &Request) -> Response {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim().to_string());
     let now = state.now();
-    let ok = bearer.is_some_and(|t| {
-        state.pats.contains(&t)
-            || state
-                .tokens
-                .get(&t)
-                .is_some_and(|tok| now < tok.expires_at && !tok.scopes.is_empty())
+    let live = bearer.as_ref().and_then(|t| {
+        state
+            .tokens
+            .get(t)
+            .filter(|tok| now < tok.expires_at && !tok.scopes.is_empty())
     });
+    if let Some(name) = live.and_then(|tok| tok.service_account.as_ref()) {
+        return Response::json(
+            200,
+            json!({
+                "self": format!("{}/rest/api/2/user?username={name}", state.base_url),
+                "key": format!("svc-{name}"),
+                "name": name,
+                "displayName": name,
+                "active": true,
+            }),
+        );
+    }
+    let ok = live.is_some() || bearer.is_some_and(|t| state.pats.contains(&t));
     if !ok {
         return unauthenticated();
     }
@@ -881,5 +961,62 @@ mod tests {
         dc.advance_clock(Duration::from_secs(3601));
         assert_eq!(get(&at).0, 401, "expired");
         assert_eq!(dc.hits(DcEndpoint::Myself), 4);
+    }
+
+    #[test]
+    fn service_accounts_mint_read_or_write_with_their_own_secret_and_a_form_body() {
+        let dc = instance();
+        dc.create_service_account(ServiceAccount {
+            client_id: "sa-client".into(),
+            client_secret: "sa-secret".into(),
+            name: "ci-bot".into(),
+        });
+        dc.set_access_token_ttl(60);
+        let mint = |secret: &str, scope: &str| {
+            post(
+                &dc,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", "sa-client"),
+                    ("client_secret", secret),
+                    ("scope", scope),
+                ],
+            )
+        };
+        let (status, body) = mint("sa-secret", "WRITE");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            (body["scope"].as_str(), body["expires_in"].as_u64()),
+            (Some("WRITE"), Some(60))
+        );
+        assert!(body.get("refresh_token").is_none());
+        let who = http()
+            .get(format!("{}/rest/api/2/myself", dc.base_url()))
+            .bearer_auth(body["access_token"].as_str().unwrap())
+            .send()
+            .unwrap();
+        assert_eq!(json_body(who)["name"], "ci-bot");
+        assert_eq!(
+            mint("wrong", "READ"),
+            (401, json!({"error": "invalid_client"}))
+        );
+        assert_eq!(
+            mint("sa-secret", "ADMIN").1,
+            json!({"error": "invalid_scope"})
+        );
+        let json = http()
+            .post(format!("{}/rest/oauth2/latest/token", dc.base_url()))
+            .header("Content-Type", "application/json")
+            .body(json!({"grant_type": "client_credentials", "client_id": "sa-client", "client_secret": "sa-secret"}).to_string())
+            .send()
+            .unwrap();
+        assert_eq!(json.status(), 400);
+        dc.advance_clock(Duration::from_secs(61));
+        let late = http()
+            .get(format!("{}/rest/api/2/myself", dc.base_url()))
+            .bearer_auth(body["access_token"].as_str().unwrap())
+            .send()
+            .unwrap();
+        assert_eq!(late.status(), 401);
     }
 }

@@ -78,13 +78,16 @@ pub struct App {
 }
 
 /// A Jira Data Center instance of a served world: an incoming application link for the
-/// world's callback (permission ADMIN) and a personal access token of its one user.
+/// world's callback (permission ADMIN), a personal access token of its one user, and a
+/// service account.
 pub struct DataCenterWorld {
     pub instance: datacenter::DataCenter,
     pub client_id: String,
     /// Made up for this world, as every secret here.
     pub client_secret: String,
     pub pat: String,
+    pub service_account_id: String,
+    pub service_account_secret: String,
 }
 
 /// An emulated Atlassian with everything a rehearsal needs; dropping it stops it.
@@ -280,7 +283,16 @@ fn data_center(redirect_uri: &str, scenario: Scenario) -> DataCenterWorld {
         client_id: made_up("", 32).to_ascii_lowercase(),
         client_secret: made_up("", 64),
         pat: made_up("", 44),
+        service_account_id: made_up("", 32).to_ascii_lowercase(),
+        service_account_secret: made_up("", 64),
     };
+    world
+        .instance
+        .create_service_account(datacenter::ServiceAccount {
+            client_id: world.service_account_id.clone(),
+            client_secret: world.service_account_secret.clone(),
+            name: "sandbox-bot".into(),
+        });
     world.instance.create_link(datacenter::Link {
         client_id: world.client_id.clone(),
         client_secret: world.client_secret.clone(),

@@ -209,6 +209,11 @@ pub struct ServiceAccount {
     pub client_id: String,
     #[serde(serialize_with = "expose")]
     pub client_secret: SecretString,
+    /// What each new token asks for: a Data Center service account's `READ`/`WRITE` (Jira
+    /// wants them on every mint); empty on Cloud, where the admin console sets them, and in
+    /// profiles stored before Data Center service accounts.
+    #[serde(default)]
+    pub scopes_requested: Vec<String>,
     #[serde(default)]
     pub scopes_granted: Vec<String>,
     #[serde(serialize_with = "expose")]
@@ -317,7 +322,8 @@ impl Credential {
     pub fn scopes_requested(&self) -> &[String] {
         match self {
             Credential::OAuth(g) => &g.scopes_requested,
-            _ => &[],
+            Credential::ServiceAccount(s) => &s.scopes_requested,
+            Credential::ApiToken(_) | Credential::Pat(_) => &[],
         }
     }
 
@@ -558,6 +564,29 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_service_account_keeps_its_scopes_and_older_ones_have_none() {
+        let mut cfg = sample("p");
+        cfg.credential = Credential::ServiceAccount(ServiceAccount {
+            client_id: "sa".into(),
+            client_secret: SecretString::from("sa-secret"),
+            scopes_requested: vec!["WRITE".into()],
+            scopes_granted: vec!["WRITE".into()],
+            access_token: SecretString::from("sa-at"),
+            access_token_expires_at: OffsetDateTime::now_utc(),
+        });
+        let json = cfg.to_secret_json();
+        let back = AuthConfig::from_json("p", json.expose_secret()).unwrap();
+        assert_eq!(back.credential.scopes_requested(), ["WRITE"]);
+        // Stored before Data Center service accounts: no such field.
+        let older = json
+            .expose_secret()
+            .replace(r#""scopes_requested":["WRITE"],"#, "");
+        assert_ne!(older, json.expose_secret());
+        let back = AuthConfig::from_json("p", &older).unwrap();
+        assert!(back.credential.scopes_requested().is_empty());
+    }
+
+    #[test]
     fn newer_and_corrupt_formats_are_refused_without_quoting_content() {
         let e = AuthConfig::from_json("p", r#"{"version": 3}"#)
             .err()
@@ -586,6 +615,7 @@ pub(crate) mod tests {
                 Credential::ServiceAccount(ServiceAccount {
                     client_id: "sa".into(),
                     client_secret: SecretString::from("sa-secret"),
+                    scopes_requested: vec![],
                     scopes_granted: vec![],
                     access_token: SecretString::from("sa-at"),
                     access_token_expires_at: now,

@@ -9,11 +9,31 @@ use std::time::Duration;
 
 use jira_auth::sandbox::datacenter::{DcEndpoint, Rotation, USER_DISPLAY_NAME};
 
-use crate::support::env::{TestEnv, free_port, run};
+use crate::support::env::{DC_SA_CLIENT_ID, DC_SA_NAME, TestEnv, free_port, run};
 use crate::support::waiting::{Waiting, consent_redirect};
 
 fn dc_world() -> TestEnv {
     TestEnv::builder().data_center("/jira").build()
+}
+
+/// `exec` gives its command `header` as JIRA_AUTH_HEADER, the base URL as both the site and
+/// the REST base, and no JIRA_CLOUD_ID (an inherited one removed): a Data Center site has none.
+#[track_caller]
+fn assert_exec_hands_over(env: &TestEnv, header: &str) {
+    let mut exec = env.cmd();
+    exec.args([
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        r#"printf '%s\n%s\n%s\n%s' "$JIRA_AUTH_HEADER" "$JIRA_SITE_URL" "$JIRA_API_BASE_URL" "${JIRA_CLOUD_ID-unset}""#,
+    ])
+    .env("JIRA_CLOUD_ID", "inherited");
+    let exec = run(exec);
+    exec.assert_code(0);
+    let base = env.dc().base_url();
+    assert_eq!(exec.stdout, format!("{header}\n{base}\n{base}\nunset"));
+    env.assert_no_secret_in("stderr", &exec.stderr);
 }
 
 #[test]
@@ -42,22 +62,8 @@ fn a_pat_is_verified_then_sent_as_bearer_to_the_base_url() {
     assert_eq!(json["api_base_url"], env.dc().base_url().as_str());
     assert!(json["expires_at"].is_null());
 
-    let mut exec = env.cmd();
-    exec.args([
-        "exec",
-        "--",
-        "sh",
-        "-c",
-        r#"printf '%s\n%s\n%s\n%s' "$JIRA_AUTH_HEADER" "$JIRA_SITE_URL" "$JIRA_API_BASE_URL" "${JIRA_CLOUD_ID-unset}""#,
-    ])
-    .env("JIRA_CLOUD_ID", "inherited");
-    let exec = run(exec);
-    exec.assert_code(0);
+    assert_exec_hands_over(&env, &format!("Bearer {}", env.dc_pat));
     let base = env.dc().base_url();
-    assert_eq!(
-        exec.stdout,
-        format!("Bearer {}\n{base}\n{base}\nunset", env.dc_pat)
-    );
 
     let status = env.jira(&["status"]);
     status.assert_code(0);
@@ -151,11 +157,6 @@ fn pat_is_for_data_center_only() {
     out.assert_code(2);
     out.assert_says("is Jira Data Center, and --method api-token is for Jira Cloud only");
     out.assert_says("--method pat");
-    let mut cmd = env.init_service_account();
-    cmd.args(["--store", "file", "--deployment", "data-center"]);
-    let out = run(cmd);
-    out.assert_code(2);
-    out.assert_says("--method service-account is for Jira Cloud only");
     assert!(!env.credentials_path().exists());
     env.assert_no_leaks(&out);
 }
@@ -555,4 +556,231 @@ fn data_center_profiles_live_in_the_keychain_and_are_renewed_there() {
     assert_eq!(header.stdout, format!("Bearer {}\n", env.dc_pat));
     env.jira(&["logout"]).assert_code(0);
     assert!(env.keychain_item().is_none());
+}
+
+#[test]
+fn a_service_account_mints_at_the_instance_and_is_reminted_near_expiry() {
+    let env = dc_world();
+    let _snapshots = env.snapshots();
+    env.dc().set_access_token_ttl(3600);
+    let out = run(env.init_dc_service_account());
+    out.assert_code(0);
+    insta::assert_snapshot!("init_dc_service_account", env.screen(&out));
+    let stored = env.stored();
+    assert_eq!(stored["credential"]["method"], "service-account");
+    assert_eq!(stored["credential"]["client_id"], DC_SA_CLIENT_ID);
+    assert_eq!(stored["credential"]["scopes_requested"][0], "READ");
+    assert_eq!(stored["credential"]["scopes_granted"][0], "READ");
+    assert_eq!(stored["site"]["deployment"], "data-center");
+    assert_eq!(stored["site"]["url"], env.dc().base_url().as_str());
+    assert_eq!(stored["site"]["cloud_id"], "");
+    assert_eq!(stored["account"]["name"], DC_SA_NAME);
+    let first = stored["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 1);
+    env.assert_no_leaks(&out);
+
+    // Fresh: the stored token, no request.
+    let token = env.jira(&["token"]);
+    token.assert_code(0);
+    assert_eq!(token.stdout, format!("{first}\n"));
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 1);
+    // Within --min-ttl: minted again at the instance, with the stored scope, and stored.
+    let again = env.jira(&["token", "--min-ttl", "7200"]);
+    again.assert_code(0);
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 2);
+    let second = env.stored()["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(second, first);
+    assert_eq!(again.stdout, format!("{second}\n"));
+    assert_eq!(env.stored()["credential"]["scopes_granted"][0], "READ");
+
+    let header = env.jira(&["header"]);
+    header.assert_code(0);
+    assert_eq!(header.stdout, format!("Bearer {second}\n"));
+    assert_exec_hands_over(&env, &format!("Bearer {second}"));
+
+    let status = env.jira(&["status"]);
+    status.assert_code(0);
+    insta::assert_snapshot!("status_dc_service_account", env.screen(&status));
+    let check = env.jira(&["status", "--check"]);
+    check.assert_code(0);
+    let doctor = env.jira(&["doctor"]);
+    doctor.assert_code(0);
+    insta::assert_snapshot!("doctor_dc_service_account", env.screen(&doctor));
+
+    // At -vv the mint logs its request, never the secret or the tokens.
+    let verbose = env.jira(&["-vv", "token", "--min-ttl", "7200"]);
+    verbose.assert_code(0);
+    env.assert_no_secret_in("stderr", &verbose.stderr);
+
+    let logout = env.jira(&["logout"]);
+    logout.assert_code(0);
+    assert!(!env.credentials_path().exists());
+    env.assert_no_secret_in("stderr", &token.stderr);
+    env.assert_no_secret_in("stderr", &again.stderr);
+    for run in [&status, &check, &doctor, &logout] {
+        env.assert_no_leaks(run);
+    }
+}
+
+#[test]
+fn a_service_accounts_wrong_secret_admin_scope_and_missing_scopes() {
+    let env = dc_world();
+    let _snapshots = env.snapshots();
+    let mut cmd = env.init_dc_service_account();
+    cmd.env(
+        "JIRA_AUTH_CLIENT_SECRET",
+        "0123456789abcdef0123456789abcdef-wrong",
+    );
+    let rejected = run(cmd);
+    rejected.assert_code(3);
+    insta::assert_snapshot!("init_dc_service_account_rejected", env.screen(&rejected));
+    env.assert_no_leaks(&rejected);
+    assert!(!env.credentials_path().exists(), "nothing stored");
+    assert_eq!(env.jira(&["status"]).code, 3, "and nothing in the index");
+
+    for admin in [
+        ["--scopes", "ADMIN"],
+        ["--preset", "admin"],
+        ["--scopes", "SYSTEM_ADMIN"],
+    ] {
+        let mut cmd = env.init_dc_service_account();
+        cmd.env_remove("JIRA_AUTH_SCOPES").args(admin);
+        let out = run(cmd);
+        out.assert_code(2);
+        out.assert_says("Jira gives service accounts READ or WRITE only");
+        out.assert_says("--scopes READ or --scopes WRITE");
+    }
+    let mut cmd = env.init_dc_service_account();
+    cmd.env_remove("JIRA_AUTH_SCOPES");
+    let out = run(cmd);
+    out.assert_code(2);
+    insta::assert_snapshot!("init_dc_service_account_no_scopes", env.screen(&out));
+    assert_eq!(
+        env.dc().hits(DcEndpoint::Token),
+        1,
+        "only the wrong secret was sent"
+    );
+    assert!(!env.credentials_path().exists());
+
+    // Scopes stay refused for a Cloud service account.
+    let mut cmd = env.init_service_account();
+    cmd.args(["--store", "file", "--scopes", "read:jira-work"]);
+    let out = run(cmd);
+    out.assert_code(2);
+    out.assert_says(
+        "--method service-account on Jira Cloud does not use --scopes (JIRA_AUTH_SCOPES)",
+    );
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn stateless_mode_says_a_data_center_service_account_needs_a_profile() {
+    let env = dc_world();
+    let mut cmd = env.stateless(&["token"]);
+    cmd.env("JIRA_AUTH_CLIENT_ID", DC_SA_CLIENT_ID)
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.dc_sa_secret)
+        .env("JIRA_AUTH_SITE", env.dc().base_url());
+    let out = run(cmd);
+    out.assert_code(2);
+    out.assert_says("is Jira Data Center, and stateless mode (JIRA_AUTH_METHOD=service-account) is for Jira Cloud service accounts only");
+    out.assert_says("jira-auth init --method service-account --scopes READ");
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 0);
+    env.assert_no_leaks(&out);
+}
+
+#[test]
+fn a_service_account_whose_token_ran_out_is_reminted_by_doctor_and_status() {
+    let env = dc_world();
+    env.dc().set_access_token_ttl(60);
+    run(env.init_dc_service_account()).assert_code(0);
+    env.dc().advance_clock(Duration::from_secs(120));
+    let status = env.jira(&["status"]);
+    status.assert_code(0);
+    status.assert_says("renewable");
+    let doctor = env.jira(&["doctor"]);
+    doctor.assert_code(0);
+    assert!(doctor.stdout.contains("✓ myself"), "{}", doctor.stdout);
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 2, "doctor minted once");
+    // Revoked in Jira since: exit 3, the profile kept, and what to do.
+    env.dc().advance_clock(Duration::from_secs(120));
+    env.dc()
+        .create_service_account(jira_auth::sandbox::datacenter::ServiceAccount {
+            client_id: DC_SA_CLIENT_ID.into(),
+            client_secret: "regenerated-secret-0123456789abcdef".into(),
+            name: DC_SA_NAME.into(),
+        });
+    let out = env.jira(&["token"]);
+    out.assert_code(3);
+    out.assert_says("Jira no longer accepts this profile's service-account client id or secret");
+    out.assert_says("jira-auth init --force --method service-account");
+    assert!(env.credentials_path().exists(), "the profile was kept");
+    for run in [&status, &doctor, &out] {
+        env.assert_no_leaks(run);
+    }
+}
+
+/// In the keychain, a Data Center service account's token is answered from the kernel cache
+/// as a Cloud one's is (no D-Bus), and one within --min-ttl is minted again and saved there.
+#[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
+fn a_data_center_service_account_in_the_keychain_uses_the_kernel_cache() {
+    crate::support::env::require_secret_service();
+    crate::support::env::require_keyutils();
+    let env = dc_world();
+    let mut init = env.cmd();
+    init.args([
+        "init",
+        "--no-input",
+        "--method",
+        "service-account",
+        "--scopes",
+        "READ",
+    ])
+    .args(["--client-id", DC_SA_CLIENT_ID])
+    .env("JIRA_AUTH_SITE", env.dc().base_url())
+    .env("JIRA_AUTH_CLIENT_SECRET", &env.dc_sa_secret);
+    run(init).assert_code(0);
+    let item = env.keychain_item().expect("the profile is in the keychain");
+    assert_eq!(item["credential"]["method"], "service-account");
+    let first = item["credential"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // No Secret Service to ask: the cache answers.
+    let mut cmd = env.cmd();
+    cmd.args(["token"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let cached = run(cmd);
+    cached.assert_code(0);
+    assert_eq!(cached.stdout, format!("{first}\n"));
+    // Within --min-ttl: minted at the instance, saved in the keychain item.
+    let renewed = env.jira(&["token", "--min-ttl", "7200"]);
+    renewed.assert_code(0);
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 2);
+    let item = env.keychain_item().expect("still in the keychain");
+    let now = item["credential"]["access_token"].as_str().unwrap();
+    assert_ne!(now, first);
+    assert_eq!(renewed.stdout, format!("{now}\n"));
+    env.assert_no_secret_in("stderr", &renewed.stderr);
+    env.jira(&["logout"]).assert_code(0);
+    assert!(env.keychain_item().is_none());
+}
+
+#[test]
+fn deployment_cloud_keeps_a_service_account_off_the_data_center_path() {
+    let env = dc_world();
+    let mut cmd = env.init_dc_service_account();
+    cmd.args(["--deployment", "cloud"]);
+    let out = run(cmd);
+    out.assert_code(2);
+    out.assert_says("not a Jira Cloud site");
+    assert_eq!(env.dc().hits(DcEndpoint::Token), 0);
+    assert!(!env.credentials_path().exists());
+    env.assert_no_leaks(&out);
 }

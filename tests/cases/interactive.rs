@@ -478,4 +478,26 @@ fn the_data_center_wizard_asks_its_own_questions() {
     expect_text(&mut p, &mut screen, "Saved profile 'pat'");
     assert_exits(p, &screen, 0);
     env.assert_no_secret_in("the terminal", &screen);
+
+    // A service account is asked READ or WRITE only: no ADMIN in its menu.
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--store", "file", "--method", "service-account"])
+        .args([
+            "--profile",
+            "sa",
+            "--client-id",
+            crate::support::env::DC_SA_CLIENT_ID,
+        ])
+        .env("JIRA_AUTH_SITE", env.dc().base_url())
+        .env("JIRA_AUTH_CLIENT_SECRET", &env.dc_sa_secret);
+    let (mut p, mut screen) = in_a_pty(cmd);
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    expect_text(&mut p, &mut screen, "WRITE");
+    p.send(DOWN).unwrap();
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "Saved profile 'sa'");
+    assert_exits(p, &screen, 0);
+    let menu = &screen[screen.rfind("Which access").unwrap()..];
+    assert!(!menu.contains("ADMIN"), "{menu}");
+    env.assert_no_secret_in("the terminal", &screen);
 }

@@ -155,7 +155,7 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     let env = TestEnv::new();
     let port = free_port();
     let (sandbox, vars) = serve(&env, &["--auto-approve", "--port", &port.to_string()]);
-    assert_eq!(vars.len(), 14);
+    assert_eq!(vars.len(), 16);
     assert!(var(&vars, "JIRA_AUTH_AUTH_URL").starts_with("http://127.0.0.1:"));
     assert_eq!(
         var(&vars, "JIRA_AUTH_SANDBOX_REDIRECT_URI"),
@@ -236,6 +236,22 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     crate::support::env::run(dc_oauth)
         .assert_code(0)
         .assert_says("scopes     ADMIN");
+    // And its service account: client credentials at the instance, READ.
+    let mut dc_sa = with_vars(&["init", "--method", "service-account", "--profile", "dc-sa"]);
+    dc_sa
+        .args(["--store", "file", "--no-input", "--scopes", "READ"])
+        .env("JIRA_AUTH_SITE", dc_site)
+        .env(
+            "JIRA_AUTH_CLIENT_ID",
+            var(&vars, "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID"),
+        )
+        .env(
+            "JIRA_AUTH_CLIENT_SECRET",
+            var(&vars, "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET"),
+        );
+    crate::support::env::run(dc_sa)
+        .assert_code(0)
+        .assert_says("Authorized as sandbox-bot");
     // SIGTERM is how a supervisor stops it: exit 0.
     stop(sandbox, libc::SIGTERM);
 }

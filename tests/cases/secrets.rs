@@ -499,4 +499,20 @@ fn data_center_flows_leak_nothing_at_debug_verbosity() {
     out.assert_code(3);
     assert!(!out.stderr.contains(&env.dc_pat), "{}", out.stderr);
     env.assert_no_leaks(&out);
+    // A service account: its init (the mint at the instance, then /myself) and a re-mint.
+    let mut sa = env.init_dc_service_account();
+    sa.args(["-vv", "--force"]).env("RUST_BACKTRACE", "1");
+    let out = run(sa);
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+    let out = run(loud(&env, &["token", "--min-ttl", "7200"]));
+    out.assert_code(0);
+    assert_only_the_token_on_stdout(&env, &out, "");
+    let mut wrong = env.init_dc_service_account();
+    wrong
+        .args(["-vv", "--force"])
+        .env("JIRA_AUTH_CLIENT_SECRET", format!("{}x", env.dc_sa_secret));
+    let out = run(wrong);
+    out.assert_code(3);
+    env.assert_no_leaks(&out);
 }

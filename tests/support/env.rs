@@ -26,6 +26,9 @@ pub const SA_SCOPES: &[&str] = &["read:jira-work", "read:jira-user", "write:jira
 pub const SITE_ID: &str = "1324a887-45db-1bf4-1e99-ef0ff456d421";
 /// The client id of the Data Center world's incoming application link.
 pub const DC_CLIENT_ID: &str = "5f0c6a8e9d2b4c1a8e7f6d5c4b3a2910";
+/// The client id of the Data Center world's service account, and the user it acts as.
+pub const DC_SA_CLIENT_ID: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
+pub const DC_SA_NAME: &str = "ci-bot";
 /// Scopes ticked for the default test app in the emulated console.
 pub const TICKED: &[&str] = &[
     "read:jira-work",
@@ -131,6 +134,8 @@ pub struct TestEnv {
     pub dc: Option<DataCenter>,
     pub dc_secret: String,
     pub dc_pat: String,
+    /// The client secret of the Data Center instance's service account ([`DC_SA_CLIENT_ID`]).
+    pub dc_sa_secret: String,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -268,6 +273,7 @@ impl TestEnvBuilder {
             dc: self.data_center.as_deref().map(DataCenter::start),
             dc_secret: random_hex(32),
             dc_pat: format!("NjQ{}", random_hex(20)),
+            dc_sa_secret: random_hex(40),
         };
         if let Some(dc) = &env.dc {
             dc.create_link(Link {
@@ -277,6 +283,11 @@ impl TestEnvBuilder {
                 permission: "WRITE".into(),
             });
             dc.add_pat(&env.dc_pat);
+            dc.create_service_account(jira_auth::sandbox::datacenter::ServiceAccount {
+                client_id: DC_SA_CLIENT_ID.into(),
+                client_secret: env.dc_sa_secret.clone(),
+                name: DC_SA_NAME.into(),
+            });
         }
         env.emu.register_service_account(ServiceAccount::new(
             SA_CLIENT_ID,
@@ -498,6 +509,7 @@ impl TestEnv {
             all.extend(dc.secrets());
             all.push(self.dc_pat.clone());
             all.push(self.dc_secret.clone());
+            all.push(self.dc_sa_secret.clone());
         }
         all
     }

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use super::emulator::USER_EMAIL;
-use super::env::{DC_CLIENT_ID, SA_CLIENT_ID, TestEnv};
+use super::env::{DC_CLIENT_ID, DC_SA_CLIENT_ID, SA_CLIENT_ID, TestEnv};
 use jira_auth::sandbox::datacenter::DataCenter;
 
 impl TestEnv {
@@ -56,6 +56,19 @@ impl TestEnv {
             .env("JIRA_AUTH_SITE", self.dc().base_url())
             .env("JIRA_AUTH_TIMEOUT", "20")
             .env("JIRA_AUTH_CLIENT_SECRET", &self.dc_secret);
+        cmd
+    }
+
+    /// `init --method service-account` of the Data Center instance's service account (its
+    /// base URL as --site, `JIRA_AUTH_SCOPES=READ`), every value by environment, in the file store.
+    pub fn init_dc_service_account(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["init", "--no-input", "--method", "service-account"])
+            .args(["--store", "file"])
+            .env("JIRA_AUTH_SCOPES", "READ")
+            .env("JIRA_AUTH_CLIENT_ID", DC_SA_CLIENT_ID)
+            .env("JIRA_AUTH_SITE", self.dc().base_url())
+            .env("JIRA_AUTH_CLIENT_SECRET", &self.dc_sa_secret);
         cmd
     }
 

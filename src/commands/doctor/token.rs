@@ -117,6 +117,12 @@ pub fn refresh_age(facts: &Facts) -> Check {
     let Some(cfg) = &facts.cfg else {
         return Check::skip(NAME, "no readable profile");
     };
+    if cfg.credential.method() == crate::store::Method::ServiceAccount {
+        return Check::skip(
+            NAME,
+            "a service account has no refresh token: a new access token is minted from the client secret",
+        );
+    }
     if !cfg.credential.has_refresh_token() {
         return Check::skip(NAME, "no refresh token (see profile)");
     }

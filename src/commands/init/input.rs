@@ -20,6 +20,8 @@ pub(crate) enum Console {
     Admin,
     /// A Jira Data Center instance: its incoming application link.
     DataCenter,
+    /// A Jira Data Center instance: a service account's OAuth 2.0 credentials.
+    DataCenterServiceAccount,
 }
 
 impl Console {
@@ -31,6 +33,9 @@ impl Console {
             }
             Console::DataCenter => {
                 "Jira's Administration → Applications → Application links → the incoming link → Credentials"
+            }
+            Console::DataCenterServiceAccount => {
+                "Jira's Administration → Service accounts → the account's OAuth 2.0 credentials"
             }
         }
     }
@@ -414,6 +419,56 @@ pub(super) fn data_center_site(
     Ok(detected)
 }
 
+/// The Data Center site of a method that works on both deployments, when it is one: a
+/// `--site` that may be a base URL is asked (serverInfo), `--deployment data-center` without
+/// one has it asked for. `None`: the site is Cloud's (or `--site` names a Cloud site), and
+/// the Cloud path goes on.
+pub(super) fn data_center_if_so(
+    ctx: &Ctx,
+    site: Option<&str>,
+    wanted: Option<Deployment>,
+    method: &str,
+) -> Result<Option<Detected>> {
+    let maybe_base = site.and_then(datacenter::parse_base);
+    if wanted != Some(Deployment::DataCenter) && maybe_base.is_none() {
+        return Ok(None);
+    }
+    let detected = match maybe_base {
+        Some(parsed) => {
+            let raw = site.unwrap_or_default();
+            let base = parsed
+                .map_err(|e| CliError::new(Code::SiteInvalid, format!("--site {raw}: {e}")))?;
+            detect(ctx, &base, wanted)?
+        }
+        None => data_center_site(ctx, site, wanted, method)?,
+    };
+    Ok((detected.deployment == Deployment::DataCenter).then_some(detected))
+}
+
+/// A Data Center site as a profile stores it: the base URL, named by its host, no cloud id.
+pub(super) fn data_center_stored_site(base: &url::Url) -> Site {
+    Site {
+        cloud_id: String::new(),
+        url: datacenter::base_text(base),
+        name: datacenter::base_name(base),
+        deployment: Deployment::DataCenter,
+    }
+}
+
+/// Who `/rest/api/2/myself` says the credential is: its key (else its user name) and the
+/// name people see.
+pub(super) fn data_center_account(who: datacenter::DcMyself) -> crate::store::Account {
+    crate::store::Account {
+        account_id: who.key.unwrap_or_else(|| who.name.clone()),
+        name: if who.display_name.is_empty() {
+            who.name
+        } else {
+            who.display_name
+        },
+        email: who.email_address,
+    }
+}
+
 /// Why the site must be Data Center: the method, or `--deployment`.
 fn data_center_because(method: &str) -> String {
     match method {
@@ -465,19 +520,45 @@ pub(super) fn data_center_for_cloud_method(method: &str, site: Option<&str>) -> 
     .hint("on Data Center, use a personal access token (--method pat) or the instance's OAuth 2.0 (--method oauth, the default)")
 }
 
-/// The site of a Cloud-only method: as `resolve_site`, except that a site that turns out
-/// not to be Cloud's (its tenant_info says nothing) is asked whether it is Data Center, to
-/// say so rather than "not a Jira Cloud site".
+/// The site of a Cloud-only method: as [`resolve_site_or_data_center`], a Data Center
+/// instance refused, naming what works there.
 pub(super) fn resolve_cloud_site(
     ctx: &Ctx,
     target: &Target,
     method: &str,
     raw_site: Option<&str>,
 ) -> Result<Site> {
+    match resolve_site_or_data_center(ctx, target, raw_site, None)? {
+        Deployed::Cloud(site) => Ok(site),
+        Deployed::DataCenter(found) => Err(data_center_for_cloud_method(
+            method,
+            Some(&datacenter::base_text(&found.base)),
+        )),
+    }
+}
+
+/// Which deployment a site named for a method of both is.
+pub(super) enum Deployed {
+    Cloud(Site),
+    DataCenter(Detected),
+}
+
+/// As `resolve_site`, except that a site that turns out not to be Cloud's (its tenant_info
+/// says nothing) is asked whether it is Data Center. Cloud first: a Cloud site costs no
+/// more requests than before Data Center was known here.
+pub(super) fn resolve_site_or_data_center(
+    ctx: &Ctx,
+    target: &Target,
+    raw_site: Option<&str>,
+    wanted: Option<Deployment>,
+) -> Result<Deployed> {
     match resolve_site(ctx, target) {
-        Ok(site) => Ok(site),
-        // Only "not a Jira Cloud site" (a usage error) is worth a second question.
-        Err(e) if e.exit() != crate::error::Exit::Usage => Err(e),
+        Ok(site) => Ok(Deployed::Cloud(site)),
+        // Only "not a Jira Cloud site" (a usage error) is worth a second question, and not
+        // when --deployment cloud has answered it.
+        Err(e) if e.exit() != crate::error::Exit::Usage || wanted == Some(Deployment::Cloud) => {
+            Err(e)
+        }
         Err(e) => {
             // The address as given: a Data Center instance answers under its context path.
             let Some(Ok(base)) = raw_site.and_then(datacenter::parse_base) else {
@@ -485,9 +566,9 @@ pub(super) fn resolve_cloud_site(
             };
             let http = ctx.net.http()?;
             match ctx.net.block_on(datacenter::detect(http, &base, None)) {
-                Ok(Ok(found)) if found.deployment == Deployment::DataCenter => Err(
-                    data_center_for_cloud_method(method, Some(&datacenter::base_text(&found.base))),
-                ),
+                Ok(Ok(found)) if found.deployment == Deployment::DataCenter => {
+                    Ok(Deployed::DataCenter(found))
+                }
                 _ => Err(e),
             }
         }

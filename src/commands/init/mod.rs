@@ -97,12 +97,12 @@ fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
         (
             "--scopes (JIRA_AUTH_SCOPES)",
             args.scopes.scopes.is_some(),
-            &[Method::OAuth],
+            &[Method::OAuth, Method::ServiceAccount],
         ),
         (
             "--preset (JIRA_AUTH_PRESET)",
             args.scopes.preset.is_some(),
-            &[Method::OAuth],
+            &[Method::OAuth, Method::ServiceAccount],
         ),
         (
             "--redirect-uri (JIRA_AUTH_REDIRECT_URI)",
@@ -198,11 +198,13 @@ pub(super) mod tests {
         a.cloud_id = Some("c".into());
         assert!(refuse_what_the_method_ignores(&a).is_ok());
         a.scopes.preset = Some("read-only".into());
+        assert!(refuse_what_the_method_ignores(&a).is_ok());
+        a.redirect_uri = Some("http://127.0.0.1:1/callback".into());
         a.port = Some(1);
         let e = refuse_what_the_method_ignores(&a).unwrap_err();
         assert!(
             e.message().starts_with(
-                "--method service-account does not use --preset (JIRA_AUTH_PRESET), --port (JIRA_AUTH_PORT): "
+                "--method service-account does not use --redirect-uri (JIRA_AUTH_REDIRECT_URI), --port (JIRA_AUTH_PORT): "
             ),
             "{}",
             e.message()

@@ -7,7 +7,7 @@ use super::input::{self, Console};
 use crate::cli::InitArgs;
 use crate::commands::consent::{self, Plan};
 use crate::commands::{Ctx, Result, saved};
-use crate::error::{CliError, Code, Context as _, redirect_flag};
+use crate::error::{CliError, Context as _, redirect_flag};
 use crate::oauth::RedirectUri;
 use crate::oauth::redirect::DEFAULT_PORT;
 use crate::scopes;
@@ -22,28 +22,15 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
     let redirect = redirect_uri(&args)?;
     // A --site that may be a Data Center base URL is asked which it is (or --deployment
     // says); that instance's own OAuth is another setup.
-    let maybe_data_center = args
-        .site
-        .as_deref()
-        .and_then(crate::atlassian::datacenter::parse_base);
-    if args.deployment == Some(Deployment::DataCenter) || maybe_data_center.is_some() {
-        let detected = match maybe_data_center {
-            Some(parsed) => {
-                let raw = args.site.as_deref().unwrap_or_default();
-                let base = parsed
-                    .map_err(|e| CliError::new(Code::SiteInvalid, format!("--site {raw}: {e}")))?;
-                input::detect(ctx, &base, args.deployment)?
-            }
-            None => input::data_center_site(ctx, args.site.as_deref(), args.deployment, "oauth")?,
+    if let Some(detected) =
+        input::data_center_if_so(ctx, args.site.as_deref(), args.deployment, "oauth")?
+    {
+        let how = super::datacenter::How {
+            detected,
+            redirect,
+            way,
         };
-        if detected.deployment == Deployment::DataCenter {
-            let how = super::datacenter::How {
-                detected,
-                redirect,
-                way,
-            };
-            return super::datacenter::run(ctx, args, profile, store_kind, how);
-        }
+        return super::datacenter::run(ctx, args, profile, store_kind, how);
     }
     // A --site that names no site at all would only be found out after the consent.
     if let Some(site) = &args.site {

@@ -5,12 +5,12 @@
 //! stored: one the instance refuses is exit 3, and nothing is stored.
 
 use super::input;
-use crate::atlassian::datacenter::{base_name, base_text, verify_pat};
+use crate::atlassian::datacenter::verify_pat;
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
 use crate::error::Context as _;
 use crate::store::model::PersonalAccessToken;
-use crate::store::{Account, AuthConfig, Credential, Deployment, Kind, Site};
+use crate::store::{AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     let detected = input::data_center_site(ctx, args.site.as_deref(), args.deployment, "pat")?;
@@ -23,27 +23,12 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
         .net
         .block_on(verify_pat(http, &detected.base, &token))?
         .context("checking the personal access token (nothing was stored)")?;
-    let site = Site {
-        cloud_id: String::new(),
-        url: base_text(&detected.base),
-        name: base_name(&detected.base),
-        deployment: Deployment::DataCenter,
-    };
     let mut cfg = AuthConfig::new(
         profile,
-        site,
+        input::data_center_stored_site(&detected.base),
         Credential::Pat(PersonalAccessToken { token }),
     );
-    let who = myself.value;
-    cfg.account = Some(Account {
-        account_id: who.key.unwrap_or_else(|| who.name.clone()),
-        name: if who.display_name.is_empty() {
-            who.name
-        } else {
-            who.display_name
-        },
-        email: who.email_address,
-    });
+    cfg.account = Some(input::data_center_account(myself.value));
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, None)
 }
