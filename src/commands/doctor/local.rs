@@ -242,8 +242,8 @@ pub fn scopes(facts: &Facts) -> Check {
         return Check::warn(
             NAME,
             format!(
-                "all {} requested scopes granted, but {}",
-                comparison.required.len(),
+                "{}, but {}",
+                all_granted(comparison.required.len()),
                 notes.join("; ")
             ),
             format!("run `{login}` to get a token that matches the grant"),
@@ -251,11 +251,17 @@ pub fn scopes(facts: &Facts) -> Check {
     }
     Check::pass(
         NAME,
-        format!(
-            "all {} requested scopes granted{basis}",
-            comparison.required.len()
-        ),
+        format!("{}{basis}", all_granted(comparison.required.len())),
     )
+}
+
+/// "all 5 requested scopes granted", and "the requested scope granted" for one.
+fn all_granted(n: usize) -> String {
+    if n == 1 {
+        "the requested scope granted".to_string()
+    } else {
+        format!("all {n} requested scopes granted")
+    }
 }
 
 pub fn clock(facts: &Facts) -> Check {
