@@ -7,7 +7,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::init::input::{Console, check_client_id, check_secret, target};
+use super::init::input::{Console, check_client_id, check_secret};
+use super::init::site::target;
 use super::{Ctx, Result};
 use crate::atlassian::datacenter;
 use crate::error::{CliError, Code, Exit};

@@ -5,7 +5,7 @@
 //! the site is tried first, then the gateway, and the base that worked is what `exec` gives
 //! as `JIRA_API_BASE_URL`. A token neither takes is exit 3, and nothing is stored.
 
-use super::input;
+use super::{input, site};
 use crate::atlassian::site::verify_api_token;
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
@@ -15,8 +15,8 @@ use crate::store::{Account, AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     let ui = ctx.ui;
-    input::cloud_only("api-token", args.deployment)?;
-    let target = input::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
+    site::cloud_only("api-token", args.deployment)?;
+    let target = site::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
     let Some(site_url) = target.site.clone() else {
         return Err(CliError::new(
             Code::MissingInput,
@@ -29,7 +29,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
     ctx.profiles
         .probe(store)
         .context("checking the credential store")?;
-    let site = input::resolve_cloud_site(ctx, &target, "api-token", args.site.as_deref())?;
+    let site = site::resolve_cloud_site(ctx, &target, "api-token", args.site.as_deref())?;
 
     let authorization = Scheme::Basic {
         email: email.clone(),

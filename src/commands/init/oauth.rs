@@ -4,6 +4,7 @@
 use secrecy::SecretString;
 
 use super::input::{self, Console};
+use super::site;
 use crate::cli::InitArgs;
 use crate::commands::consent::{self, Plan};
 use crate::commands::{Ctx, Result, saved};
@@ -23,7 +24,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
     // A --site that may be a Data Center base URL is asked which it is (or --deployment
     // says); that instance's own OAuth is another setup.
     if let Some(detected) =
-        input::data_center_if_so(ctx, args.site.as_deref(), args.deployment, "oauth")?
+        site::data_center_if_so(ctx, args.site.as_deref(), args.deployment, "oauth")?
     {
         let how = super::datacenter::How {
             detected,

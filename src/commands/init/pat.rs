@@ -4,7 +4,7 @@
 //! `--deployment data-center`); the token is proven on `/rest/api/2/myself` before it is
 //! stored: one the instance refuses is exit 3, and nothing is stored.
 
-use super::input;
+use super::{input, site};
 use crate::atlassian::datacenter::verify_pat;
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
@@ -13,7 +13,7 @@ use crate::store::model::PersonalAccessToken;
 use crate::store::{AuthConfig, Credential, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
-    let detected = input::data_center_site(ctx, args.site.as_deref(), args.deployment, "pat")?;
+    let detected = site::data_center_site(ctx, args.site.as_deref(), args.deployment, "pat")?;
     let token = input::pat(ctx, args.pat_stdin)?;
     ctx.profiles
         .probe(store)
@@ -25,10 +25,10 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
         .context("checking the personal access token (nothing was stored)")?;
     let mut cfg = AuthConfig::new(
         profile,
-        input::data_center_stored_site(&detected.base),
+        site::data_center_stored_site(&detected.base),
         Credential::Pat(PersonalAccessToken { token }),
     );
-    cfg.account = Some(input::data_center_account(myself.value));
+    cfg.account = Some(site::data_center_account(myself.value));
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, None)
 }

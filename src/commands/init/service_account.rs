@@ -11,7 +11,8 @@
 use secrecy::SecretString;
 
 use super::datacenter::{Grantee, resolve_scopes};
-use super::input::{self, Console, Deployed};
+use super::input::{self, Console};
+use super::site::{self, Deployed};
 use crate::atlassian::datacenter::{self as dc, Detected};
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
@@ -22,7 +23,7 @@ use crate::store::{AuthConfig, Credential, Deployment, Kind};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     if args.deployment == Some(Deployment::DataCenter) {
-        let detected = input::data_center_site(
+        let detected = site::data_center_site(
             ctx,
             args.site.as_deref(),
             args.deployment,
@@ -32,9 +33,9 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
         return data_center(ctx, args, profile, store, detected, creds);
     }
     let ui = ctx.ui;
-    let target = input::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
+    let target = site::init_target(ui, args.site.as_deref(), args.cloud_id.as_deref())?;
     let (client_id, client_secret) = credentials(ctx, &args, Console::Admin, store)?;
-    let site = match input::resolve_site_or_data_center(
+    let site = match site::resolve_site_or_data_center(
         ctx,
         &target,
         args.site.as_deref(),
@@ -113,8 +114,8 @@ fn data_center(
         .block_on(dc::myself(http, &base, &tokens.access_token))?
         .context("asking Jira who the service account is (nothing was stored)")?;
     let credential = credential(client_id, client_secret, scopes, tokens);
-    let mut cfg = AuthConfig::new(profile, input::data_center_stored_site(&base), credential);
-    cfg.account = Some(input::data_center_account(myself.value));
+    let mut cfg = AuthConfig::new(profile, site::data_center_stored_site(&base), credential);
+    cfg.account = Some(site::data_center_account(myself.value));
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, None)
 }
