@@ -1,9 +1,6 @@
 //! The conversions: what each domain failure means for the user, as an exit code, a context
 //! and hints.
 
-use crate::atlassian::{ApiError, Resource, SiteError, describe_all};
-use crate::net::HttpError;
-use crate::oauth::OAuthError;
 use crate::oauth::callback::ListenError;
 use crate::oauth::redirect::RedirectError;
 use crate::profile::{ProfileError, Refused, Step};
@@ -108,224 +105,6 @@ fn shell_quote(text: &str) -> String {
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
     }
-}
-
-impl From<HttpError> for CliError {
-    fn from(e: HttpError) -> CliError {
-        let (code, hint) = match &e {
-            HttpError::Setup(_) => (Code::Internal, None),
-            HttpError::MaybeConsumed { .. } => (
-                Code::AtlassianUnavailable,
-                Some("run `jira-auth init` (or `jira-auth login` for an existing profile) again: it asks for a new code".to_string()),
-            ),
-            HttpError::RateLimited { retry_after, .. } => {
-                let wait = match retry_after {
-                    Some(s) => format!("wait {s} s (what Atlassian's Retry-After asked for)"),
-                    None => "wait a minute".to_string(),
-                };
-                (
-                    Code::RateLimited,
-                    Some(format!(
-                        "{wait}, then run the command again; every run that uses this app's client id counts against the same rate limit"
-                    )),
-                )
-            }
-            HttpError::Tls { .. } => (
-                Code::TlsFailed,
-                Some("a proxy or firewall that intercepts HTTPS, or a server that is not HTTPS, causes this; jira-auth trusts the operating system's CA certificates".to_string()),
-            ),
-            HttpError::Unavailable { .. } => (
-                Code::AtlassianUnavailable,
-                Some("check your network or proxy, and https://status.atlassian.com; then run the command again".to_string()),
-            ),
-        };
-        with_hints(CliError::of(code, e), hint)
-    }
-}
-
-impl From<OAuthError> for CliError {
-    fn from(e: OAuthError) -> CliError {
-        let code = match &e {
-            OAuthError::SecretRejected | OAuthError::StoredSecretRejected => {
-                Code::ClientSecretRejected
-            }
-            OAuthError::ServiceAccountRejected
-            | OAuthError::StoredServiceAccountRejected
-            | OAuthError::NotAServiceAccount(_)
-            | OAuthError::DcServiceAccountRejected
-            | OAuthError::DcStoredServiceAccountRejected => Code::ServiceAccountRejected,
-            OAuthError::DcScopeRefused(_) => Code::AuthorizationFailed,
-            OAuthError::ClientRejected(_) => Code::ClientRejected,
-            OAuthError::CodeRejected(_) => Code::CodeRejected,
-            OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_) => {
-                Code::RefreshTokenRejected
-            }
-            OAuthError::DcClientRejected | OAuthError::DcStoredClientRejected => {
-                Code::ClientSecretRejected
-            }
-            OAuthError::DcCodeRejected(_) => Code::CodeRejected,
-            OAuthError::Unexpected { .. } | OAuthError::Protocol(_) | OAuthError::Http(_) => {
-                Code::BadResponse
-            }
-        };
-        let hints: Vec<String> = match &e {
-            OAuthError::Http(_) => {
-                let OAuthError::Http(h) = e else { unreachable!() };
-                return CliError::from(h);
-            }
-            OAuthError::SecretRejected => vec![
-                "copy the Secret again from the developer console → your app → Settings (a regenerated secret replaces the old one)".into(),
-                "this is not a consent problem: consent succeeded; only the secret is wrong".into(),
-            ],
-            OAuthError::StoredSecretRejected => vec![
-                "the app's secret was probably regenerated in the developer console (your app → Settings), which ends the old one".into(),
-                "run `jira-auth init --force` with the new secret; the stored profile was kept".into(),
-            ],
-            OAuthError::ServiceAccountRejected => vec![
-                "check the client id and secret of the service account's OAuth 2.0 credential (admin.atlassian.com → Directory → Service accounts → the account → Credentials): --client-id or JIRA_AUTH_CLIENT_ID, and JIRA_AUTH_CLIENT_SECRET or --client-secret-stdin".into(),
-                "Atlassian shows the secret once, when the credential is created: if it is lost, create new credentials there (and revoke the old ones)".into(),
-            ],
-            OAuthError::StoredServiceAccountRejected => vec![
-                "the credential was probably revoked, or the service account deactivated, in admin.atlassian.com (Directory → Service accounts)".into(),
-                "create new credentials there and run `jira-auth init --force --method service-account` with them; the stored profile was kept".into(),
-            ],
-            OAuthError::NotAServiceAccount(_) => vec![
-                "this looks like the client id of an OAuth 2.0 (3LO) app of the developer console: set that up with --method oauth (the default)".into(),
-                "a service account's OAuth 2.0 credential is created in admin.atlassian.com → Directory → Service accounts → the account → Create credentials → OAuth 2.0".into(),
-            ],
-            OAuthError::ClientRejected(_) => vec![
-                "check the Client ID, and that the app's callback URL in the developer console (Authorization → OAuth 2.0 (3LO)) is exactly the redirect URI jira-auth uses: 127.0.0.1 and localhost differ, and so do ports".into(),
-            ],
-            OAuthError::CodeRejected(desc) => {
-                let mut hints = Vec::new();
-                if desc.to_ascii_lowercase().contains("redirect") {
-                    hints.push("the redirect URI sent with the code must be the one the consent used, and registered for the app exactly".into());
-                }
-                hints.push("codes are single-use and short-lived: run `jira-auth init` (or `jira-auth login`) again to get a new one".into());
-                hints
-            }
-            OAuthError::DcClientRejected => vec![
-                "copy the Client ID and Client secret again from Jira: Administration → Applications → Application links → the incoming link (jira-auth) → Credentials; nothing was stored".into(),
-                "this is not a consent problem: consent succeeded; only the client's credentials are wrong".into(),
-            ],
-            OAuthError::DcStoredClientRejected => vec![
-                "the application link was probably deleted, or its secret regenerated, in Jira (Administration → Applications → Application links)".into(),
-                "run `jira-auth init --force` with its current credentials; the stored profile was kept".into(),
-            ],
-            OAuthError::DcServiceAccountRejected => vec![
-                "check the service account's client id and secret (Jira: Administration → Service accounts → the account → its OAuth 2.0 credentials): --client-id or JIRA_AUTH_CLIENT_ID, and JIRA_AUTH_CLIENT_SECRET or --client-secret-stdin; nothing was stored".into(),
-                "Jira shows the secret once: if it is lost, generate new credentials for the service account there".into(),
-            ],
-            OAuthError::DcStoredServiceAccountRejected => vec![
-                "the service account's credentials were probably regenerated, or the account deactivated or deleted, in Jira (Administration → Service accounts)".into(),
-                "run `jira-auth init --force --method service-account` with its current credentials; the stored profile was kept".into(),
-            ],
-            OAuthError::DcScopeRefused(_) => vec![
-                "a Jira Data Center service account can have READ or WRITE only, and no more than its administrator allowed it (Administration → Service accounts → the account): run `jira-auth init --force --method service-account --scopes READ` or ask for WRITE there".into(),
-            ],
-            OAuthError::DcCodeRejected(_) => vec![
-                "a Data Center code lives 10 s and works once; jira-auth exchanges it at once, so a slow network or proxy between here and Jira, a code used by someone else, or a PKCE verifier that does not match is the cause".into(),
-                "run `jira-auth init` (or `jira-auth login`) again; a Jira administrator can allow more time with the system property atlassian.oauth2.provider.max.client.delay.seconds".into(),
-            ],
-            OAuthError::DcRefreshRejected(_) => vec![
-                "the refresh token was revoked (Profile → Authorized applications in Jira), expired (90 days) or spent: run `jira-auth login` to consent again; the stored profile was kept".into(),
-            ],
-            OAuthError::RefreshRejected(_) => vec![
-                "run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept".into(),
-            ],
-            OAuthError::Unexpected { .. } | OAuthError::Protocol(_) => {
-                return with_hints(CliError::of(code, e), [PROXY_HINT_AUTH]);
-            }
-        };
-        with_hints(CliError::of(code, e), hints)
-    }
-}
-
-const PROXY_HINT_AUTH: &str = "a proxy may be answering instead of Atlassian; check JIRA_AUTH_AUTH_URL / JIRA_AUTH_API_URL and your proxy, then run the command again";
-
-impl From<ApiError> for CliError {
-    fn from(e: ApiError) -> CliError {
-        let (code, hint) = match &e {
-            ApiError::Http(_) => {
-                let ApiError::Http(h) = e else { unreachable!() };
-                return CliError::from(h);
-            }
-            ApiError::Unauthorized(_) => (
-                Code::TokenRejected,
-                "run `jira-auth login` to consent again",
-            ),
-            ApiError::ScopeMismatch(_) => (
-                Code::ScopeMissing,
-                "tick the scope for the app in the developer console (Permissions), then run `jira-auth login` to consent to it; `jira-auth scopes check` shows which scopes are missing and where to tick them",
-            ),
-            ApiError::Protocol { .. } => (
-                Code::BadResponse,
-                "a proxy may be answering instead of Atlassian; check JIRA_AUTH_API_URL and your proxy, then run the command again",
-            ),
-            ApiError::NotFound(_) => (
-                Code::SiteNotInGrant,
-                "run `jira-auth login` and pick the site on the consent page",
-            ),
-            ApiError::UnknownSite { .. } => {
-                return CliError::of(Code::SiteUnknown, e)
-                    .hint("name the site as your browser's address bar shows it when you use Jira: acme, acme.atlassian.net or https://acme.atlassian.net (--site or JIRA_AUTH_SITE)")
-                    .hint("or give its cloud id with --cloud-id (JIRA_AUTH_CLOUD_ID): admin.atlassian.com → Apps → Sites → the site shows it after /s/ in the address bar");
-            }
-            ApiError::AlwaysCloud { .. } => {
-                return CliError::of(Code::DeploymentMismatch, e).hint(
-                    "drop --deployment (or JIRA_AUTH_DEPLOYMENT), or say --deployment cloud",
-                );
-            }
-            ApiError::NotJira { .. } => {
-                return CliError::of(Code::DeploymentUnknown, e)
-                    .hint("give the address your browser shows for Jira's start page, context path included (e.g. https://jira.example.com/jira): jira-auth asks <that>/rest/api/2/serverInfo")
-                    .hint("if the instance answers only with credentials, say which it is with --deployment data-center (or JIRA_AUTH_DEPLOYMENT)");
-            }
-            ApiError::PatRejected { .. } => {
-                return CliError::of(Code::PatRejected, e)
-                    .hint("check that the token was copied whole, and that it is neither expired nor revoked: in Jira, your avatar → Profile → Personal Access Tokens")
-                    .hint("a personal access token belongs to one Data Center instance: create it on the one --site names; nothing was stored");
-            }
-            ApiError::ApiTokenRejected { .. } => {
-                return CliError::of(Code::ApiTokenRejected, e)
-                    .hint("the email must be the one of the Atlassian account that created the token (a service account's token goes with the service account's email)")
-                    .hint("check that the token was copied whole and is neither expired nor revoked (https://id.atlassian.com/manage-profile/security/api-tokens; Atlassian expires every token at most a year after its creation)");
-            }
-        };
-        CliError::of(code, e).hint(hint)
-    }
-}
-
-impl From<SiteError> for CliError {
-    fn from(e: SiteError) -> CliError {
-        let (code, sites) = match &e {
-            SiteError::NotASite { .. } => {
-                return CliError::of(Code::SiteInvalid, e).hint(
-                    "name the site by its subdomain (acme), its URL (https://acme.atlassian.net) or its cloud id",
-                );
-            }
-            SiteError::NoSites => {
-                return CliError::of(Code::SiteNotInGrant, e)
-                    .hint("on the consent page, pick the site to grant access to (resource-level grants need a site)")
-                    .hint("check that your account can use Jira on that site");
-            }
-            SiteError::NoMatch { sites, .. } => (Code::SiteNotFound, sites),
-            SiteError::Ambiguous { sites, .. } | SiteError::Several { sites } => {
-                (Code::SiteAmbiguous, sites)
-            }
-        };
-        CliError::new(code, format!("{e}; the sites are:\n{}", site_lines(sites)))
-            .hint("choose one with --site SUBDOMAIN|URL|CLOUD_ID (or JIRA_AUTH_SITE)")
-    }
-}
-
-/// "  acme  https://acme.atlassian.net  (cloud id …)", one line per site.
-pub fn site_lines(sites: &[Resource]) -> String {
-    describe_all(sites)
-        .into_iter()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 impl From<ListenError> for CliError {
@@ -513,14 +292,20 @@ fn step_context(step: Step) -> Option<&'static str> {
     }
 }
 
-fn with_hints(err: CliError, hints: impl IntoIterator<Item = impl Into<String>>) -> CliError {
+pub(super) fn with_hints(
+    err: CliError,
+    hints: impl IntoIterator<Item = impl Into<String>>,
+) -> CliError {
     hints.into_iter().fold(err, |e, h| e.hint(h))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::atlassian::{ApiError, Resource, SiteError};
     use crate::error::Exit;
+    use crate::net::HttpError;
+    use crate::oauth::OAuthError;
 
     #[test]
     fn context_comes_first_and_the_source_becomes_its_cause() {

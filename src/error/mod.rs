@@ -7,13 +7,15 @@
 
 mod code;
 mod convert;
+mod remote;
 
 use std::fmt;
 
 use serde::Serialize;
 
 pub use code::Code;
-pub use convert::{redirect_flag, site_lines};
+pub use convert::redirect_flag;
+pub use remote::site_lines;
 
 /// The exit codes scripts can rely on (DESIGN.md § Command-line contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
