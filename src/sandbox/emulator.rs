@@ -382,13 +382,7 @@ impl State {
     }
 
     fn secret(&mut self, prefix: &str) -> String {
-        let value = format!(
-            "{prefix}{:016x}{:016x}",
-            self.rng.next_u64(),
-            self.rng.next_u64()
-        );
-        self.issued.push(value.clone());
-        value
+        self.rng.secret(prefix, &mut self.issued)
     }
 }
 
@@ -430,6 +424,14 @@ impl Rng {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A new secret (`PREFIX` + 32 hex digits), kept in `issued`: the tests look for every
+    /// secret an emulator gave out in what jira-auth printed.
+    pub(in crate::sandbox) fn secret(&mut self, prefix: &str, issued: &mut Vec<String>) -> String {
+        let value = format!("{prefix}{:016x}{:016x}", self.next_u64(), self.next_u64());
+        issued.push(value.clone());
+        value
     }
 }
 

@@ -144,13 +144,7 @@ impl State {
     }
 
     fn secret(&mut self, prefix: &str) -> String {
-        let value = format!(
-            "{prefix}{:016x}{:016x}",
-            self.rng.next_u64(),
-            self.rng.next_u64()
-        );
-        self.issued.push(value.clone());
-        value
+        self.rng.secret(prefix, &mut self.issued)
     }
 }
 
