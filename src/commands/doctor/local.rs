@@ -14,7 +14,7 @@ use crate::oauth::callback::family_missing;
 use crate::oauth::redirect::{DEFAULT_PORT, RedirectError};
 use crate::profile::{ProfileError, Refused};
 use crate::scopes::check::{self as cmp, SiteScopes};
-use crate::store::{Credential, Kind, StoreError, keychain};
+use crate::store::{Credential, Kind, Method, StoreError, keychain};
 
 /// Clock skew thresholds. Our own expiry arithmetic is relative (`expires_in` against the
 /// local clock), so skew does not break refreshing; what it breaks is everything that
@@ -291,6 +291,24 @@ pub fn clock(facts: &Facts) -> Check {
 
 pub fn callback_port(facts: &Facts) -> Check {
     const NAME: &str = "callback";
+    // Only a consent comes back to a callback: the other methods never listen for one, and
+    // a port in use is nothing to them.
+    if let Some(cfg) = facts
+        .cfg
+        .as_ref()
+        .filter(|c| c.credential.oauth().is_none())
+    {
+        let what = match cfg.credential.method() {
+            Method::ServiceAccount => "a service account",
+            Method::ApiToken => "an API token",
+            Method::Pat => "a personal access token",
+            Method::OAuth => "this method",
+        };
+        return Check::skip(
+            NAME,
+            format!("{what} needs no callback (no browser consent)"),
+        );
+    }
     let stored = facts
         .cfg
         .as_ref()
