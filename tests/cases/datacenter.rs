@@ -99,6 +99,35 @@ fn a_pat_is_verified_then_sent_as_bearer_to_the_base_url() {
     }
 }
 
+/// A PAT that cannot be one (too short, a space inside) is refused before anything is
+/// asked of Jira, saying what is wrong and never showing it.
+#[test]
+fn a_malformed_pat_is_exit_2_before_jira_is_asked() {
+    let env = dc_world();
+    for (pat, said) in [
+        (
+            "short-pat",
+            "error: personal access token from JIRA_AUTH_PAT: the personal access token should be 16 to 1024 characters long (got 9)",
+        ),
+        (
+            "NjQ0MzE2NzY4 ODU2OuWrong",
+            "error: personal access token from JIRA_AUTH_PAT: the personal access token contains spaces or control characters; copy it again",
+        ),
+    ] {
+        let mut cmd = env.init_pat();
+        cmd.env("JIRA_AUTH_PAT", pat).arg("--json");
+        let out = run(cmd);
+        out.assert_error(2, "usage").assert_says(said);
+        assert!(
+            !out.stderr.contains(pat) && !out.stdout.contains(pat),
+            "{}",
+            out.stderr
+        );
+        assert!(!env.credentials_path().exists());
+    }
+    assert_eq!(env.dc().hits(DcEndpoint::Myself), 0, "Jira was never asked");
+}
+
 #[test]
 fn a_wrong_pat_is_exit_3_and_nothing_is_stored() {
     let env = dc_world();
