@@ -503,7 +503,8 @@ pub(in crate::sandbox) mod tests {
         query.iter().find(|(k, _)| k == "code").unwrap().1.clone()
     }
 
-    fn post_token(emu: &Emulator, body: Value) -> (u16, Value) {
+    /// POSTs a JSON `body` to the token endpoint: its status and JSON answer.
+    pub(in crate::sandbox) fn post_token(emu: &Emulator, body: Value) -> (u16, Value) {
         let response = http()
             .post(format!("{}/oauth/token", emu.auth_url()))
             .header("Content-Type", "application/json")

@@ -184,7 +184,7 @@ button{font-size:1em;padding:.5em 1.4em;border-radius:3px;border:1px solid #8590
 #[cfg(test)]
 mod tests {
     use super::super::super::http::parse_urlencoded;
-    use super::super::tests::{http, json_body};
+    use super::super::tests::{http, post_token};
     use super::super::*;
     use super::*;
 
@@ -274,14 +274,9 @@ mod tests {
         // The code works like any other.
         let body = serde_json::json!({"grant_type": "authorization_code", "client_id": "cid",
             "client_secret": "csecret", "code": query[0].1, "redirect_uri": REDIRECT});
-        let response = http()
-            .post(format!("{}/oauth/token", emu.auth_url()))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(json_body(response)["scope"], "read:me offline_access");
+        let (status, answer) = post_token(&emu, body);
+        assert_eq!(status, 200);
+        assert_eq!(answer["scope"], "read:me offline_access");
     }
 
     #[test]
