@@ -283,6 +283,7 @@ fn authorize_data_center(
     base: &url::Url,
     created_at: Option<OffsetDateTime>,
 ) -> Result<AuthConfig> {
+    use super::init::site;
     use crate::atlassian::datacenter;
     use crate::oauth::datacenter as dc;
     let http = ctx.net.http()?;
@@ -326,23 +327,10 @@ fn authorize_data_center(
             r.inspect_err(|e| tracing::debug!("could not tell who consented: {e}"))
                 .ok()
         })
-        .map(|me| Account {
-            account_id: me.value.key.unwrap_or_else(|| me.value.name.clone()),
-            name: if me.value.display_name.is_empty() {
-                me.value.name
-            } else {
-                me.value.display_name
-            },
-            email: me.value.email_address,
-        });
+        .map(|me| site::data_center_account(me.value));
     Ok(granted_config(
         plan,
-        Site {
-            cloud_id: String::new(),
-            url: datacenter::base_text(base),
-            name: datacenter::base_name(base),
-            deployment: Deployment::DataCenter,
-        },
+        site::data_center_stored_site(base),
         tokens,
         granted,
         account,

@@ -12,7 +12,7 @@ mod oauth;
 mod pat;
 mod sandbox;
 mod service_account;
-pub(super) mod site;
+pub(in crate::commands) mod site;
 
 use super::{Ctx, Result};
 use crate::cli::InitArgs;

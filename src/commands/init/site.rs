@@ -202,7 +202,7 @@ pub(super) fn data_center_if_so(
 }
 
 /// A Data Center site as a profile stores it: the base URL, named by its host, no cloud id.
-pub(super) fn data_center_stored_site(base: &url::Url) -> Site {
+pub(in crate::commands) fn data_center_stored_site(base: &url::Url) -> Site {
     Site {
         cloud_id: String::new(),
         url: datacenter::base_text(base),
@@ -212,8 +212,8 @@ pub(super) fn data_center_stored_site(base: &url::Url) -> Site {
 }
 
 /// Who `/rest/api/2/myself` says the credential is: its key (else its user name) and the
-/// name people see.
-pub(super) fn data_center_account(who: datacenter::DcMyself) -> crate::store::Account {
+/// name people see (also who consented, for `consent`).
+pub(in crate::commands) fn data_center_account(who: datacenter::DcMyself) -> crate::store::Account {
     crate::store::Account {
         account_id: who.key.unwrap_or_else(|| who.name.clone()),
         name: if who.display_name.is_empty() {
