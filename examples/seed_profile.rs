@@ -13,9 +13,7 @@ use jira_auth::error::CliError;
 use jira_auth::profile::Profiles;
 use jira_auth::settings::{Env, Settings};
 use jira_auth::store::model::{ApiToken, ServiceAccount};
-use jira_auth::store::{
-    AuthConfig, CONFIG_VERSION, Credential, Deployment, Kind, Method, OAuthGrant, Site,
-};
+use jira_auth::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, Method, OAuthGrant, Site};
 use rand::Rng as _;
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
@@ -69,12 +67,11 @@ fn seed(profile: String, method: Method) -> Result<(), CliError> {
     let cfg = AuthConfig {
         version: CONFIG_VERSION,
         profile: profile.clone(),
-        site: Site {
-            cloud_id: "11111111-2222-4333-8444-555555555555".into(),
-            url: "https://bench.atlassian.net".into(),
-            name: "bench".into(),
-            deployment: Deployment::Cloud,
-        },
+        site: Site::cloud(
+            "11111111-2222-4333-8444-555555555555".into(),
+            "https://bench.atlassian.net".into(),
+            "bench".into(),
+        ),
         credential,
         account: None,
         created_at: now,

@@ -13,9 +13,9 @@ use url::Url;
 
 use super::site::{SiteRefError, is_cloud_id};
 use super::{ApiError, Auth, Dated, get_json};
-use crate::net::Http;
 use crate::net::endpoints::is_loopback_host;
-use crate::store::Deployment;
+use crate::net::{Http, Peer};
+use crate::store::{Account, Deployment};
 
 /// Atlassian's Cloud sites are `NAME.atlassian.net`, and nothing else is.
 pub fn is_cloud_host(url: &Url) -> bool {
@@ -108,6 +108,7 @@ pub async fn server_info(http: &Http, base: &Url) -> Result<Dated<ServerInfo>, A
     get_json(
         http,
         "serverInfo",
+        &Peer::Jira(base_text(base)),
         under(base, "rest/api/2/serverInfo"),
         Auth::None,
         "no deploymentType",
@@ -245,6 +246,22 @@ pub struct DcMyself {
     pub email_address: Option<String>,
 }
 
+impl DcMyself {
+    /// Who the credential is, as a profile keeps it: the key (else the user name) and the
+    /// name people see.
+    pub fn account(self) -> Account {
+        Account {
+            account_id: self.key.unwrap_or_else(|| self.name.clone()),
+            name: if self.display_name.is_empty() {
+                self.name
+            } else {
+                self.display_name
+            },
+            email: self.email_address,
+        }
+    }
+}
+
 /// `/rest/api/2/myself` with `Authorization: Bearer <token>`.
 pub async fn myself(
     http: &Http,
@@ -254,6 +271,7 @@ pub async fn myself(
     get_json(
         http,
         "Jira /rest/api/2/myself",
+        &Peer::Jira(base_text(base)),
         under(base, "rest/api/2/myself"),
         Auth::Bearer(token),
         "not the expected user object",

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::net::{Endpoints, Http, HttpError, Retry};
+use crate::net::{Endpoints, Http, HttpError, Peer, Retry};
 
 /// One entry of `GET /oauth/token/accessible-resources`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -124,6 +124,7 @@ pub async fn accessible_resources_dated(
     get_json(
         http,
         WHAT,
+        &Peer::Atlassian,
         url,
         Auth::Bearer(token),
         "not the expected array of sites",
@@ -172,6 +173,7 @@ pub async fn myself(
     get_json(
         http,
         "Jira /myself",
+        &Peer::Atlassian,
         url,
         Auth::Bearer(token),
         "not the expected user object",
@@ -187,6 +189,7 @@ pub async fn me(
     get_json(
         http,
         "/me",
+        &Peer::Atlassian,
         endpoints.api("me"),
         Auth::Bearer(token),
         "not the expected user object",
@@ -209,12 +212,13 @@ enum Auth<'a> {
 async fn get_json<T: serde::de::DeserializeOwned>(
     http: &Http,
     what: &'static str,
+    peer: &Peer,
     url: url::Url,
     auth: Auth<'_>,
     shape: &str,
 ) -> Result<Dated<T>, ApiError> {
     let resp = http
-        .send(what, Retry::Safe, |c| {
+        .send(what, peer, Retry::Safe, |c| {
             let rb = c
                 .get(url.clone())
                 .header(reqwest::header::ACCEPT, "application/json");

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::{ApiError, Auth, Myself, get_json};
 use crate::net::endpoints::is_loopback_host;
-use crate::net::{Endpoints, Http};
+use crate::net::{Endpoints, Http, Peer};
 
 /// Atlassian's Cloud sites are `NAME.atlassian.net`.
 const CLOUD_DOMAIN: &str = ".atlassian.net";
@@ -126,7 +126,16 @@ pub async fn tenant_info(http: &Http, site: &SiteUrl) -> Result<String, ApiError
         url: site.origin(),
         detail,
     };
-    match get_json::<TenantInfo>(http, "tenant_info", url, Auth::None, "no cloudId").await {
+    match get_json::<TenantInfo>(
+        http,
+        "tenant_info",
+        &Peer::Atlassian,
+        url,
+        Auth::None,
+        "no cloudId",
+    )
+    .await
+    {
         Ok(answer) if is_cloud_id(answer.value.cloud_id.trim()) => {
             Ok(answer.value.cloud_id.trim().to_ascii_lowercase())
         }
@@ -162,6 +171,7 @@ pub async fn myself_at(
     get_json(
         http,
         "Jira /myself",
+        &Peer::Atlassian,
         url,
         auth,
         "not the expected user object",
@@ -202,7 +212,14 @@ pub async fn verify_api_token(
 ) -> Result<VerifiedToken, ApiError> {
     let myself = |what, url| {
         let auth = Auth::Header(authorization);
-        get_json::<Myself>(http, what, url, auth, "not the expected user object")
+        get_json::<Myself>(
+            http,
+            what,
+            &Peer::Atlassian,
+            url,
+            auth,
+            "not the expected user object",
+        )
     };
     let base = site.origin();
     let on_site = site

@@ -5,7 +5,7 @@ use super::consent::{self, Plan};
 use super::{Ctx, Result, saved};
 use crate::cli::LoginArgs;
 use crate::error::{CliError, Code, Context as _};
-use crate::oauth::RedirectUri;
+use crate::oauth::{AuthServer, RedirectUri};
 use crate::scopes;
 
 pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         )));
     };
 
-    let provider = consent::Provider::of(&old.site);
+    let server = AuthServer::of(&old.site, ctx.endpoints());
     if old.site.is_data_center() && args.site.is_some() {
         return Err(CliError::usage(format!(
             "profile '{profile}' is of the Data Center instance {}; --site cannot move it elsewhere",
@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         ))
         .hint("set up another instance with `jira-auth init --profile NAME --site URL`"));
     }
-    let scopes = match consent::chosen_scopes(ctx.ui, &args.scopes, old.site.deployment)? {
+    let scopes = match consent::chosen_scopes(ctx.ui, &args.scopes, old.site.deployment())? {
         Some(chosen) => chosen,
         None if old.site.is_data_center() => grant.scopes_requested.clone(),
         None => scopes::with_offline_access(grant.scopes_requested.clone()),
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
         site: args.site.clone(),
         way,
         command: "login",
-        provider,
+        server,
     };
 
     let cfg = consent::authorize(ctx, &plan, Some(&old.site.cloud_id), Some(old.created_at))?;

@@ -149,22 +149,13 @@ impl<'a> Ctx<'a> {
 pub fn data_center_myself(
     ctx: &Ctx,
     cfg: &crate::store::AuthConfig,
+    base: &url::Url,
 ) -> Result<atlassian::datacenter::DcMyself> {
-    let base = url::Url::parse(&cfg.site.url).map_err(|e| {
-        CliError::new(
-            crate::error::Code::ProfileUnusable,
-            format!("the profile's base URL {} is not a URL: {e}", cfg.site.url),
-        )
-        .hint(format!(
-            "set it up again: `jira-auth init --force --profile {}`",
-            cfg.profile
-        ))
-    })?;
     let http = ctx.net.http()?;
     let (secret, _) = cfg.credential.secret();
     let answer = ctx
         .net
-        .block_on(atlassian::datacenter::myself(http, &base, secret))?;
+        .block_on(atlassian::datacenter::myself(http, base, secret))?;
     match answer {
         Ok(answer) => Ok(answer.value),
         Err(atlassian::ApiError::Unauthorized(_)) => {
@@ -186,7 +177,7 @@ pub fn data_center_myself(
             };
             let code = match cfg.credential.method() {
                 crate::store::Method::Pat => crate::error::Code::PatRejected,
-                _ => crate::error::Code::TokenRejected,
+                _ => crate::error::Code::AccessTokenRejected,
             };
             Err(CliError::new(
                 code,

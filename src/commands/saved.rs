@@ -57,7 +57,7 @@ pub(super) fn summary(
         method: c.method(),
         store: kind,
         site: &cfg.site,
-        deployment: cfg.site.deployment,
+        deployment: cfg.site.deployment(),
         sandbox: cfg.site.is_sandbox(),
         api_base_url: api_base_url(cfg, ctx.endpoints()),
         scopes_requested: c.scopes_requested(),

@@ -119,12 +119,7 @@ fn switch(ctx: &Ctx, wanted: &str) -> Result {
     let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let target = pick(&resources, wanted, &cfg)?;
-    let new_site = Site {
-        cloud_id: target.id.clone(),
-        url: target.url.clone(),
-        name: target.name.clone(),
-        deployment: crate::store::Deployment::Cloud,
-    };
+    let new_site = Site::cloud(target.id.clone(), target.url.clone(), target.name.clone());
     let profile = cfg.profile.clone();
     // The token above may have been refreshed since: the profile layer rewrites the config
     // as it is under the lock, never this copy. The cached token gets the new site with it,

@@ -170,9 +170,9 @@ fn examine(ctx: &Ctx, check: bool) -> (Usable, Result) {
 /// word on it: accessible-resources accepts it and lists the profile's site.
 fn probe(ctx: &Ctx, session: &crate::profile::Session) -> Result<String> {
     let cfg = ctx.told(session.valid_config(MIN_TTL_SECS)?);
-    if cfg.site.is_data_center() {
+    if let Some(base) = cfg.site.data_center_base() {
         // No accessible-resources on Data Center: the site's own /myself is the word.
-        let me = super::data_center_myself(ctx, &cfg)?;
+        let me = super::data_center_myself(ctx, &cfg, base)?;
         return Ok(format!(
             "{} accepts the credential (GET /rest/api/2/myself answers as {})",
             cfg.site.url, me.display_name
@@ -214,7 +214,7 @@ fn status_of(
         method: p.method,
         client_id: p.client_id.clone(),
         site: p.site.clone(),
-        deployment: p.site.deployment,
+        deployment: p.site.deployment(),
         sandbox: p.site.is_sandbox(),
         api_base_url: match &p.api_base_url {
             Some(base) => base.clone(),

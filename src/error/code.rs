@@ -11,7 +11,7 @@ use super::Exit;
 macro_rules! codes {
     ($($variant:ident = $name:literal, $exit:ident, $meaning:literal;)*) => {
         /// Why a command failed, for scripts (`"code"` in `{"error": {"code", "message",
-        /// "hints"}}`). The names are stable: codes are added, never renamed.
+        /// "hints"}}`). Once released, the names are stable: codes are added, never renamed.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Code {
             $($variant,)*
@@ -47,7 +47,7 @@ macro_rules! codes {
 
 codes! {
     Internal = "internal", Unexpected, "a bug or an unexpected failure (writing stdout, an internal error)";
-    ClockSkew = "clock_skew", Unexpected, "doctor: the local clock is more than 5 minutes off Atlassian's";
+    ClockSkew = "clock_skew", Unexpected, "doctor: the local clock is more than 5 minutes off the server's";
     Usage = "usage", Usage, "a flag, an argument or a variable that makes no sense";
     MissingInput = "missing_input", Usage, "a value that must be given (its flag and variable are named) and cannot be asked";
     ProfileExists = "profile_exists", Usage, "init: the profile exists (--force replaces it)";
@@ -68,7 +68,7 @@ codes! {
     ProfileUnusable = "profile_unusable", AuthNeeded, "the profile's stored credentials are missing or cannot be used";
     ConsentDenied = "consent_denied", AuthNeeded, "consent was declined on the consent page";
     AuthorizationFailed = "authorization_failed", AuthNeeded, "the authorization server (Atlassian's, or a Data Center instance) returned an error";
-    ClientRejected = "client_rejected", AuthNeeded, "Atlassian refused the client id or its callback URL";
+    ClientIdRejected = "client_id_rejected", AuthNeeded, "the authorization server refused the client id or its callback URL";
     ClientSecretRejected = "client_secret_rejected", AuthNeeded, "Atlassian (or a Data Center instance: the application link's client id or secret) refused the client secret";
     CodeRejected = "code_rejected", AuthNeeded, "Atlassian (or a Data Center instance: expired after 10 s, or a PKCE mismatch) refused the authorization code";
     RefreshTokenRejected = "refresh_token_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the refresh token (expired or revoked)";
@@ -77,13 +77,13 @@ codes! {
     ServiceAccountRejected = "service_account_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the service account's client id or secret";
     ApiTokenRejected = "api_token_rejected", AuthNeeded, "neither the site nor the gateway accepts the API token";
     PatRejected = "pat_rejected", AuthNeeded, "the Data Center instance refused the personal access token";
-    TokenRejected = "token_rejected", AuthNeeded, "Atlassian refused the access token";
+    AccessTokenRejected = "access_token_rejected", AuthNeeded, "Atlassian or the Jira server refused the access token";
     SiteNotInGrant = "site_not_in_grant", AuthNeeded, "the profile's site is not (or no longer) covered by the grant";
     ScopeMissing = "scope_missing", ScopeCheck, "a required scope is not granted";
-    AtlassianUnavailable = "atlassian_unavailable", Unavailable, "Atlassian or the network did not answer, after retries";
-    RateLimited = "rate_limited", Unavailable, "Atlassian's rate limit, after retries";
+    ServerUnavailable = "server_unavailable", Unavailable, "Atlassian, the Jira server or the network did not answer, after retries";
+    RateLimited = "rate_limited", Unavailable, "the server's rate limit (Atlassian's or the Jira server's), after retries";
     TlsFailed = "tls_failed", Unavailable, "the TLS connection failed (an intercepting proxy, a non-HTTPS server)";
-    BadResponse = "bad_response", Unavailable, "an answer that is not what Atlassian sends (a proxy?)";
+    BadResponse = "bad_response", Unavailable, "an answer that is not what Atlassian or Jira sends (a proxy?)";
     StoreUnavailable = "store_unavailable", Store, "the credential store cannot be reached or used";
     StoreLocked = "store_locked", Store, "the keychain is locked, or access to it was refused";
     StoreCorrupt = "store_corrupt", Store, "a stored profile cannot be read";

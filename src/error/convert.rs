@@ -283,7 +283,7 @@ fn step_context(step: Step) -> Option<&'static str> {
         Step::Save => Some("saving the profile's credentials"),
         Step::SaveIndex => Some("saving the profile index"),
         Step::SaveRenewed => Some(
-            "saving the refreshed tokens (the previous refresh token keeps working for about 10 minutes; run the command again)",
+            "saving the refreshed tokens; run the command again now (the refresh token that was sent may stop working: Atlassian honours it for about 10 minutes more, a Data Center instance perhaps not at all)",
         ),
         Step::IndexAfterChange => Some(
             "the change is stored with the profile's credentials, but the profile index (what `status` shows) still has the old values; run the command again",
@@ -304,8 +304,16 @@ mod tests {
     use super::*;
     use crate::atlassian::{ApiError, Resource, SiteError};
     use crate::error::Exit;
-    use crate::net::HttpError;
-    use crate::oauth::OAuthError;
+    use crate::net::{Endpoints, HttpError, Peer};
+    use crate::oauth::{AuthServer, OAuthError};
+
+    fn atlassian() -> AuthServer {
+        AuthServer::atlassian(&Endpoints::atlassian())
+    }
+
+    fn data_center() -> AuthServer {
+        AuthServer::data_center(&url::Url::parse("https://jira.example.com").unwrap())
+    }
 
     #[test]
     fn context_comes_first_and_the_source_becomes_its_cause() {
@@ -340,13 +348,17 @@ mod tests {
 
     #[test]
     fn each_token_failure_has_its_exit_code_and_hint() {
-        let e = CliError::from(OAuthError::CodeRejected("Invalid redirect_uri".into()));
+        let e = CliError::from(OAuthError::CodeRejected {
+            by: atlassian(),
+            desc: "Invalid redirect_uri".into(),
+        });
         assert_eq!(e.exit(), Exit::AuthNeeded);
         assert!(e.hints()[0].contains("redirect URI"), "{:?}", e.hints());
         assert!(e.hints()[1].contains("single-use"));
-        let e = CliError::from(OAuthError::CodeRejected(
-            "Invalid authorization code".into(),
-        ));
+        let e = CliError::from(OAuthError::CodeRejected {
+            by: atlassian(),
+            desc: "Invalid authorization code".into(),
+        });
         assert_eq!(e.hints().len(), 1);
         let e = CliError::from(OAuthError::Http(HttpError::MaybeConsumed {
             what: "t".into(),
@@ -356,12 +368,14 @@ mod tests {
         assert!(e.hints()[0].contains("jira-auth init"), "{:?}", e.hints());
         let e = CliError::from(OAuthError::Http(HttpError::RateLimited {
             what: "t".into(),
+            peer: Peer::Atlassian,
             retry_after: Some(7),
             attempts: 4,
         }));
         assert_eq!(e.exit(), Exit::Unavailable);
         assert!(e.message().contains("Retry-After: 7 s") && e.hints()[0].contains("wait 7 s"));
         let e = CliError::from(OAuthError::Unexpected {
+            by: atlassian(),
             status: 200,
             what: "not JSON".into(),
         });
@@ -376,6 +390,7 @@ mod tests {
     fn a_renewal_that_may_have_rotated_says_to_come_back_within_ten_minutes() {
         let unavailable = HttpError::Unavailable {
             what: "the Atlassian token endpoint".into(),
+            peer: Peer::Atlassian,
             detail: "reset".into(),
             attempts: 4,
             sent: true,
@@ -391,6 +406,7 @@ mod tests {
         let e = CliError::from(ProfileError::Renew {
             source: OAuthError::Http(HttpError::Unavailable {
                 what: "the Jira Data Center token endpoint".into(),
+                peer: Peer::Jira("https://jira.example.com".into()),
                 detail: "reset".into(),
                 attempts: 4,
                 sent: true,
@@ -401,6 +417,23 @@ mod tests {
         let hint = e.hints().last().unwrap();
         assert!(hint.contains("run the command again now"), "{hint}");
         assert!(!hint.contains("10 minutes"), "{hint}");
+        // Nor Atlassian's status page: the instance is named instead.
+        let all = e.render();
+        assert!(!all.contains("atlassian.com"), "{all}");
+        assert!(all.contains("https://jira.example.com is up"), "{all}");
+        let e = CliError::from(HttpError::RateLimited {
+            what: "Jira /rest/api/2/myself".into(),
+            peer: Peer::Jira("https://jira.example.com".into()),
+            retry_after: None,
+            attempts: 4,
+        });
+        assert!(
+            e.message()
+                .contains("rate limited by the Jira server https://jira.example.com"),
+            "{}",
+            e.message()
+        );
+        assert!(!e.render().contains("Atlassian"), "{}", e.render());
     }
 
     #[test]
@@ -454,17 +487,29 @@ mod tests {
                 "--deployment",
             ),
             (
-                OAuthError::DcCodeRejected("invalid_grant".into()).into(),
+                OAuthError::CodeRejected {
+                    by: data_center(),
+                    desc: "invalid_grant".into(),
+                }
+                .into(),
                 Exit::AuthNeeded,
                 "10 s",
             ),
             (
-                OAuthError::DcClientRejected.into(),
+                OAuthError::ClientRefused {
+                    by: data_center(),
+                    stored: false,
+                }
+                .into(),
                 Exit::AuthNeeded,
                 "Application links",
             ),
             (
-                OAuthError::DcRefreshRejected(String::new()).into(),
+                OAuthError::RefreshRejected {
+                    by: data_center(),
+                    desc: String::new(),
+                }
+                .into(),
                 Exit::AuthNeeded,
                 "jira-auth login",
             ),
@@ -482,7 +527,11 @@ mod tests {
         }
         // The code's description is not repeated when it says no more than its name.
         assert_eq!(
-            OAuthError::DcCodeRejected("invalid_grant".into()).to_string(),
+            OAuthError::CodeRejected {
+                by: data_center(),
+                desc: "invalid_grant".into(),
+            }
+            .to_string(),
             "Jira refused the authorization code (invalid_grant)"
         );
     }

@@ -55,7 +55,7 @@ impl Exit {
         (Exit::ScopeCheck, "scope check failed"),
         (
             Exit::Unavailable,
-            "Atlassian or the network unavailable after retries",
+            "Atlassian, the Jira server or the network unavailable after retries",
         ),
         (
             Exit::Store,

@@ -3,8 +3,8 @@
 //! the local failures).
 
 use crate::atlassian::{ApiError, Resource, SiteError, describe_all};
-use crate::net::HttpError;
-use crate::oauth::OAuthError;
+use crate::net::{HttpError, Peer};
+use crate::oauth::{AuthServer, OAuthError};
 
 use super::convert::with_hints;
 use super::{CliError, Code};
@@ -14,28 +14,37 @@ impl From<HttpError> for CliError {
         let (code, hint) = match &e {
             HttpError::Setup(_) => (Code::Internal, None),
             HttpError::MaybeConsumed { .. } => (
-                Code::AtlassianUnavailable,
+                Code::ServerUnavailable,
                 Some("run `jira-auth init` (or `jira-auth login` for an existing profile) again: it asks for a new code".to_string()),
             ),
-            HttpError::RateLimited { retry_after, .. } => {
+            HttpError::RateLimited {
+                retry_after, peer, ..
+            } => {
                 let wait = match retry_after {
-                    Some(s) => format!("wait {s} s (what Atlassian's Retry-After asked for)"),
+                    Some(s) => format!("wait {s} s (what the server's Retry-After asked for)"),
                     None => "wait a minute".to_string(),
+                };
+                let why = match peer {
+                    Peer::Atlassian => {
+                        "; every run that uses this app's client id counts against the same rate limit"
+                    }
+                    Peer::Jira(_) => "",
                 };
                 (
                     Code::RateLimited,
-                    Some(format!(
-                        "{wait}, then run the command again; every run that uses this app's client id counts against the same rate limit"
-                    )),
+                    Some(format!("{wait}, then run the command again{why}")),
                 )
             }
             HttpError::Tls { .. } => (
                 Code::TlsFailed,
                 Some("a proxy or firewall that intercepts HTTPS, or a server that is not HTTPS, causes this; jira-auth trusts the operating system's CA certificates".to_string()),
             ),
-            HttpError::Unavailable { .. } => (
-                Code::AtlassianUnavailable,
-                Some("check your network or proxy, and https://status.atlassian.com; then run the command again".to_string()),
+            HttpError::Unavailable { peer, .. } => (
+                Code::ServerUnavailable,
+                Some(match peer {
+                    Peer::Atlassian => "check your network or proxy, and https://status.atlassian.com; then run the command again".to_string(),
+                    Peer::Jira(base) => format!("check your network or proxy, and that {base} is up (its administrators know); then run the command again"),
+                }),
             ),
         };
         with_hints(CliError::of(code, e), hint)
@@ -44,25 +53,16 @@ impl From<HttpError> for CliError {
 
 impl From<OAuthError> for CliError {
     fn from(e: OAuthError) -> CliError {
+        use AuthServer::{Atlassian, DataCenter};
         let code = match &e {
-            OAuthError::SecretRejected | OAuthError::StoredSecretRejected => {
-                Code::ClientSecretRejected
+            OAuthError::ClientRefused { .. } => Code::ClientSecretRejected,
+            OAuthError::ServiceAccountRefused { .. } | OAuthError::NotAServiceAccount(_) => {
+                Code::ServiceAccountRejected
             }
-            OAuthError::ServiceAccountRejected
-            | OAuthError::StoredServiceAccountRejected
-            | OAuthError::NotAServiceAccount(_)
-            | OAuthError::DcServiceAccountRejected
-            | OAuthError::DcStoredServiceAccountRejected => Code::ServiceAccountRejected,
-            OAuthError::DcScopeRefused(_) => Code::AuthorizationFailed,
-            OAuthError::ClientRejected(_) => Code::ClientRejected,
-            OAuthError::CodeRejected(_) => Code::CodeRejected,
-            OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_) => {
-                Code::RefreshTokenRejected
-            }
-            OAuthError::DcClientRejected | OAuthError::DcStoredClientRejected => {
-                Code::ClientSecretRejected
-            }
-            OAuthError::DcCodeRejected(_) => Code::CodeRejected,
+            OAuthError::ScopeRefused { .. } => Code::AuthorizationFailed,
+            OAuthError::ClientRejected(_) => Code::ClientIdRejected,
+            OAuthError::CodeRejected { .. } => Code::CodeRejected,
+            OAuthError::RefreshRejected { .. } => Code::RefreshTokenRejected,
             OAuthError::Unexpected { .. } | OAuthError::Protocol(_) | OAuthError::Http(_) => {
                 Code::BadResponse
             }
@@ -72,19 +72,19 @@ impl From<OAuthError> for CliError {
                 let OAuthError::Http(h) = e else { unreachable!() };
                 return CliError::from(h);
             }
-            OAuthError::SecretRejected => vec![
+            OAuthError::ClientRefused { by: Atlassian(_), stored: false } => vec![
                 "copy the Secret again from the developer console → your app → Settings (a regenerated secret replaces the old one)".into(),
                 "this is not a consent problem: consent succeeded; only the secret is wrong".into(),
             ],
-            OAuthError::StoredSecretRejected => vec![
+            OAuthError::ClientRefused { by: Atlassian(_), stored: true } => vec![
                 "the app's secret was probably regenerated in the developer console (your app → Settings), which ends the old one".into(),
                 "run `jira-auth init --force` with the new secret; the stored profile was kept".into(),
             ],
-            OAuthError::ServiceAccountRejected => vec![
+            OAuthError::ServiceAccountRefused { by: Atlassian(_), stored: false } => vec![
                 "check the client id and secret of the service account's OAuth 2.0 credential (admin.atlassian.com → Directory → Service accounts → the account → Credentials): --client-id or JIRA_AUTH_CLIENT_ID, and JIRA_AUTH_CLIENT_SECRET or --client-secret-stdin".into(),
                 "Atlassian shows the secret once, when the credential is created: if it is lost, create new credentials there (and revoke the old ones)".into(),
             ],
-            OAuthError::StoredServiceAccountRejected => vec![
+            OAuthError::ServiceAccountRefused { by: Atlassian(_), stored: true } => vec![
                 "the credential was probably revoked, or the service account deactivated, in admin.atlassian.com (Directory → Service accounts)".into(),
                 "create new credentials there and run `jira-auth init --force --method service-account` with them; the stored profile was kept".into(),
             ],
@@ -95,7 +95,7 @@ impl From<OAuthError> for CliError {
             OAuthError::ClientRejected(_) => vec![
                 "check the Client ID, and that the app's callback URL in the developer console (Authorization → OAuth 2.0 (3LO)) is exactly the redirect URI jira-auth uses: 127.0.0.1 and localhost differ, and so do ports".into(),
             ],
-            OAuthError::CodeRejected(desc) => {
+            OAuthError::CodeRejected { by: Atlassian(_), desc } => {
                 let mut hints = Vec::new();
                 if desc.to_ascii_lowercase().contains("redirect") {
                     hints.push("the redirect URI sent with the code must be the one the consent used, and registered for the app exactly".into());
@@ -103,40 +103,55 @@ impl From<OAuthError> for CliError {
                 hints.push("codes are single-use and short-lived: run `jira-auth init` (or `jira-auth login`) again to get a new one".into());
                 hints
             }
-            OAuthError::DcClientRejected => vec![
+            OAuthError::ClientRefused { by: DataCenter(_), stored: false } => vec![
                 "copy the Client ID and Client secret again from Jira: Administration → Applications → Application links → the incoming link (jira-auth) → Credentials; nothing was stored".into(),
                 "this is not a consent problem: consent succeeded; only the client's credentials are wrong".into(),
             ],
-            OAuthError::DcStoredClientRejected => vec![
+            OAuthError::ClientRefused { by: DataCenter(_), stored: true } => vec![
                 "the application link was probably deleted, or its secret regenerated, in Jira (Administration → Applications → Application links)".into(),
                 "run `jira-auth init --force` with its current credentials; the stored profile was kept".into(),
             ],
-            OAuthError::DcServiceAccountRejected => vec![
+            OAuthError::ServiceAccountRefused { by: DataCenter(_), stored: false } => vec![
                 "check the service account's client id and secret (Jira: Administration → Service accounts → the account → its OAuth 2.0 credentials): --client-id or JIRA_AUTH_CLIENT_ID, and JIRA_AUTH_CLIENT_SECRET or --client-secret-stdin; nothing was stored".into(),
                 "Jira shows the secret once: if it is lost, generate new credentials for the service account there".into(),
             ],
-            OAuthError::DcStoredServiceAccountRejected => vec![
+            OAuthError::ServiceAccountRefused { by: DataCenter(_), stored: true } => vec![
                 "the service account's credentials were probably regenerated, or the account deactivated or deleted, in Jira (Administration → Service accounts)".into(),
                 "run `jira-auth init --force --method service-account` with its current credentials; the stored profile was kept".into(),
             ],
-            OAuthError::DcScopeRefused(_) => vec![
+            OAuthError::ScopeRefused { .. } => vec![
                 "a Jira Data Center service account can have READ or WRITE only, and no more than its administrator allowed it (Administration → Service accounts → the account): run `jira-auth init --force --method service-account --scopes READ` or ask for WRITE there".into(),
             ],
-            OAuthError::DcCodeRejected(_) => vec![
+            OAuthError::CodeRejected { by: DataCenter(_), .. } => vec![
                 "a Data Center code lives 10 s and works once; jira-auth exchanges it at once, so a slow network or proxy between here and Jira, a code used by someone else, or a PKCE verifier that does not match is the cause".into(),
                 "run `jira-auth init` (or `jira-auth login`) again; a Jira administrator can allow more time with the system property atlassian.oauth2.provider.max.client.delay.seconds".into(),
             ],
-            OAuthError::DcRefreshRejected(_) => vec![
+            OAuthError::RefreshRejected { by: DataCenter(_), .. } => vec![
                 "the refresh token was revoked (Profile → Authorized applications in Jira), expired (90 days) or spent: run `jira-auth login` to consent again; the stored profile was kept".into(),
             ],
-            OAuthError::RefreshRejected(_) => vec![
+            OAuthError::RefreshRejected { by: Atlassian(_), .. } => vec![
                 "run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept".into(),
             ],
-            OAuthError::Unexpected { .. } | OAuthError::Protocol(_) => {
+            OAuthError::Unexpected { by, .. } => {
+                let hint = proxy_hint(by);
+                return with_hints(CliError::of(code, e), [hint]);
+            }
+            OAuthError::Protocol(_) => {
                 return with_hints(CliError::of(code, e), [PROXY_HINT_AUTH]);
             }
         };
         with_hints(CliError::of(code, e), hints)
+    }
+}
+
+/// What may be answering instead of the server.
+fn proxy_hint(by: &AuthServer) -> String {
+    match by {
+        AuthServer::Atlassian(_) => PROXY_HINT_AUTH.to_string(),
+        AuthServer::DataCenter(base) => format!(
+            "a proxy may be answering instead of Jira; check that {} is the instance's base URL, and your proxy, then run the command again",
+            base.as_str().trim_end_matches('/')
+        ),
     }
 }
 
@@ -150,7 +165,7 @@ impl From<ApiError> for CliError {
                 return CliError::from(h);
             }
             ApiError::Unauthorized(_) => (
-                Code::TokenRejected,
+                Code::AccessTokenRejected,
                 "run `jira-auth login` to consent again",
             ),
             ApiError::ScopeMismatch(_) => (

@@ -6,7 +6,7 @@ use url::Url;
 pub const DEFAULT_AUTH_URL: &str = "https://auth.atlassian.com";
 pub const DEFAULT_API_URL: &str = "https://api.atlassian.com";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// auth.atlassian.com: consent and the token endpoint.
     pub auth: Url,

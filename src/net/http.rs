@@ -1,6 +1,6 @@
 //! The one HTTP client: TLS with the OS roots, no redirects, timeouts, and bounded retries.
 //!
-//! Every request to Atlassian goes through `send`, which retries what is safe to retry
+//! Every request to Atlassian or a Jira server goes through `send`, which retries what is safe to retry
 //! (connection failures, 5xx, 429 with a capped `Retry-After`) a bounded number of times and
 //! never returns a response body in an error: Atlassian bodies can carry tokens. A request
 //! that may be acted on only once (the authorization-code exchange) is retried only when it
@@ -25,12 +25,29 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Whether a request may be sent again after it may have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// Sending it twice does no harm (refresh is safe too: Atlassian's reuse interval
+    /// Sending it twice does no harm (an Atlassian refresh is safe too: its reuse interval
     /// accepts a refresh token sent again within 10 minutes).
     Safe,
     /// The server may act on it only once (an authorization code): resend only after a
     /// failure to connect, a 429 or a 503, where the server cannot have used it.
     Once,
+}
+
+/// Who a request goes to, for what its failures say: Atlassian (its own hosts, or those the
+/// settings put in their place), or a self-hosted Jira (Data Center) at this base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    Atlassian,
+    Jira(String),
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Peer::Atlassian => f.write_str("Atlassian"),
+            Peer::Jira(base) => write!(f, "the Jira server {base}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,18 +58,20 @@ pub enum HttpError {
     #[error("{what}: {detail} (after {})", attempts_text(*.attempts))]
     Unavailable {
         what: String,
+        peer: Peer,
         detail: String,
         attempts: u32,
         sent: bool,
     },
     /// 429 on every attempt, or a `Retry-After` longer than we are willing to wait.
     #[error(
-        "{what}: rate limited by Atlassian (429 Too Many Requests{}) after {}",
+        "{what}: rate limited by {peer} (429 Too Many Requests{}) after {}",
         retry_after_text(*.retry_after),
         attempts_text(*.attempts)
     )]
     RateLimited {
         what: String,
+        peer: Peer,
         retry_after: Option<u64>,
         attempts: u32,
     },
@@ -123,6 +142,7 @@ impl Http {
     pub async fn send(
         &self,
         what: &str,
+        peer: &Peer,
         policy: Retry,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, HttpError> {
@@ -156,6 +176,7 @@ impl Http {
                     {
                         return Err(HttpError::RateLimited {
                             what: what.to_string(),
+                            peer: peer.clone(),
                             retry_after: asked.map(|d| d.as_secs()),
                             attempts: attempt,
                         });
@@ -165,6 +186,7 @@ impl Http {
                     if too_long {
                         return Err(HttpError::Unavailable {
                             what: what.to_string(),
+                            peer: peer.clone(),
                             detail: format!(
                                 "the server answered {status} and asked to wait {} s (Retry-After)",
                                 asked.unwrap_or_default().as_secs()
@@ -202,6 +224,7 @@ impl Http {
             if attempt > MAX_RETRIES {
                 return Err(HttpError::Unavailable {
                     what: what.to_string(),
+                    peer: peer.clone(),
                     detail,
                     attempts: attempt,
                     sent,
@@ -375,7 +398,10 @@ mod tests {
             .build()
             .unwrap();
         let http = Http::new(Duration::from_secs(30)).unwrap();
-        rt.block_on(async { http.send("t", Retry::Once, |c| c.post(url.as_str())).await })
+        rt.block_on(async {
+            http.send("t", &Peer::Atlassian, Retry::Once, |c| c.post(url.as_str()))
+                .await
+        })
     }
 
     #[test]

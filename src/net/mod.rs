@@ -10,7 +10,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use endpoints::Endpoints;
-pub use http::{Http, HttpError, Retry};
+pub use http::{Http, HttpError, Peer, Retry};
 
 /// The async runtime and the HTTP client of one command run, each built on first use: a
 /// `token` answered from the cache builds neither, and a command that makes several calls

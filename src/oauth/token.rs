@@ -1,91 +1,17 @@
-//! The token endpoint: the authorization-code exchange, the refresh of a rotating refresh
-//! token, and client credentials (service accounts), through the oauth2 crate over our one
-//! HTTP client.
+//! The token endpoint's plumbing, which every grant of server.rs goes through: an oauth2
+//! client with the secret in the body, our one HTTP client as its transport (retries, errors
+//! sorted without bodies), the token response read, and the oauth2 crate's errors turned
+//! into ours.
 
 use std::cell::Cell;
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
-use oauth2::{
-    AuthorizationCode, ClientId, ClientSecret, RedirectUrl, RefreshToken, RequestTokenError,
-    TokenResponse, TokenUrl,
-};
+use oauth2::{ClientId, ClientSecret, RequestTokenError, TokenResponse, TokenUrl};
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
-use super::{AUDIENCE, OAuthError, RedirectUri, TokenSet};
-use crate::net::{Endpoints, Http, HttpError, Retry};
-
-/// How Atlassian's token endpoint is named in errors.
-const ATLASSIAN: &str = "the Atlassian token endpoint";
-
-/// Exchanges the authorization code for tokens (client secret in the body, as Atlassian
-/// documents).
-pub async fn exchange_code(
-    http: &Http,
-    endpoints: &Endpoints,
-    client_id: &str,
-    client_secret: &SecretString,
-    redirect_uri: &RedirectUri,
-    code: SecretString,
-) -> Result<TokenSet, OAuthError> {
-    let client = token_client(endpoints.token(), client_id, client_secret)
-        .set_redirect_uri(RedirectUrl::from_url(redirect_uri.url().clone()));
-    // A code works once: never sent again once the server may have seen it.
-    let seen = Seen::default();
-    let call = |req| transport(http, req, Retry::Once, &seen, ATLASSIAN);
-    let resp = client
-        .exchange_code(AuthorizationCode::new(code.expose_secret().to_string()))
-        .request_async(&call)
-        .await
-        .map_err(|e| map_token_error(e, &seen))?;
-    Ok(token_set(&resp))
-}
-
-/// Trades a refresh token for a new access token and (Atlassian rotates them) a new refresh
-/// token. The one sent stops working once Atlassian's reuse interval has passed.
-pub async fn refresh(
-    http: &Http,
-    endpoints: &Endpoints,
-    client_id: &str,
-    client_secret: &SecretString,
-    refresh_token: &SecretString,
-) -> Result<TokenSet, OAuthError> {
-    let client = token_client(endpoints.token(), client_id, client_secret);
-    let seen = Seen::default();
-    let call = |req| transport(http, req, Retry::Safe, &seen, ATLASSIAN);
-    let token = RefreshToken::new(refresh_token.expose_secret().to_string());
-    let resp = client
-        .exchange_refresh_token(&token)
-        .request_async(&call)
-        .await
-        .map_err(|e| map_refresh_error(e, &seen))?;
-    Ok(token_set(&resp))
-}
-
-/// A new access token for a service account (OAuth 2.0 client credentials): no consent and
-/// no refresh token; the client secret mints a new token whenever the last one runs out.
-/// `audience` is sent as the public clients of Atlassian's service accounts do.
-pub async fn client_credentials(
-    http: &Http,
-    endpoints: &Endpoints,
-    client_id: &str,
-    client_secret: &SecretString,
-) -> Result<TokenSet, OAuthError> {
-    let client = token_client(endpoints.token(), client_id, client_secret);
-    let seen = Seen::default();
-    let call = |req| transport(http, req, Retry::Safe, &seen, ATLASSIAN);
-    let resp = client
-        .exchange_client_credentials()
-        .add_extra_param("audience", AUDIENCE)
-        .request_async(&call)
-        .await
-        .map_err(|e| match map_token_error(e, &seen) {
-            OAuthError::SecretRejected => OAuthError::ServiceAccountRejected,
-            OAuthError::ClientRejected(desc) => OAuthError::NotAServiceAccount(desc),
-            other => other,
-        })?;
-    Ok(token_set(&resp))
-}
+use super::{AuthServer, OAuthError, TokenSet};
+use crate::net::{Http, HttpError, Retry};
 
 /// An oauth2 client for the token endpoint, with the client secret in the request body (as
 /// Atlassian documents it).
@@ -108,16 +34,6 @@ pub(super) fn token_client(
         .set_token_uri(TokenUrl::from_url(token_url))
 }
 
-/// As `map_token_error`, except that `invalid_grant` is about the refresh token, not a code,
-/// and a refused secret, which worked when the profile was made, was changed since.
-fn map_refresh_error(e: TokenError, seen: &Seen) -> OAuthError {
-    match map_token_error(e, seen) {
-        OAuthError::CodeRejected(desc) => OAuthError::RefreshRejected(desc),
-        OAuthError::SecretRejected => OAuthError::StoredSecretRejected,
-        other => other,
-    }
-}
-
 pub(super) fn token_set(resp: &BasicTokenResponse) -> TokenSet {
     let lifetime = resp
         .expires_in()
@@ -137,9 +53,10 @@ pub(super) fn token_set(resp: &BasicTokenResponse) -> TokenSet {
 
 pub(super) type TokenError = RequestTokenError<HttpError, oauth2::basic::BasicErrorResponse>;
 
-/// Turns the oauth2 crate's error into ours. Bodies are never included: a malformed
-/// success body can hold a token; `seen` tells what the response was like.
-pub(super) fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
+/// Turns the oauth2 crate's error into ours, as `by` answered a code exchange (the grants
+/// that are not one say what the answer means for them). Bodies are never included: a
+/// malformed success body can hold a token; `seen` tells what the response was like.
+pub(super) fn map_token_error(e: TokenError, seen: &Seen, by: &AuthServer) -> OAuthError {
     match e {
         RequestTokenError::ServerResponse(resp) => {
             let desc = resp
@@ -148,11 +65,20 @@ pub(super) fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
                 .unwrap_or_else(|| resp.error().to_string());
             match resp.error() {
                 BasicErrorResponseType::Extension(code) if code == "access_denied" => {
-                    OAuthError::SecretRejected
+                    OAuthError::ClientRefused {
+                        by: by.clone(),
+                        stored: false,
+                    }
                 }
-                BasicErrorResponseType::InvalidClient => OAuthError::SecretRejected,
+                BasicErrorResponseType::InvalidClient => OAuthError::ClientRefused {
+                    by: by.clone(),
+                    stored: false,
+                },
                 BasicErrorResponseType::UnauthorizedClient => OAuthError::ClientRejected(desc),
-                BasicErrorResponseType::InvalidGrant => OAuthError::CodeRejected(desc),
+                BasicErrorResponseType::InvalidGrant => OAuthError::CodeRejected {
+                    by: by.clone(),
+                    desc,
+                },
                 other => OAuthError::Protocol(format!("{other}: {desc}")),
             }
         }
@@ -160,6 +86,7 @@ pub(super) fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
         // Parse: the body did not deserialize. Other: oauth2's own checks (content type,
         // empty body). Neither message is shown: `seen` says enough without the content.
         RequestTokenError::Parse(err, _body) => OAuthError::Unexpected {
+            by: by.clone(),
             status: seen.status.get().unwrap_or(0),
             what: if seen.json.get() {
                 format!("JSON without the expected fields (at {})", err.path())
@@ -168,6 +95,7 @@ pub(super) fn map_token_error(e: TokenError, seen: &Seen) -> OAuthError {
             },
         },
         RequestTokenError::Other(_) => OAuthError::Unexpected {
+            by: by.clone(),
             status: seen.status.get().unwrap_or(0),
             what: if seen.json.get() {
                 "JSON, but not what a token endpoint sends".into()
@@ -193,12 +121,13 @@ pub(super) async fn transport(
     request: oauth2::HttpRequest,
     policy: Retry,
     seen: &Seen,
-    what: &'static str,
+    by: &AuthServer,
 ) -> Result<oauth2::HttpResponse, HttpError> {
+    let (what, peer) = (by.token_endpoint_name(), by.peer());
     let (parts, body) = request.into_parts();
     let url = parts.uri.to_string();
     let resp = http
-        .send(what, policy, |c| {
+        .send(what, &peer, policy, |c| {
             let mut rb = c.request(parts.method.clone(), &url).body(body.clone());
             for (name, value) in &parts.headers {
                 rb = rb.header(name, value);
@@ -220,6 +149,7 @@ pub(super) async fn transport(
                 // The answer was on its way: the request arrived.
                 Retry::Safe => HttpError::Unavailable {
                     what: what.into(),
+                    peer,
                     detail,
                     attempts: 1,
                     sent: true,
@@ -243,13 +173,11 @@ pub(super) mod tests {
     use std::io::{Read, Write};
     use std::time::Duration;
 
-    use super::*;
-
     /// A token endpoint on loopback that answers one request with `answer` and hands back
     /// the request it read.
     pub(in crate::oauth) fn one_shot(
         answer: &'static str,
-    ) -> (Endpoints, std::thread::JoinHandle<String>) {
+    ) -> (crate::net::Endpoints, std::thread::JoinHandle<String>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let served = std::thread::spawn(move || {
@@ -286,45 +214,11 @@ pub(super) mod tests {
             String::from_utf8(request).unwrap()
         });
         let url = url::Url::parse(&base).unwrap();
-        let endpoints = Endpoints {
+        let endpoints = crate::net::Endpoints {
             auth: url.clone(),
             api: url,
         };
         (endpoints, served)
-    }
-
-    #[test]
-    fn client_credentials_sends_the_grant_and_audience_and_reads_the_token() {
-        let (endpoints, served) = one_shot(
-            r#"{"access_token":"sa-token","token_type":"Bearer","expires_in":3600,"scope":"read:jira-work"}"#,
-        );
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let http = Http::new(Duration::from_secs(5)).unwrap();
-        let tokens = rt
-            .block_on(client_credentials(
-                &http,
-                &endpoints,
-                "sa-client",
-                &SecretString::from("sa-secret"),
-            ))
-            .unwrap();
-        assert_eq!(tokens.access_token.expose_secret(), "sa-token");
-        assert!(tokens.refresh_token.is_none());
-        assert_eq!(tokens.scopes, ["read:jira-work"]);
-        let request = served.join().unwrap();
-        assert!(request.starts_with("POST /oauth/token "), "{request}");
-        assert_form_has(
-            &request,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "sa-client"),
-                ("client_secret", "sa-secret"),
-                ("audience", "api.atlassian.com"),
-            ],
-        );
     }
 
     /// The request's form body holds each of `wanted`; the body's pairs are returned.

@@ -15,7 +15,7 @@ use super::access::Access;
 use super::{Found, INACTIVITY_WARN_DAYS, Notice, ProfileError, Profiles, Refusal, Refused, Step};
 use crate::fault;
 use crate::net::{Endpoints, HttpError, Net};
-use crate::oauth::{self, OAuthError, TokenSet};
+use crate::oauth::{AuthServer, Client, OAuthError, TokenSet};
 use crate::store::index::ProfileInfo;
 use crate::store::model::{OAuthGrant, ServiceAccount};
 use crate::store::{AuthConfig, Credential, Kind, SecretStore, Site};
@@ -190,11 +190,11 @@ impl<'a> Session<'a> {
     fn recorded(&self, name: &str, e: ProfileError) -> ProfileError {
         let what = match &e {
             ProfileError::Renew {
-                source: OAuthError::RefreshRejected(_) | OAuthError::DcRefreshRejected(_),
+                source: OAuthError::RefreshRejected { .. },
                 ..
             } => Refused::RefreshToken,
             ProfileError::Renew {
-                source: OAuthError::StoredSecretRejected | OAuthError::DcStoredClientRejected,
+                source: OAuthError::ClientRefused { stored: true, .. },
                 ..
             } => Refused::ClientSecret,
             _ => return e,
@@ -210,8 +210,7 @@ impl<'a> Session<'a> {
     }
 
     /// Refreshes with the stored refresh token, or, if it is rejected, with the previous one
-    /// while its reuse interval lasts. A Data Center site's own provider is asked at its
-    /// base URL; Atlassian's otherwise.
+    /// while its reuse interval lasts, at the site's authorization server.
     fn refresh(
         &self,
         name: &str,
@@ -223,27 +222,16 @@ impl<'a> Session<'a> {
                 name: name.to_string(),
             });
         };
-        let data_center = data_center_base(site)?;
-        let dc = data_center.is_some();
+        let server = AuthServer::of(site, self.endpoints);
+        let dc = server.is_data_center();
+        let client = Client {
+            id: &grant.client_id,
+            secret: &grant.client_secret,
+        };
         let call = |token: &SecretString| -> Result<TokenSet, OAuthError> {
             let http = self.net.http()?;
-            match &data_center {
-                Some(base) => self.net.block_on(oauth::datacenter::refresh(
-                    http,
-                    base,
-                    &grant.client_id,
-                    &grant.client_secret,
-                    token,
-                    &grant.redirect_uri,
-                ))?,
-                None => self.net.block_on(oauth::refresh(
-                    http,
-                    self.endpoints,
-                    &grant.client_id,
-                    &grant.client_secret,
-                    token,
-                ))?,
-            }
+            self.net
+                .block_on(server.refresh(http, client, token, &grant.redirect_uri))?
         };
         let sent = OffsetDateTime::now_utc();
         let (tokens, used, sent) = match call(&current) {
@@ -266,25 +254,26 @@ impl<'a> Session<'a> {
         Ok(renewed(grant, tokens, used, sent))
     }
 
-    /// A new access token from the service account's client credentials: at Atlassian, or
-    /// at a Data Center site's own token endpoint with the scopes stored for it.
+    /// A new access token from the service account's client credentials, at the site's
+    /// authorization server (a Data Center instance is asked for the scopes stored for it).
     fn mint(&self, sa: ServiceAccount, site: &Site) -> Result<ServiceAccount, ProfileError> {
-        let base = data_center_base(site)?;
+        let server = AuthServer::of(site, self.endpoints);
         // Nothing rotates here: a lost answer costs nothing but the request.
         let failed = |source| ProfileError::Renew {
             source,
             maybe_rotated: false,
-            data_center: base.is_some(),
+            data_center: server.is_data_center(),
         };
-        let at = match &base {
-            Some(base) => MintAt::DataCenter(base, &sa.scopes_requested),
-            None => MintAt::Cloud(self.endpoints),
+        let client = Client {
+            id: &sa.client_id,
+            secret: &sa.client_secret,
         };
-        let tokens = mint(self.net, at, &sa.client_id, &sa.client_secret)
+        let tokens = mint(self.net, &server, client, &sa.scopes_requested)
             .map_err(|e| match e {
                 // The credential worked when the profile was made: it was revoked since.
-                OAuthError::ServiceAccountRejected => OAuthError::StoredServiceAccountRejected,
-                OAuthError::DcServiceAccountRejected => OAuthError::DcStoredServiceAccountRejected,
+                OAuthError::ServiceAccountRefused { by, .. } => {
+                    OAuthError::ServiceAccountRefused { by, stored: true }
+                }
                 other => other,
             })
             .map_err(failed)?;
@@ -301,53 +290,15 @@ impl<'a> Session<'a> {
     }
 }
 
-/// A Data Center site's base URL (where its token endpoint is), `None` for Cloud.
-fn data_center_base(site: &Site) -> Result<Option<url::Url>, ProfileError> {
-    if !site.is_data_center() {
-        return Ok(None);
-    }
-    url::Url::parse(&site.url).map(Some).map_err(|e| {
-        renew_error(
-            OAuthError::Protocol(format!(
-                "unusable: the profile's base URL {} is not a URL ({e})",
-                site.url
-            )),
-            true,
-        )
-    })
-}
-
-/// Where a service account mints its tokens.
-pub(super) enum MintAt<'a> {
-    /// Atlassian's token endpoint (Cloud; the admin console sets the scopes).
-    Cloud(&'a Endpoints),
-    /// A Data Center instance's, asked for these scopes each time.
-    DataCenter(&'a url::Url, &'a [String]),
-}
-
 /// A service account's new access token (client credentials), on this run's network.
 pub(super) fn mint(
     net: &Net,
-    at: MintAt<'_>,
-    client_id: &str,
-    client_secret: &SecretString,
+    server: &AuthServer,
+    client: Client<'_>,
+    scopes: &[String],
 ) -> Result<TokenSet, OAuthError> {
     let http = net.http()?;
-    match at {
-        MintAt::Cloud(endpoints) => net.block_on(oauth::client_credentials(
-            http,
-            endpoints,
-            client_id,
-            client_secret,
-        ))?,
-        MintAt::DataCenter(base, scopes) => net.block_on(oauth::datacenter::client_credentials(
-            http,
-            base,
-            client_id,
-            client_secret,
-            scopes,
-        ))?,
-    }
+    net.block_on(server.client_credentials(http, client, scopes))?
 }
 
 /// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may

@@ -10,10 +10,11 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::Access;
-use super::session::{MintAt, mint, ttl};
+use super::session::{mint, ttl};
 use super::{ProfileError, Profiles};
 use crate::atlassian::site::{SiteUrl, tenant_info};
 use crate::net::{Endpoints, Net};
+use crate::oauth::{AuthServer, Client};
 use crate::store::Site;
 use crate::store::cache::CachedToken;
 use crate::store::model::Scheme;
@@ -86,27 +87,27 @@ impl Profiles {
                 ));
             }
         };
-        let tokens = mint(
-            net,
-            MintAt::Cloud(endpoints),
-            &sa.client_id,
-            &sa.client_secret,
-        )
-        .map_err(|source| ProfileError::Renew {
-            source,
-            maybe_rotated: false,
-            data_center: false,
-        })?;
+        let client = Client {
+            id: &sa.client_id,
+            secret: &sa.client_secret,
+        };
+        let tokens =
+            mint(net, &AuthServer::atlassian(endpoints), client, &[]).map_err(|source| {
+                ProfileError::Renew {
+                    source,
+                    maybe_rotated: false,
+                    data_center: false,
+                }
+            })?;
         let token = CachedToken {
             profile: name,
             access_token: tokens.access_token,
             expires_at: tokens.expires_at,
-            site: Site {
+            site: Site::cloud(
                 cloud_id,
-                url: sa.site.as_ref().map(SiteUrl::origin).unwrap_or_default(),
-                name: sa.site.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
-                deployment: crate::store::Deployment::Cloud,
-            },
+                sa.site.as_ref().map(SiteUrl::origin).unwrap_or_default(),
+                sa.site.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+            ),
             has_refresh_token: false,
             refresh_token_issued_at: None,
         };

@@ -78,7 +78,16 @@ impl SecretStore for FileStore {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", path.display())))?;
         let text = SecretString::from(text);
-        AuthConfig::from_json(profile, text.expose_secret()).map(Some)
+        AuthConfig::from_json(profile, text.expose_secret())
+            .map(Some)
+            .map_err(|e| match e {
+                // Where it is, so that it can be looked at or mended.
+                StoreError::Corrupt { profile, detail } => StoreError::Corrupt {
+                    profile,
+                    detail: format!("{detail} (in {})", path.display()),
+                },
+                other => other,
+            })
     }
 
     fn save(&self, cfg: &AuthConfig) -> Result<(), StoreError> {

@@ -61,14 +61,64 @@ impl Account {
 /// A Jira site: on Cloud, `https://NAME.atlassian.net` and its cloud id; on Data Center, the
 /// instance's base URL (its context path included, e.g. `https://jira.example.com/jira`) and
 /// no cloud id (empty).
+///
+/// A Data Center base URL is parsed once, when the site is made or read: a stored one that
+/// does not parse makes the document unreadable (`SITE_DAMAGED`), so every command that reads
+/// the profile gives the same answer, and nothing below has to parse it again.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(try_from = "StoredSite", into = "StoredSite")]
 pub struct Site {
     pub cloud_id: String,
     pub url: String,
     pub name: String,
+    /// `Some` on Data Center: where its OAuth provider and REST API are.
+    base: Option<url::Url>,
+}
+
+/// A site as the JSON documents hold it (the format of every build).
+#[derive(Serialize, Deserialize)]
+struct StoredSite {
+    cloud_id: String,
+    url: String,
+    name: String,
     /// Absent in profiles of earlier builds, which were all Cloud's.
     #[serde(default)]
-    pub deployment: Deployment,
+    deployment: Deployment,
+}
+
+/// How a damaged stored site starts its message, so that `AuthConfig::from_json` can say
+/// what is wrong with it (it says only where, for anything else: values can be secrets).
+pub const SITE_DAMAGED: &str = "its Data Center site URL";
+
+impl TryFrom<StoredSite> for Site {
+    type Error = String;
+
+    fn try_from(s: StoredSite) -> Result<Site, String> {
+        let base = match s.deployment {
+            Deployment::Cloud => None,
+            Deployment::DataCenter => Some(
+                url::Url::parse(&s.url)
+                    .map_err(|e| format!("{SITE_DAMAGED} \"{}\" is not a URL ({e})", s.url))?,
+            ),
+        };
+        Ok(Site {
+            cloud_id: s.cloud_id,
+            url: s.url,
+            name: s.name,
+            base,
+        })
+    }
+}
+
+impl From<Site> for StoredSite {
+    fn from(s: Site) -> StoredSite {
+        StoredSite {
+            deployment: s.deployment(),
+            cloud_id: s.cloud_id,
+            url: s.url,
+            name: s.name,
+        }
+    }
 }
 
 /// Which Jira a site is, as its `/rest/api/2/serverInfo` says (`deploymentType`), or as
@@ -114,13 +164,46 @@ impl std::fmt::Display for Deployment {
 pub const SANDBOX_CLOUD_ID_PREFIX: &str = "5a4db0c5-0000-4000-8000-";
 
 impl Site {
+    /// A Jira Cloud site.
+    pub fn cloud(cloud_id: String, url: String, name: String) -> Site {
+        Site {
+            cloud_id,
+            url,
+            name,
+            base: None,
+        }
+    }
+
+    /// A Data Center instance at `base` (its context path included), stored as its text
+    /// without a trailing slash, and named by its host.
+    pub fn data_center(base: &url::Url) -> Site {
+        Site {
+            cloud_id: String::new(),
+            url: base.as_str().trim_end_matches('/').to_string(),
+            name: base.host_str().unwrap_or_default().to_ascii_lowercase(),
+            base: Some(base.clone()),
+        }
+    }
+
     /// One of the sandbox's emulated sites, not a real Jira site.
     pub fn is_sandbox(&self) -> bool {
         self.cloud_id.starts_with(SANDBOX_CLOUD_ID_PREFIX)
     }
 
+    pub fn deployment(&self) -> Deployment {
+        match self.base {
+            Some(_) => Deployment::DataCenter,
+            None => Deployment::Cloud,
+        }
+    }
+
     pub fn is_data_center(&self) -> bool {
-        self.deployment == Deployment::DataCenter
+        self.base.is_some()
+    }
+
+    /// A Data Center instance's base URL; `None` on Cloud.
+    pub fn data_center_base(&self) -> Option<&url::Url> {
+        self.base.as_ref()
     }
 }
 
@@ -366,10 +449,14 @@ impl AuthConfig {
 
     /// Reads any format this build knows; a newer one is refused rather than misread.
     pub fn from_json(profile: &str, json: &str) -> Result<AuthConfig, StoreError> {
-        // serde_json's message for a type error can quote a value; report position only.
+        // serde_json's message for a type error can quote a value; report position only,
+        // but for a damaged site, whose URL is no secret and is what must be fixed.
         let corrupt = |e: serde_json::Error| StoreError::Corrupt {
             profile: profile.to_string(),
-            detail: format!("line {}, column {}", e.line(), e.column()),
+            detail: match e.to_string() {
+                site if site.starts_with(SITE_DAMAGED) => site,
+                _ => format!("line {}, column {}", e.line(), e.column()),
+            },
         };
         #[derive(Deserialize)]
         struct Format {
@@ -467,12 +554,11 @@ pub(crate) mod tests {
         AuthConfig {
             version: CONFIG_VERSION,
             profile: profile.into(),
-            site: Site {
-                cloud_id: "id".into(),
-                url: "https://acme.atlassian.net".into(),
-                name: "acme".into(),
-                deployment: Deployment::Cloud,
-            },
+            site: Site::cloud(
+                "id".into(),
+                "https://acme.atlassian.net".into(),
+                "acme".into(),
+            ),
             credential: Credential::OAuth(OAuthGrant {
                 client_id: "cid".into(),
                 client_secret: SecretString::from("csecret-value"),
@@ -534,7 +620,7 @@ pub(crate) mod tests {
         assert_eq!(cfg.credential.method(), Method::OAuth);
         assert_eq!(cfg.site.cloud_id, "c");
         // Profiles of builds before Data Center support were all Cloud's.
-        assert_eq!(cfg.site.deployment, Deployment::Cloud);
+        assert_eq!(cfg.site.deployment(), Deployment::Cloud);
         let g = grant(&mut cfg);
         assert_eq!(g.refresh_token.as_ref().unwrap().expose_secret(), "rt");
         assert_eq!(g.scopes_requested, ["read:jira-work", "offline_access"]);
@@ -546,12 +632,7 @@ pub(crate) mod tests {
     #[test]
     fn a_data_center_site_keeps_its_deployment() {
         let mut cfg = sample("p");
-        cfg.site = Site {
-            cloud_id: String::new(),
-            url: "https://jira.example.com/jira".into(),
-            name: "jira.example.com".into(),
-            deployment: Deployment::DataCenter,
-        };
+        cfg.site = Site::data_center(&url::Url::parse("https://jira.example.com/jira").unwrap());
         let json = cfg.to_secret_json();
         assert!(
             json.expose_secret()

@@ -813,3 +813,58 @@ fn deployment_cloud_keeps_a_service_account_off_the_data_center_path() {
     assert!(!env.credentials_path().exists());
     env.assert_no_leaks(&out);
 }
+
+/// A Data Center profile whose stored site URL does not parse gets one answer from every
+/// command that must use it (once it was treated as Cloud by `login`, exit 5 by `token` and
+/// exit 3 by `status --check` and `doctor`): the stored profile cannot be read, exit 6
+/// `store_corrupt`, naming the URL, the file and the fix. `logout` still removes it.
+#[test]
+fn a_damaged_stored_site_gets_the_same_answer_from_every_command() {
+    let env = dc_world();
+    run(env.init_dc_oauth()).assert_code(0);
+    env.edit_stored(|cfg| cfg["site"]["url"] = serde_json::json!("jira example com"));
+    let file = env.credentials_path().display().to_string();
+    let mut answers = Vec::new();
+    for args in [
+        &["login", "--no-browser"][..],
+        &["token"],
+        &["status", "--check"],
+        &["doctor"],
+    ] {
+        let out = env.jira(&[args, &["--json"]].concat());
+        out.assert_code(6);
+        let doc = out.json();
+        // doctor says it in its failed check; the others in their error.
+        let (code, message, fix) = match doc["checks"].as_array() {
+            Some(checks) => {
+                let failed = checks.iter().find(|c| c["status"] == "fail").unwrap();
+                (
+                    &failed["code"],
+                    &failed["detail"],
+                    failed["fix"].to_string(),
+                )
+            }
+            None => (
+                &doc["error"]["code"],
+                &doc["error"]["message"],
+                doc["error"]["hints"].to_string(),
+            ),
+        };
+        assert_eq!(code, "store_corrupt", "{args:?}: {doc}");
+        let message = message.as_str().unwrap();
+        assert!(
+            message.contains(r#"its Data Center site URL "jira example com" is not a URL"#)
+                && message.contains(&file),
+            "{args:?}: {message}"
+        );
+        assert!(
+            fix.contains("jira-auth logout --profile"),
+            "{args:?}: {fix}"
+        );
+        answers.push(message.to_string());
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "one answer everywhere: {answers:#?}");
+    env.jira(&["logout"]).assert_code(0);
+    assert!(!env.credentials_path().exists());
+}

@@ -379,7 +379,7 @@ fn exit_3_what_atlassian_refuses_of_an_oauth_grant() {
     assert_eq!(doc["profiles"][0]["usable"]["code"], "site_not_in_grant");
     env.emu.revoke_grant();
     env.jira(&["sites", "--json"])
-        .assert_error(3, "token_rejected");
+        .assert_error(3, "access_token_rejected");
 }
 
 #[test]
@@ -459,14 +459,14 @@ fn exit_5_atlassian_out_of_reach_for_every_method() {
         let mut cmd = as_profile(&env, name, &["token", "--min-ttl", "4000", "--json"]);
         cmd.env("JIRA_AUTH_AUTH_URL", &dead)
             .env("JIRA_AUTH_HTTP_TIMEOUT", "0.5");
-        run(cmd).assert_error(5, "atlassian_unavailable");
+        run(cmd).assert_error(5, "server_unavailable");
     }
     // An API token is verified at its site.
     let mut cmd = env.init_api_token(&env.classic_token);
     cmd.args(["--store", "file", "--profile", "api3", "--json"])
         .env("JIRA_AUTH_SITE", &dead)
         .env("JIRA_AUTH_HTTP_TIMEOUT", "0.5");
-    run(cmd).assert_error(5, "atlassian_unavailable");
+    run(cmd).assert_error(5, "server_unavailable");
     // Atlassian's rate limit, past the retries.
     env.emu
         .fail_next(Endpoint::AccessibleResources, 429, 4, Some(0));

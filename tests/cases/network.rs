@@ -83,7 +83,7 @@ fn server_that_never_answers_fails_in_bounded_time() {
     let env = file_profile();
     let server = Scripted::start(|_| Action::Silent);
     let (out, took) = refresh_via_json(&env, &server.url());
-    out.assert_error(5, "atlassian_unavailable");
+    out.assert_error(5, "server_unavailable");
     assert_stderr_has(&out, "did not answer within 0.5 s (timed out)");
     assert_stderr_has(&out, "(after 4 attempts)");
     assert_eq!(server.hits("/oauth/token"), 4, "a refresh may be retried");
@@ -116,7 +116,7 @@ fn code_exchange_not_retried(action: fn() -> Action, detail: &str) {
         _ => broken::one_site(),
     });
     let (out, took) = init_via(&env, &server);
-    out.assert_error(5, "atlassian_unavailable");
+    out.assert_error(5, "server_unavailable");
     assert_eq!(server.hits("/oauth/token"), 1, "the code was sent once");
     assert_stderr_has(&out, detail);
     assert_stderr_has(&out, "after the authorization code was sent");
@@ -175,7 +175,7 @@ fn invalid_grant_on_the_code_says_codes_are_single_use() {
     assert_eq!(server.hits("/oauth/token"), 1);
     assert_stderr_has(
         &out,
-        "the authorization code was rejected (invalid_grant): Invalid authorization code",
+        "Atlassian refused the authorization code (invalid_grant): Invalid authorization code",
     );
     assert_stderr_has(&out, "codes are single-use");
     assert_absent(&out, &[&server.code, &env.secret]);
@@ -194,7 +194,7 @@ fn unauthorized_client_at_the_token_endpoint_points_at_the_callback_url() {
         _ => broken::one_site(),
     });
     let (out, _) = init_via(&env, &server);
-    out.assert_error(3, "client_rejected");
+    out.assert_error(3, "client_id_rejected");
     assert_eq!(server.hits("/oauth/token"), 1);
     assert_stderr_has(
         &out,

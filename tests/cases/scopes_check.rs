@@ -262,7 +262,7 @@ fn a_token_atlassian_refuses_exits_3_as_sites_does() {
     for args in [&["scopes", "check", "--json"][..], &["scopes", "check"]] {
         let out = env.jira(args);
         if args.contains(&"--json") {
-            out.assert_error(3, "token_rejected");
+            out.assert_error(3, "access_token_rejected");
         } else {
             out.assert_code(3);
             assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);

@@ -457,7 +457,7 @@ fn data_center_flows_leak_nothing_at_debug_verbosity() {
     init.arg("-vv").env("RUST_BACKTRACE", "1");
     let out = run(init);
     out.assert_code(0);
-    out.assert_says("exchanged the Data Center code");
+    out.assert_says("the browser came back with a code; exchanging it");
     env.assert_no_leaks(&out);
     assert!(
         env.secrets().iter().any(|s| s.starts_with("dc-code-")),

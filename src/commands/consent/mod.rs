@@ -14,7 +14,7 @@ use super::{Ctx, Result};
 use crate::atlassian::{self, Resource, SiteError};
 use crate::cli::{ConsentArgs, ScopeArgs};
 use crate::error::{CliError, Code};
-use crate::oauth::{self, RedirectUri};
+use crate::oauth::{self, AuthServer, Client, Pkce, RedirectUri};
 use crate::profile::Notice;
 use crate::scopes::{self, Parsed};
 use crate::settings::SshSession;
@@ -35,7 +35,7 @@ pub(super) struct Plan {
     /// The command to suggest running again after a declined consent.
     pub(super) command: &'static str,
     /// Whose OAuth 2.0 provider: Atlassian's (Cloud), or a Data Center instance's own.
-    pub(super) provider: Provider,
+    pub(super) server: AuthServer,
 }
 
 /// How the consent URL reaches a browser and the answer comes back: decided from the
@@ -49,33 +49,6 @@ pub(super) struct Way {
     /// An SSH session: the browser is likely on the person's own machine.
     pub(super) ssh: Option<SshSession>,
     pub(super) timeout: Duration,
-}
-
-/// The OAuth 2.0 provider a consent is asked of.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Provider {
-    /// auth.atlassian.com, for Jira Cloud.
-    Cloud,
-    /// A Jira Data Center instance at this base URL (context path included).
-    DataCenter(url::Url),
-}
-
-impl Provider {
-    /// Who answers, in an error: "Atlassian", "Jira".
-    pub(super) fn who(&self) -> &'static str {
-        match self {
-            Provider::Cloud => "Atlassian",
-            Provider::DataCenter(_) => "Jira",
-        }
-    }
-
-    /// The provider of a stored site.
-    pub(super) fn of(site: &Site) -> Provider {
-        match url::Url::parse(&site.url) {
-            Ok(base) if site.is_data_center() => Provider::DataCenter(base),
-            _ => Provider::Cloud,
-        }
-    }
 }
 
 /// Who opens the consent URL.
@@ -207,134 +180,73 @@ pub(super) fn authorize(
     keep_site: Option<&str>,
     created_at: Option<OffsetDateTime>,
 ) -> Result<AuthConfig> {
-    if let Provider::DataCenter(base) = &plan.provider {
-        return authorize_data_center(ctx, plan, base, created_at);
-    }
-    let endpoints = ctx.endpoints();
     let http = ctx.net.http()?;
+    let server = &plan.server;
+    let pkce = Pkce::new();
     let url_for = |state: &str| {
-        oauth::authorize_url(
-            endpoints,
-            &plan.client_id,
-            &plan.redirect,
-            &plan.scopes,
-            state,
-        )
+        server.authorize_url(&plan.client_id, &plan.redirect, &plan.scopes, state, &pkce)
     };
     let code = ctx.net.block_on(wait::consent(ctx.ui, plan, &url_for))??;
+    // Exchanged before anything else happens: a Data Center code lives 10 s.
     tracing::debug!("the browser came back with a code; exchanging it");
-    let tokens = ctx.net.block_on(oauth::exchange_code(
-        http,
-        endpoints,
-        &plan.client_id,
-        &plan.client_secret,
-        &plan.redirect,
-        code,
-    ))??;
+    let client = Client {
+        id: &plan.client_id,
+        secret: &plan.client_secret,
+    };
+    let tokens =
+        ctx.net
+            .block_on(server.exchange_code(http, client, &plan.redirect, code, pkce))??;
     crate::fault::point("after-exchange");
     if tokens.refresh_token.is_none() {
         ctx.ui.say(&super::notice_text(&Notice::NoRefreshToken));
     }
-    let resources = ctx.net.block_on(atlassian::accessible_resources(
-        http,
-        endpoints,
-        &tokens.access_token,
-    ))??;
-    // Without --site, login keeps the profile's site while the grant still covers it.
-    let kept = match (plan.site.as_deref(), keep_site) {
-        (None, Some(id)) => resources.iter().find(|r| r.id == id),
-        _ => None,
-    };
-    let site = match kept {
-        Some(site) => site,
-        None => pick_site(ctx.ui, &resources, plan.site.as_deref())?,
-    };
-
-    let granted = if tokens.scopes.is_empty() {
-        // Atlassian always returns `scope`; if a proxy strips it, the site's list is the
-        // next best truth.
-        scopes::with_offline_access(site.scopes.clone())
-    } else {
-        tokens.scopes.clone()
-    };
-    let account = identify(ctx, &tokens.access_token, &granted, &site.id);
-    Ok(granted_config(
-        plan,
-        Site {
-            cloud_id: site.id.clone(),
-            url: site.url.clone(),
-            name: site.name.clone(),
-            deployment: Deployment::Cloud,
-        },
-        tokens,
-        granted,
-        account,
-        created_at,
-    ))
-}
-
-/// Consent at a Data Center instance's own provider, with PKCE, and the code exchanged at
-/// once: it lives 10 s there, so nothing (no prompt, no other request) comes between the
-/// callback and the exchange. The site is the base URL: no accessible-resources, no cloud
-/// id.
-fn authorize_data_center(
-    ctx: &Ctx,
-    plan: &Plan,
-    base: &url::Url,
-    created_at: Option<OffsetDateTime>,
-) -> Result<AuthConfig> {
-    use super::init::site;
-    use crate::atlassian::datacenter;
-    use crate::oauth::datacenter as dc;
-    let http = ctx.net.http()?;
-    let pkce = dc::Pkce::new();
-    let url_for = |state: &str| {
-        dc::authorize_url(
-            base,
-            &plan.client_id,
-            &plan.redirect,
-            &plan.scopes,
-            state,
-            &pkce,
-        )
-    };
-    let code = ctx.net.block_on(wait::consent(ctx.ui, plan, &url_for))??;
-    let tokens = ctx.net.block_on(dc::exchange_code(
-        http,
-        base,
-        &plan.client_id,
-        &plan.client_secret,
-        &plan.redirect,
-        code,
-        pkce,
-    ))??;
-    tracing::debug!("exchanged the Data Center code");
-    crate::fault::point("after-exchange");
-    if tokens.refresh_token.is_none() {
-        ctx.ui.say(&super::notice_text(&Notice::NoRefreshToken));
-    }
-    let granted = if tokens.scopes.is_empty() {
-        plan.scopes.clone()
-    } else {
-        tokens.scopes.clone()
+    let (site, granted) = match server {
+        AuthServer::Atlassian(endpoints) => {
+            let resources = ctx.net.block_on(atlassian::accessible_resources(
+                http,
+                endpoints,
+                &tokens.access_token,
+            ))??;
+            // Without --site, login keeps the profile's site while the grant still covers it.
+            let kept = match (plan.site.as_deref(), keep_site) {
+                (None, Some(id)) => resources.iter().find(|r| r.id == id),
+                _ => None,
+            };
+            let site = match kept {
+                Some(site) => site,
+                None => pick_site(ctx.ui, &resources, plan.site.as_deref())?,
+            };
+            let granted = if tokens.scopes.is_empty() {
+                // Atlassian always returns `scope`; if a proxy strips it, the site's list is
+                // the next best truth.
+                scopes::with_offline_access(site.scopes.clone())
+            } else {
+                tokens.scopes.clone()
+            };
+            let site = Site::cloud(site.id.clone(), site.url.clone(), site.name.clone());
+            (site, granted)
+        }
+        // The site is the instance: no accessible-resources, no cloud id.
+        AuthServer::DataCenter(base) => {
+            let granted = if tokens.scopes.is_empty() {
+                plan.scopes.clone()
+            } else {
+                tokens.scopes.clone()
+            };
+            (Site::data_center(base), granted)
+        }
     };
     // Who consented, only to say so: a failure costs that line, never the consent.
     let account = ctx
         .net
-        .block_on(datacenter::myself(http, base, &tokens.access_token))
+        .block_on(server.who_am_i(http, &tokens.access_token, &granted, &site.cloud_id))
         .ok()
         .and_then(|r| {
             r.inspect_err(|e| tracing::debug!("could not tell who consented: {e}"))
                 .ok()
-        })
-        .map(|me| site::data_center_account(me.value));
+        });
     Ok(granted_config(
-        plan,
-        site::data_center_stored_site(base),
-        tokens,
-        granted,
-        account,
-        created_at,
+        plan, site, tokens, granted, account, created_at,
     ))
 }
 
@@ -370,42 +282,6 @@ fn granted_config(
         created_at: created_at.unwrap_or(now),
         updated_at: now,
     }
-}
-
-/// Who consented: from the User Identity API's `/me` when `read:me` is granted, else from the
-/// site's `/myself`. Only to tell the person which account they authorized (the wrong one is
-/// an easy mistake with several accounts in a browser): a failure costs that line, never
-/// the consent.
-fn identify(
-    ctx: &Ctx,
-    token: &SecretString,
-    granted: &[String],
-    cloud_id: &str,
-) -> Option<Account> {
-    let endpoints = ctx.endpoints();
-    let http = ctx.net.http().ok()?;
-    let found = if granted.iter().any(|s| s == "read:me") {
-        ctx.net
-            .block_on(atlassian::me(http, endpoints, token))
-            .ok()?
-            .map(|me| Account {
-                account_id: me.value.account_id,
-                name: me.value.name,
-                email: me.value.email,
-            })
-    } else {
-        ctx.net
-            .block_on(atlassian::myself(http, endpoints, cloud_id, token))
-            .ok()?
-            .map(|me| Account {
-                account_id: me.value.account_id,
-                name: me.value.display_name,
-                email: me.value.email_address,
-            })
-    };
-    found
-        .inspect_err(|e| tracing::debug!("could not tell who consented: {e}"))
-        .ok()
 }
 
 /// The site `--site` names, the only one, or the one the person picks; never the first of

@@ -7,11 +7,11 @@ use secrecy::SecretString;
 use tokio::sync::mpsc;
 
 use super::paste::{Paste, tunnel_line};
-use super::{Opener, Plan, Provider};
+use super::{Opener, Plan};
 use crate::commands::Result;
 use crate::error::{CliError, Code};
-use crate::oauth;
 use crate::oauth::callback::{Callback, Listener, Rejected};
+use crate::oauth::{self, AuthServer};
 use crate::ui::Ui;
 
 /// Binds the listener, shows and opens the consent URL, and waits for the callback.
@@ -136,7 +136,7 @@ pub(super) async fn consent(
             } else {
                 (
                     Code::AuthorizationFailed,
-                    format!("{} returned an error ({error})", plan.provider.who()),
+                    format!("{} returned an error ({error})", plan.server.name()),
                 )
             };
             let desc = if description.is_empty() {
@@ -144,16 +144,16 @@ pub(super) async fn consent(
             } else {
                 format!(": {description}")
             };
-            let hint = match (&plan.provider, error.as_str()) {
-                (Provider::DataCenter(_), "invalid_scope") => format!(
+            let hint = match (&plan.server, error.as_str()) {
+                (AuthServer::DataCenter(_), "invalid_scope") => format!(
                     "the incoming application link's permission (Administration → Applications → Application links) must allow every scope asked for ({}): ask for less, or have a Jira administrator raise it",
                     plan.scopes.join(" ")
                 ),
-                (Provider::DataCenter(_), _) => format!(
+                (AuthServer::DataCenter(_), _) => format!(
                     "run `jira-auth {}` again and choose Allow on Jira's consent page",
                     plan.command
                 ),
-                (Provider::Cloud, _) => format!(
+                (AuthServer::Atlassian(_), _) => format!(
                     "run `jira-auth {}` again and choose Accept on the consent page (Approve in the sandbox)",
                     plan.command
                 ),
@@ -228,7 +228,7 @@ fn timeout_error(plan: &Plan, seen: &Seen) -> CliError {
             ))
             .hint("allow more time with --timeout SECS");
     }
-    if let Provider::DataCenter(_) = &plan.provider {
+    if plan.server.is_data_center() {
         let mut err = err.hint(format!(
             "if Jira showed an error about the redirect URL, the incoming application link's Redirect URL (Administration → Applications → Application links) must be exactly {} — 127.0.0.1 and localhost are different, and so are ports",
             plan.redirect

@@ -85,21 +85,13 @@ pub fn server(ctx: &Ctx, facts: &mut Facts) -> Check {
     let Some(site) = facts.cfg.as_ref().map(|c| c.site.clone()) else {
         return Check::skip(NAME, "no readable profile");
     };
-    if !site.is_data_center() {
+    let Some(base) = site.data_center_base() else {
         return Check::skip(
             NAME,
             "a Jira Cloud site: Atlassian runs it (serverInfo is a Data Center check)",
         );
-    }
-    let Ok(base) = url::Url::parse(&site.url) else {
-        return Check::fail(
-            NAME,
-            Code::ProfileUnusable,
-            format!("the profile's base URL {} is not a URL", site.url),
-            "set it up again with `jira-auth init --force`",
-        );
     };
-    match call(ctx.net, |http| datacenter::server_info(http, &base)) {
+    match call(ctx.net, |http| datacenter::server_info(http, base)) {
         Ok(answer) => {
             note_date(facts, &answer);
             let info = &answer.value;
@@ -226,10 +218,12 @@ pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
     if matches!(facts.site, Some(None)) {
         return Check::skip(NAME, "the site is not in accessible-resources");
     }
-    let data_center = facts.cfg.as_ref().is_some_and(|c| c.site.is_data_center());
-    if data_center {
-        let cfg = facts.cfg.as_ref().expect("checked above");
-        return match crate::commands::data_center_myself(ctx, cfg) {
+    let data_center = facts
+        .cfg
+        .as_ref()
+        .and_then(|c| Some((c, c.site.data_center_base()?)));
+    if let Some((cfg, base)) = data_center {
+        return match crate::commands::data_center_myself(ctx, cfg, base) {
             Ok(me) => Check::pass(
                 NAME,
                 format!(

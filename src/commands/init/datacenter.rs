@@ -7,10 +7,10 @@
 use super::input::Console;
 use crate::atlassian::datacenter::{Detected, base_text};
 use crate::cli::InitArgs;
-use crate::commands::consent::{self, Plan, Provider, Way};
+use crate::commands::consent::{self, Plan, Way};
 use crate::commands::{Ctx, Result};
 use crate::error::CliError;
-use crate::oauth::RedirectUri;
+use crate::oauth::{AuthServer, RedirectUri};
 use crate::scopes::datacenter as dc_scopes;
 use crate::store::{Deployment, Kind};
 use crate::ui::Ui;
@@ -62,7 +62,7 @@ pub(super) fn run(
             site: args.site.clone(),
             way,
             command: "init",
-            provider: Provider::DataCenter(base),
+            server: AuthServer::data_center(&base),
         },
     )
 }

@@ -9,8 +9,8 @@ use crate::cli::InitArgs;
 use crate::commands::consent::{self, Plan};
 use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _, redirect_flag};
-use crate::oauth::RedirectUri;
 use crate::oauth::redirect::DEFAULT_PORT;
+use crate::oauth::{AuthServer, RedirectUri};
 use crate::scopes;
 use crate::store::{Deployment, Kind};
 use crate::ui::Ui;
@@ -63,7 +63,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store_kind: Kind) 
             site: args.site.clone(),
             way,
             command: "init",
-            provider: consent::Provider::Cloud,
+            server: AuthServer::atlassian(ctx.endpoints()),
         },
     )
 }

@@ -25,10 +25,10 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
         .context("checking the personal access token (nothing was stored)")?;
     let mut cfg = AuthConfig::new(
         profile,
-        site::data_center_stored_site(&detected.base),
+        crate::store::Site::data_center(&detected.base),
         Credential::Pat(PersonalAccessToken { token }),
     );
-    cfg.account = Some(site::data_center_account(myself.value));
+    cfg.account = Some(myself.value.account());
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, None)
 }

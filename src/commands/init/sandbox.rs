@@ -13,6 +13,7 @@ use crate::cli::InitArgs;
 use crate::commands::consent::{self, Plan};
 use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _};
+use crate::oauth::AuthServer;
 use crate::sandbox::{Options, SITE_NAMES, Scenario, World};
 use crate::scopes;
 use crate::store::Kind;
@@ -97,7 +98,7 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, index: &Index) -> Result {
         site,
         way: consent::Way::decide(ctx, &args.consent)?,
         command: "init --sandbox",
-        provider: consent::Provider::Cloud,
+        server: AuthServer::atlassian(ctx.endpoints()),
     };
     let cfg = consent::authorize(ctx, &plan, None, None)?;
     ctx.profiles.save(&cfg, store_kind)?;

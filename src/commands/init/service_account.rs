@@ -13,13 +13,13 @@ use secrecy::SecretString;
 use super::datacenter::{Grantee, resolve_scopes};
 use super::input::{self, Console};
 use super::site::{self, Deployed};
-use crate::atlassian::datacenter::{self as dc, Detected};
+use crate::atlassian::datacenter::Detected;
 use crate::cli::InitArgs;
 use crate::commands::{Ctx, Result, saved};
 use crate::error::{CliError, Context as _};
-use crate::oauth::{self, TokenSet};
+use crate::oauth::{AuthServer, Client, TokenSet};
 use crate::store::model::ServiceAccount;
-use crate::store::{AuthConfig, Credential, Deployment, Kind};
+use crate::store::{AuthConfig, Credential, Deployment, Kind, Site};
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Result {
     if args.deployment == Some(Deployment::DataCenter) {
@@ -63,14 +63,14 @@ pub(super) fn run(ctx: &Ctx, args: InitArgs, profile: String, store: Kind) -> Re
     }
 
     let http = ctx.net.http()?;
+    let server = AuthServer::atlassian(&ctx.settings.endpoints);
+    let client = Client {
+        id: &client_id,
+        secret: &client_secret,
+    };
     let tokens = ctx
         .net
-        .block_on(oauth::client_credentials(
-            http,
-            &ctx.settings.endpoints,
-            &client_id,
-            &client_secret,
-        ))?
+        .block_on(server.client_credentials(http, client, &[]))?
         .context(FIRST_TOKEN)?;
     let credential = credential(client_id, client_secret, Vec::new(), tokens);
     let cfg = AuthConfig::new(profile, site, credential);
@@ -97,25 +97,24 @@ fn data_center(
         .hint("drop --cloud-id (or unset JIRA_AUTH_CLOUD_ID); --site names the instance"));
     }
     let scopes = resolve_scopes(ctx.ui, &args, Grantee::ServiceAccount)?;
-    let base = detected.base;
+    let site = Site::data_center(&detected.base);
+    let server = AuthServer::of(&site, &ctx.settings.endpoints);
     let http = ctx.net.http()?;
+    let client = Client {
+        id: &client_id,
+        secret: &client_secret,
+    };
     let tokens = ctx
         .net
-        .block_on(oauth::datacenter::client_credentials(
-            http,
-            &base,
-            &client_id,
-            &client_secret,
-            &scopes,
-        ))?
+        .block_on(server.client_credentials(http, client, &scopes))?
         .context(FIRST_TOKEN)?;
     let myself = ctx
         .net
-        .block_on(dc::myself(http, &base, &tokens.access_token))?
+        .block_on(server.who_am_i(http, &tokens.access_token, &scopes, ""))?
         .context("asking Jira who the service account is (nothing was stored)")?;
     let credential = credential(client_id, client_secret, scopes, tokens);
-    let mut cfg = AuthConfig::new(profile, site::data_center_stored_site(&base), credential);
-    cfg.account = Some(site::data_center_account(myself.value));
+    let mut cfg = AuthConfig::new(profile, site, credential);
+    cfg.account = Some(myself);
     ctx.profiles.save(&cfg, store)?;
     saved::summary(ctx, &cfg, store, None)
 }

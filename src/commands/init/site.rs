@@ -96,20 +96,19 @@ pub(super) fn resolve_site(ctx: &Ctx, target: &Target) -> Result<Site> {
         }
         (None, None) => return Err(missing_site()),
     };
-    Ok(Site {
+    Ok(Site::cloud(
         cloud_id,
-        url: target
+        target
             .site
             .as_ref()
             .map(SiteUrl::origin)
             .unwrap_or_default(),
-        name: target
+        target
             .site
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_default(),
-        deployment: Deployment::Cloud,
-    })
+    ))
 }
 
 /// `--site` as a Data Center base URL: asked for when missing and there is someone to ask,
@@ -199,30 +198,6 @@ pub(super) fn data_center_if_so(
         None => data_center_site(ctx, site, wanted, method)?,
     };
     Ok((detected.deployment == Deployment::DataCenter).then_some(detected))
-}
-
-/// A Data Center site as a profile stores it: the base URL, named by its host, no cloud id.
-pub(in crate::commands) fn data_center_stored_site(base: &url::Url) -> Site {
-    Site {
-        cloud_id: String::new(),
-        url: datacenter::base_text(base),
-        name: datacenter::base_name(base),
-        deployment: Deployment::DataCenter,
-    }
-}
-
-/// Who `/rest/api/2/myself` says the credential is: its key (else its user name) and the
-/// name people see (also who consented, for `consent`).
-pub(in crate::commands) fn data_center_account(who: datacenter::DcMyself) -> crate::store::Account {
-    crate::store::Account {
-        account_id: who.key.unwrap_or_else(|| who.name.clone()),
-        name: if who.display_name.is_empty() {
-            who.name
-        } else {
-            who.display_name
-        },
-        email: who.email_address,
-    }
 }
 
 /// Why the site must be Data Center: the method, or `--deployment`.
