@@ -125,7 +125,7 @@ fn detail(desc: &str) -> String {
 impl OAuthError {
     /// The refresh token itself was refused: the grant needs a new consent, or the previous
     /// token while it still counts.
-    pub fn refresh_token_refused(&self) -> bool {
+    pub fn refuses_the_refresh_token(&self) -> bool {
         matches!(self, OAuthError::RefreshRejected { .. })
     }
 }

@@ -234,9 +234,9 @@ impl AuthServer {
                     .add_extra_param("redirect_uri", redirect_uri.to_string())
                     .request_async(&call)
                     .await
-                    .map_err(|e| self.refresh_error(e, &seen))
+                    .map_err(|e| self.error_on_refresh(e, &seen))
             }
-            other => other.map_err(|e| self.refresh_error(e, &seen)),
+            other => other.map_err(|e| self.error_on_refresh(e, &seen)),
         }?;
         Ok(token_set(&answer))
     }
@@ -327,7 +327,7 @@ impl AuthServer {
 
     /// As `map_token_error`, except that `invalid_grant` is about the refresh token, not a
     /// code, and a refused client, which worked when the profile was made, was changed since.
-    fn refresh_error(&self, e: TokenError, seen: &Seen) -> OAuthError {
+    fn error_on_refresh(&self, e: TokenError, seen: &Seen) -> OAuthError {
         match map_token_error(e, seen, self) {
             // Not a code: the refresh may have reached Jira, its answer lost.
             OAuthError::Http(HttpError::MaybeConsumed { what, detail }) => {

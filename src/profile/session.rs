@@ -153,7 +153,7 @@ impl<'a> Session<'a> {
         // both on the safe side.
         let credential = match cfg.credential {
             Credential::OAuth(grant) => Credential::OAuth(
-                self.refresh(&name, grant, &cfg.site)
+                self.renew_grant(&name, grant, &cfg.site)
                     .map_err(|e| self.recorded(&name, e))?,
             ),
             Credential::ServiceAccount(sa) => Credential::ServiceAccount(
@@ -211,7 +211,7 @@ impl<'a> Session<'a> {
 
     /// Refreshes with the stored refresh token, or, if it is rejected, with the previous one
     /// while its reuse interval lasts, at the site's authorization server.
-    fn refresh(
+    fn renew_grant(
         &self,
         name: &str,
         grant: OAuthGrant,
@@ -236,7 +236,7 @@ impl<'a> Session<'a> {
         let sent = OffsetDateTime::now_utc();
         let (tokens, used, sent) = match call(&current) {
             Ok(tokens) => (tokens, current, sent),
-            Err(refused) if refused.refresh_token_refused() => {
+            Err(refused) if refused.refuses_the_refresh_token() => {
                 let again = OffsetDateTime::now_utc();
                 match previous_in_leeway(&grant, again) {
                     Some(previous) => {
@@ -333,7 +333,7 @@ fn idle_checked(cfg: AuthConfig) -> Usable<AuthConfig> {
     let c = &cfg.credential;
     let notices = idle_notice(
         c.has_refresh_token(),
-        c.refresh_token_issued_at(),
+        c.grant_renewed_at(),
         &cfg.profile,
         OffsetDateTime::now_utc(),
     );

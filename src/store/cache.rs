@@ -53,7 +53,7 @@ impl CachedToken {
             expires_at: c.expires_at()?,
             site: cfg.site.clone(),
             has_refresh_token: c.has_refresh_token(),
-            refresh_token_issued_at: c.refresh_token_issued_at(),
+            refresh_token_issued_at: c.grant_renewed_at(),
         })
     }
 }

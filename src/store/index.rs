@@ -94,7 +94,7 @@ impl ProfileInfo {
             redirect_uri: c.oauth().map(|g| g.redirect_uri.clone()),
             access_token_expires_at: c.expires_at(),
             has_refresh_token: c.has_refresh_token(),
-            refresh_token_issued_at: c.refresh_token_issued_at(),
+            refresh_token_issued_at: c.grant_renewed_at(),
             updated_at: cfg.updated_at,
             created_at: Some(cfg.created_at),
             api_base_url: match c {

@@ -422,7 +422,9 @@ impl Credential {
         self.oauth().is_some_and(|g| g.refresh_token.is_some())
     }
 
-    pub fn refresh_token_issued_at(&self) -> Option<OffsetDateTime> {
+    /// When the refresh token was issued, i.e. when the grant was last renewed (Atlassian
+    /// expires it after 90 days without use).
+    pub fn grant_renewed_at(&self) -> Option<OffsetDateTime> {
         self.oauth().and_then(|g| g.refresh_token_issued_at)
     }
 }

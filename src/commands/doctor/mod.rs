@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx) -> Result {
         local::profile(ctx, &mut facts),
         token::token(ctx, &mut facts),
         token::cache(ctx, &facts),
-        token::refresh_age(&facts),
+        token::renewal_age(&facts),
         live::server(ctx, &mut facts),
         live::site(ctx, &mut facts),
         live::myself(ctx, &mut facts),

@@ -112,7 +112,7 @@ pub fn cache(ctx: &Ctx, facts: &Facts) -> Check {
     }
 }
 
-pub fn refresh_age(facts: &Facts) -> Check {
+pub fn renewal_age(facts: &Facts) -> Check {
     const NAME: &str = "refresh";
     let Some(cfg) = &facts.cfg else {
         return Check::skip(NAME, "no readable profile");
@@ -131,7 +131,7 @@ pub fn refresh_age(facts: &Facts) -> Check {
         return Check::skip(NAME, "the refresh token was refused (see token)");
     }
     let p = &cfg.profile;
-    let Some(issued) = cfg.credential.refresh_token_issued_at() else {
+    let Some(issued) = cfg.credential.grant_renewed_at() else {
         return Check::warn(
             NAME,
             "the refresh token's age is unknown",
@@ -177,7 +177,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refresh_age_thresholds() {
+    fn renewal_age_thresholds() {
         let now = OffsetDateTime::now_utc();
         let at = |days: i64| {
             let mut cfg = crate::store::model::tests::sample("p");
@@ -187,7 +187,7 @@ mod tests {
                 cfg: Some(cfg),
                 ..Facts::default()
             };
-            refresh_age(&facts).status
+            renewal_age(&facts).status
         };
         assert_eq!(at(3), Status::Pass);
         assert_eq!(at(85), Status::Warn);
