@@ -1,5 +1,7 @@
 //! The command line, as clap derive types; the doc comments are the help text.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::sandbox::Scenario;
@@ -300,16 +302,25 @@ pub struct TokenArgs {
     pub output: JsonArg,
 }
 
+/// A number of seconds, as `--min-ttl` takes it.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|e| format!("{e}: a whole number of seconds"))
+}
+
 #[derive(Debug, Args)]
 pub struct MinTtlArgs {
     /// Refresh first when the access token has this many seconds left or fewer
+    // The default is the profile layer's RENEWAL_MARGIN (a test holds them together).
     #[arg(
         long,
         env = "JIRA_AUTH_MIN_TTL",
         value_name = "SECS",
-        default_value_t = 60
+        default_value = "60",
+        value_parser = seconds
     )]
-    pub min_ttl: u64,
+    pub min_ttl: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -606,7 +617,7 @@ mod tests {
         match cli.command {
             Command::Exec(a) => {
                 assert_eq!(a.command, ["sh", "-c", "exit 3"]);
-                assert_eq!(a.ttl.min_ttl, 60);
+                assert_eq!(a.ttl.min_ttl, crate::profile::RENEWAL_MARGIN);
             }
             other => panic!("{other:?}"),
         }

@@ -1,8 +1,9 @@
 //! `jira-auth login`: consent again for an existing profile with its stored client id,
 //! secret and callback URL — the way back after its refresh token died.
 
-use super::consent::{self, Plan};
-use super::{Ctx, Result, saved};
+use super::shared::consent::{self, Plan};
+use super::shared::saved;
+use super::{Ctx, Result};
 use crate::cli::LoginArgs;
 use crate::error::{CliError, Code, Context as _};
 use crate::oauth::{AuthServer, RedirectUri};

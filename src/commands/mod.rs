@@ -10,7 +10,6 @@ macro_rules! say {
 }
 
 pub mod completions;
-mod consent;
 pub mod doctor;
 pub mod exec;
 pub mod init;
@@ -18,10 +17,9 @@ pub mod login;
 pub mod logout;
 pub mod man;
 pub mod sandbox;
-mod saved;
 pub mod scopes;
+mod shared;
 pub mod sites;
-mod stateless;
 pub mod status;
 pub mod switch;
 pub mod token;
@@ -125,12 +123,12 @@ impl<'a> Ctx<'a> {
         Ok(resources)
     }
 
-    /// What `token`, `header` and `exec` give out, valid for more than `min_ttl` seconds:
+    /// What `token`, `header` and `exec` give out, valid for more than `min_ttl`:
     /// from the selected profile, or in stateless mode (`JIRA_AUTH_METHOD=service-account`)
     /// from the environment alone.
-    pub fn valid_access(&self, min_ttl: u64) -> Result<Access> {
+    pub fn valid_access(&self, min_ttl: std::time::Duration) -> Result<Access> {
         match &self.settings.stateless {
-            Some(env) => stateless::access(self, env, min_ttl),
+            Some(env) => shared::stateless::access(self, env, min_ttl),
             None => Ok(self.told(self.session()?.valid_token(min_ttl)?)),
         }
     }

@@ -13,10 +13,8 @@ use super::{Ctx, Result};
 use crate::atlassian::{self, Resource};
 use crate::cli::{SitesArgs, SitesCommand};
 use crate::error::{CliError, Code};
+use crate::profile::RENEWAL_MARGIN;
 use crate::store::{AuthConfig, Method, Site};
-
-/// The token must outlive the accessible-resources call; the same margin as `token`.
-const MIN_TTL_SECS: u64 = 60;
 
 /// The SCOPES column is cut to about this many characters; `--json` has the full lists.
 const SCOPES_WIDTH: usize = 48;
@@ -67,7 +65,7 @@ struct Covered<'a> {
 }
 
 fn list(ctx: &Ctx) -> Result {
-    let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
+    let cfg = ctx.told(ctx.session()?.valid_config(RENEWAL_MARGIN)?);
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let current = &cfg.site.cloud_id;
     if resources.is_empty() {
@@ -116,7 +114,7 @@ struct Switched<'a> {
 
 fn switch(ctx: &Ctx, wanted: &str) -> Result {
     atlassian::check_site_form(wanted)?;
-    let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
+    let cfg = ctx.told(ctx.session()?.valid_config(RENEWAL_MARGIN)?);
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let target = pick(&resources, wanted, &cfg)?;
     let new_site = Site::cloud(target.id.clone(), target.url.clone(), target.name.clone());

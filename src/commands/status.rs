@@ -14,12 +14,10 @@ use time::{Duration, OffsetDateTime};
 use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::cli::StatusArgs;
 use crate::error::{CliError, Code};
+use crate::profile::RENEWAL_MARGIN;
 use crate::profile::{INACTIVITY_EXPIRY_DAYS, Refusal, Refused};
 use crate::store::index::{Index, ProfileInfo};
 use crate::store::{Account, Deployment, Kind, Method, Site};
-
-/// As `token`: the access token must outlive the command that asked for it.
-const MIN_TTL_SECS: u64 = 60;
 
 #[derive(Serialize)]
 pub struct Report {
@@ -143,7 +141,7 @@ fn examine(ctx: &Ctx, check: bool) -> (Usable, Result) {
         Ok(s) => s,
         Err(e) => return failed(e.into()),
     };
-    if let Err(e) = session.standing(MIN_TTL_SECS) {
+    if let Err(e) = session.standing(RENEWAL_MARGIN) {
         return failed(e.into());
     }
     let mut usable = Usable {
@@ -169,7 +167,7 @@ fn examine(ctx: &Ctx, check: bool) -> (Usable, Result) {
 /// A valid token (renewed under the lock if it must be, as `token` does), and Atlassian's
 /// word on it: accessible-resources accepts it and lists the profile's site.
 fn probe(ctx: &Ctx, session: &crate::profile::Session) -> Result<String> {
-    let cfg = ctx.told(session.valid_config(MIN_TTL_SECS)?);
+    let cfg = ctx.told(session.valid_config(RENEWAL_MARGIN)?);
     if let Some(base) = cfg.site.data_center_base() {
         // No accessible-resources on Data Center: the site's own /myself is the word.
         let me = super::data_center_myself(ctx, &cfg, base)?;
@@ -372,7 +370,7 @@ fn token_line(p: &ProfileStatus) -> String {
     } else {
         "about to expire"
     };
-    let state = match (left <= Duration::seconds(MIN_TTL_SECS as i64), &refused) {
+    let state = match (left <= RENEWAL_MARGIN, &refused) {
         // A problem `token` would meet first (credentials unreadable) overrides what the
         // index remembers.
         _ if p.usable.as_ref().is_some_and(|u| !u.ok) && refused.is_none() => {

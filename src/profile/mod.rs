@@ -32,6 +32,11 @@ pub use stateless::ServiceAccountEnv;
 pub use store::index::{Refusal, Refused};
 
 /// Atlassian expires a refresh token after 90 days without use; warn this long before.
+/// A credential with this little left, or less, is renewed before it is given out: a request
+/// made with it must not meet its expiry on the way. The default of `--min-ttl`, and what
+/// every command that uses a credential itself (status, doctor, scopes check, sites) asks for.
+pub const RENEWAL_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub const INACTIVITY_EXPIRY_DAYS: i64 = 90;
 pub const INACTIVITY_WARN_DAYS: i64 = 80;
 

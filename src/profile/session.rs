@@ -64,11 +64,14 @@ impl<'a> Session<'a> {
     /// What `token`, `header` and `exec` need, valid for more than `min_ttl` seconds,
     /// answered from the kernel-keyring cache when that holds such a token: no keychain
     /// connection, no lock, no request.
-    pub fn valid_token(&self, min_ttl: u64) -> Result<Usable<Access>, ProfileError> {
+    pub fn valid_token(
+        &self,
+        min_ttl: std::time::Duration,
+    ) -> Result<Usable<Access>, ProfileError> {
         let now = OffsetDateTime::now_utc();
         if self.found.info.store == Kind::Keychain
             && let Some(tok) = self.profiles.cached(self.name())
-            && tok.expires_at - now > ttl(min_ttl)
+            && tok.expires_at - now > min_ttl
         {
             let notices = idle_notice(
                 tok.has_refresh_token,
@@ -89,9 +92,11 @@ impl<'a> Session<'a> {
     }
 
     /// The whole stored config with a credential valid for more than `min_ttl` seconds.
-    pub fn valid_config(&self, min_ttl: u64) -> Result<Usable<AuthConfig>, ProfileError> {
+    pub fn valid_config(
+        &self,
+        min_ttl: std::time::Duration,
+    ) -> Result<Usable<AuthConfig>, ProfileError> {
         let name = self.name();
-        let min_ttl = ttl(min_ttl);
         let kind = self.found.info.store;
         let store = self.profiles.open(kind)?;
 
@@ -126,7 +131,7 @@ impl<'a> Session<'a> {
             .load_from(store.as_ref(), name, &info_now, Some(&lock))?;
         let replaced = cfg.credential.secret().0.expose_secret()
             != seen.credential.secret().0.expose_secret()
-            && fresh(&cfg, Duration::ZERO);
+            && fresh(&cfg, std::time::Duration::ZERO);
         if fresh(&cfg, min_ttl) || replaced {
             tracing::debug!("another process renewed the token while we waited");
             return Ok(idle_checked(cfg));
@@ -316,11 +321,7 @@ fn renew_error(source: OAuthError, data_center: bool) -> ProfileError {
     }
 }
 
-pub(super) fn ttl(secs: u64) -> Duration {
-    Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
-}
-
-pub(super) fn fresh(cfg: &AuthConfig, min_ttl: Duration) -> bool {
+pub(super) fn fresh(cfg: &AuthConfig, min_ttl: std::time::Duration) -> bool {
     match cfg.credential.expires_at() {
         Some(at) => at - OffsetDateTime::now_utc() > min_ttl,
         None => true,

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::session::{Session, fresh, ttl};
+use super::session::{Session, fresh};
 use super::{ProfileError, Refusal};
 use crate::store::Credential;
 
@@ -22,10 +22,10 @@ impl Session<'_> {
     /// What `token --min-ttl min_ttl` would find: the store read (never the kernel cache:
     /// the store is what a renewal needs), no lock, no request. A profile `token` would fail
     /// on is the error `token` would give, Atlassian's last refusal included.
-    pub fn standing(&self, min_ttl: u64) -> Result<Standing, ProfileError> {
+    pub fn standing(&self, min_ttl: std::time::Duration) -> Result<Standing, ProfileError> {
         let cfg = self.profiles.load(&self.found)?;
         let refused = self.found.info.refused.clone();
-        if fresh(&cfg, ttl(min_ttl)) {
+        if fresh(&cfg, min_ttl) {
             return Ok(Standing::Valid { refused });
         }
         if let Some(refusal) = refused {

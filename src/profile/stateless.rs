@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::Access;
-use super::session::{mint, ttl};
+use super::session::mint;
 use super::{ProfileError, Profiles};
 use crate::atlassian::site::{SiteUrl, tenant_info};
 use crate::net::{Endpoints, Net};
@@ -62,12 +62,12 @@ impl Profiles {
         net: &Net,
         endpoints: &Endpoints,
         sa: &ServiceAccountEnv,
-        min_ttl: u64,
+        min_ttl: std::time::Duration,
     ) -> Result<Access, ProfileError> {
         let name = sa.cache_name();
         let now = OffsetDateTime::now_utc();
         if let Some(tok) = self.cache.get(&name)
-            && tok.expires_at - now > ttl(min_ttl)
+            && tok.expires_at - now > min_ttl
         {
             return Ok(access(endpoints, tok));
         }

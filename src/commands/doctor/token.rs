@@ -8,11 +8,9 @@ use super::check::{Check, Facts};
 use super::local::store_kind;
 use crate::commands::{Ctx, relative, rfc3339};
 use crate::error::{CliError, Code, Exit};
+use crate::profile::RENEWAL_MARGIN;
 use crate::profile::{INACTIVITY_EXPIRY_DAYS, INACTIVITY_WARN_DAYS};
 use crate::store::Kind;
-
-/// As `token`: the access token must outlive the API calls of the live checks.
-const MIN_TTL_SECS: u64 = 60;
 
 pub fn token(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "token";
@@ -22,7 +20,7 @@ pub fn token(ctx: &Ctx, facts: &mut Facts) -> Check {
     let before = stored.credential.expires_at();
     // The same path as `token`: under the profile's lock, with the reuse-interval fallback,
     // so a doctor run can never be what logs the user out.
-    match ctx.session().and_then(|s| s.valid_config(MIN_TTL_SECS)) {
+    match ctx.session().and_then(|s| s.valid_config(RENEWAL_MARGIN)) {
         Ok(usable) => {
             let cfg = ctx.told(usable);
             let check = match cfg.credential.expires_at() {

@@ -5,10 +5,11 @@
 //! the site is tried first, then the gateway, and the base that worked is what `exec` gives
 //! as `JIRA_API_BASE_URL`. A token neither takes is exit 3, and nothing is stored.
 
-use super::{input, site};
 use crate::atlassian::site::verify_api_token;
 use crate::cli::InitArgs;
-use crate::commands::{Ctx, Result, saved};
+use crate::commands::shared::saved;
+use crate::commands::shared::{input, site};
+use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Code, Context as _};
 use crate::store::model::{ApiToken, Scheme};
 use crate::store::{Account, AuthConfig, Credential, Kind};

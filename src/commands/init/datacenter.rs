@@ -4,10 +4,10 @@
 //! PKCE and the client secret, and the site is the base URL (no accessible-resources, no
 //! cloud id). Renewal is the profile layer's, as for Cloud.
 
-use super::input::Console;
 use crate::atlassian::datacenter::{Detected, base_text};
 use crate::cli::InitArgs;
-use crate::commands::consent::{self, Plan, Way};
+use crate::commands::shared::consent::{self, Plan, Way};
+use crate::commands::shared::input::Console;
 use crate::commands::{Ctx, Result};
 use crate::error::CliError;
 use crate::oauth::{AuthServer, RedirectUri};

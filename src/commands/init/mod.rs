@@ -7,12 +7,10 @@
 
 mod api_token;
 mod datacenter;
-pub(super) mod input;
 mod oauth;
 mod pat;
 mod sandbox;
 mod service_account;
-pub(in crate::commands) mod site;
 
 use super::{Ctx, Result};
 use crate::cli::InitArgs;

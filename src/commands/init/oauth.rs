@@ -3,11 +3,12 @@
 
 use secrecy::SecretString;
 
-use super::input::{self, Console};
-use super::site;
 use crate::cli::InitArgs;
-use crate::commands::consent::{self, Plan};
-use crate::commands::{Ctx, Result, saved};
+use crate::commands::shared::consent::{self, Plan};
+use crate::commands::shared::input::{self, Console};
+use crate::commands::shared::saved;
+use crate::commands::shared::site;
+use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Context as _, redirect_flag};
 use crate::oauth::redirect::DEFAULT_PORT;
 use crate::oauth::{AuthServer, RedirectUri};

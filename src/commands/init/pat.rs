@@ -4,10 +4,11 @@
 //! `--deployment data-center`); the token is proven on `/rest/api/2/myself` before it is
 //! stored: one the instance refuses is exit 3, and nothing is stored.
 
-use super::{input, site};
 use crate::atlassian::datacenter::verify_pat;
 use crate::cli::InitArgs;
-use crate::commands::{Ctx, Result, saved};
+use crate::commands::shared::saved;
+use crate::commands::shared::{input, site};
+use crate::commands::{Ctx, Result};
 use crate::error::Context as _;
 use crate::store::model::PersonalAccessToken;
 use crate::store::{AuthConfig, Credential, Kind};

@@ -7,11 +7,12 @@
 //! it as a sandbox wherever it is shown, and its later commands are answered by a sandbox
 //! restored from it (`Ctx::answer_for`), never by Atlassian.
 
-use super::input::{self, Console};
 use super::oauth::{redirect_uri, resolve_scopes};
 use crate::cli::InitArgs;
-use crate::commands::consent::{self, Plan};
-use crate::commands::{Ctx, Result, saved};
+use crate::commands::shared::consent::{self, Plan};
+use crate::commands::shared::input::{self, Console};
+use crate::commands::shared::saved;
+use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Context as _};
 use crate::oauth::AuthServer;
 use crate::sandbox::{Options, SITE_NAMES, Scenario, World};

@@ -11,11 +11,12 @@
 use secrecy::SecretString;
 
 use super::datacenter::{Grantee, resolve_scopes};
-use super::input::{self, Console};
-use super::site::{self, Deployed};
 use crate::atlassian::datacenter::Detected;
 use crate::cli::InitArgs;
-use crate::commands::{Ctx, Result, saved};
+use crate::commands::shared::input::{self, Console};
+use crate::commands::shared::saved;
+use crate::commands::shared::site::{self, Deployed};
+use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Context as _};
 use crate::oauth::{AuthServer, Client, TokenSet};
 use crate::store::model::ServiceAccount;

@@ -6,12 +6,10 @@ use serde::Serialize;
 use crate::cli::ScopesCheckArgs;
 use crate::commands::{Ctx, Result, fix_for, login_command, note_text};
 use crate::error::{CliError, Code, Exit};
+use crate::profile::RENEWAL_MARGIN;
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
 use crate::scopes::{self, OFFLINE_ACCESS, ScopeError, Unknown};
 use crate::store::{AuthConfig, Site};
-
-/// The token must outlive the accessible-resources call; the same margin as `token`.
-const MIN_TTL_SECS: u64 = 60;
 
 /// What `scopes check --json` prints; the table and the notes are made from it.
 #[derive(Serialize)]
@@ -51,7 +49,7 @@ pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
         Some(list) => Some(parse_required(list, &profile_scopes(ctx))?),
         None => None,
     };
-    let cfg = ctx.told(ctx.session()?.valid_config(MIN_TTL_SECS)?);
+    let cfg = ctx.told(ctx.session()?.valid_config(RENEWAL_MARGIN)?);
     let (report, comparison) = compute(ctx, &cfg, required)?;
     if ctx.json {
         ctx.ui.print_json(&report);

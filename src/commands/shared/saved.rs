@@ -4,8 +4,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::atlassian::site::VerifiedToken;
+use crate::commands::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::profile::api_base_url;
 use crate::store::{Account, AuthConfig, Credential, Deployment, Kind, Method, Site};
 
@@ -36,7 +36,7 @@ struct Saved<'a> {
 }
 
 /// `verified` is how an API token was proven (api-token only).
-pub(super) fn summary(
+pub(in crate::commands) fn summary(
     ctx: &Ctx,
     cfg: &AuthConfig,
     kind: Kind,
@@ -62,7 +62,7 @@ pub(super) fn summary(
         api_base_url: api_base_url(cfg, ctx.endpoints()),
         scopes_requested: c.scopes_requested(),
         scopes_granted: c.scopes_granted(),
-        scopes_missing: super::scopes_missing(c.scopes_requested(), c.scopes_granted()),
+        scopes_missing: crate::commands::scopes_missing(c.scopes_requested(), c.scopes_granted()),
         access_token_expires_at: c.expires_at(),
         has_refresh_token: c.has_refresh_token(),
         client_id: match c {

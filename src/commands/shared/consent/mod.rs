@@ -10,9 +10,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-use super::{Ctx, Result};
 use crate::atlassian::{self, Resource, SiteError};
 use crate::cli::{ConsentArgs, ScopeArgs};
+use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Code};
 use crate::oauth::{self, AuthServer, Client, Pkce, RedirectUri};
 use crate::profile::Notice;
@@ -23,37 +23,37 @@ use crate::ui::Ui;
 
 /// Everything a consent needs, resolved from flags, env, prompts (init) or the stored
 /// profile (login) before any network step.
-pub(super) struct Plan {
-    pub(super) profile: String,
-    pub(super) redirect: RedirectUri,
-    pub(super) scopes: Vec<String>,
-    pub(super) client_id: String,
-    pub(super) client_secret: SecretString,
-    pub(super) site: Option<String>,
+pub(in crate::commands) struct Plan {
+    pub(in crate::commands) profile: String,
+    pub(in crate::commands) redirect: RedirectUri,
+    pub(in crate::commands) scopes: Vec<String>,
+    pub(in crate::commands) client_id: String,
+    pub(in crate::commands) client_secret: SecretString,
+    pub(in crate::commands) site: Option<String>,
     /// How the consent URL is opened and its answer comes back.
-    pub(super) way: Way,
+    pub(in crate::commands) way: Way,
     /// The command to suggest running again after a declined consent.
-    pub(super) command: &'static str,
+    pub(in crate::commands) command: &'static str,
     /// Whose OAuth 2.0 provider: Atlassian's (Cloud), or a Data Center instance's own.
-    pub(super) server: AuthServer,
+    pub(in crate::commands) server: AuthServer,
 }
 
 /// How the consent URL reaches a browser and the answer comes back: decided from the
 /// command's `ConsentArgs` and the machine before anything is asked ([`Way::decide`]).
-pub(super) struct Way {
-    pub(super) opener: Opener,
+pub(in crate::commands) struct Way {
+    pub(in crate::commands) opener: Opener,
     /// `--no-browser`: the person opens the URL, by choice.
-    pub(super) no_browser: bool,
+    pub(in crate::commands) no_browser: bool,
     /// `--paste`: the address the browser ended on comes on stdin, terminal or not.
-    pub(super) paste: bool,
+    pub(in crate::commands) paste: bool,
     /// An SSH session: the browser is likely on the person's own machine.
-    pub(super) ssh: Option<SshSession>,
-    pub(super) timeout: Duration,
+    pub(in crate::commands) ssh: Option<SshSession>,
+    pub(in crate::commands) timeout: Duration,
 }
 
 /// Who opens the consent URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Opener {
+pub(in crate::commands) enum Opener {
     /// The browser ($BROWSER, or the desktop's).
     Browser,
     /// The person, from the printed URL (--no-browser, or no browser here), or a browser
@@ -71,7 +71,7 @@ pub(super) enum Opener {
 /// asked, and neither `--no-browser` (the caller opens the URL) nor `--paste` says how the
 /// answer will come) is an error at once.
 impl Way {
-    pub(super) fn decide(ctx: &Ctx, args: &ConsentArgs) -> Result<Way> {
+    pub(in crate::commands) fn decide(ctx: &Ctx, args: &ConsentArgs) -> Result<Way> {
         Ok(Way {
             opener: opener(ctx, args)?,
             no_browser: args.no_browser,
@@ -117,7 +117,7 @@ fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
 /// The scopes `--scopes` or `--preset` ask for (offline_access added), or `None` when
 /// neither is given and the command decides (init asks, login keeps the profile's). A Data
 /// Center site takes its own four scopes instead, and its presets' meaning of the names.
-pub(super) fn chosen_scopes(
+pub(in crate::commands) fn chosen_scopes(
     ui: &Ui,
     args: &ScopeArgs,
     deployment: Deployment,
@@ -144,7 +144,7 @@ pub(super) fn chosen_scopes(
 
 /// A checked request's scopes, after warning about the names the catalog does not know
 /// that are requested anyway.
-pub(super) fn requested(ui: &Ui, parsed: Parsed) -> Vec<String> {
+pub(in crate::commands) fn requested(ui: &Ui, parsed: Parsed) -> Vec<String> {
     if !parsed.unknown.is_empty() {
         // A typo is still the likelier cause: keep the suggestions.
         let each: Vec<String> = parsed
@@ -165,7 +165,7 @@ pub(super) fn requested(ui: &Ui, parsed: Parsed) -> Vec<String> {
 }
 
 /// Says so when a request has more scopes than Atlassian recommends.
-pub(super) fn warn_if_too_many(ui: &Ui, scopes: &[String]) {
+pub(in crate::commands) fn warn_if_too_many(ui: &Ui, scopes: &[String]) {
     if let Some(n) = scopes::too_many(scopes) {
         ui.say(&scopes::console::too_many_warning(n));
     }
@@ -174,7 +174,7 @@ pub(super) fn warn_if_too_many(ui: &Ui, scopes: &[String]) {
 /// Consent in the browser, the code exchange and the choice of site: the new config, not yet
 /// stored. `keep_site` is a cloud id to keep when the grant still covers it and no --site was
 /// given; `created_at` is the original profile's, kept across a new consent.
-pub(super) fn authorize(
+pub(in crate::commands) fn authorize(
     ctx: &Ctx,
     plan: &Plan,
     keep_site: Option<&str>,
@@ -198,7 +198,8 @@ pub(super) fn authorize(
             .block_on(server.exchange_code(http, client, &plan.redirect, code, pkce))??;
     crate::fault::point("after-exchange");
     if tokens.refresh_token.is_none() {
-        ctx.ui.say(&super::notice_text(&Notice::NoRefreshToken));
+        ctx.ui
+            .say(&crate::commands::notice_text(&Notice::NoRefreshToken));
     }
     let (site, granted) = match server {
         AuthServer::Atlassian(endpoints) => {

@@ -53,7 +53,11 @@ pub(crate) fn target(site: Option<(&str, &str)>, cloud_id: Option<(&str, &str)>)
 }
 
 /// `--site` and `--cloud-id` of `init`, one of which must be given (else it is asked for).
-pub(super) fn init_target(ui: &Ui, site: Option<&str>, cloud_id: Option<&str>) -> Result<Target> {
+pub(in crate::commands) fn init_target(
+    ui: &Ui,
+    site: Option<&str>,
+    cloud_id: Option<&str>,
+) -> Result<Target> {
     let asked;
     let site = match (site, cloud_id) {
         (None, None) if ui.prompter().interactive() => {
@@ -87,7 +91,7 @@ fn missing_site() -> CliError {
 
 /// The site to store: its cloud id as given, else from the site's tenant_info. A site known
 /// by its cloud id alone has no address to show.
-pub(super) fn resolve_site(ctx: &Ctx, target: &Target) -> Result<Site> {
+pub(in crate::commands) fn resolve_site(ctx: &Ctx, target: &Target) -> Result<Site> {
     let cloud_id = match (&target.cloud_id, &target.site) {
         (Some(id), _) => id.clone(),
         (None, Some(url)) => {
@@ -114,7 +118,7 @@ pub(super) fn resolve_site(ctx: &Ctx, target: &Target) -> Result<Site> {
 /// `--site` as a Data Center base URL: asked for when missing and there is someone to ask,
 /// then detected (`atlassian::datacenter::detect`, which `--deployment` overrides). `method`
 /// is `--method`'s name, for the errors: what --site names must be Data Center for it.
-pub(super) fn data_center_site(
+pub(in crate::commands) fn data_center_site(
     ctx: &Ctx,
     site: Option<&str>,
     wanted: Option<Deployment>,
@@ -178,7 +182,7 @@ pub(super) fn data_center_site(
 /// `--site` that may be a base URL is asked (serverInfo), `--deployment data-center` without
 /// one has it asked for. `None`: the site is Cloud's (or `--site` names a Cloud site), and
 /// the Cloud path goes on.
-pub(super) fn data_center_if_so(
+pub(in crate::commands) fn data_center_if_so(
     ctx: &Ctx,
     site: Option<&str>,
     wanted: Option<Deployment>,
@@ -216,7 +220,11 @@ fn cloud_instead(method: &str) -> String {
 }
 
 /// Which deployment `base` is: `atlassian::datacenter::detect` on this run's network.
-pub(super) fn detect(ctx: &Ctx, base: &url::Url, wanted: Option<Deployment>) -> Result<Detected> {
+pub(in crate::commands) fn detect(
+    ctx: &Ctx,
+    base: &url::Url,
+    wanted: Option<Deployment>,
+) -> Result<Detected> {
     let http = ctx.net.http()?;
     let detected = ctx.net.block_on(datacenter::detect(http, base, wanted))??;
     if let Some(info) = &detected.info {
@@ -231,7 +239,7 @@ pub(super) fn detect(ctx: &Ctx, base: &url::Url, wanted: Option<Deployment>) -> 
 
 /// `--deployment data-center` (or a site that is Data Center) for a method that is Cloud's
 /// alone (a service account, an API token): refused, naming what works there.
-pub(super) fn cloud_only(method: &str, wanted: Option<Deployment>) -> Result {
+pub(in crate::commands) fn cloud_only(method: &str, wanted: Option<Deployment>) -> Result {
     if wanted == Some(Deployment::DataCenter) {
         return Err(data_center_for_cloud_method(method, None));
     }
@@ -239,7 +247,10 @@ pub(super) fn cloud_only(method: &str, wanted: Option<Deployment>) -> Result {
 }
 
 /// The site is Jira Data Center, and `method` is Cloud's.
-pub(super) fn data_center_for_cloud_method(method: &str, site: Option<&str>) -> CliError {
+pub(in crate::commands) fn data_center_for_cloud_method(
+    method: &str,
+    site: Option<&str>,
+) -> CliError {
     let what = match site {
         Some(url) => format!("{url} is Jira Data Center"),
         None => "--deployment data-center".to_string(),
@@ -253,7 +264,7 @@ pub(super) fn data_center_for_cloud_method(method: &str, site: Option<&str>) -> 
 
 /// The site of a Cloud-only method: as [`resolve_site_or_data_center`], a Data Center
 /// instance refused, naming what works there.
-pub(super) fn resolve_cloud_site(
+pub(in crate::commands) fn resolve_cloud_site(
     ctx: &Ctx,
     target: &Target,
     method: &str,
@@ -269,7 +280,7 @@ pub(super) fn resolve_cloud_site(
 }
 
 /// Which deployment a site named for a method of both is.
-pub(super) enum Deployed {
+pub(in crate::commands) enum Deployed {
     Cloud(Site),
     DataCenter(Detected),
 }
@@ -277,7 +288,7 @@ pub(super) enum Deployed {
 /// As `resolve_site`, except that a site that turns out not to be Cloud's (its tenant_info
 /// says nothing) is asked whether it is Data Center. Cloud first: a Cloud site costs no
 /// more requests than before Data Center was known here.
-pub(super) fn resolve_site_or_data_center(
+pub(in crate::commands) fn resolve_site_or_data_center(
     ctx: &Ctx,
     target: &Target,
     raw_site: Option<&str>,

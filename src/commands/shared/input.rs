@@ -39,7 +39,11 @@ impl Console {
 }
 
 /// `--client-id` (or `JIRA_AUTH_CLIENT_ID`), else a prompt.
-pub(super) fn client_id(ui: &Ui, given: Option<&str>, console: Console) -> Result<String> {
+pub(in crate::commands) fn client_id(
+    ui: &Ui,
+    given: Option<&str>,
+    console: Console,
+) -> Result<String> {
     let p = ui.prompter();
     match given {
         Some(v) => check_client_id(v, console).map_err(CliError::usage),
@@ -127,7 +131,7 @@ fn check_api_token(token: &str) -> std::result::Result<(), String> {
 
 /// One secret of `init`: from stdin when its flag says so, else the environment, else a
 /// hidden prompt.
-pub(super) struct SecretInput<'a> {
+pub(in crate::commands) struct SecretInput<'a> {
     /// "client secret", "API token".
     pub what: &'static str,
     pub stdin_flag: &'static str,
@@ -137,7 +141,7 @@ pub(super) struct SecretInput<'a> {
     pub check: &'a dyn Fn(&str) -> std::result::Result<(), String>,
 }
 
-pub(super) fn secret(ui: &Ui, input: SecretInput) -> Result<SecretString> {
+pub(in crate::commands) fn secret(ui: &Ui, input: SecretInput) -> Result<SecretString> {
     let what = input.what;
     let source_err = |from: &str, e: String| CliError::usage(format!("{what} from {from}: {e}"));
     if input.from_stdin && !ui.stdin_is_terminal() {
@@ -171,7 +175,7 @@ pub(super) fn secret(ui: &Ui, input: SecretInput) -> Result<SecretString> {
 }
 
 /// The client secret: `--client-secret-stdin`, `JIRA_AUTH_CLIENT_SECRET` or a prompt.
-pub(super) fn client_secret(
+pub(in crate::commands) fn client_secret(
     ctx: &Ctx,
     from_stdin: bool,
     client_id: &str,
@@ -191,7 +195,7 @@ pub(super) fn client_secret(
 }
 
 /// The API token: `--api-token-stdin`, `JIRA_AUTH_API_TOKEN` or a prompt.
-pub(super) fn api_token(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
+pub(in crate::commands) fn api_token(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
     secret(
         ctx.ui,
         SecretInput {
@@ -206,7 +210,7 @@ pub(super) fn api_token(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
 }
 
 /// A Data Center personal access token: `--pat-stdin`, `JIRA_AUTH_PAT` or a prompt.
-pub(super) fn pat(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
+pub(in crate::commands) fn pat(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
     secret(
         ctx.ui,
         SecretInput {
@@ -221,7 +225,7 @@ pub(super) fn pat(ctx: &Ctx, from_stdin: bool) -> Result<SecretString> {
 }
 
 /// `--email` (or `JIRA_AUTH_EMAIL`), else a prompt.
-pub(super) fn email(ui: &Ui, given: Option<&str>) -> Result<String> {
+pub(in crate::commands) fn email(ui: &Ui, given: Option<&str>) -> Result<String> {
     let p = ui.prompter();
     match given {
         Some(v) => check_email(v).map_err(|e| CliError::usage(format!("--email {v}: {e}"))),

@@ -5,18 +5,24 @@
 //! beats gh's stored login, and `AWS_ACCESS_KEY_ID` the AWS CLI's profiles). Naming a
 //! profile as well is a contradiction, and refused.
 
+use std::time::Duration;
+
 use secrecy::{ExposeSecret, SecretString};
 
-use super::init::input::{Console, check_client_id, check_secret};
-use super::init::site::target;
-use super::{Ctx, Result};
+use super::input::{Console, check_client_id, check_secret};
+use super::site::target;
 use crate::atlassian::datacenter;
+use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Code, Exit};
 use crate::profile::{Access, ServiceAccountEnv};
 use crate::settings::{CLIENT_ID, CLIENT_SECRET, CLOUD_ID, METHOD, SITE, StatelessEnv};
 use crate::store::Deployment;
 
-pub(super) fn access(ctx: &Ctx, env: &StatelessEnv, min_ttl: u64) -> Result<Access> {
+pub(in crate::commands) fn access(
+    ctx: &Ctx,
+    env: &StatelessEnv,
+    min_ttl: Duration,
+) -> Result<Access> {
     let sa = account(ctx, env)?;
     match ctx
         .profiles
