@@ -72,7 +72,7 @@ codes! {
     ClientSecretRejected = "client_secret_rejected", AuthNeeded, "Atlassian (or a Data Center instance: the application link's client id or secret) refused the client secret";
     CodeRejected = "code_rejected", AuthNeeded, "Atlassian (or a Data Center instance: expired after 10 s, or a PKCE mismatch) refused the authorization code";
     RefreshTokenRejected = "refresh_token_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the refresh token (expired or revoked)";
-    RefreshTokenExpired = "refresh_token_expired", AuthNeeded, "doctor: the refresh token is past Atlassian's 90 days without use";
+    RefreshTokenExpired = "refresh_token_expired", AuthNeeded, "doctor: the refresh token is past its 90 days (without use on Atlassian, since issue on Data Center)";
     NoRefreshToken = "no_refresh_token", AuthNeeded, "the profile has no refresh token";
     ServiceAccountRejected = "service_account_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the service account's client id or secret";
     ApiTokenRejected = "api_token_rejected", AuthNeeded, "neither the site nor the gateway accepts the API token";

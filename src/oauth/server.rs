@@ -104,6 +104,15 @@ impl AuthServer {
         matches!(self, AuthServer::DataCenter(_))
     }
 
+    /// Where Jira's REST API takes this server's Bearer tokens for `site`: Atlassian's
+    /// gateway (`…/ex/jira/CLOUD_ID`), or the Data Center instance itself.
+    pub fn rest_base(&self, site: &Site) -> String {
+        match self {
+            AuthServer::Atlassian(endpoints) => endpoints.jira_api_base(&site.cloud_id).to_string(),
+            AuthServer::DataCenter(_) => site.url.clone(),
+        }
+    }
+
     /// Who its network failures are about.
     pub fn peer(&self) -> Peer {
         match self {

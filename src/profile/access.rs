@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::session::Session;
 use crate::net::Endpoints;
+use crate::oauth::AuthServer;
 use crate::store::cache::CachedToken;
 use crate::store::model::Scheme;
 use crate::store::{AuthConfig, Credential, Site};
@@ -47,11 +48,7 @@ impl Session<'_> {
     /// Bearer tokens: for the Cloud gateway, or a Data Center site itself.
     pub(super) fn cached_access(&self, tok: CachedToken) -> Access {
         Access {
-            api_base_url: if tok.site.is_data_center() {
-                tok.site.url.clone()
-            } else {
-                self.endpoints.jira_api_base(&tok.site.cloud_id).to_string()
-            },
+            api_base_url: AuthServer::of(&tok.site, self.endpoints).rest_base(&tok.site),
             profile: Some(tok.profile),
             secret: tok.access_token,
             scheme: Scheme::Bearer,
@@ -61,19 +58,14 @@ impl Session<'_> {
     }
 }
 
-/// Where a profile's REST API answers: a Data Center site itself (its base URL, for a PAT
-/// or its own OAuth's tokens); on Cloud, the gateway for OAuth and service-account tokens
-/// and the base that accepted an API token.
+/// Where a profile's REST API answers: for a Bearer token, its server's (the Cloud gateway,
+/// or a Data Center site itself, PATs included); for an API token, the base that accepted it.
 pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
-    if cfg.site.is_data_center() {
-        return cfg.site.url.clone();
-    }
     match &cfg.credential {
-        Credential::OAuth(_) | Credential::ServiceAccount(_) => {
-            endpoints.jira_api_base(&cfg.site.cloud_id).to_string()
-        }
         Credential::ApiToken(t) => t.api_base_url.clone(),
-        Credential::Pat(_) => cfg.site.url.clone(),
+        Credential::OAuth(_) | Credential::ServiceAccount(_) | Credential::Pat(_) => {
+            AuthServer::of(&cfg.site, endpoints).rest_base(&cfg.site)
+        }
     }
 }
 
