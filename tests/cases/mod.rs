@@ -1,6 +1,7 @@
 //! The test cases, one module per area.
 
 mod api_token;
+mod architecture;
 mod cache;
 mod completions;
 #[cfg(unix)]
