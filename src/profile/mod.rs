@@ -433,3 +433,6 @@ impl Profiles {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
