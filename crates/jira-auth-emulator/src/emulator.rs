@@ -264,7 +264,7 @@ impl Emulator {
     }
 }
 
-/// A panicking handler thread must not turn every later request into a poison panic.
+/// A panicking handler must not turn every later request into a poison panic.
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()
