@@ -25,7 +25,6 @@ use serde_json::json;
 use crate::http::{Handler, HeldBackHandler, HttpServer, Request, Response};
 pub use accounts::{ApiToken, ServiceAccount, TokenKind};
 use auth::is_refresh;
-pub use consent::DescribeScope;
 
 /// Cloud id of the site `accessible-resources` returns until `set_sites` says otherwise.
 const DEFAULT_SITE_ID: &str = "0f3c9a4e-7d1b-4c2a-9e58-ac3e00000001";
@@ -46,7 +45,7 @@ pub struct Client {
     pub id: String,
     pub secret: String,
     /// Compared byte for byte with the `redirect_uri` a request carries.
-    pub redirect_uris: Vec<String>,
+    pub(crate) redirect_uris: Vec<String>,
     /// Scopes ticked in the console; `offline_access` is never among them yet always allowed.
     pub scopes: Vec<String>,
 }

@@ -120,7 +120,7 @@ impl Response {
         Response::new(302, None, Vec::new()).with_header("Location", location)
     }
 
-    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Response {
         self.headers.push((name.into(), value.into()));
         self
     }

@@ -23,18 +23,18 @@ pub(super) struct Pending {
 }
 
 /// What the consent page says a scope lets the app do, for the scopes it knows.
-pub type DescribeScope = fn(&str) -> Option<&'static str>;
+pub(super) type DescribeScope = fn(&str) -> Option<&'static str>;
 
 impl Emulator {
     /// Where the consent page finds each scope's one-line description (jira-auth's catalog,
     /// for the sandbox); without one it lists the names alone.
-    pub fn describe_scopes(&self, describe: DescribeScope) {
+    pub fn describe_scopes(&self, describe: fn(&str) -> Option<&'static str>) {
         self.lock().describe_scope = Some(describe);
     }
 
     /// How many consent pages are waiting for an answer.
-    #[cfg(any(test, feature = "testing"))]
-    pub fn pending_consents(&self) -> usize {
+    #[cfg(test)]
+    fn pending_consents(&self) -> usize {
         self.lock().pending.len()
     }
 }
