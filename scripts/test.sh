@@ -47,7 +47,9 @@ include_ignored=(--include-ignored)
 for arg in ${harness_args[@]+"${harness_args[@]}"}; do
     [[ $arg == --ignored ]] && include_ignored=()
 done
-command=(cargo test --locked ${cargo_args[@]+"${cargo_args[@]}"} --
+# The whole workspace: jira-auth and the emulator crate (crates/jira-auth-emulator), whose
+# own tests run with its `testing` feature (jira-auth's dev-dependency turns it on).
+command=(cargo test --locked --workspace ${cargo_args[@]+"${cargo_args[@]}"} --
     ${include_ignored[@]+"${include_ignored[@]}"} --skip support::browser::act_as_browser
     ${harness_args[@]+"${harness_args[@]}"})
 

@@ -438,3 +438,6 @@ impl Profiles {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,18 +1,16 @@
-//! The sandbox: the Atlassian emulator (emulator.rs, on the std HTTP plumbing of http.rs) set
-//! up as a world of its own ([`World`]): an app ready in the "developer console", a service
-//! account, an API token and two sites, all emulated on loopback. `jira-auth sandbox` serves
-//! one until interrupted; `init --sandbox` runs the wizard against one inside the process;
-//! and a sandbox profile's later commands are answered by one restored from the profile
-//! ([`World::restore`]). The tests build their worlds from the same emulator, and from
-//! datacenter.rs, an emulated Jira Data Center instance.
+//! The sandbox: the Atlassian emulator (the jira-auth-emulator crate, crates/) set up as a
+//! world of its own ([`World`]): an app ready in the "developer console", a service account,
+//! an API token and two sites, all emulated on loopback. `jira-auth sandbox` serves one until
+//! interrupted; `init --sandbox` runs the wizard against one inside the process; and a
+//! sandbox profile's later commands are answered by one restored from the profile
+//! ([`World::restore`]). The tests build their worlds from the same crate, with the knobs of
+//! its `testing` feature, which this build leaves out.
 //!
 //! Nothing here reaches the network beyond loopback, prints, or knows the command line.
 //! Its secrets are made up per world: they open nothing but that world.
 
-pub mod datacenter;
-pub mod emulator;
-pub mod http;
-pub mod user;
+/// The sandbox's own user agent, which approves a consent when nobody is at a browser.
+pub use jira_auth_emulator::user;
 
 use std::time::Duration;
 
@@ -20,11 +18,13 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::net::Endpoints;
-use crate::store::{AuthConfig, Credential, SANDBOX_CLOUD_ID_PREFIX};
-use emulator::{
+use jira_auth_emulator::datacenter;
+use jira_auth_emulator::emulator::{
     ApiToken, Client, Consent, Emulator, Endpoint, ServiceAccount, Site, TokenKind, USER_EMAIL,
 };
+
+use crate::net::Endpoints;
+use crate::store::{AuthConfig, Credential, SANDBOX_CLOUD_ID_PREFIX};
 
 /// The sandbox's sites, by name: each `https://NAME.jira-auth.invalid` (a name that can
 /// never resolve) when the world runs inside a command, its own loopback host when served.
@@ -107,6 +107,8 @@ pub struct World {
 impl World {
     pub fn start(options: Options) -> World {
         let emu = Emulator::start();
+        // The consent page words each scope as `scopes list` does.
+        emu.describe_scopes(|name| crate::scopes::lookup(name).map(|info| info.description));
         let sites: Vec<Site> = (0..SITE_NAMES.len())
             .map(|i| {
                 let url = if options.served {
@@ -242,10 +244,6 @@ impl World {
             (_, false) => Consent::Approve,
         });
     }
-
-    pub fn emulator(&self) -> &Emulator {
-        &self.emu
-    }
 }
 
 fn apply(emu: &Emulator, scenario: Scenario) {
@@ -272,8 +270,6 @@ fn apply(emu: &Emulator, scenario: Scenario) {
     }
 }
 
-/// `prefix` and then letters and digits up to `len` characters, as Atlassian's ids and
-/// secrets look.
 /// The Data Center instance of a served world, under the context path `/jira`, with what
 /// the scenarios that have a Data Center meaning make of it.
 fn data_center(redirect_uri: &str, scenario: Scenario) -> DataCenterWorld {
@@ -308,6 +304,8 @@ fn data_center(redirect_uri: &str, scenario: Scenario) -> DataCenterWorld {
     world
 }
 
+/// `prefix` and then letters and digits up to `len` characters, as Atlassian's ids and
+/// secrets look.
 fn made_up(prefix: &str, len: usize) -> String {
     use rand::Rng as _;
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -3,11 +3,11 @@
 //! OAuth 2.0 with PKCE (codes that live 10 s, refresh tokens that rotate or not, a server
 //! that wants `redirect_uri` on refresh), and what `token`, `header`, `exec`, `status`,
 //! `doctor` and `logout` make of such profiles — against the emulated instance of
-//! `jira_auth::sandbox::datacenter`.
+//! `jira_auth_emulator::datacenter`.
 
 use std::time::Duration;
 
-use jira_auth::sandbox::datacenter::{DcEndpoint, Rotation, USER_DISPLAY_NAME};
+use jira_auth_emulator::datacenter::{DcEndpoint, Rotation, USER_DISPLAY_NAME};
 
 use crate::support::env::{DC_SA_CLIENT_ID, DC_SA_NAME, TestEnv, free_port, run};
 use crate::support::waiting::{Waiting, consent_redirect};
@@ -739,7 +739,7 @@ fn a_service_account_whose_token_ran_out_is_reminted_by_doctor_and_status() {
     // Revoked in Jira since: exit 3, the profile kept, and what to do.
     env.dc().advance_clock(Duration::from_secs(120));
     env.dc()
-        .create_service_account(jira_auth::sandbox::datacenter::ServiceAccount {
+        .create_service_account(jira_auth_emulator::datacenter::ServiceAccount {
             client_id: DC_SA_CLIENT_ID.into(),
             client_secret: "regenerated-secret-0123456789abcdef".into(),
             name: DC_SA_NAME.into(),

@@ -185,7 +185,7 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
         assert!(std::time::Instant::now() < deadline, "no URL:\n{err}");
         std::thread::sleep(Duration::from_millis(20));
     };
-    jira_auth::sandbox::user::follow(&url);
+    jira_auth_emulator::user::follow(&url);
     let run = waiting.finish(Duration::from_secs(30));
     run.assert_code(0).assert_says("on sandbox.");
     crate::support::env::run(with_vars(&["token"])).assert_code(0);

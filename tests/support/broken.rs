@@ -1,7 +1,9 @@
 //! Servers that misbehave on purpose, for the network-failure tests: a scripted stand-in for
 //! auth.atlassian.com and api.atlassian.com whose token and API answers a test chooses (including
 //! never answering and resetting the connection after the request arrived), and a listener whose
-//! connections never complete.
+//! connections never complete. Raw sockets, since no HTTP server would misbehave this way
+//! (read a head and reset, stall after a request); the heads are parsed by httparse, the
+//! responses are the emulator's.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::env::random_hex;
-use super::http::{Request, Response, parse_head, percent_encode};
+use super::http::{Request, Response, parse_urlencoded, percent_encode};
 
 /// What the scripted server does with one request.
 pub enum Action {
@@ -108,7 +110,7 @@ fn serve(
             return;
         }
     }
-    let Ok(mut request) = parse_head(&head[..head.len() - 4]) else {
+    let Some(mut request) = parse_head(&head) else {
         let _ = stream.write_all(&to_bytes(&Response::text(400, "bad request")));
         return;
     };
@@ -154,6 +156,30 @@ fn serve(
             let _ = stream.shutdown(std::net::Shutdown::Write);
         }
     }
+}
+
+/// A whole request head (up to its blank line), as the emulator's handlers see it.
+fn parse_head(head: &[u8]) -> Option<Request> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut headers);
+    if !parsed.parse(head).ok()?.is_complete() {
+        return None;
+    }
+    let (path, query) = parsed.path?.split_once('?').unwrap_or((parsed.path?, ""));
+    Some(Request {
+        method: parsed.method?.to_string(),
+        path: path.to_string(),
+        query: parse_urlencoded(query.as_bytes()),
+        headers: parsed
+            .headers
+            .iter()
+            .map(|h| {
+                let value = String::from_utf8_lossy(h.value).trim().to_string();
+                (h.name.to_ascii_lowercase(), value)
+            })
+            .collect(),
+        body: Vec::new(),
+    })
 }
 
 fn to_bytes(r: &Response) -> Vec<u8> {
@@ -333,7 +359,7 @@ fn read_whole_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     };
-    let head = parse_head(&buf[..head_end - 4]).ok()?;
+    let head = parse_head(&buf[..head_end])?;
     let length: usize = head
         .header("content-length")
         .and_then(|v| v.parse().ok())

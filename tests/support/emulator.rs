@@ -1,5 +1,6 @@
-//! The Atlassian emulator, as the tests name it: the crate's own (`jira_auth::sandbox::emulator`,
-//! the one `jira-auth sandbox` and `init --sandbox` serve), so that the sandbox and the tests
-//! can never drift apart. What a test's world holds is described by `env.rs`'s builder.
+//! The Atlassian emulator, as the tests name it: the jira-auth-emulator crate's
+//! (`jira_auth_emulator::emulator`, with its `testing` knobs), the one `jira-auth sandbox` and
+//! `init --sandbox` serve, so that the sandbox and the tests can never drift apart. What a
+//! test's world holds is described by `env.rs`'s builder.
 
-pub use jira_auth::sandbox::emulator::*;
+pub use jira_auth_emulator::emulator::*;

@@ -16,7 +16,7 @@ use super::browser;
 use super::emulator::{
     ApiToken, Client, Emulator, Endpoint, ServiceAccount, Site, TokenKind, USER_EMAIL,
 };
-use jira_auth::sandbox::datacenter::{DataCenter, Link};
+use jira_auth_emulator::datacenter::{DataCenter, Link};
 
 pub const CLIENT_ID: &str = "JiraAuthTestClient0123456789abcd";
 /// The client id of the service account every world has (admin.atlassian.com's credential).
@@ -283,7 +283,7 @@ impl TestEnvBuilder {
                 permission: "WRITE".into(),
             });
             dc.add_pat(&env.dc_pat);
-            dc.create_service_account(jira_auth::sandbox::datacenter::ServiceAccount {
+            dc.create_service_account(jira_auth_emulator::datacenter::ServiceAccount {
                 client_id: DC_SA_CLIENT_ID.into(),
                 client_secret: env.dc_sa_secret.clone(),
                 name: DC_SA_NAME.into(),

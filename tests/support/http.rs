@@ -1,5 +1,5 @@
-//! The emulator's blocking HTTP/1.1 plumbing and URL-encoding helpers, from the crate
-//! (`jira_auth::sandbox::http`): the fake browser and the broken servers of `broken.rs` use
-//! them too.
+//! The emulator's HTTP plumbing (hyper on the crate's runtime) and its request and response
+//! types, from the jira-auth-emulator crate: the fake browser's tests serve with it, and the
+//! broken servers of `broken.rs` answer with its responses.
 
-pub use jira_auth::sandbox::http::*;
+pub use jira_auth_emulator::http::*;

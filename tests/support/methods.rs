@@ -5,7 +5,7 @@ use std::process::Command;
 
 use super::emulator::USER_EMAIL;
 use super::env::{DC_CLIENT_ID, DC_SA_CLIENT_ID, SA_CLIENT_ID, TestEnv};
-use jira_auth::sandbox::datacenter::DataCenter;
+use jira_auth_emulator::datacenter::DataCenter;
 
 impl TestEnv {
     /// `init --method service-account` of the world's service account and first site, every

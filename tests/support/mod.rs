@@ -1,6 +1,7 @@
 //! Test support shared by the integration tests: the world builder (env.rs), the fake browser,
-//! broken servers, screens; the Atlassian emulator and its HTTP plumbing are the crate's own
-//! (`jira_auth::sandbox`), re-exported as `emulator` and `http`.
+//! broken servers, screens; the Atlassian emulator and its HTTP plumbing are the
+//! jira-auth-emulator crate's (a dev-dependency with its `testing` feature), re-exported as
+//! `emulator` and `http`.
 
 pub mod broken;
 pub mod browser;

@@ -1,5 +1,5 @@
 //! A Jira Data Center instance on loopback, under a context path (`http://127.0.0.1:PORT/jira`),
-//! faithful to atlassian-oauth.md's "Data Center" section: `/rest/api/2/serverInfo` without
+//! faithful to the "Data Center" section of jira-auth's docs/protocol.md: `/rest/api/2/serverInfo` without
 //! credentials (`deploymentType` "DataCenter", `baseUrl` with the context path); its own
 //! OAuth 2.0 provider (incoming application links: exact redirect URL, authorization code with
 //! PKCE S256 verified, codes that live 10 s and work once, form bodies only, the client secret
@@ -20,20 +20,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 
-use super::emulator::Rng;
-use super::http::{Handler, HttpServer, Request, Response, http_date, percent_encode};
+use crate::http::{Handler, HttpServer, Request, Response, http_date, percent_encode};
 
 mod provider;
 
 use provider::{authorize, token};
 
 /// Data Center's default for `atlassian.oauth2.provider.max.client.delay.seconds`.
-pub const CODE_TTL: Duration = Duration::from_secs(10);
-pub const USER_NAME: &str = "ada";
-pub const USER_KEY: &str = "JIRAUSER10000";
+const CODE_TTL: Duration = Duration::from_secs(10);
+const USER_NAME: &str = "ada";
+const USER_KEY: &str = "JIRAUSER10000";
 pub const USER_DISPLAY_NAME: &str = "Ada Lovelace";
-pub const USER_EMAIL: &str = "ada@example.com";
-pub const VERSION: &str = "9.12.2";
+const USER_EMAIL: &str = "ada@example.com";
+const VERSION: &str = "9.12.2";
 
 /// The scopes in increasing reach: a link's permission allows it and those before it.
 const SCOPES: [&str; 4] = ["READ", "WRITE", "ADMIN", "SYSTEM_ADMIN"];
@@ -108,7 +107,6 @@ pub struct ServiceAccount {
 
 struct State {
     base_url: String,
-    deployment_type: String,
     links: HashMap<String, Link>,
     service_accounts: HashMap<String, ServiceAccount>,
     pats: Vec<String>,
@@ -118,7 +116,6 @@ struct State {
     rotation: Rotation,
     refresh_needs_redirect_uri: bool,
     access_token_ttl: u64,
-    code_ttl: Duration,
     deny: bool,
     /// The emulated clock: what is added to the real elapsed time.
     offset: Duration,
@@ -135,7 +132,6 @@ struct State {
     /// The next requests to an endpoint answered with a status instead: (status, how many).
     faults: HashMap<DcEndpoint, (u16, usize)>,
     issued: Vec<String>,
-    rng: Rng,
 }
 
 impl State {
@@ -144,7 +140,7 @@ impl State {
     }
 
     fn secret(&mut self, prefix: &str) -> String {
-        self.rng.secret(prefix, &mut self.issued)
+        crate::secret(prefix, &mut self.issued)
     }
 }
 
@@ -167,7 +163,6 @@ impl DataCenter {
         let context = context.trim_end_matches('/').to_string();
         let state = Arc::new(Mutex::new(State {
             base_url: String::new(),
-            deployment_type: "DataCenter".into(),
             links: HashMap::new(),
             service_accounts: HashMap::new(),
             pats: Vec::new(),
@@ -177,7 +172,6 @@ impl DataCenter {
             rotation: Rotation::New,
             refresh_needs_redirect_uri: false,
             access_token_ttl: 3600,
-            code_ttl: CODE_TTL,
             deny: false,
             offset: Duration::ZERO,
             delay_after_redirect: Duration::ZERO,
@@ -189,7 +183,6 @@ impl DataCenter {
             hits: HashMap::new(),
             faults: HashMap::new(),
             issued: Vec::new(),
-            rng: Rng::new(),
         }));
         let handler_state = Arc::clone(&state);
         let prefix = context.clone();
@@ -218,6 +211,7 @@ impl DataCenter {
     }
 
     /// `http://127.0.0.1:PORT`: the host without the context path.
+    #[cfg(any(test, feature = "testing"))]
     pub fn origin(&self) -> String {
         self.server.url()
     }
@@ -241,15 +235,18 @@ impl DataCenter {
     }
 
     /// What revoking a token under Profile → Personal Access Tokens does.
+    #[cfg(any(test, feature = "testing"))]
     pub fn revoke_pat(&self, token: &str) {
         self.lock().pats.retain(|t| t != token);
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_rotation(&self, rotation: Rotation) {
         self.lock().rotation = rotation;
     }
 
     /// Refreshes without `redirect_uri` get `invalid_request` naming it.
+    #[cfg(any(test, feature = "testing"))]
     pub fn require_redirect_uri_on_refresh(&self, on: bool) {
         self.lock().refresh_needs_redirect_uri = on;
     }
@@ -258,48 +255,44 @@ impl DataCenter {
         self.lock().access_token_ttl = secs;
     }
 
-    /// `atlassian.oauth2.provider.max.client.delay.seconds`.
-    pub fn set_code_ttl(&self, ttl: Duration) {
-        self.lock().code_ttl = ttl;
-    }
-
     /// The user answers Deny on the consent page.
     pub fn set_deny(&self, deny: bool) {
         self.lock().deny = deny;
     }
 
     /// Moves the instance's clock forward (codes and tokens age; nobody sleeps).
+    #[cfg(any(test, feature = "testing"))]
     pub fn advance_clock(&self, by: Duration) {
         self.lock().offset += by;
     }
 
     /// Every code issued from now on is exchanged `by` later, on the instance's clock.
+    #[cfg(any(test, feature = "testing"))]
     pub fn delay_exchange_by(&self, by: Duration) {
         self.lock().delay_after_redirect = by;
     }
 
     /// The `Date` header runs this many seconds ahead (negative: behind).
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_date_skew(&self, secs: i64) {
         self.lock().date_skew = secs;
     }
 
-    /// What serverInfo says `deploymentType` is ("DataCenter", "Server", "Cloud").
-    pub fn set_deployment_type(&self, t: &str) {
-        self.lock().deployment_type = t.to_string();
-    }
-
     /// serverInfo answers 401 without credentials: the instance will not say what it is.
+    #[cfg(any(test, feature = "testing"))]
     pub fn make_server_info_private(&self) {
         self.lock().server_info_private = true;
     }
 
     /// The next consent's challenge is stored altered, as if the consent had been started
     /// by someone else: the genuine verifier then no longer matches.
+    #[cfg(any(test, feature = "testing"))]
     pub fn corrupt_next_challenge(&self) {
         self.lock().corrupt_next_challenge = true;
     }
 
     /// What a user's "Revoke access" under Profile → Authorized applications does.
+    #[cfg(any(test, feature = "testing"))]
     pub fn revoke_grants(&self) {
         for grant in self.lock().grants.values_mut() {
             grant.revoked = true;
@@ -307,21 +300,25 @@ impl DataCenter {
     }
 
     /// Code exchanges whose PKCE verifier matched its challenge.
+    #[cfg(any(test, feature = "testing"))]
     pub fn pkce_verified(&self) -> usize {
         self.lock().pkce_verified
     }
 
     /// The next `times` requests to `ep` get `status` (and Data Center's error shape).
+    #[cfg(any(test, feature = "testing"))]
     pub fn fail_next(&self, ep: DcEndpoint, status: u16, times: usize) {
         self.lock().faults.insert(ep, (status, times));
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn hits(&self, ep: DcEndpoint) -> usize {
         self.lock().hits.get(&ep).copied().unwrap_or(0)
     }
 
     /// Every code and token it issued, and every secret it was given (links' secrets,
     /// PATs): none may ever appear in output.
+    #[cfg(any(test, feature = "testing"))]
     pub fn secrets(&self) -> Vec<String> {
         let state = self.lock();
         let mut all = state.issued.clone();
@@ -381,7 +378,7 @@ fn server_info(state: &State) -> Response {
             "baseUrl": state.base_url,
             "version": VERSION,
             "versionNumbers": [9, 12, 2],
-            "deploymentType": state.deployment_type,
+            "deploymentType": "DataCenter",
             "buildNumber": 9_120_002,
             "serverTitle": "Jira",
         }),
@@ -462,10 +459,10 @@ fn method_not_allowed() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::super::emulator::tests::{http, json_body};
-    use super::super::http::parse_urlencoded;
     use super::provider::s256;
     use super::*;
+    use crate::emulator::tests::{http, json_body};
+    use crate::http::parse_urlencoded;
     use serde_json::Value;
 
     const REDIRECT: &str = "http://127.0.0.1:8421/callback";
@@ -493,7 +490,7 @@ mod tests {
         let response = http().get(url).send().unwrap();
         assert_eq!(response.status(), 302);
         let location = response.headers()["location"].to_str().unwrap().to_string();
-        parse_urlencoded(location.split_once('?').unwrap().1)
+        parse_urlencoded(location.split_once('?').unwrap().1.as_bytes())
     }
 
     fn code(dc: &DataCenter) -> String {

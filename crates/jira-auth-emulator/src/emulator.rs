@@ -1,38 +1,37 @@
 //! The Atlassian OAuth 2.0 (3LO) emulator: an auth server (auth.atlassian.com) and an API
-//! server (api.atlassian.com) on loopback, faithful to what Atlassian documents (the team's
-//! notes in atlassian-oauth.md), including its unpleasant parts. The auth server is
+//! server (api.atlassian.com) on loopback, faithful to what Atlassian documents (jira-auth's
+//! docs/protocol.md), including its unpleasant parts. The auth server is
 //! emulator/auth.rs, with the consent page a person answers in emulator/consent.rs; the API
 //! server is emulator/api.rs, and emulator/accounts.rs adds service accounts, API tokens and
 //! the sites' own hosts. It is the tests' world and the sandbox's (`jira-auth sandbox`,
 //! `init --sandbox`): one emulator, so the two never drift apart.
 //!
-//! Std only (a thread per connection, blocking sockets): it serves a CLI and a test suite,
-//! never a crowd. What only tests use (fault injection, held-back answers, hit counts) is
-//! ordinary code that the release binary does not call, so the linker leaves most of it out.
+//! It serves a CLI and a test suite, never a crowd (hyper on the crate's runtime, http.rs).
+//! What only tests use (revocations, held-back answers, a skewed clock, hit counts, the
+//! secrets it gave out) exists only with the `testing` feature; the sandbox's scenarios need
+//! [`Emulator::fail_next`] and the token lifetimes, which are always there.
 
 mod accounts;
 mod api;
 mod auth;
 mod consent;
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::http::{Handler, HttpServer, Request, Response};
+use crate::http::{Handler, HeldBackHandler, HttpServer, Request, Response};
 pub use accounts::{ApiToken, ServiceAccount, TokenKind};
 use auth::is_refresh;
 
 /// Cloud id of the site `accessible-resources` returns until `set_sites` says otherwise.
-pub const DEFAULT_SITE_ID: &str = "0f3c9a4e-7d1b-4c2a-9e58-ac3e00000001";
-pub const DEFAULT_SITE_NAME: &str = "acme";
-pub const DEFAULT_SITE_URL: &str = "https://acme.atlassian.net";
+const DEFAULT_SITE_ID: &str = "0f3c9a4e-7d1b-4c2a-9e58-ac3e00000001";
+const DEFAULT_SITE_NAME: &str = "acme";
+const DEFAULT_SITE_URL: &str = "https://acme.atlassian.net";
 /// The one user every grant belongs to.
-pub const USER_ACCOUNT_ID: &str = "712020:5f1c1a8e-4b1e-4d4e-9a61-2c3f9e0b7d21";
+const USER_ACCOUNT_ID: &str = "712020:5f1c1a8e-4b1e-4d4e-9a61-2c3f9e0b7d21";
 pub const USER_EMAIL: &str = "ada@example.com";
 pub const USER_NAME: &str = "Ada Lovelace";
 
@@ -46,7 +45,7 @@ pub struct Client {
     pub id: String,
     pub secret: String,
     /// Compared byte for byte with the `redirect_uri` a request carries.
-    pub redirect_uris: Vec<String>,
+    pub(crate) redirect_uris: Vec<String>,
     /// Scopes ticked in the console; `offline_access` is never among them yet always allowed.
     pub scopes: Vec<String>,
 }
@@ -132,19 +131,16 @@ impl Emulator {
     pub fn start() -> Emulator {
         let state = Arc::new(Mutex::new(State::new()));
         let auth_state = Arc::clone(&state);
-        let auth: Handler = Arc::new(move |req: &Request| {
-            let (response, delay) = {
-                let mut state = lock(&auth_state);
-                let delay = if is_refresh(req) {
-                    state.refresh_delay
-                } else {
-                    Duration::ZERO
-                };
-                (state.handle_auth(req), delay)
+        let auth: HeldBackHandler = Arc::new(move |req: &Request| {
+            let mut state = lock(&auth_state);
+            let delay = if is_refresh(req) {
+                state.refresh_delay
+            } else {
+                Duration::ZERO
             };
-            // Outside the state's lock: other requests are served meanwhile.
-            std::thread::sleep(delay);
-            response
+            // Held back by the server, outside the state's lock: other requests are served
+            // meanwhile.
+            (state.handle_auth(req), delay)
         });
         let api_state = Arc::clone(&state);
         let api: Handler = Arc::new(move |req: &Request| {
@@ -154,7 +150,7 @@ impl Emulator {
         });
         Emulator {
             state,
-            auth: HttpServer::start(auth),
+            auth: HttpServer::holding_back(auth),
             api: HttpServer::start(api),
             site_hosts: Mutex::new(Vec::new()),
         }
@@ -202,17 +198,20 @@ impl Emulator {
     }
 
     /// Every request routed to `ep`, fault-injected ones included.
+    #[cfg(any(test, feature = "testing"))]
     pub fn hits(&self, ep: Endpoint) -> usize {
         self.lock().hits.get(&ep).copied().unwrap_or(0)
     }
 
     /// Every authorization code, access token and refresh token ever issued, in issue order.
+    #[cfg(any(test, feature = "testing"))]
     pub fn issued_secrets(&self) -> Vec<String> {
         self.lock().issued.clone()
     }
 
     /// What a password change does: every refresh token stops working (access tokens live on,
     /// they are self-contained JWTs at Atlassian).
+    #[cfg(any(test, feature = "testing"))]
     pub fn revoke_all_refresh_tokens(&self) {
         for token in self.lock().refresh_tokens.values_mut() {
             token.revoked = true;
@@ -221,6 +220,7 @@ impl Emulator {
 
     /// What removing the app's access in the account's settings (Connected apps) does: the
     /// grant ends at once, its refresh tokens and the access tokens already issued with it.
+    #[cfg(any(test, feature = "testing"))]
     pub fn revoke_grant(&self) {
         let mut state = self.lock();
         for token in state.refresh_tokens.values_mut() {
@@ -232,6 +232,7 @@ impl Emulator {
     /// What un-ticking a scope in the console after consent does: the grant loses it, so
     /// accessible-resources stops listing it and refreshed tokens come without it, while
     /// access tokens already issued (self-contained JWTs) keep it until they expire.
+    #[cfg(any(test, feature = "testing"))]
     pub fn withdraw_scope(&self, scope: &str) {
         let mut state = self.lock();
         for client in state.clients.values_mut() {
@@ -246,11 +247,13 @@ impl Emulator {
     /// Refresh requests take effect at once (the old refresh token is rotated out) but are
     /// answered only after `ms`: a window in which a test can race another command against
     /// a `token` that is in the middle of refreshing.
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_refresh_delay_ms(&self, ms: u64) {
         self.lock().refresh_delay = Duration::from_millis(ms);
     }
 
     /// The API server's clock runs this many seconds ahead (negative: behind) in its `Date`.
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_api_clock_skew(&self, secs: i64) {
         self.lock().api_clock_skew = secs;
     }
@@ -260,7 +263,7 @@ impl Emulator {
     }
 }
 
-/// A panicking handler thread must not turn every later request into a poison panic.
+/// A panicking handler must not turn every later request into a poison panic.
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()
@@ -314,11 +317,11 @@ struct State {
     refresh_tokens: HashMap<String, RefreshToken>,
     next_family: u64,
     issued: Vec<String>,
-    rng: Rng,
     withdrawn_scopes: Vec<String>,
     api_clock_skew: i64,
     /// How long a refresh's answer is held back after the refresh took effect.
     refresh_delay: Duration,
+    describe_scope: Option<consent::DescribeScope>,
 }
 
 type Params = Vec<(String, String)>;
@@ -353,10 +356,10 @@ impl State {
             refresh_tokens: HashMap::new(),
             next_family: 1,
             issued: Vec::new(),
-            rng: Rng::new(),
             withdrawn_scopes: Vec::new(),
             api_clock_skew: 0,
             refresh_delay: Duration::ZERO,
+            describe_scope: None,
         }
     }
 
@@ -382,7 +385,7 @@ impl State {
     }
 
     fn secret(&mut self, prefix: &str) -> String {
-        self.rng.secret(prefix, &mut self.issued)
+        crate::secret(prefix, &mut self.issued)
     }
 }
 
@@ -402,49 +405,16 @@ fn method_not_allowed(allow: &str) -> Response {
         .with_header("Allow", allow)
 }
 
-/// xorshift64* seeded from the std hasher's per-process random keys and the clock: good enough
-/// for unguessable-looking test secrets without a rand dependency.
-pub(in crate::sandbox) struct Rng(u64);
-
-impl Rng {
-    pub(in crate::sandbox) fn new() -> Rng {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u128(
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        // xorshift must never start from zero.
-        Rng(hasher.finish() | 1)
-    }
-
-    pub(in crate::sandbox) fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A new secret (`PREFIX` + 32 hex digits), kept in `issued`: the tests look for every
-    /// secret an emulator gave out in what jira-auth printed.
-    pub(in crate::sandbox) fn secret(&mut self, prefix: &str, issued: &mut Vec<String>) -> String {
-        let value = format!("{prefix}{:016x}{:016x}", self.next_u64(), self.next_u64());
-        issued.push(value.clone());
-        value
-    }
-}
-
 #[cfg(test)]
-pub(in crate::sandbox) mod tests {
-    use super::super::http::{parse_urlencoded, percent_encode};
+pub(crate) mod tests {
     use super::*;
+    use crate::http::{parse_urlencoded, percent_encode};
     use reqwest::blocking::Client as HttpClient;
     use serde_json::Value;
 
     const REDIRECT: &str = "http://127.0.0.1:8421/callback";
 
-    pub(in crate::sandbox) fn http() -> HttpClient {
+    pub(crate) fn http() -> HttpClient {
         HttpClient::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -481,7 +451,7 @@ pub(in crate::sandbox) mod tests {
 
     /// Parsed with serde_json rather than reqwest's optional `json` feature, which only the
     /// main dependencies happen to enable.
-    pub(in crate::sandbox) fn json_body(response: reqwest::blocking::Response) -> Value {
+    pub(crate) fn json_body(response: reqwest::blocking::Response) -> Value {
         serde_json::from_slice(&response.bytes().unwrap()).unwrap()
     }
 
@@ -495,7 +465,7 @@ pub(in crate::sandbox) mod tests {
         let location = location(&response);
         let (base, query) = location.split_once('?').unwrap();
         assert_eq!(base, redirect_uri.split('?').next().unwrap());
-        parse_urlencoded(query)
+        parse_urlencoded(query.as_bytes())
     }
 
     fn code_for(emu: &Emulator, scope: &str) -> String {
@@ -504,7 +474,7 @@ pub(in crate::sandbox) mod tests {
     }
 
     /// POSTs a JSON `body` to the token endpoint: its status and JSON answer.
-    pub(in crate::sandbox) fn post_token(emu: &Emulator, body: Value) -> (u16, Value) {
+    pub(crate) fn post_token(emu: &Emulator, body: Value) -> (u16, Value) {
         let response = http()
             .post(format!("{}/oauth/token", emu.auth_url()))
             .header("Content-Type", "application/json")

@@ -1,4 +1,4 @@
-//! What the emulator knows beyond OAuth apps, faithful to atlassian-oauth.md: Atlassian
+//! What the emulator knows beyond OAuth apps, faithful to docs/protocol.md: Atlassian
 //! service accounts (OAuth 2.0 client credentials: no browser, no refresh token, tokens that
 //! accessible-resources refuses), API tokens (Basic `email:token`: a classic one works on the
 //! site's own host, a scoped one only through the API gateway), and the sites' own hosts
@@ -10,10 +10,10 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::super::http::{Handler, HttpServer, Request, Response};
 use super::api::user_myself;
 use super::auth::token_response;
 use super::{Emulator, Endpoint, State, lock, param};
+use crate::http::{Handler, HttpServer, Request, Response};
 
 /// A service account's OAuth 2.0 credential, as created in admin.atlassian.com → Directory →
 /// Service accounts → Create credentials → OAuth 2.0, with its scopes chosen there.
@@ -68,6 +68,7 @@ pub struct ApiToken {
 
 impl ApiToken {
     /// What its `Authorization: Basic …` carries: base64 of `email:token`.
+    #[cfg(any(test, feature = "testing"))]
     pub fn basic(&self) -> String {
         base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.email, self.token))
     }
@@ -82,6 +83,7 @@ impl Emulator {
 
     /// What revoking the credential in admin.atlassian.com does: its secret stops minting
     /// (tokens already minted live on until they expire).
+    #[cfg(any(test, feature = "testing"))]
     pub fn revoke_service_account(&self, client_id: &str) {
         self.lock().service_accounts.remove(client_id);
     }
@@ -112,6 +114,7 @@ impl Emulator {
     }
 
     /// The sites' hosts started so far, as `(cloud id, base URL)`.
+    #[cfg(any(test, feature = "testing"))]
     pub fn site_urls(&self) -> Vec<(String, String)> {
         let hosts = self
             .site_hosts
@@ -123,6 +126,7 @@ impl Emulator {
     /// The secrets tests registered: service-account secrets, API tokens, and each API
     /// token's Basic credential (base64 of `email:token`, which hides the token from a plain
     /// search).
+    #[cfg(any(test, feature = "testing"))]
     pub fn registered_secrets(&self) -> Vec<String> {
         let state = self.lock();
         let sa = state.service_accounts.values().map(|sa| sa.secret.clone());

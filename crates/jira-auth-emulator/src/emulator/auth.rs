@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::super::http::{Request, Response, percent_encode};
 use super::consent::{Pending, denied};
 use super::{
     AccessToken, AuthCode, CODE_TTL, Consent, Emulator, Endpoint, OFFLINE_ACCESS, Params,
     RefreshToken, State, method_not_allowed, not_found, param,
 };
+use crate::http::{Request, Response, percent_encode};
 
 impl Emulator {
     /// Takes a grant it did not issue as its own: `refresh_token` (a family of its own) and

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::super::http::{Request, Response};
 use super::accounts::basic_credentials;
 use super::{
     Endpoint, OFFLINE_ACCESS, State, TokenKind, USER_ACCOUNT_ID, USER_EMAIL, USER_NAME,
     method_not_allowed, not_found, scope_mismatch,
 };
+use crate::http::{Request, Response};
 
 impl State {
     /// Stamps the API server's (possibly skewed) clock on a response.
@@ -26,7 +26,7 @@ impl State {
         } else {
             now - skew
         };
-        response.with_header("Date", &super::super::http::http_date(at))
+        response.with_header("Date", &crate::http::http_date(at))
     }
 
     pub(super) fn handle_api(&mut self, req: &Request) -> Response {

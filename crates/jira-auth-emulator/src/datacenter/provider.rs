@@ -167,7 +167,7 @@ fn exchange(
     redirect_uri: &str,
     verifier: Option<String>,
 ) -> Response {
-    let (now, ttl) = (state.now(), state.code_ttl);
+    let (now, ttl) = (state.now(), CODE_TTL);
     let Some(grant) = state.codes.get_mut(code) else {
         return oauth_error(400, "invalid_grant");
     };

@@ -6,11 +6,11 @@
 
 use std::time::Instant;
 
-use super::super::http::{Request, Response};
 use super::auth::error_page;
 use super::{
     CODE_TTL, Emulator, Endpoint, OFFLINE_ACCESS, State, USER_EMAIL, USER_NAME, method_not_allowed,
 };
+use crate::http::{Request, Response};
 
 /// A valid `/authorize` request waiting for the person's answer.
 pub(super) struct Pending {
@@ -22,9 +22,19 @@ pub(super) struct Pending {
     pub(super) asked_at: Instant,
 }
 
+/// What the consent page says a scope lets the app do, for the scopes it knows.
+pub(super) type DescribeScope = fn(&str) -> Option<&'static str>;
+
 impl Emulator {
+    /// Where the consent page finds each scope's one-line description (jira-auth's catalog,
+    /// for the sandbox); without one it lists the names alone.
+    pub fn describe_scopes(&self, describe: fn(&str) -> Option<&'static str>) {
+        self.lock().describe_scope = Some(describe);
+    }
+
     /// How many consent pages are waiting for an answer.
-    pub fn pending_consents(&self) -> usize {
+    #[cfg(test)]
+    fn pending_consents(&self) -> usize {
         self.lock().pending.len()
     }
 }
@@ -71,7 +81,7 @@ impl State {
     /// Keeps the request and shows the page that asks about it.
     pub(super) fn ask(&mut self, pending: Pending) -> Response {
         let handle = self.secret("consent-");
-        let page = consent_page(&handle, &pending, &self.site_names());
+        let page = consent_page(&handle, &pending, &self.site_names(), self.describe_scope);
         let callback_origin = origin(&pending.redirect_uri).to_string();
         self.pending.insert(handle, pending);
         Response::html(200, &page)
@@ -101,7 +111,7 @@ pub(super) fn denied(redirect_uri: &str, state: &str) -> Response {
     Response::redirect(&format!(
         "{redirect_uri}{separator}error=access_denied\
          &error_description=User%20did%20not%20authorize%20the%20request&state={}",
-        super::super::http::percent_encode(state)
+        crate::http::percent_encode(state)
     ))
 }
 
@@ -114,13 +124,18 @@ fn origin(url: &str) -> &str {
     &url[..end]
 }
 
-fn consent_page(handle: &str, pending: &Pending, sites: &[String]) -> String {
+fn consent_page(
+    handle: &str,
+    pending: &Pending,
+    sites: &[String],
+    describe: Option<DescribeScope>,
+) -> String {
     let scopes: String = pending
         .scopes
         .iter()
         .map(|s| {
-            let what = match crate::scopes::lookup(s) {
-                Some(info) => info.description,
+            let what = match describe.and_then(|describe| describe(s)) {
+                Some(description) => description,
                 None if s == OFFLINE_ACCESS => "Keep access while you are away (a refresh token).",
                 None => "",
             };
@@ -158,7 +173,7 @@ fn consent_page(handle: &str, pending: &Pending, sites: &[String]) -> String {
 }
 
 /// Text made safe inside HTML elements and attribute values.
-pub fn html_escape(text: &str) -> String {
+fn html_escape(text: &str) -> String {
     text.chars()
         .fold(String::with_capacity(text.len()), |mut out, c| {
             match c {
@@ -183,10 +198,10 @@ button{font-size:1em;padding:.5em 1.4em;border-radius:3px;border:1px solid #8590
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::http::parse_urlencoded;
     use super::super::tests::{http, post_token};
     use super::super::*;
     use super::*;
+    use crate::http::parse_urlencoded;
 
     const REDIRECT: &str = "http://127.0.0.1:8421/callback";
 
@@ -203,7 +218,7 @@ mod tests {
             "{}/authorize?audience=api.atlassian.com&client_id=cid&scope=read%3Ame%20offline_access\
              &redirect_uri={}&state=s%261&response_type=code&prompt=consent",
             emu.auth_url(),
-            super::super::super::http::percent_encode(REDIRECT)
+            crate::http::percent_encode(REDIRECT)
         );
         let response = http().get(url).send().unwrap();
         assert_eq!(response.status(), 200);
@@ -264,7 +279,7 @@ mod tests {
         let location = response.headers()["location"].to_str().unwrap().to_string();
         let (base, query) = location.split_once('?').unwrap();
         assert_eq!(base, REDIRECT);
-        let query = parse_urlencoded(query);
+        let query = parse_urlencoded(query.as_bytes());
         assert_eq!(query[0].0, "code");
         assert_eq!(query[1], ("state".into(), "s&1".into()));
         assert_eq!(emu.pending_consents(), 0);
