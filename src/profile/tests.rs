@@ -14,7 +14,7 @@ use url::Url;
 use super::*;
 use crate::net::{Endpoints, Net};
 use crate::store::model::{OAuthGrant, ServiceAccount};
-use crate::store::{Credential, Deployment, Site};
+use crate::store::{Credential, Site};
 
 const CLIENT_ID: &str = "JiraAuthUnitClient0123456789abcd";
 const REDIRECT: &str = "http://127.0.0.1:8976/callback";
@@ -72,12 +72,11 @@ fn random() -> String {
 }
 
 fn site() -> Site {
-    Site {
-        cloud_id: "1324a887-45db-1bf4-1e99-ef0ff456d421".into(),
-        url: "https://acme.atlassian.net".into(),
-        name: "acme".into(),
-        deployment: Deployment::Cloud,
-    }
+    Site::cloud(
+        "1324a887-45db-1bf4-1e99-ef0ff456d421".into(),
+        "https://acme.atlassian.net".into(),
+        "acme".into(),
+    )
 }
 
 impl World {
@@ -230,7 +229,7 @@ fn a_stale_token_is_refreshed_at_the_emulator_and_stored_before_it_is_given() {
     let (cfg, refresh) = w.oauth_profile("work", Duration::seconds(30));
     w.profiles.save(&cfg, Kind::File).unwrap();
 
-    let usable = w.session("work").valid_token(60).unwrap();
+    let usable = w.session("work").valid_token(RENEWAL_MARGIN).unwrap();
     assert_eq!(w.emu.hits(Endpoint::Token), 1);
     let new_access = usable.value.secret.expose_secret().to_string();
     assert_ne!(new_access, oauth(&cfg).access_token.expose_secret());
@@ -250,7 +249,7 @@ fn a_stale_token_is_refreshed_at_the_emulator_and_stored_before_it_is_given() {
     );
 
     // Fresh now: answered from the store, nothing asked.
-    let again = w.session("work").valid_token(60).unwrap();
+    let again = w.session("work").valid_token(RENEWAL_MARGIN).unwrap();
     assert_eq!(again.value.secret.expose_secret(), new_access);
     assert_eq!(w.emu.hits(Endpoint::Token), 1);
     // The API takes it.
@@ -276,7 +275,7 @@ fn a_lost_newest_refresh_token_falls_back_to_the_previous_one_within_the_reuse_i
     grant.previous_rotated_at = Some(OffsetDateTime::now_utc() - Duration::minutes(1));
     w.profiles.save(&cfg, Kind::File).unwrap();
 
-    w.session("work").valid_token(60).unwrap();
+    w.session("work").valid_token(RENEWAL_MARGIN).unwrap();
     assert_eq!(
         w.emu.hits(Endpoint::Token),
         2,
@@ -303,7 +302,7 @@ fn a_refused_refresh_is_an_error_recorded_in_the_index_and_nothing_is_saved() {
     // A password change: every refresh token stops working.
     w.emu.revoke_all_refresh_tokens();
 
-    let err = w.session("work").valid_token(60).err().unwrap();
+    let err = w.session("work").valid_token(RENEWAL_MARGIN).err().unwrap();
     assert!(
         matches!(
             err,
@@ -341,7 +340,7 @@ fn a_service_account_mints_a_new_token_and_without_a_refresh_token_nothing_renew
     };
     let cfg = AuthConfig::new("ci".into(), site(), Credential::ServiceAccount(sa));
     w.profiles.save(&cfg, Kind::File).unwrap();
-    let usable = w.session("ci").valid_token(60).unwrap();
+    let usable = w.session("ci").valid_token(RENEWAL_MARGIN).unwrap();
     let minted = usable.value.secret.expose_secret().to_string();
     assert!(w.emu.issued_secrets().contains(&minted));
     assert_eq!(w.emu.hits(Endpoint::Token), 1);
@@ -358,7 +357,7 @@ fn a_service_account_mints_a_new_token_and_without_a_refresh_token_nothing_renew
     grant.refresh_token = None;
     w.profiles.save(&cfg, Kind::File).unwrap();
     assert!(matches!(
-        w.session("short").valid_token(60),
+        w.session("short").valid_token(RENEWAL_MARGIN),
         Err(ProfileError::NoRefreshToken { .. })
     ));
     assert_eq!(w.emu.hits(Endpoint::Token), 1, "nothing was asked");
