@@ -7,7 +7,7 @@
 //! `audience` or `prompt`; Data Center's scopes; a code that lives 10 s (the caller exchanges
 //! it at once); refresh tokens that may or may not rotate (the caller keeps whichever comes
 //! back); and a refresh that some instances answer only with the `redirect_uri` of the
-//! grant, which is then sent again (atlassian-oauth.md: both UNCONFIRMED, both handled).
+//! grant, which is then sent again (docs/protocol.md: both UNCONFIRMED, both handled).
 
 use oauth2::basic::BasicClient;
 use oauth2::{
