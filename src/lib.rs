@@ -1,5 +1,6 @@
 //! jira-auth: set up and keep alive access to Jira Cloud (OAuth 2.0 3LO, service accounts,
-//! API tokens). `run` is the whole program behind `main` — settings resolved, the command
+//! API tokens) and Jira Data Center (OAuth 2.0 with PKCE, service accounts, personal access
+//! tokens). `run` is the whole program behind `main` — settings resolved, the command
 //! dispatched with its context — callable in-process with any environment and `Ui`.
 //! ARCHITECTURE.md draws the layers.
 

@@ -1,7 +1,9 @@
 //! `jira-auth man`: the man page (roff), generated from the same clap definitions as `--help`:
 //! the global options, then every command with its own options and examples (one page: no
 //! references to pages that do not exist), then EXIT STATUS, ENVIRONMENT and FILES from the
-//! tables the code itself uses.
+//! tables the code itself uses. docs/reference.md is made from the same sources (reference.rs).
+
+pub mod reference;
 
 use clap::CommandFactory;
 
@@ -70,33 +72,38 @@ fn page() -> std::io::Result<String> {
         entry(&mut page, var, what);
     }
     page.push_str(".SH FILES\n");
-    entry(
-        &mut page,
-        "the config dir",
-        &format!(
-            "JIRA_AUTH_CONFIG_DIR, else {}; yours, and writable by you alone",
-            settings::DEFAULT_CONFIG_DIR
-        ),
-    );
-    entry(
-        &mut page,
-        "profiles.json",
-        "in the config dir: the profile index (names, sites, the default; no secret)",
-    );
-    entry(
-        &mut page,
-        "credentials/PROFILE.json",
-        "in the config dir: the file store (--store file), one 0600 file per profile",
-    );
-    entry(
-        &mut page,
-        "locks/",
-        "in the config dir: one lock file per profile while it is in use, so that two processes never refresh it at once",
-    );
+    for (file, what) in files() {
+        entry(&mut page, file, &what);
+    }
     let mut out = Vec::new();
     man.render_version_section(&mut out)?;
     page.push_str(without_preamble(&String::from_utf8_lossy(&out)));
     Ok(page)
+}
+
+/// The files jira-auth keeps, and what each holds: the man page's FILES and the reference's.
+pub(crate) fn files() -> [(&'static str, String); 4] {
+    [
+        (
+            "the config dir",
+            format!(
+                "JIRA_AUTH_CONFIG_DIR, else {}; yours, and writable by you alone",
+                settings::DEFAULT_CONFIG_DIR
+            ),
+        ),
+        (
+            "profiles.json",
+            "in the config dir: the profile index (names, sites, the default; no secret)".into(),
+        ),
+        (
+            "credentials/PROFILE.json",
+            "in the config dir: the file store (--store file), one 0600 file per profile".into(),
+        ),
+        (
+            "locks/",
+            "in the config dir: one lock file per profile while it is in use, so that two processes never refresh it at once".into(),
+        ),
+    ]
 }
 
 /// A section as clap_mangen renders it alone: from its `.SH`, without the string definitions
@@ -185,61 +192,6 @@ fn text(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The part of `text` under the heading `heading`, up to the next heading of its level.
-    fn section<'a>(text: &'a str, heading: &str) -> &'a str {
-        let start = text
-            .find(&format!("\n{heading}\n"))
-            .unwrap_or_else(|| panic!("README has no {heading:?}"));
-        let rest = &text[start + heading.len() + 2..];
-        let level = heading.split(' ').next().unwrap();
-        let end = rest.find(&format!("\n{level} ")).unwrap_or(rest.len());
-        &rest[..end]
-    }
-
-    #[test]
-    fn the_readme_documents_every_option_and_variable() {
-        let readme = include_str!("../../README.md");
-        let reference = section(readme, "## Command reference");
-        fn walk(cmd: &clap::Command, path: &str, reference: &str, vars: &mut Vec<String>) {
-            for arg in cmd.get_arguments() {
-                if let Some(long) = arg.get_long().filter(|l| !["help", "version"].contains(l)) {
-                    assert!(
-                        reference.contains(&format!("`--{long}")),
-                        "README's command reference lacks --{long} ({path})"
-                    );
-                }
-                if let Some(var) = arg.get_env() {
-                    vars.push(var.to_string_lossy().into_owned());
-                }
-            }
-            for sub in cmd.get_subcommands() {
-                let name = format!("{path} {}", sub.get_name());
-                assert!(
-                    reference.contains(&format!("| `{}", sub.get_name()))
-                        || reference.contains(&format!(
-                            "`{} {}",
-                            path.trim_start_matches("jira-auth "),
-                            sub.get_name()
-                        )),
-                    "README's command reference lacks {name}"
-                );
-                walk(sub, &name, reference, vars);
-            }
-        }
-        let mut vars = Vec::new();
-        walk(&Cli::command(), "jira-auth", reference, &mut vars);
-        for (names, _) in settings::DOCUMENTED {
-            vars.extend(names.split(", ").map(str::to_string));
-        }
-        let environment = section(readme, "## Environment");
-        for var in vars {
-            assert!(
-                environment.contains(&format!("`{var}`")),
-                "README's Environment lacks {var}"
-            );
-        }
-    }
 
     #[test]
     fn the_page_lists_every_error_code() {

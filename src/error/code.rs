@@ -1,6 +1,6 @@
 //! The machine-readable names of failures: `error.code` of the JSON error document, a
 //! contract with scripts as much as the exit codes are. Each code has one exit code (its
-//! row of the table of DESIGN.md), so a `CliError` is made from its code and its exit code
+//! row of `Exit::TABLE`), so a `CliError` is made from its code and its exit code
 //! follows; the code says more precisely what happened.
 
 use serde::Serialize;
@@ -18,7 +18,7 @@ macro_rules! codes {
         }
 
         impl Code {
-            /// Every code, in the order of the README's table (by exit code).
+            /// Every code, in the order of docs/reference.md's table (by exit code).
             pub const ALL: &[Code] = &[$(Code::$variant,)*];
 
             /// The name scripts see.
@@ -35,7 +35,7 @@ macro_rules! codes {
                 }
             }
 
-            /// What it means, for the man page (the README's table says the same).
+            /// What it means, for the man page and docs/reference.md.
             pub fn meaning(self) -> &'static str {
                 match self {
                     $(Code::$variant => $meaning,)*

@@ -1,4 +1,4 @@
-//! The command-line error: an exit code from the table of DESIGN.md, the error it came from,
+//! The command-line error: an exit code from `Exit::TABLE`, the error it came from,
 //! the context it happened in, and hints that say what to do next. Every conversion from a
 //! domain error lives in this module (convert.rs), so `?` works everywhere in the commands
 //! and each condition has one wording; the domain modules say what happened, this module
@@ -17,7 +17,7 @@ pub use code::Code;
 pub use convert::redirect_flag;
 pub use remote::site_lines;
 
-/// The exit codes scripts can rely on (DESIGN.md § Command-line contract).
+/// The exit codes scripts can rely on (ARCHITECTURE.md, "The command-line contract").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Ok = 0,
@@ -40,7 +40,7 @@ impl Exit {
         self as u8
     }
 
-    /// Every exit code and what it means: the table of DESIGN.md, for `jira-auth man`.
+    /// Every exit code and what it means, for `jira-auth man` and docs/reference.md.
     pub const TABLE: &[(Exit, &str)] = &[
         (Exit::Ok, "ok"),
         (Exit::Unexpected, "unexpected error"),

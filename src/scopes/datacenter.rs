@@ -1,7 +1,7 @@
 //! Jira Data Center's OAuth 2.0 scopes: four words (`READ`, `WRITE`, `ADMIN`,
 //! `SYSTEM_ADMIN`), each capped by what the user may do anyway, none of them Cloud's; the
 //! presets as Data Center spells them; and the checklist for the admin who creates the
-//! incoming application link (atlassian-oauth.md, "Data Center").
+//! incoming application link (docs/protocol.md, "Jira Data Center").
 
 use super::request::ScopeError;
 

@@ -27,6 +27,7 @@ mod profiles;
 mod readme;
 #[cfg(unix)]
 mod real_browser;
+mod reference;
 mod remote;
 mod sandbox;
 mod scopes_check;

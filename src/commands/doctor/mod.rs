@@ -7,7 +7,7 @@
 //! need the whole picture in one run.
 //!
 //! Exit code: 0 unless a check failed (warnings alone are 0); otherwise the code of the
-//! FIRST failed check, as the table in DESIGN.md defines it (store 6, profile/token/site 3,
+//! FIRST failed check, as `Exit::TABLE` defines it (store 6, profile/token/site 3,
 //! scopes 4, network 5, clock 1). The first failure is usually the cause of the later ones
 //! (no profile → no token → no site), so its code is the most specific answer for a script.
 
