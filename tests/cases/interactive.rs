@@ -20,6 +20,21 @@ fn expect_text<S: Expect>(p: &mut S, screen: &mut String, needle: &str) {
     }
 }
 
+/// Types `text` at the hidden prompt `prompt` once it is shown. A hidden prompt turns echo
+/// off after printing itself, and that flushes the terminal's input: what is typed before
+/// would be lost (seen under load), as a person's typing, slower, never is. So a pause.
+fn type_hidden<S: Expect + std::io::Write>(
+    p: &mut S,
+    screen: &mut String,
+    prompt: &str,
+    text: &str,
+) {
+    expect_text(p, screen, prompt);
+    std::thread::sleep(Duration::from_millis(300));
+    p.write_all(format!("{text}\r").as_bytes()).unwrap();
+    p.flush().unwrap();
+}
+
 /// `cmd` started in a pseudo-terminal, as a person at a keyboard would run it, and what the
 /// terminal has shown of it so far.
 fn in_a_pty(mut cmd: std::process::Command) -> (OsSession, String) {
@@ -136,8 +151,12 @@ fn wizard_prompts_for_everything_in_a_terminal() {
     }
     p.send(format!("  {CLIENT_ID} \r")).unwrap();
 
-    expect_text(&mut p, &mut screen, "Client secret");
-    p.send(format!("{}\r", env.secret)).unwrap();
+    type_hidden(
+        &mut p,
+        &mut screen,
+        "Client secret (input hidden):",
+        &env.secret,
+    );
 
     expect_text(&mut p, &mut screen, "Saved profile");
     expect_text(&mut p, &mut screen, "expires");
@@ -192,8 +211,12 @@ fn without_a_browser_the_address_is_asked_for_and_asked_again_after_a_wrong_one(
         &mut screen,
         "refused the pasted address: its state did not match this run",
     );
-    expect_text(&mut p, &mut screen, "Paste it again (input hidden)");
-    p.send(format!("{address}\r")).unwrap();
+    type_hidden(
+        &mut p,
+        &mut screen,
+        "Paste it again (input hidden)",
+        &address,
+    );
     expect_text(&mut p, &mut screen, "Saved profile");
     assert_exits(p, &screen, 0);
     assert_eq!(env.emu.hits(Endpoint::Token), 1);
@@ -359,8 +382,12 @@ fn an_api_token_setup_asks_for_the_site_the_email_and_a_hidden_token() {
     p.send("ada\r").unwrap();
     expect_text(&mut p, &mut screen, "it is not an email address");
     retype(&mut p, "ada", crate::support::emulator::USER_EMAIL);
-    expect_text(&mut p, &mut screen, "API token (input hidden)");
-    p.send(format!("{}\r", env.classic_token)).unwrap();
+    type_hidden(
+        &mut p,
+        &mut screen,
+        "API token (input hidden)",
+        &env.classic_token,
+    );
     expect_text(&mut p, &mut screen, "Saved profile");
     p.expect(Eof).ok();
     let status = p.get_process().wait().expect("wait for jira-auth");
@@ -412,8 +439,12 @@ fn the_quick_starts_sandbox_in_a_terminal_needs_no_browser() {
     assert!(secret.starts_with("ATOA"), "{secret}");
     expect_text(&mut p, &mut screen, "Client ID:");
     p.send(format!("{client_id}\r")).unwrap();
-    expect_text(&mut p, &mut screen, "Client secret (input hidden):");
-    p.send(format!("{secret}\r")).unwrap();
+    type_hidden(
+        &mut p,
+        &mut screen,
+        "Client secret (input hidden):",
+        &secret,
+    );
     expect_text(
         &mut p,
         &mut screen,
@@ -470,11 +501,12 @@ fn the_data_center_wizard_asks_its_own_questions() {
     ])
     .env("JIRA_AUTH_SITE", env.dc().base_url());
     let (mut p, mut screen) = in_a_pty(cmd);
-    expect_text(&mut p, &mut screen, "Personal access token (input hidden):");
-    // The first prompt of the process: what is typed before it turns echo off (flushing
-    // the terminal's input) would be lost, as a person's typing never is.
-    std::thread::sleep(Duration::from_millis(300));
-    p.send(format!("{}\r", env.dc_pat)).unwrap();
+    type_hidden(
+        &mut p,
+        &mut screen,
+        "Personal access token (input hidden):",
+        &env.dc_pat,
+    );
     expect_text(&mut p, &mut screen, "Saved profile 'pat'");
     assert_exits(p, &screen, 0);
     env.assert_no_secret_in("the terminal", &screen);
