@@ -10,10 +10,12 @@
 use std::process::ExitCode;
 
 use jira_auth::error::CliError;
-use jira_auth::profile::Profiles;
+use jira_auth::Profiles;
 use jira_auth::settings::{Env, Settings};
-use jira_auth::store::model::{ApiToken, ServiceAccount};
-use jira_auth::store::{AuthConfig, CONFIG_VERSION, Credential, Kind, Method, OAuthGrant, Site};
+use jira_auth::Kind;
+use jira_auth::model::{
+    ApiToken, AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, ServiceAccount, Site,
+};
 use rand::Rng as _;
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};

@@ -4,19 +4,32 @@
 //! dispatched with its context — callable in-process with any environment and `Ui`.
 //! ARCHITECTURE.md draws the layers.
 
-pub mod atlassian;
+// The public surface is what `main.rs`, the tests, the benchmark's seeder and the fuzz target
+// use; everything else is the crate's own (`unreachable_pub` keeps `pub` honest inside).
 pub mod cli;
-pub mod commands;
 pub mod error;
-pub mod fault;
-pub mod net;
-pub mod oauth;
-pub mod profile;
-pub mod sandbox;
-pub mod scopes;
 pub mod settings;
-pub mod store;
 pub mod ui;
+
+mod atlassian;
+mod commands;
+mod fault;
+mod net;
+mod oauth;
+mod profile;
+mod sandbox;
+mod scopes;
+mod store;
+
+/// docs/reference.md's generator, for the test that keeps the file current.
+pub use commands::man::reference;
+/// The callback listener's request path, for the fuzz target (`fuzz/`).
+#[cfg(fuzzing)]
+pub use oauth::callback::fuzz_request;
+/// A profile saved as `init` saves it, for the benchmark's seeder (examples/seed_profile.rs).
+pub use profile::Profiles;
+/// What a profile stores, for the same seeder.
+pub use store::{Kind, model};
 
 use std::process::ExitCode;
 
@@ -24,7 +37,6 @@ use cli::{Cli, Command};
 use commands::Ctx;
 use error::CliError;
 use net::Net;
-use profile::Profiles;
 use settings::{Env, EnvSecrets, Settings};
 use ui::Ui;
 

@@ -1,10 +1,10 @@
-//! docs/reference.md is generated from the code (`jira_auth::commands::man::reference`) and
+//! docs/reference.md is generated from the code (`jira_auth::reference`) and
 //! checked in. This test fails when it is stale, naming the command that rewrites it; that
 //! command is this test with `JIRA_AUTH_UPDATE_REFERENCE=1` (write mode instead of check mode).
 
 use std::path::Path;
 
-use jira_auth::commands::man::reference::{PATH, REGENERATE, markdown};
+use jira_auth::reference::{PATH, REGENERATE, markdown};
 
 #[test]
 fn reference_is_up_to_date() {
