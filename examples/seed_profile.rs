@@ -7,15 +7,18 @@
 //!
 //! Run by scripts/bench.sh as `target/release/examples/seed_profile PROFILE [METHOD]`.
 
+// A command-line tool of the benchmark's: it reads its environment and prints its outcome.
+#![allow(clippy::print_stderr, clippy::disallowed_methods)]
+
 use std::process::ExitCode;
 
-use jira_auth::error::CliError;
-use jira_auth::Profiles;
-use jira_auth::settings::{Env, Settings};
 use jira_auth::Kind;
+use jira_auth::Profiles;
+use jira_auth::error::CliError;
 use jira_auth::model::{
     ApiToken, AuthConfig, CONFIG_VERSION, Credential, Method, OAuthGrant, ServiceAccount, Site,
 };
+use jira_auth::settings::{Env, Settings};
 use rand::Rng as _;
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};

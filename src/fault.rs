@@ -7,7 +7,7 @@
 static ARMED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Arms the point called `name` for the rest of the process (the first call wins).
-pub fn arm(name: Option<&str>) {
+pub(crate) fn arm(name: Option<&str>) {
     #[cfg(debug_assertions)]
     if let Some(name) = name {
         let _ = ARMED.set(name.to_string());
@@ -17,7 +17,7 @@ pub fn arm(name: Option<&str>) {
 }
 
 /// Panics when the point called `name` is armed.
-pub fn point(name: &str) {
+pub(crate) fn point(name: &str) {
     #[cfg(debug_assertions)]
     if ARMED.get().is_some_and(|armed| armed == name) {
         panic!("forced panic at '{name}' (JIRA_AUTH_TEST_PANIC_AT)");

@@ -23,8 +23,9 @@ mod store;
 
 /// docs/reference.md's generator, for the test that keeps the file current.
 pub use commands::man::reference;
-/// The callback listener's request path, for the fuzz target (`fuzz/`).
-#[cfg(fuzzing)]
+/// The callback listener's request path, for the fuzz target (`fuzz/`; unit tests keep it
+/// compiling).
+#[cfg(any(fuzzing, test))]
 pub use oauth::callback::fuzz_request;
 /// A profile saved as `init` saves it, for the benchmark's seeder (examples/seed_profile.rs).
 pub use profile::Profiles;

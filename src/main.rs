@@ -1,5 +1,9 @@
 //! Entry point: parse, set up logging and colors, run, and turn the outcome into an exit code.
 
+// main.rs is where the environment is first read (the secrets taken out, empty variables
+// unset, RUST_BACKTRACE for the panic hook), before settings.rs reads the rest.
+#![allow(clippy::disallowed_methods)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -129,6 +129,10 @@ pub struct Env(BTreeMap<String, OsString>);
 
 impl Env {
     /// The variables jira-auth reads, from this process's environment.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "settings.rs is where the environment is read"
+    )]
     pub fn capture() -> Env {
         Env(std::env::vars_os()
             .filter_map(|(k, v)| {

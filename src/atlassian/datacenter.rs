@@ -18,7 +18,7 @@ use crate::net::{Http, Peer};
 use crate::store::{Account, Deployment};
 
 /// Atlassian's Cloud sites are `NAME.atlassian.net`, and nothing else is.
-pub fn is_cloud_host(url: &Url) -> bool {
+pub(crate) fn is_cloud_host(url: &Url) -> bool {
     url.host_str()
         .map(|h| h.to_ascii_lowercase())
         .is_some_and(|h| h.ends_with(".atlassian.net"))
@@ -28,7 +28,7 @@ pub fn is_cloud_host(url: &Url) -> bool {
 /// as `https://`), its path kept (the context path, e.g. `/jira`, or more pasted from the
 /// address bar, which detection trims), without query, fragment or credentials, and without
 /// a trailing slash. `None` for what can only be a Cloud name (a subdomain or a cloud id).
-pub fn parse_base(raw: &str) -> Option<Result<Url, SiteRefError>> {
+pub(crate) fn parse_base(raw: &str) -> Option<Result<Url, SiteRefError>> {
     let raw = raw.trim();
     if raw.is_empty() || is_cloud_id(raw) || !raw.contains(['.', ':', '/']) {
         return None;
@@ -64,37 +64,28 @@ fn check_base(text: &str) -> Result<Url, SiteRefError> {
 }
 
 /// `base` (a base URL with or without a context path) and `path` below it.
-pub fn under(base: &Url, path: &str) -> Url {
+pub(crate) fn under(base: &Url, path: &str) -> Url {
     let text = format!("{}/{path}", base.as_str().trim_end_matches('/'));
     Url::parse(&text).expect("a base URL and a constant path make a URL")
 }
 
 /// The base URL as stored and shown: no trailing slash (`https://jira.example.com/jira`).
-pub fn base_text(base: &Url) -> String {
+pub(crate) fn base_text(base: &Url) -> String {
     base.as_str().trim_end_matches('/').to_string()
-}
-
-/// The name a Data Center site is shown by: its host.
-pub fn base_name(base: &Url) -> String {
-    base.host_str().unwrap_or_default().to_ascii_lowercase()
 }
 
 /// What `/rest/api/2/serverInfo` says; every field but `deploymentType` is informative.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ServerInfo {
+pub(crate) struct ServerInfo {
     #[serde(rename = "deploymentType")]
     pub deployment_type: String,
     #[serde(default)]
     pub version: Option<String>,
-    #[serde(rename = "baseUrl", default)]
-    pub base_url: Option<String>,
-    #[serde(rename = "serverTitle", default)]
-    pub server_title: Option<String>,
 }
 
 impl ServerInfo {
     /// `Cloud` is Cloud; `Server`, `DataCenter` (and anything a later Jira may say) is not.
-    pub fn deployment(&self) -> Deployment {
+    pub(crate) fn deployment(&self) -> Deployment {
         if self.deployment_type.trim().eq_ignore_ascii_case("cloud") {
             Deployment::Cloud
         } else {
@@ -104,7 +95,7 @@ impl ServerInfo {
 }
 
 /// `GET <base>/rest/api/2/serverInfo`, without credentials.
-pub async fn server_info(http: &Http, base: &Url) -> Result<Dated<ServerInfo>, ApiError> {
+pub(crate) async fn server_info(http: &Http, base: &Url) -> Result<Dated<ServerInfo>, ApiError> {
     get_json(
         http,
         "serverInfo",
@@ -118,7 +109,7 @@ pub async fn server_info(http: &Http, base: &Url) -> Result<Dated<ServerInfo>, A
 
 /// Which Jira a site is, and where its REST API is rooted.
 #[derive(Debug, Clone)]
-pub struct Detected {
+pub(crate) struct Detected {
     /// The base URL: the context path the REST API answered under (Cloud: the origin).
     pub base: Url,
     pub deployment: Deployment,
@@ -134,7 +125,7 @@ const MAX_PREFIXES: usize = 6;
 /// Center, whatever `wanted` says); `wanted` (`--deployment`) is taken as given; otherwise
 /// serverInfo is asked under the given path, then under each shorter one, so that an address
 /// pasted from the browser still finds the context path.
-pub async fn detect(
+pub(crate) async fn detect(
     http: &Http,
     given: &Url,
     wanted: Option<Deployment>,
@@ -234,7 +225,7 @@ fn prefixes(given: &Url) -> Vec<Url> {
 
 /// `GET <base>/rest/api/2/myself` of Data Center: the user a Bearer credential belongs to.
 #[derive(Debug, Clone, Deserialize)]
-pub struct DcMyself {
+pub(crate) struct DcMyself {
     /// The user name (`ada`); Data Center has no Atlassian account id.
     #[serde(default)]
     pub name: String,
@@ -249,7 +240,7 @@ pub struct DcMyself {
 impl DcMyself {
     /// Who the credential is, as a profile keeps it: the key (else the user name) and the
     /// name people see.
-    pub fn account(self) -> Account {
+    pub(crate) fn account(self) -> Account {
         Account {
             account_id: self.key.unwrap_or_else(|| self.name.clone()),
             name: if self.display_name.is_empty() {
@@ -263,7 +254,7 @@ impl DcMyself {
 }
 
 /// `/rest/api/2/myself` with `Authorization: Bearer <token>`.
-pub async fn myself(
+pub(crate) async fn myself(
     http: &Http,
     base: &Url,
     token: &SecretString,
@@ -280,7 +271,7 @@ pub async fn myself(
 }
 
 /// Proves a personal access token before it is stored: `/rest/api/2/myself` must take it.
-pub async fn verify_pat(
+pub(crate) async fn verify_pat(
     http: &Http,
     base: &Url,
     token: &SecretString,
@@ -361,8 +352,6 @@ mod tests {
         let info = |t: &str| ServerInfo {
             deployment_type: t.into(),
             version: None,
-            base_url: None,
-            server_title: None,
         };
         assert_eq!(info("Cloud").deployment(), Deployment::Cloud);
         for t in ["DataCenter", "Server", "Something new"] {

@@ -3,8 +3,8 @@
 //! what a site answers without OAuth (its cloud id, an API token's `/myself`); datacenter.rs
 //! which deployment a site is, and what a Data Center instance answers.
 
-pub mod datacenter;
-pub mod site;
+pub(crate) mod datacenter;
+pub(crate) mod site;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -94,7 +94,7 @@ fn api_error(what: &'static str, status: reqwest::StatusCode, body: &[u8]) -> Ap
     }
 }
 
-pub async fn accessible_resources(
+pub(crate) async fn accessible_resources(
     http: &Http,
     endpoints: &Endpoints,
     token: &SecretString,
@@ -106,7 +106,7 @@ pub async fn accessible_resources(
 
 /// An answer with the server's `Date` header, which `doctor` compares with the local clock.
 #[derive(Debug, Clone)]
-pub struct Dated<T> {
+pub(crate) struct Dated<T> {
     pub value: T,
     pub date: Option<OffsetDateTime>,
     /// The local clock when the answer arrived.
@@ -114,7 +114,7 @@ pub struct Dated<T> {
 }
 
 /// As `accessible_resources`, keeping the server's `Date`.
-pub async fn accessible_resources_dated(
+pub(crate) async fn accessible_resources_dated(
     http: &Http,
     endpoints: &Endpoints,
     token: &SecretString,
@@ -143,7 +143,7 @@ pub async fn accessible_resources_dated(
 
 /// `GET {api}/ex/jira/{cloudid}/rest/api/3/myself`: the user as the Jira site sees them.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Myself {
+pub(crate) struct Myself {
     #[serde(rename = "accountId")]
     pub account_id: String,
     #[serde(rename = "displayName", default)]
@@ -155,7 +155,7 @@ pub struct Myself {
 
 /// `GET {api}/me` (User Identity API, scope read:me).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Me {
+pub(crate) struct Me {
     pub account_id: String,
     #[serde(default)]
     pub name: String,
@@ -163,7 +163,7 @@ pub struct Me {
     pub email: Option<String>,
 }
 
-pub async fn myself(
+pub(crate) async fn myself(
     http: &Http,
     endpoints: &Endpoints,
     cloud_id: &str,
@@ -181,7 +181,7 @@ pub async fn myself(
     .await
 }
 
-pub async fn me(
+pub(crate) async fn me(
     http: &Http,
     endpoints: &Endpoints,
     token: &SecretString,
@@ -279,7 +279,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(
 
 /// An RFC 9110 `Date` (IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`); the obsolete
 /// forms are not worth a dependency: every server we talk to sends this one.
-pub fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
     // Built at run time: time's `macros` feature is not enabled, and this runs once per call.
     let format = time::format_description::parse_borrowed::<2>(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
@@ -291,7 +291,7 @@ pub fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
 }
 
 /// How a site is named on the command line: subdomain, URL, or cloud id.
-pub fn matches(res: &Resource, wanted: &str) -> bool {
+pub(crate) fn matches(res: &Resource, wanted: &str) -> bool {
     let wanted = wanted.trim();
     if wanted.is_empty() {
         return false;
@@ -321,7 +321,7 @@ pub fn matches(res: &Resource, wanted: &str) -> bool {
 
 /// "acme  https://acme.atlassian.net  (cloud id …)" for each of `sites`, names and URLs
 /// padded into columns: a list to read down.
-pub fn describe_all<'a>(sites: impl IntoIterator<Item = &'a Resource>) -> Vec<String> {
+pub(crate) fn describe_all<'a>(sites: impl IntoIterator<Item = &'a Resource>) -> Vec<String> {
     let sites: Vec<&Resource> = sites.into_iter().collect();
     let width = |f: fn(&Resource) -> &str| sites.iter().map(|r| f(r).chars().count()).max();
     let (names, urls) = (
@@ -336,7 +336,7 @@ pub fn describe_all<'a>(sites: impl IntoIterator<Item = &'a Resource>) -> Vec<St
 
 /// Whether `raw` can name a site at all (a subdomain or site name, a URL, a cloud id), so
 /// that a mistyped `--site` is refused before the consent it would otherwise waste.
-pub fn check_site_form(raw: &str) -> Result<(), SiteError> {
+pub(crate) fn check_site_form(raw: &str) -> Result<(), SiteError> {
     let wanted = raw.trim();
     let not_a_site = || SiteError::NotASite {
         given: raw.to_string(),
@@ -393,7 +393,7 @@ pub enum SiteError {
 
 /// Picks the site: `--site` when given, the only one when there is one, else `None` (the
 /// caller asks or fails). Never the first of several: the order means nothing.
-pub fn choose<'a>(
+pub(crate) fn choose<'a>(
     resources: &'a [Resource],
     wanted: Option<&str>,
 ) -> Result<Option<&'a Resource>, SiteError> {

@@ -16,7 +16,7 @@ const CLOUD_DOMAIN: &str = ".atlassian.net";
 
 /// What `--site` (or `JIRA_AUTH_SITE`) names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SiteRef {
+pub(crate) enum SiteRef {
     Url(SiteUrl),
     CloudId(String),
 }
@@ -39,7 +39,7 @@ impl SiteUrl {
 
 /// Why a `--site` value names no site.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SiteRefError {
+pub(crate) enum SiteRefError {
     #[error("it is empty")]
     Empty,
     #[error("it is not a subdomain (acme), a URL (https://acme.atlassian.net) or a cloud id")]
@@ -54,7 +54,7 @@ pub enum SiteRefError {
 /// Reads a site as people write it: `acme`, `acme.atlassian.net`,
 /// `https://acme.atlassian.net/jira/your-work`, or a cloud id. Plain `http://` only for
 /// loopback hosts (tests, a local proxy).
-pub fn parse_site(raw: &str) -> Result<SiteRef, SiteRefError> {
+pub(crate) fn parse_site(raw: &str) -> Result<SiteRef, SiteRefError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(SiteRefError::Empty);
@@ -93,7 +93,7 @@ pub fn parse_site(raw: &str) -> Result<SiteRef, SiteRefError> {
 }
 
 /// Cloud ids are UUIDs: 8-4-4-4-12 hexadecimal digits.
-pub fn is_cloud_id(s: &str) -> bool {
+pub(crate) fn is_cloud_id(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
         && groups
@@ -112,7 +112,7 @@ fn is_subdomain(s: &str) -> bool {
 
 /// `GET <site>/_edge/tenant_info` (no credentials): `{"cloudId": "…"}`. Anything else than
 /// such an answer means the address is not a Jira Cloud site.
-pub async fn tenant_info(http: &Http, site: &SiteUrl) -> Result<String, ApiError> {
+pub(crate) async fn tenant_info(http: &Http, site: &SiteUrl) -> Result<String, ApiError> {
     #[derive(Deserialize)]
     struct TenantInfo {
         #[serde(rename = "cloudId")]
@@ -153,7 +153,7 @@ pub async fn tenant_info(http: &Http, site: &SiteUrl) -> Result<String, ApiError
 
 /// `GET {api_base_url}/rest/api/3/myself` with a whole `Authorization` header value: the
 /// user (or service account) as the REST base of any credential sees them.
-pub async fn myself_at(
+pub(crate) async fn myself_at(
     http: &Http,
     api_base_url: &str,
     authorization: &SecretString,
@@ -179,19 +179,10 @@ pub async fn myself_at(
     .await
 }
 
-/// Which kind of API token a site took, and where it answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// Accepted by the site itself (`https://acme.atlassian.net/rest/api/3/…`).
-    Classic,
-    /// Accepted only through the gateway (`https://api.atlassian.com/ex/jira/{cloudId}/…`).
-    Scoped,
-}
-
-/// An API token that works, and the REST base that took it.
+/// An API token that works, and the REST base that took it: the site itself for a classic
+/// token (`https://acme.atlassian.net`), the gateway (`…/ex/jira/{cloudId}`) for a scoped one.
 #[derive(Debug, Clone)]
-pub struct VerifiedToken {
-    pub kind: TokenKind,
+pub(crate) struct VerifiedToken {
     pub api_base_url: String,
     /// Who the token belongs to; `None` when the gateway knew the token but it lacks the
     /// scope `/myself` needs (it still authenticates: the scopes it has may be enough).
@@ -202,7 +193,7 @@ pub struct VerifiedToken {
 /// (`Basic email:token`) on the site, which takes classic tokens, then through the gateway,
 /// which takes scoped ones. The site cannot tell the two kinds apart from the token, and
 /// neither can we.
-pub async fn verify_api_token(
+pub(crate) async fn verify_api_token(
     http: &Http,
     endpoints: &Endpoints,
     site: &SiteUrl,
@@ -229,7 +220,6 @@ pub async fn verify_api_token(
     match myself("the site's /myself", on_site).await {
         Ok(answer) => {
             return Ok(VerifiedToken {
-                kind: TokenKind::Classic,
                 api_base_url: base,
                 myself: Some(answer.value),
             });
@@ -242,7 +232,6 @@ pub async fn verify_api_token(
     let gateway = endpoints.jira_api_base(cloud_id);
     let through = endpoints.api(&format!("ex/jira/{cloud_id}/rest/api/3/myself"));
     let scoped = |who| VerifiedToken {
-        kind: TokenKind::Scoped,
         api_base_url: gateway.to_string(),
         myself: who,
     };

@@ -7,7 +7,7 @@ use super::Result;
 use crate::cli::Cli;
 use crate::ui::Ui;
 
-pub fn run(ui: &Ui, shell: clap_complete::Shell) -> Result {
+pub(crate) fn run(ui: &Ui, shell: clap_complete::Shell) -> Result {
     let mut cmd = Cli::command();
     let name = cmd.get_name().to_string();
     // Generated into memory first: clap_complete panics on a failed write, and a reader that

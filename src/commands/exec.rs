@@ -24,7 +24,7 @@ use crate::cli::ExecArgs;
 use crate::error::Exit;
 use crate::error::{CliError, Code};
 
-pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
+pub(crate) fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
     let (program, rest) = args
         .command
         .split_first()

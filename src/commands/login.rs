@@ -9,7 +9,7 @@ use crate::error::{CliError, Code, Context as _};
 use crate::oauth::{AuthServer, RedirectUri};
 use crate::scopes;
 
-pub fn run(ctx: &Ctx, args: LoginArgs) -> Result {
+pub(crate) fn run(ctx: &Ctx, args: LoginArgs) -> Result {
     // Before anything else: a consent that could only time out fails at once.
     let way = consent::Way::decide(ctx, &args.consent)?;
     // A --site that names no site at all would only be found out after the consent.

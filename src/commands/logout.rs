@@ -12,7 +12,7 @@ struct Report {
     removed: Vec<String>,
 }
 
-pub fn run(ctx: &Ctx, args: LogoutArgs) -> Result {
+pub(crate) fn run(ctx: &Ctx, args: LogoutArgs) -> Result {
     let index = ctx.profiles.index()?;
     let names: Vec<String> = if args.all {
         index.profiles.keys().cloned().collect()

@@ -13,7 +13,7 @@ use crate::error::{CliError, Code, Exit};
 use crate::settings;
 use crate::ui::Ui;
 
-pub fn run(ui: &Ui) -> Result {
+pub(crate) fn run(ui: &Ui) -> Result {
     let page = page().map_err(|e| CliError::unexpected(format!("rendering the man page: {e}")))?;
     Ok(ui.print(&page)?)
 }

@@ -9,20 +9,20 @@ macro_rules! say {
     ($ui:expr, $($arg:tt)*) => { $ui.say(&format!($($arg)*)) };
 }
 
-pub mod completions;
-pub mod doctor;
-pub mod exec;
-pub mod init;
-pub mod login;
-pub mod logout;
-pub mod man;
-pub mod sandbox;
-pub mod scopes;
+pub(crate) mod completions;
+pub(crate) mod doctor;
+pub(crate) mod exec;
+pub(crate) mod init;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod man;
+pub(crate) mod sandbox;
+pub(crate) mod scopes;
 mod shared;
-pub mod sites;
-pub mod status;
-pub mod switch;
-pub mod token;
+pub(crate) mod sites;
+pub(crate) mod status;
+pub(crate) mod switch;
+pub(crate) mod token;
 
 use secrecy::SecretString;
 use serde::Serialize;
@@ -45,7 +45,7 @@ use crate::ui::Ui;
 
 /// What every command receives: the resolved global options and settings, its I/O, the
 /// profiles of the config dir, and the network of this run (built on first use).
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub global: &'a GlobalArgs,
     /// `--json` of the command: its report goes to `Ui::print_json`, not to the terminal.
     pub json: bool,
@@ -60,12 +60,12 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// `--profile` / `JIRA_AUTH_PROFILE`, when given.
-    pub fn wanted(&self) -> Option<&str> {
+    pub(crate) fn wanted(&self) -> Option<&str> {
         self.global.profile.as_deref()
     }
 
     /// Where Atlassian is for this command: the settings' endpoints, or the sandbox's.
-    pub fn endpoints(&self) -> &'a Endpoints {
+    pub(crate) fn endpoints(&self) -> &'a Endpoints {
         match self.sandbox.get() {
             Some(world) => world.endpoints(),
             None => &self.settings.endpoints,
@@ -78,7 +78,7 @@ impl<'a> Ctx<'a> {
     /// sandbox restored from the profile inside this command, so that `token`, `doctor` and
     /// the rest keep working offline after the emulator that made it is gone. (Otherwise the
     /// variables name the running sandbox, as for any profile.)
-    pub fn answer_for(&self, found: &Found) -> std::result::Result<(), ProfileError> {
+    pub(crate) fn answer_for(&self, found: &Found) -> std::result::Result<(), ProfileError> {
         let site = &found.info.site;
         let in_process = site.url.ends_with(".jira-auth.invalid");
         let restore = site.is_sandbox() && (in_process || self.settings.endpoints.are_atlassians());
@@ -90,7 +90,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The selected profile, which must exist, ready to give out a valid credential.
-    pub fn session(&self) -> std::result::Result<Session<'a>, ProfileError> {
+    pub(crate) fn session(&self) -> std::result::Result<Session<'a>, ProfileError> {
         self.answer_for(&self.profiles.find(self.wanted())?)?;
         let session = Session::open(self.profiles, self.net, self.endpoints(), self.wanted())?;
         self.note_other_store(session.name(), session.info().store);
@@ -99,7 +99,7 @@ impl<'a> Ctx<'a> {
 
     /// `--store` (or JIRA_AUTH_STORE) chooses where `init` puts a profile; an existing one is
     /// read where it is. Say so rather than ignore the flag in silence.
-    pub fn note_other_store(&self, name: &str, actual: Kind) {
+    pub(crate) fn note_other_store(&self, name: &str, actual: Kind) {
         if let Some(asked) = self.global.store.filter(|k| *k != actual) {
             say!(
                 self.ui,
@@ -110,7 +110,7 @@ impl<'a> Ctx<'a> {
 
     /// accessible-resources for `token`, in a stable order (Atlassian's means nothing and
     /// changes between calls): by name, then URL.
-    pub fn accessible_resources(&self, token: &SecretString) -> Result<Vec<Resource>> {
+    pub(crate) fn accessible_resources(&self, token: &SecretString) -> Result<Vec<Resource>> {
         let http = self.net.http()?;
         let mut resources = self.net.block_on(atlassian::accessible_resources(
             http,
@@ -126,7 +126,7 @@ impl<'a> Ctx<'a> {
     /// What `token`, `header` and `exec` give out, valid for more than `min_ttl`:
     /// from the selected profile, or in stateless mode (`JIRA_AUTH_METHOD=service-account`)
     /// from the environment alone.
-    pub fn valid_access(&self, min_ttl: std::time::Duration) -> Result<Access> {
+    pub(crate) fn valid_access(&self, min_ttl: std::time::Duration) -> Result<Access> {
         match &self.settings.stateless {
             Some(env) => shared::stateless::access(self, env, min_ttl),
             None => Ok(self.told(self.session()?.valid_token(min_ttl)?)),
@@ -134,7 +134,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The value, after saying what the user should hear about how it was had.
-    pub fn told<T>(&self, usable: Usable<T>) -> T {
+    pub(crate) fn told<T>(&self, usable: Usable<T>) -> T {
         for notice in &usable.notices {
             self.ui.say(&notice_text(notice));
         }
@@ -144,7 +144,7 @@ impl<'a> Ctx<'a> {
 
 /// `/rest/api/2/myself` of a Data Center profile's site, with its current credential:
 /// `status --check`'s and `doctor`'s live question there.
-pub fn data_center_myself(
+pub(crate) fn data_center_myself(
     ctx: &Ctx,
     cfg: &crate::store::AuthConfig,
     base: &url::Url,
@@ -190,17 +190,17 @@ pub fn data_center_myself(
     }
 }
 
-pub type Result<T = ()> = std::result::Result<T, CliError>;
+pub(crate) type Result<T = ()> = std::result::Result<T, CliError>;
 
 /// Atlassian expires every API token at most this long after its creation (since
 /// 2024-12-15; scoped tokens get 1 to 365 days when they are made).
-pub const API_TOKEN_MAX_DAYS: i64 = 365;
+pub(crate) const API_TOKEN_MAX_DAYS: i64 = 365;
 
 /// What jira-auth knows of an API token's life. Not its expiry date: Atlassian does not say
 /// it through the API. But it is at most a year after the token's creation, which was before
 /// jira-auth stored it, so a year after that is a date it cannot outlive.
 #[derive(Serialize)]
-pub struct ApiTokenFacts {
+pub(crate) struct ApiTokenFacts {
     /// `classic` (the site takes it) or `scoped` (only the gateway does).
     pub kind: &'static str,
     pub email: String,
@@ -211,7 +211,12 @@ pub struct ApiTokenFacts {
 }
 
 impl ApiTokenFacts {
-    pub fn new(email: &str, api_base_url: &str, site_url: &str, stored_at: OffsetDateTime) -> Self {
+    pub(crate) fn new(
+        email: &str,
+        api_base_url: &str,
+        site_url: &str,
+        stored_at: OffsetDateTime,
+    ) -> Self {
         let classic = !site_url.is_empty() && api_base_url.trim_end_matches('/') == site_url;
         ApiTokenFacts {
             kind: if classic { "classic" } else { "scoped" },
@@ -222,7 +227,7 @@ impl ApiTokenFacts {
     }
 
     /// The reminder `init` and `status` show.
-    pub fn reminder(&self) -> String {
+    pub(crate) fn reminder(&self) -> String {
         format!(
             "within a year of its creation (Atlassian's limit), so by {} at the latest ({}); stored {}; jira-auth cannot read the token's own date (id.atlassian.com → Security → API tokens shows it)",
             rfc3339(self.expires_by),
@@ -234,7 +239,7 @@ impl ApiTokenFacts {
 
 /// The requested scopes a token was not granted (what consent withheld, or the console lost).
 /// Never offline_access: a token response does not list it, the refresh token is the proof.
-pub fn scopes_missing(requested: &[String], granted: &[String]) -> Vec<String> {
+pub(crate) fn scopes_missing(requested: &[String], granted: &[String]) -> Vec<String> {
     requested
         .iter()
         .filter(|s| *s != OFFLINE_ACCESS && !granted.contains(s))
@@ -243,7 +248,7 @@ pub fn scopes_missing(requested: &[String], granted: &[String]) -> Vec<String> {
 }
 
 /// A warning about something that did not stop the command.
-pub fn notice_text(notice: &Notice) -> String {
+pub(crate) fn notice_text(notice: &Notice) -> String {
     match notice {
         Notice::RefreshTokenIdle { profile, days } => format!(
             "warning: the refresh token of profile '{profile}' has not been used for {days} days; it expires after {INACTIVITY_EXPIRY_DAYS} days without use — run `jira-auth token` regularly or `jira-auth login`"
@@ -254,7 +259,7 @@ pub fn notice_text(notice: &Notice) -> String {
 }
 
 /// Where the token and accessible-resources disagree, in words.
-pub fn note_text(note: &Note) -> String {
+pub(crate) fn note_text(note: &Note) -> String {
     match note {
         Note::SiteDropped(s) => format!(
             "{s}: the token has it but accessible-resources no longer lists it for the site; it will likely be gone after the next refresh (check that it is still ticked under {})",
@@ -271,7 +276,7 @@ pub fn note_text(note: &Note) -> String {
 }
 
 /// What to do about one missing scope (without the final `login` step, which is shared).
-pub fn fix_for(scope: &str) -> String {
+pub(crate) fn fix_for(scope: &str) -> String {
     if scope == OFFLINE_ACCESS || classify(scope).0 == Api::None {
         return format!(
             "{scope}: not ticked in the console; `jira-auth login` requests it and stores the refresh token it brings"
@@ -285,7 +290,7 @@ pub fn fix_for(scope: &str) -> String {
 
 /// The `login` command that gets a token with `missing` granted: plain when the profile
 /// already requests them all, with `--scopes` (requested plus missing) when it does not.
-pub fn login_command(profile: &str, requested: &[String], missing: &[String]) -> String {
+pub(crate) fn login_command(profile: &str, requested: &[String], missing: &[String]) -> String {
     let not_requested = missing.iter().any(|m| !requested.contains(m));
     if !not_requested {
         return format!("jira-auth login --profile {profile}");
@@ -307,7 +312,7 @@ pub fn login_command(profile: &str, requested: &[String], missing: &[String]) ->
 }
 
 /// "in 59 min", "3 min ago": how people read an expiry.
-pub fn relative(at: OffsetDateTime) -> String {
+pub(crate) fn relative(at: OffsetDateTime) -> String {
     let secs = (at - OffsetDateTime::now_utc()).whole_seconds();
     let (n, past) = (secs.unsigned_abs(), secs < 0);
     if n == 0 {
@@ -330,7 +335,7 @@ pub fn relative(at: OffsetDateTime) -> String {
     }
 }
 
-pub fn rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .expect("a UTC time always formats")
 }

@@ -57,7 +57,7 @@ struct Served {
     dc_service_account_secret: String,
 }
 
-pub fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
+pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
     let redirect = match (&args.redirect_uri, args.port) {
         (Some(raw), _) => RedirectUri::parse(raw.trim()).map_err(|e| redirect_flag(raw, e))?,
         (None, port) => {

@@ -19,7 +19,7 @@ use crate::store::{AuthConfig, Method, Site};
 /// The SCOPES column is cut to about this many characters; `--json` has the full lists.
 const SCOPES_WIDTH: usize = 48;
 
-pub fn run(ctx: &Ctx, args: SitesArgs) -> Result {
+pub(crate) fn run(ctx: &Ctx, args: SitesArgs) -> Result {
     let found = ctx.profiles.find(ctx.wanted())?;
     if found.info.site.is_data_center() {
         return Err(CliError::usage(format!(

@@ -20,13 +20,13 @@ use crate::store::index::{Index, ProfileInfo};
 use crate::store::{Account, Deployment, Kind, Method, Site};
 
 #[derive(Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub default: Option<String>,
     pub profiles: Vec<ProfileStatus>,
 }
 
 #[derive(Serialize)]
-pub struct ProfileStatus {
+pub(crate) struct ProfileStatus {
     pub name: String,
     pub default: bool,
     pub store: Kind,
@@ -68,7 +68,7 @@ pub struct ProfileStatus {
 
 /// What `token` would find for the selected profile.
 #[derive(Serialize)]
-pub struct Usable {
+pub(crate) struct Usable {
     pub ok: bool,
     /// The exit code `token` would have: 0 when `ok`.
     pub exit_code: u8,
@@ -80,7 +80,7 @@ pub struct Usable {
     pub check: Option<String>,
 }
 
-pub fn run(ctx: &Ctx, args: StatusArgs) -> Result {
+pub(crate) fn run(ctx: &Ctx, args: StatusArgs) -> Result {
     let index = ctx.profiles.index()?;
     let listed: Vec<(&String, &ProfileInfo)> = match ctx.wanted() {
         Some(_) => {

@@ -14,7 +14,7 @@ struct Report {
     previous: Option<String>,
 }
 
-pub fn run(ctx: &Ctx, args: SwitchArgs) -> Result {
+pub(crate) fn run(ctx: &Ctx, args: SwitchArgs) -> Result {
     let index = ctx.profiles.index()?;
     let name = match args.name {
         Some(name) => name.trim().to_string(),

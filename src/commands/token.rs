@@ -10,7 +10,7 @@ use crate::cli::{MinTtlArgs, TokenArgs};
 use crate::profile::Access;
 use crate::ui::document;
 
-pub fn run_token(ctx: &Ctx, args: TokenArgs) -> Result {
+pub(crate) fn run_token(ctx: &Ctx, args: TokenArgs) -> Result {
     let access = valid(ctx, &args.ttl)?;
     let text = if ctx.json {
         #[derive(Serialize)]
@@ -38,7 +38,7 @@ pub fn run_token(ctx: &Ctx, args: TokenArgs) -> Result {
     Ok(ctx.ui.print_secret(&text)?)
 }
 
-pub fn run_header(ctx: &Ctx, args: &MinTtlArgs) -> Result {
+pub(crate) fn run_header(ctx: &Ctx, args: &MinTtlArgs) -> Result {
     let access = valid(ctx, args)?;
     let line = SecretString::from(format!("{}\n", access.header().expose_secret()));
     Ok(ctx.ui.print_secret(&line)?)

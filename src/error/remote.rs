@@ -150,7 +150,7 @@ fn proxy_hint(by: &AuthServer) -> String {
         AuthServer::Atlassian(_) => PROXY_HINT_AUTH.to_string(),
         AuthServer::DataCenter(base) => format!(
             "a proxy may be answering instead of Jira; check that {} is the instance's base URL, and your proxy, then run the command again",
-            base.as_str().trim_end_matches('/')
+            crate::atlassian::datacenter::base_text(base)
         ),
     }
 }

@@ -3,8 +3,8 @@
 
 use url::Url;
 
-pub const DEFAULT_AUTH_URL: &str = "https://auth.atlassian.com";
-pub const DEFAULT_API_URL: &str = "https://api.atlassian.com";
+pub(crate) const DEFAULT_AUTH_URL: &str = "https://auth.atlassian.com";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.atlassian.com";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
@@ -57,7 +57,7 @@ fn join(base: &Url, path: &str) -> Url {
 
 /// Why a base URL is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BaseUrlError {
+pub(crate) enum BaseUrlError {
     NotAUrl(String),
     /// `http://` to a host that is not this machine: secrets would travel in clear text.
     PlainHttp,
@@ -66,7 +66,7 @@ pub enum BaseUrlError {
 }
 
 /// Checks a base URL: https, or plain http on loopback only; no query or fragment.
-pub fn base_url(raw: &str) -> Result<Url, BaseUrlError> {
+pub(crate) fn base_url(raw: &str) -> Result<Url, BaseUrlError> {
     let url = Url::parse(raw).map_err(|e| BaseUrlError::NotAUrl(e.to_string()))?;
     match url.scheme() {
         "https" => {}
@@ -80,7 +80,7 @@ pub fn base_url(raw: &str) -> Result<Url, BaseUrlError> {
     Ok(url)
 }
 
-pub fn is_loopback_host(url: &Url) -> bool {
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -2,15 +2,15 @@
 //! (TLS, timeouts, bounded retries, `Retry-After`, failures sorted without bodies), where
 //! Atlassian is, and `Net`, the runtime and client of one command run.
 
-pub mod endpoints;
-pub mod http;
+pub(crate) mod endpoints;
+pub(crate) mod http;
 
 use std::cell::OnceCell;
 use std::future::Future;
 use std::time::Duration;
 
-pub use endpoints::Endpoints;
-pub use http::{Http, HttpError, Peer, Retry};
+pub(crate) use endpoints::Endpoints;
+pub(crate) use http::{Http, HttpError, Peer, Retry};
 
 /// The async runtime and the HTTP client of one command run, each built on first use: a
 /// `token` answered from the cache builds neither, and a command that makes several calls

@@ -4,9 +4,9 @@
 //! callback URL (redirect.rs) and the loopback listener that catches the browser's return
 //! (callback/).
 
-pub mod callback;
-pub mod redirect;
-pub mod server;
+pub(crate) mod callback;
+pub(crate) mod redirect;
+pub(crate) mod server;
 mod token;
 
 use rand::RngCore;
@@ -14,11 +14,11 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use crate::net::HttpError;
-pub use redirect::RedirectUri;
-pub use server::{AuthServer, Client, Pkce};
+pub(crate) use redirect::RedirectUri;
+pub(crate) use server::{AuthServer, Client, Pkce};
 
 /// An unguessable `state` for CSRF protection: 32 random bytes, hex.
-pub fn new_state() -> String {
+pub(crate) fn new_state() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -11,7 +11,7 @@ use url::Url;
 use crate::net::endpoints::is_loopback_host;
 
 /// The port of the default callback URL, `http://127.0.0.1:8976/callback`.
-pub const DEFAULT_PORT: u16 = 8976;
+pub(crate) const DEFAULT_PORT: u16 = 8976;
 
 /// Why a callback URL cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

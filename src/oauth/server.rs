@@ -28,7 +28,7 @@ use crate::net::{Endpoints, Http, HttpError, Peer, Retry};
 use crate::store::{Account, Site};
 
 /// Atlassian's API audience, sent with the consent and with client credentials.
-pub const AUDIENCE: &str = "api.atlassian.com";
+pub(crate) const AUDIENCE: &str = "api.atlassian.com";
 
 /// Whose OAuth 2.0 provider a profile uses. (Boxed: errors carry it, and a `Result` should
 /// stay small.)
@@ -117,7 +117,7 @@ impl AuthServer {
     pub fn peer(&self) -> Peer {
         match self {
             AuthServer::Atlassian(_) => Peer::Atlassian,
-            AuthServer::DataCenter(base) => Peer::Jira(base.as_str().trim_end_matches('/').into()),
+            AuthServer::DataCenter(base) => Peer::Jira(atlassian::datacenter::base_text(base)),
         }
     }
 

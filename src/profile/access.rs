@@ -60,7 +60,7 @@ impl Session<'_> {
 
 /// Where a profile's REST API answers: for a Bearer token, its server's (the Cloud gateway,
 /// or a Data Center site itself, PATs included); for an API token, the base that accepted it.
-pub fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
+pub(crate) fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
     match &cfg.credential {
         Credential::ApiToken(t) => t.api_base_url.clone(),
         Credential::OAuth(_) | Credential::ServiceAccount(_) | Credential::Pat(_) => {

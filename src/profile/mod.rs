@@ -11,9 +11,9 @@
 
 mod access;
 mod legacy;
-pub mod session;
+pub(crate) mod session;
 mod standing;
-pub mod stateless;
+pub(crate) mod stateless;
 
 use std::path::{Path, PathBuf};
 
@@ -25,20 +25,19 @@ use crate::store::{
     self, AuthConfig, InvalidProfileName, Kind, SecretStore, StoreError, StoreSettings, lock,
 };
 
-pub use access::{Access, api_base_url};
-pub use session::{Session, Usable};
-pub use standing::Standing;
-pub use stateless::ServiceAccountEnv;
-pub use store::index::{Refusal, Refused};
+pub(crate) use access::{Access, api_base_url};
+pub(crate) use session::{Session, Usable};
+pub(crate) use stateless::ServiceAccountEnv;
+pub(crate) use store::index::{Refusal, Refused};
 
 /// Atlassian expires a refresh token after 90 days without use; warn this long before.
 /// A credential with this little left, or less, is renewed before it is given out: a request
 /// made with it must not meet its expiry on the way. The default of `--min-ttl`, and what
 /// every command that uses a credential itself (status, doctor, scopes check, sites) asks for.
-pub const RENEWAL_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
+pub(crate) const RENEWAL_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
 
-pub const INACTIVITY_EXPIRY_DAYS: i64 = 90;
-pub const INACTIVITY_WARN_DAYS: i64 = 80;
+pub(crate) const INACTIVITY_EXPIRY_DAYS: i64 = 90;
+pub(crate) const INACTIVITY_WARN_DAYS: i64 = 80;
 
 /// The profiles of one config dir.
 pub struct Profiles {
@@ -67,7 +66,7 @@ pub enum Removal {
 
 /// Something the user should hear about that did not stop the command.
 #[derive(Debug)]
-pub enum Notice {
+pub(crate) enum Notice {
     /// The refresh token has not been used for `days` days; it dies at 90.
     RefreshTokenIdle { profile: String, days: i64 },
     /// The credentials were renewed and stored, but the index (what `status` shows) was

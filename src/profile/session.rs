@@ -24,13 +24,13 @@ use crate::store::{AuthConfig, Credential, Kind, SecretStore, Site};
 const REUSE_INTERVAL: Duration = Duration::minutes(10);
 
 /// A value, and what the user should be told about how it was had.
-pub struct Usable<T> {
+pub(crate) struct Usable<T> {
     pub value: T,
     pub notices: Vec<Notice>,
 }
 
 /// One profile of `profiles`, made usable with the network and endpoints of this run.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     pub(super) profiles: &'a Profiles,
     net: &'a Net,
     pub(super) endpoints: &'a Endpoints,
@@ -39,7 +39,7 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// The selected profile (`wanted`, else the default), which must exist.
-    pub fn open(
+    pub(crate) fn open(
         profiles: &'a Profiles,
         net: &'a Net,
         endpoints: &'a Endpoints,
@@ -53,18 +53,18 @@ impl<'a> Session<'a> {
         })
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.found.name
     }
 
-    pub fn info(&self) -> &ProfileInfo {
+    pub(crate) fn info(&self) -> &ProfileInfo {
         &self.found.info
     }
 
     /// What `token`, `header` and `exec` need, valid for more than `min_ttl` seconds,
     /// answered from the kernel-keyring cache when that holds such a token: no keychain
     /// connection, no lock, no request.
-    pub fn valid_token(
+    pub(crate) fn valid_token(
         &self,
         min_ttl: std::time::Duration,
     ) -> Result<Usable<Access>, ProfileError> {
@@ -92,7 +92,7 @@ impl<'a> Session<'a> {
     }
 
     /// The whole stored config with a credential valid for more than `min_ttl` seconds.
-    pub fn valid_config(
+    pub(crate) fn valid_config(
         &self,
         min_ttl: std::time::Duration,
     ) -> Result<Usable<AuthConfig>, ProfileError> {

@@ -10,7 +10,7 @@ use crate::store::Credential;
 
 /// How a profile stands when it can give out a credential.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Standing {
+pub(crate) enum Standing {
     /// Valid for longer than the margin asked for. `refused`: Atlassian refused a renewal
     /// nevertheless (one forced early): it stops working when it expires.
     Valid { refused: Option<Refusal> },
@@ -22,7 +22,7 @@ impl Session<'_> {
     /// What `token --min-ttl min_ttl` would find: the store read (never the kernel cache:
     /// the store is what a renewal needs), no lock, no request. A profile `token` would fail
     /// on is the error `token` would give, Atlassian's last refusal included.
-    pub fn standing(&self, min_ttl: std::time::Duration) -> Result<Standing, ProfileError> {
+    pub(crate) fn standing(&self, min_ttl: std::time::Duration) -> Result<Standing, ProfileError> {
         let cfg = self.profiles.load(&self.found)?;
         let refused = self.found.info.refused.clone();
         if fresh(&cfg, min_ttl) {

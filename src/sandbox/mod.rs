@@ -10,7 +10,7 @@
 //! Its secrets are made up per world: they open nothing but that world.
 
 /// The sandbox's own user agent, which approves a consent when nobody is at a browser.
-pub use jira_auth_emulator::user;
+pub(crate) use jira_auth_emulator::user;
 
 use std::time::Duration;
 
@@ -28,10 +28,10 @@ use crate::store::{AuthConfig, Credential, SANDBOX_CLOUD_ID_PREFIX};
 
 /// The sandbox's sites, by name: each `https://NAME.jira-auth.invalid` (a name that can
 /// never resolve) when the world runs inside a command, its own loopback host when served.
-pub const SITE_NAMES: [&str; 2] = ["sandbox", "sandbox-team"];
+pub(crate) const SITE_NAMES: [&str; 2] = ["sandbox", "sandbox-team"];
 
 /// The cloud id of the sandbox site `i` of [`SITE_NAMES`].
-pub fn cloud_id(i: usize) -> String {
+pub(crate) fn cloud_id(i: usize) -> String {
     format!("{SANDBOX_CLOUD_ID_PREFIX}{:012}", i + 1)
 }
 
@@ -58,7 +58,7 @@ pub enum Scenario {
 }
 
 /// How a world is set up.
-pub struct Options {
+pub(crate) struct Options {
     /// The callback URL registered for the app (exactly: 127.0.0.1 and localhost differ).
     pub redirect_uri: String,
     pub scenario: Scenario,
@@ -70,7 +70,7 @@ pub struct Options {
 }
 
 /// The app registered in the world's developer console.
-pub struct App {
+pub(crate) struct App {
     pub client_id: String,
     /// Made up for this world; it opens nothing else.
     pub client_secret: String,
@@ -80,7 +80,7 @@ pub struct App {
 /// A Jira Data Center instance of a served world: an incoming application link for the
 /// world's callback (permission ADMIN), a personal access token of its one user, and a
 /// service account.
-pub struct DataCenterWorld {
+pub(crate) struct DataCenterWorld {
     pub instance: datacenter::DataCenter,
     pub client_id: String,
     /// Made up for this world, as every secret here.
@@ -91,7 +91,7 @@ pub struct DataCenterWorld {
 }
 
 /// An emulated Atlassian with everything a rehearsal needs; dropping it stops it.
-pub struct World {
+pub(crate) struct World {
     emu: Emulator,
     endpoints: Endpoints,
     scenario: Scenario,
@@ -105,7 +105,7 @@ pub struct World {
 }
 
 impl World {
-    pub fn start(options: Options) -> World {
+    pub(crate) fn start(options: Options) -> World {
         let emu = Emulator::start();
         // The consent page words each scope as `scopes list` does.
         emu.describe_scopes(|name| crate::scopes::lookup(name).map(|info| info.description));
@@ -181,7 +181,7 @@ impl World {
     /// have: its app, service account, sites and tokens are taken from the stored profile.
     /// The emulator that issued them ended with the command that made the profile, and
     /// nothing else ever could answer for them: not Atlassian, which never saw them.
-    pub fn restore(cfg: &AuthConfig) -> World {
+    pub(crate) fn restore(cfg: &AuthConfig) -> World {
         let mut world = World::start(Options {
             redirect_uri: String::new(),
             scenario: Scenario::Normal,
@@ -231,13 +231,13 @@ impl World {
     }
 
     /// Where this world's Atlassian is, for jira-auth's own calls.
-    pub fn endpoints(&self) -> &Endpoints {
+    pub(crate) fn endpoints(&self) -> &Endpoints {
         &self.endpoints
     }
 
     /// Whether its consent page waits for a person (else it approves at once); a declining
     /// scenario declines either way.
-    pub fn ask(&self, person: bool) {
+    pub(crate) fn ask(&self, person: bool) {
         self.emu.set_consent(match (self.scenario, person) {
             (Scenario::Deny, _) => Consent::Deny,
             (_, true) => Consent::Ask,

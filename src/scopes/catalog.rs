@@ -12,7 +12,7 @@ const SOURCE: &str = include_str!("catalog.txt");
 
 /// One scope as the developer console and `scopes list` show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScopeInfo {
+pub(crate) struct ScopeInfo {
     pub name: &'static str,
     /// One line in jira-auth's own words, ending with a full stop.
     pub description: &'static str,
@@ -25,7 +25,7 @@ pub struct ScopeInfo {
 
 impl ScopeInfo {
     /// True for a scope the user ticks in the console (everything but offline_access).
-    pub fn ticked(&self) -> bool {
+    pub(crate) fn ticked(&self) -> bool {
         self.api != Api::None
     }
 }
@@ -33,12 +33,12 @@ impl ScopeInfo {
 static CATALOG: LazyLock<Vec<ScopeInfo>> = LazyLock::new(|| parse(SOURCE));
 
 /// Every scope, in the file's order (Jira classic, Jira granular, User Identity, offline_access).
-pub fn all() -> &'static [ScopeInfo] {
+pub(crate) fn all() -> &'static [ScopeInfo] {
     &CATALOG
 }
 
 /// The catalog entry for an exact scope name.
-pub fn lookup(name: &str) -> Option<&'static ScopeInfo> {
+pub(crate) fn lookup(name: &str) -> Option<&'static ScopeInfo> {
     all().iter().find(|s| s.name == name)
 }
 

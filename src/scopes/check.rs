@@ -12,7 +12,7 @@ use super::OFFLINE_ACCESS;
 
 /// One scope's line in the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     pub scope: String,
     pub required: bool,
     pub granted: bool,
@@ -22,7 +22,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn status(&self) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
         match (self.required, self.granted) {
             (true, true) if self.site_agrees == Some(false) => "ok (site disagrees)",
             (true, true) => "ok",
@@ -35,7 +35,7 @@ impl Row {
 
 /// What accessible-resources said about the profile's site.
 #[derive(Debug, Clone, Copy)]
-pub enum SiteScopes<'a> {
+pub(crate) enum SiteScopes<'a> {
     /// The site is listed, with these scopes.
     Listed(&'a [String]),
     /// accessible-resources answered, and the site is not in it.
@@ -45,7 +45,7 @@ pub enum SiteScopes<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub rows: Vec<Row>,
     pub required: Vec<String>,
     pub granted: Vec<String>,
@@ -57,7 +57,7 @@ pub struct Comparison {
 
 /// Where the token and accessible-resources disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
+pub(crate) enum Note {
     /// The token has the scope, but accessible-resources no longer lists it for the site:
     /// it was likely un-ticked in the console, and will be gone after the next refresh.
     SiteDropped(String),
@@ -69,14 +69,14 @@ pub enum Note {
 }
 
 impl Comparison {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.missing.is_empty()
     }
 }
 
 /// Compares `required` with what the token carries (`token_scopes`, plus offline_access
 /// when `has_refresh_token`), noting where accessible-resources (`site`) disagrees.
-pub fn compare(
+pub(crate) fn compare(
     required: &[String],
     token_scopes: &[String],
     has_refresh_token: bool,

@@ -8,7 +8,7 @@ use super::presets::PRESETS;
 use super::{ADVISED_MAX, Api, CONSOLE_GROUPS, Kind, OFFLINE_ACCESS, classify, lookup};
 
 /// The presets as the wizard shows them before asking: name, summary, and the exact scopes.
-pub fn presets_overview() -> String {
+pub(crate) fn presets_overview() -> String {
     let mut out = String::from("Scope presets (each also gets offline_access):\n");
     for p in PRESETS {
         let _ = writeln!(out, "  {:<11} {}", p.name, p.summary);
@@ -30,7 +30,7 @@ pub fn presets_overview() -> String {
 }
 
 /// The APIs to add under Permissions in the console for these scopes.
-pub fn apis_to_add(scopes: &[String]) -> &'static str {
+pub(crate) fn apis_to_add(scopes: &[String]) -> &'static str {
     if scopes.iter().any(|s| classify(s).0 == Api::UserIdentity) {
         "Jira API and User Identity API"
     } else {
@@ -41,7 +41,7 @@ pub fn apis_to_add(scopes: &[String]) -> &'static str {
 /// The boxes to tick for these scopes, grouped by API and tab as in the console, each with
 /// its description so it can be told apart from its neighbours there. offline_access is
 /// left out: it is never ticked.
-pub fn tick_list(scopes: &[String], indent: &str) -> String {
+pub(crate) fn tick_list(scopes: &[String], indent: &str) -> String {
     let ticked: Vec<&str> = scopes
         .iter()
         .map(String::as_str)
@@ -74,7 +74,7 @@ pub fn tick_list(scopes: &[String], indent: &str) -> String {
 }
 
 /// The developer-console steps for exactly these scopes and this callback URL.
-pub fn console_checklist(scopes: &[String], redirect_uri: &str) -> String {
+pub(crate) fn console_checklist(scopes: &[String], redirect_uri: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -104,7 +104,7 @@ pub fn console_checklist(scopes: &[String], redirect_uri: &str) -> String {
 }
 
 /// The developer-console tab a scope is ticked under, e.g. `Jira API → Classic scopes`.
-pub fn console_place(scope: &str) -> String {
+pub(crate) fn console_place(scope: &str) -> String {
     let (api, kind) = classify(scope);
     let tab = match kind {
         Kind::Classic => "Classic scopes",
@@ -114,7 +114,7 @@ pub fn console_place(scope: &str) -> String {
 }
 
 /// The warning for a request with more scopes than Atlassian recommends (`too_many`).
-pub fn too_many_warning(n: usize) -> String {
+pub(crate) fn too_many_warning(n: usize) -> String {
     format!(
         "warning: {n} scopes requested; Atlassian recommends fewer than {ADVISED_MAX} per app (prefer classic scopes, which each cover many granular ones)"
     )

@@ -6,7 +6,7 @@
 use super::request::ScopeError;
 
 /// The scopes, in increasing reach, with what each lets the token do.
-pub const SCOPES: [(&str, &str); 4] = [
+pub(crate) const SCOPES: [(&str, &str); 4] = [
     ("READ", "view what the user can see"),
     ("WRITE", "view and change what the user can change"),
     ("ADMIN", "also administer projects the user administers"),
@@ -18,19 +18,19 @@ pub const SCOPES: [(&str, &str); 4] = [
 
 /// `read-only` → READ, `read-write` → WRITE, `admin` → ADMIN: the Cloud presets' names, so
 /// a script says the same thing for either deployment.
-pub const PRESETS: [(&str, &str); 3] = [
+pub(crate) const PRESETS: [(&str, &str); 3] = [
     ("read-only", "READ"),
     ("read-write", "WRITE"),
     ("admin", "ADMIN"),
 ];
 
 /// Whether `name` is one of Data Center's scopes (exactly: Jira spells them in capitals).
-pub fn is_scope(name: &str) -> bool {
+pub(crate) fn is_scope(name: &str) -> bool {
     SCOPES.iter().any(|(s, _)| *s == name)
 }
 
 /// "READ, WRITE, ADMIN, SYSTEM_ADMIN".
-pub fn names() -> String {
+pub(crate) fn names() -> String {
     SCOPES
         .iter()
         .map(|(s, _)| *s)
@@ -39,7 +39,7 @@ pub fn names() -> String {
 }
 
 /// What `granted` lets a token do: each scope includes those before it (WRITE reads too).
-pub fn implied(granted: &[String]) -> Vec<String> {
+pub(crate) fn implied(granted: &[String]) -> Vec<String> {
     let widest = granted
         .iter()
         .filter_map(|g| SCOPES.iter().position(|(s, _)| s == g))
@@ -53,7 +53,7 @@ pub fn implied(granted: &[String]) -> Vec<String> {
 /// A `--scopes` list for a Data Center site: comma or space separated, duplicates dropped;
 /// a Cloud scope (or anything else) is refused with the valid names. Lower case is taken as
 /// meant (`read` is READ): nothing else could be meant by it.
-pub fn parse_request(list: &str) -> Result<Vec<String>, ScopeError> {
+pub(crate) fn parse_request(list: &str) -> Result<Vec<String>, ScopeError> {
     let mut out: Vec<String> = Vec::new();
     for raw in list.split(|c: char| c == ',' || c.is_whitespace()) {
         if raw.is_empty() {
@@ -80,7 +80,7 @@ pub fn parse_request(list: &str) -> Result<Vec<String>, ScopeError> {
 }
 
 /// The scope a preset means on Data Center.
-pub fn preset(name: &str) -> Result<Vec<String>, ScopeError> {
+pub(crate) fn preset(name: &str) -> Result<Vec<String>, ScopeError> {
     PRESETS
         .iter()
         .find(|(p, _)| *p == name)
@@ -94,7 +94,7 @@ pub fn preset(name: &str) -> Result<Vec<String>, ScopeError> {
 /// What the Jira administrator sets up before `init` can go on: an incoming application
 /// link whose redirect URL is exactly the callback jira-auth listens on, with the scope
 /// asked for. A loopback callback is plain http, which Jira refuses unless told not to.
-pub fn checklist(base: &str, redirect: &str, scopes: &[String]) -> String {
+pub(crate) fn checklist(base: &str, redirect: &str, scopes: &[String]) -> String {
     let https = if redirect.starts_with("http://") {
         "\n  4. The redirect URL is plain http on this machine, which Jira refuses by default: a Jira\n     system administrator must start Jira with the system property\n     -Datlassian.oauth2.provider.skip.redirect.url.https.requirement=true\n     (in setenv.sh, JVM_SUPPORT_RECOMMENDED_ARGS, then a restart): jira-auth's callback is\n     always plain http on this machine."
             .to_string()

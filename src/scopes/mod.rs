@@ -3,24 +3,26 @@
 //! presets (presets.rs), required against granted (check.rs), and the developer-console
 //! text built from the catalog (console.rs); Data Center's four scopes are datacenter.rs.
 
-pub mod catalog;
-pub mod check;
-pub mod console;
-pub mod datacenter;
-pub mod presets;
-pub mod request;
+pub(crate) mod catalog;
+pub(crate) mod check;
+pub(crate) mod console;
+pub(crate) mod datacenter;
+pub(crate) mod presets;
+pub(crate) mod request;
 mod suggest;
 
-pub use catalog::{ScopeInfo, lookup};
-pub use presets::{PRESETS, Preset, preset};
-pub use request::{Parsed, ScopeError, Unknown, did_you_mean, parse_list, parse_request};
+pub(crate) use catalog::{ScopeInfo, lookup};
+pub(crate) use presets::{PRESETS, preset};
+#[cfg(test)]
+pub(crate) use request::parse_list;
+pub(crate) use request::{Parsed, ScopeError, Unknown, did_you_mean, parse_request};
 
 /// Never ticked in the console; requesting it is what makes Atlassian return a refresh token.
-pub const OFFLINE_ACCESS: &str = "offline_access";
+pub(crate) const OFFLINE_ACCESS: &str = "offline_access";
 
 /// The classic Jira platform scopes (Permissions → Jira API → Classic scopes), in the
 /// catalog's order (a unit test keeps the two in step).
-pub const CLASSIC_JIRA: &[&str] = &[
+pub(crate) const CLASSIC_JIRA: &[&str] = &[
     "read:jira-work",
     "write:jira-work",
     "read:jira-user",
@@ -31,14 +33,14 @@ pub const CLASSIC_JIRA: &[&str] = &[
 ];
 
 /// User Identity API scopes (a separate API to add in the console).
-pub const USER_IDENTITY: &[&str] = &["read:me", "read:account"];
+pub(crate) const USER_IDENTITY: &[&str] = &["read:me", "read:account"];
 
 /// Atlassian recommends fewer than this many scopes per app (the count the console shows,
 /// which leaves out offline_access).
-pub const ADVISED_MAX: usize = 50;
+pub(crate) const ADVISED_MAX: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Api {
+pub(crate) enum Api {
     Jira,
     UserIdentity,
     /// Not an API scope at all (offline_access).
@@ -46,7 +48,7 @@ pub enum Api {
 }
 
 impl Api {
-    pub fn console_name(self) -> &'static str {
+    pub(crate) fn console_name(self) -> &'static str {
         match self {
             Api::Jira => "Jira API",
             Api::UserIdentity => "User Identity API",
@@ -56,14 +58,14 @@ impl Api {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
+pub(crate) enum Kind {
     Classic,
     Granular,
 }
 
 impl Kind {
     /// The lower-case word used in `scopes list` and its JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Classic => "classic",
             Kind::Granular => "granular",
@@ -71,7 +73,7 @@ impl Kind {
     }
 
     /// The tab's title under an API in the developer console.
-    pub fn tab_name(self) -> &'static str {
+    pub(crate) fn tab_name(self) -> &'static str {
         match self {
             Kind::Classic => "Classic scopes",
             Kind::Granular => "Granular scopes",
@@ -80,7 +82,7 @@ impl Kind {
 }
 
 /// The console groups in the order the console shows them: API, then tab.
-pub const CONSOLE_GROUPS: [(Api, Kind); 3] = [
+pub(crate) const CONSOLE_GROUPS: [(Api, Kind); 3] = [
     (Api::Jira, Kind::Classic),
     (Api::Jira, Kind::Granular),
     (Api::UserIdentity, Kind::Classic),
@@ -89,7 +91,7 @@ pub const CONSOLE_GROUPS: [(Api, Kind); 3] = [
 /// Where a scope lives in the developer console: the catalog's answer, and for a name it
 /// does not know (a scope newer than this build, seen in a granted list), a guess from its
 /// shape: `verb:resource:product` is granular, `verb:resource` classic.
-pub fn classify(scope: &str) -> (Api, Kind) {
+pub(crate) fn classify(scope: &str) -> (Api, Kind) {
     if let Some(s) = lookup(scope) {
         return (s.api, s.kind);
     }
@@ -100,7 +102,7 @@ pub fn classify(scope: &str) -> (Api, Kind) {
     }
 }
 
-pub fn with_offline_access(mut scopes: Vec<String>) -> Vec<String> {
+pub(crate) fn with_offline_access(mut scopes: Vec<String>) -> Vec<String> {
     if !scopes.iter().any(|s| s == OFFLINE_ACCESS) {
         scopes.push(OFFLINE_ACCESS.to_string());
     }
@@ -109,7 +111,7 @@ pub fn with_offline_access(mut scopes: Vec<String>) -> Vec<String> {
 
 /// How many scopes a request has, as the console counts them (without offline_access), when
 /// that is as many as Atlassian advises against.
-pub fn too_many(scopes: &[String]) -> Option<usize> {
+pub(crate) fn too_many(scopes: &[String]) -> Option<usize> {
     let n = scopes.iter().filter(|s| *s != OFFLINE_ACCESS).count();
     (n >= ADVISED_MAX).then_some(n)
 }

@@ -5,13 +5,13 @@ use super::request::ScopeError;
 use super::with_offline_access;
 
 /// A named set of scopes for the common cases, so nobody has to know scope names to start.
-pub struct Preset {
+pub(crate) struct Preset {
     pub name: &'static str,
     pub summary: &'static str,
     pub scopes: &'static [&'static str],
 }
 
-pub const PRESETS: &[Preset] = &[
+pub(crate) const PRESETS: &[Preset] = &[
     Preset {
         name: "read-only",
         summary: "read issues, projects and users; who am I",
@@ -44,12 +44,12 @@ pub const PRESETS: &[Preset] = &[
 
 impl Preset {
     /// The preset's scopes as a request: offline_access added.
-    pub fn request(&self) -> Vec<String> {
+    pub(crate) fn request(&self) -> Vec<String> {
         with_offline_access(self.scopes.iter().map(|s| s.to_string()).collect())
     }
 }
 
-pub fn preset(name: &str) -> Result<&'static Preset, ScopeError> {
+pub(crate) fn preset(name: &str) -> Result<&'static Preset, ScopeError> {
     PRESETS
         .iter()
         .find(|p| p.name == name)
@@ -59,7 +59,7 @@ pub fn preset(name: &str) -> Result<&'static Preset, ScopeError> {
         })
 }
 
-pub fn names() -> Vec<&'static str> {
+pub(crate) fn names() -> Vec<&'static str> {
     PRESETS.iter().map(|p| p.name).collect()
 }
 

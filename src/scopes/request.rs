@@ -32,7 +32,7 @@ impl Unknown {
 /// A checked request: the scopes in the user's order, offline_access added, and the names
 /// among them that the catalog does not know (only ever non-empty under `Unknown::Allow`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub scopes: Vec<String>,
     pub unknown: Vec<String>,
 }
@@ -86,7 +86,8 @@ fn unknown_message(names: &[String]) -> String {
 }
 
 /// `parse_request` with unknown names refused: for lists that are compared, not requested.
-pub fn parse_list(list: &str) -> Result<Vec<String>, ScopeError> {
+#[cfg(test)]
+pub(crate) fn parse_list(list: &str) -> Result<Vec<String>, ScopeError> {
     parse_request(list, Unknown::Refuse).map(|p| p.scopes)
 }
 
@@ -94,7 +95,7 @@ pub fn parse_list(list: &str) -> Result<Vec<String>, ScopeError> {
 /// under `Unknown::Allow`: a URL or a quoted list is never a scope), looks each up in the
 /// catalog, removes duplicates keeping the first order, and adds offline_access (without it
 /// Atlassian sends no refresh token and the profile dies after an hour).
-pub fn parse_request(list: &str, policy: Unknown) -> Result<Parsed, ScopeError> {
+pub(crate) fn parse_request(list: &str, policy: Unknown) -> Result<Parsed, ScopeError> {
     let mut out: Vec<String> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     for raw in list.split(|c: char| c == ',' || c.is_whitespace()) {
@@ -130,7 +131,7 @@ pub fn parse_request(list: &str, policy: Unknown) -> Result<Parsed, ScopeError> 
 }
 
 /// "did you mean a, b or c?" for the closest catalog names, if any are close.
-pub fn did_you_mean(wanted: &str) -> Option<String> {
+pub(crate) fn did_you_mean(wanted: &str) -> Option<String> {
     let names = suggest::closest(wanted);
     let (last, rest) = names.split_last()?;
     Some(if rest.is_empty() {

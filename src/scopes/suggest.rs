@@ -8,10 +8,10 @@
 use super::catalog;
 
 /// At most this many suggestions: more is a list, not a hint.
-pub const MAX_SUGGESTIONS: usize = 3;
+pub(super) const MAX_SUGGESTIONS: usize = 3;
 
 /// Up to three catalog names close to `wanted`, closest first; empty when nothing is close.
-pub fn closest(wanted: &str) -> Vec<&'static str> {
+pub(super) fn closest(wanted: &str) -> Vec<&'static str> {
     let wanted_l = wanted.to_ascii_lowercase();
     // A typo may cost about one edit per four characters; beyond that it is another word.
     let limit = (wanted_l.chars().count() / 4).max(2);
@@ -91,7 +91,7 @@ fn parts(name: &str) -> (&str, &str, Option<&str>) {
 
 /// Edit distance counting insertions, deletions, substitutions and swaps of two adjacent
 /// characters as one edit each (the "restricted" Damerau–Levenshtein distance).
-pub fn osa_distance(a: &str, b: &str) -> usize {
+pub(super) fn osa_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     // Three rows are enough: a swap looks back two rows.

@@ -61,7 +61,7 @@ impl CachedToken {
 /// The kernel key's description: the config directory's namespace is part of it, so two
 /// setups of the same user (a test's JIRA_AUTH_CONFIG_DIR, a second install) never see each
 /// other's tokens (see `store::namespace`).
-pub fn description(config_dir: &Path, profile: &str) -> String {
+pub(crate) fn description(config_dir: &Path, profile: &str) -> String {
     format!("jira-auth:v1:{}:{profile}", super::namespace(config_dir))
 }
 
@@ -78,7 +78,7 @@ mod imp {
             .ok()
     }
 
-    pub fn get(description: &str) -> Option<CachedToken> {
+    pub(super) fn get(description: &str) -> Option<CachedToken> {
         let key = user_keyring()?
             .search(description)
             .inspect_err(|e| tracing::debug!("kernel keyring cache miss ({description}): {e}"))
@@ -88,7 +88,7 @@ mod imp {
         serde_json::from_slice(&bytes).ok()
     }
 
-    pub fn put(description: &str, token: &CachedToken, ttl_secs: usize) {
+    pub(super) fn put(description: &str, token: &CachedToken, ttl_secs: usize) {
         let Some(ring) = user_keyring() else { return };
         let json = Zeroizing::new(serde_json::to_vec(token).expect("CachedToken serializes"));
         // add_key replaces the payload of an existing key of that description in place, so
@@ -107,7 +107,7 @@ mod imp {
         }
     }
 
-    pub fn remove(description: &str) {
+    pub(super) fn remove(description: &str) {
         if let Some(key) = user_keyring().and_then(|r| r.search(description).ok()) {
             // Invalidate, not unlink: the key disappears from every keyring at once.
             if let Err(e) = key.invalidate() {
@@ -120,34 +120,34 @@ mod imp {
 #[cfg(not(target_os = "linux"))]
 mod imp {
     use super::CachedToken;
-    pub fn get(_: &str) -> Option<CachedToken> {
+    pub(super) fn get(_: &str) -> Option<CachedToken> {
         None
     }
-    pub fn put(_: &str, _: &CachedToken, _: usize) {}
-    pub fn remove(_: &str) {}
+    pub(super) fn put(_: &str, _: &CachedToken, _: usize) {}
+    pub(super) fn remove(_: &str) {}
 }
 
 /// The cache of one config dir. Turned off (`JIRA_AUTH_NO_CACHE`), it reads and writes
 /// nothing, but still removes stale entries when a profile changes.
-pub struct Cache {
+pub(crate) struct Cache {
     config_dir: PathBuf,
     enabled: bool,
 }
 
 impl Cache {
-    pub fn new(config_dir: &Path, enabled: bool) -> Cache {
+    pub(crate) fn new(config_dir: &Path, enabled: bool) -> Cache {
         Cache {
             config_dir: config_dir.to_path_buf(),
             enabled,
         }
     }
 
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.enabled
     }
 
     /// The cached token of `profile`, if the cache is on and holds one.
-    pub fn get(&self, profile: &str) -> Option<CachedToken> {
+    pub(crate) fn get(&self, profile: &str) -> Option<CachedToken> {
         if !self.enabled {
             return None;
         }
@@ -161,7 +161,7 @@ impl Cache {
 
     /// Caches the access token of `cfg` until it expires. `only_if_newer`: a reader that
     /// loaded the store must not replace a token another process has just refreshed.
-    pub fn put(&self, cfg: &AuthConfig, only_if_newer: bool) {
+    pub(crate) fn put(&self, cfg: &AuthConfig, only_if_newer: bool) {
         match CachedToken::of(cfg) {
             Some(token) => self.put_token(&token, only_if_newer),
             None => {
@@ -176,7 +176,7 @@ impl Cache {
 
     /// Caches `token` under its `profile` name (a profile's, or stateless mode's name for a
     /// credential) until it expires.
-    pub fn put_token(&self, token: &CachedToken, only_if_newer: bool) {
+    pub(crate) fn put_token(&self, token: &CachedToken, only_if_newer: bool) {
         let desc = description(&self.config_dir, &token.profile);
         if !self.enabled {
             // A new config (not a mere read) must not leave the old token behind for a
@@ -198,12 +198,12 @@ impl Cache {
     }
 
     /// Whether a token of `profile` is cached, whether or not the cache is on for reading.
-    pub fn holds(&self, profile: &str) -> bool {
+    pub(crate) fn holds(&self, profile: &str) -> bool {
         imp::get(&description(&self.config_dir, profile)).is_some_and(|t| t.profile == profile)
     }
 
     /// Forgets the profile's cached token (logout, a replaced or moved profile).
-    pub fn remove(&self, profile: &str) {
+    pub(crate) fn remove(&self, profile: &str) {
         imp::remove(&description(&self.config_dir, profile));
     }
 }

@@ -28,7 +28,7 @@ use rand::Rng as _;
 use secrecy::zeroize::Zeroizing;
 
 /// CRED_MAX_CREDENTIAL_BLOB_SIZE: 5 × 512 bytes.
-pub const WINDOWS_ENTRY_LIMIT: usize = 2560;
+pub(crate) const WINDOWS_ENTRY_LIMIT: usize = 2560;
 
 const HEAD_MAGIC: &str = "jira-auth-chunks:v1:";
 const PENDING_MAGIC: &str = "jira-auth-pending:v1:";
@@ -40,7 +40,7 @@ const READ_ATTEMPTS: usize = 5;
 const MAX_CHUNKS: usize = 1024;
 
 /// One keychain service, with entries of at most `limit` bytes (`None`: no limit).
-pub struct Chunked<'a> {
+pub(crate) struct Chunked<'a> {
     store: &'a Arc<CredentialStore>,
     service: &'a str,
     limit: Option<usize>,
@@ -80,14 +80,18 @@ impl Head {
 }
 
 /// Why a stored value could not be read back whole.
-pub enum ReadError {
+pub(crate) enum ReadError {
     Keyring(KError),
     /// A head whose chunks do not add up, even after re-reading.
     Inconsistent,
 }
 
 impl<'a> Chunked<'a> {
-    pub fn new(store: &'a Arc<CredentialStore>, service: &'a str, limit: Option<usize>) -> Self {
+    pub(crate) fn new(
+        store: &'a Arc<CredentialStore>,
+        service: &'a str,
+        limit: Option<usize>,
+    ) -> Self {
         // A head must always fit in one entry, whatever limit a test sets.
         let limit = limit.map(|l| l.max(HEAD_MAGIC.len() + GEN_LEN + 48));
         Chunked {
@@ -153,7 +157,7 @@ impl<'a> Chunked<'a> {
     }
 
     /// Replaces the value at `account` as a whole.
-    pub fn write(&self, account: &str, value: &[u8]) -> Result<(), KError> {
+    pub(crate) fn write(&self, account: &str, value: &[u8]) -> Result<(), KError> {
         let old = self.current_head(account).unwrap_or(None);
         self.clean_pending(account, old.as_ref());
         let split = self.limit.filter(|limit| value.len() > *limit);
@@ -207,7 +211,7 @@ impl<'a> Chunked<'a> {
     }
 
     /// The whole value at `account`, or `None` when nothing is stored there.
-    pub fn read(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ReadError> {
+    pub(crate) fn read(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ReadError> {
         for _ in 0..READ_ATTEMPTS {
             let value = match self.entry(account).and_then(|e| e.get_secret()) {
                 Ok(v) => Zeroizing::new(v),
@@ -249,7 +253,7 @@ impl<'a> Chunked<'a> {
     }
 
     /// Removes the value and its chunks; true when something was there.
-    pub fn delete(&self, account: &str) -> Result<bool, KError> {
+    pub(crate) fn delete(&self, account: &str) -> Result<bool, KError> {
         let head = self.current_head(account)?;
         // The head goes first: once it is gone, nobody reads the chunks any more.
         let existed = match self.entry(account)?.delete_credential() {

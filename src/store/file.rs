@@ -8,12 +8,12 @@ use secrecy::{ExposeSecret, SecretString};
 use super::trust::{check_secrets_file, ensure_own_private_dir, ensure_private_dir};
 use super::{AuthConfig, Kind, SecretStore, StoreError};
 
-pub struct FileStore {
+pub(crate) struct FileStore {
     dir: PathBuf,
 }
 
 impl FileStore {
-    pub fn new(dir: PathBuf) -> FileStore {
+    pub(crate) fn new(dir: PathBuf) -> FileStore {
         FileStore { dir }
     }
 
@@ -23,16 +23,16 @@ impl FileStore {
 }
 
 /// Where the file store of `config_dir` keeps `profile`.
-pub fn path(config_dir: &Path, profile: &str) -> PathBuf {
+pub(crate) fn path(config_dir: &Path, profile: &str) -> PathBuf {
     FileStore::new(config_dir.join(DIR)).path(profile)
 }
 
 /// The file store's directory in the config dir.
-pub const DIR: &str = "credentials";
+pub(crate) const DIR: &str = "credentials";
 
 /// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part:
 /// a 0600 temporary file in the same directory, flushed to disk, then renamed over.
-pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().expect("a file path has a parent");
     ensure_private_dir(dir)?;
     let io =

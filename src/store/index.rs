@@ -111,7 +111,7 @@ impl ProfileInfo {
     }
 }
 
-pub fn path(dir: &Path) -> PathBuf {
+pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join("profiles.json")
 }
 

@@ -18,7 +18,7 @@ use secrecy::ExposeSecret;
 use super::chunked::{Chunked, ReadError, WINDOWS_ENTRY_LIMIT};
 use super::{AuthConfig, Kind, SERVICE, SecretStore, StoreError, StoreSettings};
 
-pub const BACKEND: &str = if cfg!(target_os = "macos") {
+pub(crate) const BACKEND: &str = if cfg!(target_os = "macos") {
     "macOS Keychain"
 } else if cfg!(windows) {
     "Windows Credential Manager"
@@ -31,7 +31,7 @@ pub const BACKEND: &str = if cfg!(target_os = "macos") {
 /// delete each other's item.
 const PROBE_PREFIX: &str = ".jira-auth-probe-";
 
-pub struct Keychain {
+pub(crate) struct Keychain {
     store: Arc<CredentialStore>,
     /// Largest value one keychain entry takes; larger ones are split (store::chunked).
     entry_limit: Option<usize>,
@@ -40,7 +40,7 @@ pub struct Keychain {
 }
 
 impl Keychain {
-    pub fn open(settings: &StoreSettings) -> Result<Keychain, StoreError> {
+    pub(crate) fn open(settings: &StoreSettings) -> Result<Keychain, StoreError> {
         Ok(Keychain {
             store: platform_store()?,
             entry_limit: effective_limit(
@@ -216,7 +216,7 @@ impl Keychain {
 
 /// `PROFILE@NAMESPACE`: what tests and people look the item up by
 /// (`secret-tool lookup service jira-auth username PROFILE@NAMESPACE`).
-pub fn account(profile: &str, namespace: &str) -> String {
+pub(crate) fn account(profile: &str, namespace: &str) -> String {
     format!("{profile}@{namespace}")
 }
 

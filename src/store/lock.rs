@@ -20,7 +20,7 @@ use super::trust::ensure_own_private_dir;
 /// An exclusive advisory lock on one profile, released when dropped (or when the process
 /// dies: the OS releases it with the file descriptor, so a crash never leaves it stuck).
 #[derive(Debug)]
-pub struct ProfileLock {
+pub(crate) struct ProfileLock {
     /// Held open for the lock; never read or written.
     _file: File,
     path: PathBuf,
@@ -30,7 +30,7 @@ impl ProfileLock {
     /// Removes the lock file while holding it, then releases the lock: for a profile that is
     /// gone, so that `locks/` does not keep a file per name ever used. (On Windows an open
     /// file cannot be removed; it is left there.)
-    pub fn remove(self) {
+    pub(crate) fn remove(self) {
         if cfg!(unix)
             && let Err(e) = std::fs::remove_file(&self.path)
         {
@@ -40,13 +40,13 @@ impl ProfileLock {
 }
 
 /// Blocks until this process holds the profile's lock.
-pub fn lock(config_dir: &Path, profile: &str) -> Result<ProfileLock, StoreError> {
+pub(crate) fn lock(config_dir: &Path, profile: &str) -> Result<ProfileLock, StoreError> {
     lock_named(config_dir, profile)
 }
 
 /// Blocks until this process holds the index's lock. Its name starts with '.', which no
 /// profile name may, so it never shares a file with a profile's lock.
-pub fn lock_index(config_dir: &Path) -> Result<ProfileLock, StoreError> {
+pub(crate) fn lock_index(config_dir: &Path) -> Result<ProfileLock, StoreError> {
     lock_named(config_dir, ".index")
 }
 

@@ -3,30 +3,30 @@
 //! non-secret index, the lock files, and the kernel-keyring access-token cache. No network,
 //! no command-line types: the profile layer puts these together.
 
-pub mod cache;
-pub mod chunked;
-pub mod file;
-pub mod index;
-pub mod keychain;
-pub mod lock;
+pub(crate) mod cache;
+pub(crate) mod chunked;
+pub(crate) mod file;
+pub(crate) mod index;
+pub(crate) mod keychain;
+pub(crate) mod lock;
 pub mod model;
 mod namespace;
-pub mod trust;
+pub(crate) mod trust;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use model::{
+pub(crate) use model::{
     Account, AuthConfig, CONFIG_VERSION, Credential, Deployment, Method, OAuthGrant,
     SANDBOX_CLOUD_ID_PREFIX, Site,
 };
-pub use namespace::namespace;
+pub(crate) use namespace::namespace;
 
 /// The keychain service name; the account is the profile name and the config dir's
 /// namespace (keychain.rs).
-pub const SERVICE: &str = "jira-auth";
+pub(crate) const SERVICE: &str = "jira-auth";
 
 /// The two places a profile's secrets can live: the one name for `--store`, the index, the
 /// reports and the messages.
@@ -119,7 +119,10 @@ pub trait SecretStore {
     }
 }
 
-pub fn open(kind: Kind, settings: &StoreSettings) -> Result<Box<dyn SecretStore>, StoreError> {
+pub(crate) fn open(
+    kind: Kind,
+    settings: &StoreSettings,
+) -> Result<Box<dyn SecretStore>, StoreError> {
     Ok(match kind {
         Kind::Keychain => Box::new(keychain::Keychain::open(settings)?),
         Kind::File => Box::new(file::FileStore::new(settings.config_dir.join(file::DIR))),
@@ -134,7 +137,7 @@ pub fn open(kind: Kind, settings: &StoreSettings) -> Result<Box<dyn SecretStore>
 pub struct InvalidProfileName(pub String);
 
 /// Profile names become keychain accounts and file names: keep them plain.
-pub fn check_profile_name(name: &str) -> Result<(), InvalidProfileName> {
+pub(crate) fn check_profile_name(name: &str) -> Result<(), InvalidProfileName> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name

@@ -551,7 +551,7 @@ fn expose_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S:
 pub(crate) mod tests {
     use super::*;
 
-    pub fn sample(profile: &str) -> AuthConfig {
+    pub(crate) fn sample(profile: &str) -> AuthConfig {
         let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
         AuthConfig {
             version: CONFIG_VERSION,
@@ -581,7 +581,7 @@ pub(crate) mod tests {
     }
 
     /// The OAuth grant of a config made by `sample`.
-    pub fn grant(cfg: &mut AuthConfig) -> &mut OAuthGrant {
+    pub(crate) fn grant(cfg: &mut AuthConfig) -> &mut OAuthGrant {
         match &mut cfg.credential {
             Credential::OAuth(g) => g,
             _ => unreachable!("sample() is an OAuth profile"),

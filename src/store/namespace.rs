@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// 16 hex digits naming `config_dir`. Stable across builds and platforms: changing it would
 /// orphan every stored keychain item.
-pub fn namespace(config_dir: &Path) -> String {
+pub(crate) fn namespace(config_dir: &Path) -> String {
     format!(
         "{:016x}",
         fnv1a(canonical(config_dir).as_os_str().as_encoded_bytes())

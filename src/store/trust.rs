@@ -21,7 +21,7 @@ use super::StoreError;
 /// have been planted, copied or chmod-ed, and an exposed credential is neither used nor
 /// silently fixed.
 #[cfg(unix)]
-pub fn check_secrets_file(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_secrets_file(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::MetadataExt;
     let meta = metadata(path)?;
     owned(path, &meta, false)?;
@@ -38,7 +38,7 @@ pub fn check_secrets_file(path: &Path) -> Result<(), StoreError> {
 /// Refuses a config dir or index that another user could change (see the module doc).
 /// Nothing to check where nothing exists yet: jira-auth then creates it, private.
 #[cfg(unix)]
-pub fn check_not_shared(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_not_shared(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::MetadataExt;
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
@@ -58,7 +58,7 @@ pub fn check_not_shared(path: &Path) -> Result<(), StoreError> {
 }
 
 /// Creates `dir` (and parents) with mode 0700 where it has to create it.
-pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -74,7 +74,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
 /// As `ensure_private_dir`, for a directory that is jira-auth's alone (`credentials/`,
 /// `locks/`): one that already existed with wider permissions (made by hand, or unpacked
 /// from a backup) is made 0700; one that is not the current user's is refused.
-pub fn ensure_own_private_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn ensure_own_private_dir(dir: &Path) -> Result<(), StoreError> {
     ensure_private_dir(dir)?;
     #[cfg(unix)]
     {
@@ -102,12 +102,12 @@ pub fn ensure_own_private_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 #[cfg(not(unix))]
-pub fn check_secrets_file(_path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_secrets_file(_path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
 #[cfg(not(unix))]
-pub fn check_not_shared(_path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_not_shared(_path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 

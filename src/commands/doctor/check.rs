@@ -11,7 +11,7 @@ use crate::ui::Ui;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(super) enum Status {
     Pass,
     Warn,
     Fail,
@@ -39,7 +39,7 @@ impl Status {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Check {
+pub(super) struct Check {
     pub name: &'static str,
     pub status: Status,
     pub detail: String,
@@ -51,7 +51,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+    pub(super) fn pass(name: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
             status: Status::Pass,
@@ -61,7 +61,7 @@ impl Check {
         }
     }
 
-    pub fn skip(name: &'static str, why: impl Into<String>) -> Check {
+    pub(super) fn skip(name: &'static str, why: impl Into<String>) -> Check {
         Check {
             name,
             status: Status::Skip,
@@ -71,7 +71,11 @@ impl Check {
         }
     }
 
-    pub fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    pub(super) fn warn(
+        name: &'static str,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Check {
         Check {
             name,
             status: Status::Warn,
@@ -81,7 +85,7 @@ impl Check {
         }
     }
 
-    pub fn fail(
+    pub(super) fn fail(
         name: &'static str,
         code: Code,
         detail: impl Into<String>,
@@ -99,7 +103,11 @@ impl Check {
     /// A failure described by an error of the rest of the program: its message (and causes)
     /// as the detail, its hints as the fix, its code. The same words as the command that
     /// would have met it.
-    pub fn from_error(name: &'static str, err: impl Into<CliError>, default_fix: &str) -> Check {
+    pub(super) fn from_error(
+        name: &'static str,
+        err: impl Into<CliError>,
+        default_fix: &str,
+    ) -> Check {
         let err = err.into();
         let detail = err.lines().collect::<Vec<_>>().join(": ");
         let fix = if err.hints().is_empty() {
@@ -113,7 +121,7 @@ impl Check {
 
 /// What earlier checks learned that later ones need.
 #[derive(Default)]
-pub struct Facts {
+pub(super) struct Facts {
     pub profile: Option<String>,
     /// The store's probe worked.
     pub store_ok: bool,
@@ -133,7 +141,7 @@ pub struct Facts {
 
 /// What `doctor --json` prints.
 #[derive(Serialize)]
-pub struct Report<'a> {
+pub(super) struct Report<'a> {
     pub profile: Option<&'a str>,
     pub checks: &'a [Check],
     pub ok: bool,
@@ -141,7 +149,7 @@ pub struct Report<'a> {
 
 impl Report<'_> {
     /// One line per check, the fix under each non-pass, columns aligned.
-    pub fn render(&self, ui: &Ui) -> String {
+    pub(super) fn render(&self, ui: &Ui) -> String {
         let unicode = ui.unicode();
         let mark_width = if unicode { 1 } else { 4 };
         let width = self.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);

@@ -6,7 +6,7 @@
 use super::check::Check;
 use crate::commands::Ctx;
 
-pub fn files(ctx: &Ctx) -> Check {
+pub(super) fn files(ctx: &Ctx) -> Check {
     const NAME: &str = "files";
     let found = ctx.profiles.find(ctx.wanted()).ok();
     match ctx.profiles.check_files(found.as_ref()) {

@@ -80,7 +80,7 @@ fn api_failure(name: &'static str, e: ApiError, profile: &str, method: Method) -
 
 /// A Data Center profile's instance answers serverInfo (no credentials needed): it is up,
 /// and still Data Center. Needs only the stored profile.
-pub fn server(ctx: &Ctx, facts: &mut Facts) -> Check {
+pub(super) fn server(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "server";
     let Some(site) = facts.cfg.as_ref().map(|c| c.site.clone()) else {
         return Check::skip(NAME, "no readable profile");
@@ -130,7 +130,7 @@ pub fn server(ctx: &Ctx, facts: &mut Facts) -> Check {
     }
 }
 
-pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
+pub(super) fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "site";
     let Some(Ready {
         token,
@@ -202,7 +202,7 @@ pub fn site(ctx: &Ctx, facts: &mut Facts) -> Check {
     }
 }
 
-pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
+pub(super) fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "myself";
     let Some(Ready {
         header,
@@ -277,7 +277,7 @@ pub fn myself(ctx: &Ctx, facts: &mut Facts) -> Check {
     }
 }
 
-pub fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
+pub(super) fn me(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "me";
     let Some(Ready {
         token,

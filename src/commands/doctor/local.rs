@@ -28,7 +28,7 @@ const SKEW_FAIL_SECS: i64 = 5 * 60;
 
 /// The store the profile lives in (from the index), else the one --store names, else the
 /// keychain: the one a new `init` would use.
-pub fn store_kind(ctx: &Ctx) -> Kind {
+pub(super) fn store_kind(ctx: &Ctx) -> Kind {
     ctx.profiles
         .find(ctx.wanted())
         .ok()
@@ -37,7 +37,7 @@ pub fn store_kind(ctx: &Ctx) -> Kind {
         .unwrap_or(Kind::Keychain)
 }
 
-pub fn store(ctx: &Ctx, facts: &mut Facts) -> Check {
+pub(super) fn store(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "store";
     let kind = store_kind(ctx);
     let backend = match kind {
@@ -68,7 +68,7 @@ pub fn store(ctx: &Ctx, facts: &mut Facts) -> Check {
     }
 }
 
-pub fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
+pub(super) fn profile(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "profile";
     let found = match ctx.profiles.find(ctx.wanted()) {
         Ok(found) => found,
@@ -190,7 +190,7 @@ fn absent_fields(credential: &Credential, cloud_id: &str) -> Vec<&'static str> {
         .collect()
 }
 
-pub fn scopes(facts: &Facts) -> Check {
+pub(super) fn scopes(facts: &Facts) -> Check {
     const NAME: &str = "scopes";
     let Some(cfg) = &facts.cfg else {
         return Check::skip(NAME, "no readable profile");
@@ -264,7 +264,7 @@ fn all_granted(n: usize) -> String {
     }
 }
 
-pub fn clock(facts: &Facts) -> Check {
+pub(super) fn clock(facts: &Facts) -> Check {
     const NAME: &str = "clock";
     let Some((server, local)) = facts.date else {
         return Check::skip(NAME, "no dated answer from the server to compare with");
@@ -289,7 +289,7 @@ pub fn clock(facts: &Facts) -> Check {
     }
 }
 
-pub fn callback_port(facts: &Facts) -> Check {
+pub(super) fn callback_port(facts: &Facts) -> Check {
     const NAME: &str = "callback";
     // Only a consent comes back to a callback: the other methods never listen for one, and
     // a port in use is nothing to them.

@@ -22,7 +22,7 @@ use check::{Facts, Report, Status};
 use super::{Ctx, Result};
 use crate::error::CliError;
 
-pub fn run(ctx: &Ctx) -> Result {
+pub(crate) fn run(ctx: &Ctx) -> Result {
     let mut facts = Facts::default();
     let checks = vec![
         files::files(ctx),

@@ -12,7 +12,7 @@ use crate::profile::RENEWAL_MARGIN;
 use crate::profile::{INACTIVITY_EXPIRY_DAYS, INACTIVITY_WARN_DAYS};
 use crate::store::Kind;
 
-pub fn token(ctx: &Ctx, facts: &mut Facts) -> Check {
+pub(super) fn token(ctx: &Ctx, facts: &mut Facts) -> Check {
     const NAME: &str = "token";
     let Some(stored) = &facts.cfg else {
         return Check::skip(NAME, "no readable profile");
@@ -61,7 +61,7 @@ pub fn token(ctx: &Ctx, facts: &mut Facts) -> Check {
 
 /// Whether `token` can answer from the kernel keyring. Never a failure: without the cache
 /// everything works, each `token` just costs a Secret Service round trip.
-pub fn cache(ctx: &Ctx, facts: &Facts) -> Check {
+pub(super) fn cache(ctx: &Ctx, facts: &Facts) -> Check {
     const NAME: &str = "cache";
     if !cfg!(target_os = "linux") {
         return Check::skip(NAME, "the kernel-keyring token cache exists on Linux only");
@@ -110,7 +110,7 @@ pub fn cache(ctx: &Ctx, facts: &Facts) -> Check {
     }
 }
 
-pub fn renewal_age(facts: &Facts) -> Check {
+pub(super) fn renewal_age(facts: &Facts) -> Check {
     const NAME: &str = "refresh";
     let Some(cfg) = &facts.cfg else {
         return Check::skip(NAME, "no readable profile");

@@ -18,7 +18,7 @@ use crate::error::{CliError, Code};
 use crate::store::{Kind, Method};
 use crate::ui::PromptError;
 
-pub fn run(ctx: &Ctx, args: InitArgs) -> Result {
+pub(crate) fn run(ctx: &Ctx, args: InitArgs) -> Result {
     refuse_what_the_method_ignores(&args)?;
     let index = ctx.profiles.index()?;
     if args.sandbox {
@@ -160,7 +160,7 @@ fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
 pub(super) mod tests {
     use super::*;
 
-    pub fn args() -> InitArgs {
+    pub(crate) fn args() -> InitArgs {
         InitArgs {
             method: Method::OAuth,
             client_id: None,

@@ -21,7 +21,7 @@ use crate::store::Kind;
 use crate::store::index::Index;
 
 /// The profile `init --sandbox` makes unless `--profile` names another.
-pub const PROFILE: &str = "sandbox";
+pub(super) const PROFILE: &str = "sandbox";
 
 pub(super) fn run(ctx: &Ctx, args: InitArgs, index: &Index) -> Result {
     let ui = ctx.ui;

@@ -39,7 +39,7 @@ struct SiteInReport {
     in_accessible_resources: Option<bool>,
 }
 
-pub fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
+pub(super) fn run(ctx: &Ctx, args: ScopesCheckArgs) -> Result {
     let data_center = ctx
         .profiles
         .find(ctx.wanted())
@@ -264,7 +264,7 @@ fn parse_required(
 }
 
 /// The table, with columns as wide as their longest cell.
-pub fn table(c: &Comparison) -> String {
+pub(super) fn table(c: &Comparison) -> String {
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let width = c
         .rows

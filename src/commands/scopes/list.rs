@@ -10,7 +10,7 @@ use crate::cli::ScopesListArgs;
 use crate::commands::{Ctx, Result};
 use crate::scopes::{Api, CONSOLE_GROUPS, Kind, ScopeInfo, catalog};
 
-pub fn run(ctx: &Ctx, args: ScopesListArgs) -> Result {
+pub(super) fn run(ctx: &Ctx, args: ScopesListArgs) -> Result {
     let term = args.search.as_deref().map(str::trim).unwrap_or("");
     let rows = select(&args, term);
     if rows.is_empty() {

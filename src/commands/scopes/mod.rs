@@ -6,7 +6,7 @@ mod list;
 use super::{Ctx, Result};
 use crate::cli::ScopesCommand;
 
-pub fn run(ctx: &Ctx, cmd: ScopesCommand) -> Result {
+pub(crate) fn run(ctx: &Ctx, cmd: ScopesCommand) -> Result {
     match cmd {
         ScopesCommand::List(args) => list::run(ctx, args),
         ScopesCommand::Check(args) => check::run(ctx, args),

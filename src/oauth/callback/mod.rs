@@ -23,7 +23,7 @@ use super::RedirectUri;
 #[cfg(any(fuzzing, test))]
 pub use request::fuzz_request;
 use request::{Check, Outcome, Scan, judge, page_error, scan_head};
-pub use request::{PasteRefused, Rejected};
+pub(crate) use request::{PasteRefused, Rejected};
 
 /// A client gets this long to send its request head, then it is dropped.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,12 +31,12 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_CONNECTIONS: usize = 16;
 
 /// What came back from the authorization server.
-pub enum Callback {
+pub(crate) enum Callback {
     Code(SecretString),
     Denied { error: String, description: String },
 }
 
-pub struct Listener {
+pub(crate) struct Listener {
     sockets: Vec<TcpListener>,
     path: String,
     /// `Host` header values a browser following the redirect URI sends.
@@ -46,7 +46,7 @@ pub struct Listener {
 
 impl Listener {
     /// Binds the loopback address(es) of the redirect URI.
-    pub async fn bind(redirect: &RedirectUri) -> Result<Listener, ListenError> {
+    pub(crate) async fn bind(redirect: &RedirectUri) -> Result<Listener, ListenError> {
         let port = redirect.port();
         let mut sockets = Vec::new();
         let mut first_err = None;
@@ -77,13 +77,13 @@ impl Listener {
         })
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// This run's callback (its `state`) as the listener checks it, for an address pasted
     /// instead of the callback.
-    pub fn expected(&self, state: &str) -> Expected {
+    pub(crate) fn expected(&self, state: &str) -> Expected {
         Expected(self.check(state))
     }
 
@@ -98,7 +98,11 @@ impl Listener {
     /// Waits for the one real callback. Wrong requests are answered and otherwise ignored;
     /// those for the callback path are also sent to `rejected`. The caller bounds the wait
     /// with a timeout.
-    pub async fn wait(self, state: &str, rejected: mpsc::UnboundedSender<Rejected>) -> Callback {
+    pub(crate) async fn wait(
+        self,
+        state: &str,
+        rejected: mpsc::UnboundedSender<Rejected>,
+    ) -> Callback {
         let (tx, mut rx) = mpsc::channel::<Callback>(1);
         let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let check = Arc::new(self.check(state));
@@ -147,19 +151,19 @@ impl Listener {
 }
 
 /// What an address pasted instead of the callback must be: this run's callback.
-pub struct Expected(Check);
+pub(crate) struct Expected(Check);
 
 impl Expected {
     /// The callback the browser would have brought, had it come to the listener; else why
     /// not (never with what the address held).
-    pub fn judge(&self, address: &str) -> Result<Callback, PasteRefused> {
+    pub(crate) fn judge(&self, address: &str) -> Result<Callback, PasteRefused> {
         request::judge_address(address, &self.0)
     }
 }
 
 /// Whether a bind failed because the address family is not there at all (IPv6 disabled,
 /// no `::1` on the loopback interface), as opposed to the port being unavailable.
-pub fn family_missing(e: &std::io::Error) -> bool {
+pub(crate) fn family_missing(e: &std::io::Error) -> bool {
     // EAFNOSUPPORT has no ErrorKind of its own.
     const EAFNOSUPPORT: i32 = if cfg!(windows) {
         10047 // WSAEAFNOSUPPORT

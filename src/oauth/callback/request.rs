@@ -133,7 +133,7 @@ pub(crate) enum Outcome {
 /// Why a request for the callback path was refused. Never carries what the request held:
 /// its values come from whoever sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejected {
+pub(crate) enum Rejected {
     /// Its `state` is not this run's: a consent page from an earlier run, or a forgery.
     WrongState,
     /// No `state` at all.
@@ -150,7 +150,7 @@ pub enum Rejected {
 
 impl Rejected {
     /// Why, in words for the person waiting.
-    pub fn reason(self) -> &'static str {
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             Rejected::WrongState => {
                 "its state did not match this run: it came from another consent page (a browser tab left from an earlier `init` or `login`, or another jira-auth run)"
@@ -288,7 +288,7 @@ pub(crate) fn judge(raw: &[u8], check: &Check) -> (u16, &'static str, String, Ou
 /// Why a pasted address is not this run's callback. Never carries what the address held: it
 /// may hold the authorization code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasteRefused {
+pub(crate) enum PasteRefused {
     /// Not an address at all (spaces or control characters in it, nothing after the host).
     NotAnAddress,
     /// Another scheme, host, port or path than the callback URL's.
