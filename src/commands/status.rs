@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 use super::{ApiTokenFacts, Ctx, Result, relative, rfc3339};
 use crate::cli::StatusArgs;
 use crate::error::{CliError, Code};
+use crate::oauth::AuthServer;
 use crate::profile::RENEWAL_MARGIN;
 use crate::profile::{INACTIVITY_EXPIRY_DAYS, Refusal, Refused};
 use crate::store::index::{Index, ProfileInfo};
@@ -216,12 +217,7 @@ fn status_of(
         sandbox: p.site.is_sandbox(),
         api_base_url: match &p.api_base_url {
             Some(base) => base.clone(),
-            None if p.site.is_data_center() => p.site.url.clone(),
-            None => ctx
-                .settings
-                .endpoints
-                .jira_api_base(&p.site.cloud_id)
-                .to_string(),
+            None => AuthServer::of(&p.site, &ctx.settings.endpoints).rest_base(&p.site),
         },
         redirect_uri: p.redirect_uri.clone(),
         authorized_as: p.account.clone(),
