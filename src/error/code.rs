@@ -69,7 +69,7 @@ codes! {
     ConsentDenied = "consent_denied", AuthNeeded, "consent was declined on the consent page";
     AuthorizationFailed = "authorization_failed", AuthNeeded, "the authorization server (Atlassian's, or a Data Center instance) returned an error";
     ClientIdRejected = "client_id_rejected", AuthNeeded, "the authorization server refused the client id or its callback URL";
-    ClientSecretRejected = "client_secret_rejected", AuthNeeded, "Atlassian (or a Data Center instance: the application link's client id or secret) refused the client secret";
+    ClientSecretRejected = "client_secret_rejected", AuthNeeded, "the authorization server refused the client secret (Atlassian), or the application link's client id or secret (Data Center)";
     CodeRejected = "code_rejected", AuthNeeded, "Atlassian (or a Data Center instance: expired after 10 s, or a PKCE mismatch) refused the authorization code";
     RefreshTokenRejected = "refresh_token_rejected", AuthNeeded, "Atlassian (or a Data Center instance) refused the refresh token (expired or revoked)";
     RefreshTokenExpired = "refresh_token_expired", AuthNeeded, "doctor: the refresh token is past its 90 days (without use on Atlassian, since issue on Data Center)";
