@@ -51,7 +51,7 @@ fn scenarios_queue_their_faults() {
         std::net::TcpStream::connect(w.endpoints().api.socket_addrs(|| None).unwrap()[0])
             .and_then(|mut s| {
                 use std::io::{Read, Write};
-                s.write_all(b"GET /me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+                s.write_all(b"GET /me HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
                 let mut out = String::new();
                 s.read_to_string(&mut out)?;
                 Ok(out)

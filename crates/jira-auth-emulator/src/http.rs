@@ -25,6 +25,9 @@ pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A client that stalls this long is dropped, so a misbehaving CLI cannot pin a task forever.
 pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more wait in the listen queue until one ends. Far more than
+/// the tests' 32-way races open, and a bound on what a flood of connections can take.
+pub(crate) const MAX_CONNECTIONS: usize = 64;
 
 /// What the server calls for every request.
 pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
@@ -230,12 +233,22 @@ async fn accept_loop(
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        // A free slot first: at the bound, connections wait in the kernel's queue.
+        let slot = tokio::select! {
+            _ = &mut stopping => break,
+            slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
         tokio::select! {
             _ = &mut stopping => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, Arc::clone(&handler)));
+                    let handler = Arc::clone(&handler);
+                    tokio::spawn(async move {
+                        serve_connection(stream, handler).await;
+                        drop(slot);
+                    });
                 }
                 // Transient (e.g. EMFILE under a parallel test run): back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -268,10 +281,13 @@ async fn serve_connection(stream: tokio::net::TcpStream, handler: HeldBackHandle
         .await;
 }
 
-/// The request with its whole body; the error response when the body is too large or does
-/// not come.
+/// The request with its whole body; the error response when it names another host than
+/// this machine, or its body is too large or does not come.
 async fn read_request(request: hyper::Request<Incoming>) -> Result<Request, Response> {
     let (parts, body) = request.into_parts();
+    if let Some(refusal) = foreign(&parts.headers) {
+        return Err(refusal);
+    }
     let body = match tokio::time::timeout(IO_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect())
         .await
     {
@@ -296,6 +312,37 @@ async fn read_request(request: hyper::Request<Incoming>) -> Result<Request, Resp
         headers,
         body,
     })
+}
+
+/// The answer to a request whose `Host` (or `Origin`, when sent) is not this machine: a web
+/// page whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends its own name in
+/// both, and a page of another site its own `Origin`. Every client of the emulator names it
+/// by a loopback address or `localhost`. `Origin: null` is let through: it is what a browser
+/// sends for the consent page's own form, which is served with `Referrer-Policy: no-referrer`.
+fn foreign(headers: &hyper::HeaderMap) -> Option<Response> {
+    let names_this_machine = |url: &str| {
+        url::Url::parse(url).is_ok_and(|url| match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        })
+    };
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = header(hyper::header::HOST).unwrap_or_default();
+    if !names_this_machine(&format!("http://{host}/")) {
+        return Some(Response::text(
+            421,
+            "this server answers only for 127.0.0.1 and localhost",
+        ));
+    }
+    match header(hyper::header::ORIGIN) {
+        Some(origin) if origin != "null" && !names_this_machine(origin) => Some(Response::text(
+            403,
+            "requests from pages of other sites are refused",
+        )),
+        _ => None,
+    }
 }
 
 /// `a=1&b=x+y%21` pairs, decoded; a key without `=` gets an empty value.
@@ -465,7 +512,7 @@ mod tests {
         let answer = raw_exchange(server.addr(), b"BROKEN\r\n\r\n");
         assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
         let mut big = format!(
-            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
             MAX_BODY_BYTES + 1
         )
         .into_bytes();
@@ -478,7 +525,7 @@ mod tests {
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         stream
-            .write_all(b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\na=")
+            .write_all(b"POST /p HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 7\r\n\r\na=")
             .unwrap();
         thread::sleep(Duration::from_millis(50));
         stream.write_all(b"1&b=2").unwrap();
@@ -489,6 +536,61 @@ mod tests {
             answer.contains(r#""form":[["a","1"],["b","2"]]"#),
             "{answer}"
         );
+    }
+
+    #[test]
+    fn a_request_naming_another_host_or_from_another_site_is_refused() {
+        let server = echo_server();
+        let ask = |headers: &str| {
+            raw_exchange(
+                server.addr(),
+                format!("GET /x HTTP/1.1\r\n{headers}\r\n").as_bytes(),
+            )
+        };
+        for host in ["127.0.0.1", "localhost:8080", "127.0.0.2:1", "[::1]:9"] {
+            let answer = ask(&format!("Host: {host}\r\n"));
+            assert!(answer.starts_with("HTTP/1.1 200 "), "{host}: {answer}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:8080",
+            "127.0.0.1.evil.example",
+            "",
+        ] {
+            let answer = ask(&format!("Host: {host}\r\n"));
+            assert!(answer.starts_with("HTTP/1.1 421 "), "{host}: {answer}");
+        }
+        for origin in ["http://127.0.0.1:4000", "null"] {
+            let answer = ask(&format!("Host: 127.0.0.1\r\nOrigin: {origin}\r\n"));
+            assert!(answer.starts_with("HTTP/1.1 200 "), "{origin}: {answer}");
+        }
+        for origin in ["https://evil.example", "http://127.0.0.1.evil.example"] {
+            let answer = ask(&format!("Host: 127.0.0.1\r\nOrigin: {origin}\r\n"));
+            assert!(answer.starts_with("HTTP/1.1 403 "), "{origin}: {answer}");
+        }
+    }
+
+    #[test]
+    fn connections_beyond_the_bound_wait_for_one_to_end() {
+        let server = echo_server();
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| TcpStream::connect(server.addr()).unwrap())
+            .collect();
+        let addr = server.addr();
+        let waiting = thread::spawn(move || {
+            raw_exchange(addr, b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        });
+        // Not served while every slot is taken (a slow machine can only make this pass
+        // without the bound, never fail with it)...
+        thread::sleep(Duration::from_millis(300));
+        assert!(
+            !waiting.is_finished(),
+            "served beyond {MAX_CONNECTIONS} connections"
+        );
+        // ...and served as soon as one ends.
+        drop(idle);
+        let answer = waiting.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
     }
 
     #[test]
