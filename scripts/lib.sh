@@ -67,3 +67,34 @@ make_scratch() {
     # Never talk to a keyring daemon from the calling desktop session.
     unset GNOME_KEYRING_CONTROL
 }
+
+# ensure_python_env NAME — a virtual environment holding exactly the packages pinned (with
+# their hashes) in .ci/python/NAME.txt, for the tests that drive real Python clients and
+# servers (.ci/python/README.md). Made once per machine under ~/.cache, keyed by the lock
+# file's hash (an edited lock makes a new one); a marker file says it is complete. Sets
+# python_env to its directory.
+ensure_python_env() {
+    local name=$1 lock key dir
+    lock="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/.ci/python/$name.txt"
+    [[ -f $lock ]] || die "no lock file $lock"
+    key=$(sha256sum -- "$lock" | cut -c1-16)
+    dir=${XDG_CACHE_HOME:-$HOME/.cache}/jira-auth-ci/python-$name-$key
+    if [[ ! -f $dir/.complete ]]; then
+        if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+            ensure_commands python3:python3
+            as_root env DEBIAN_FRONTEND=noninteractive \
+                apt-get install -y -q --no-install-recommends python3-venv
+        fi
+        log "installing the Python environment '$name' from .ci/python/$name.txt (once per machine)"
+        rm -rf -- "$dir"
+        python3 -m venv -- "$dir" || die "python3 -m venv $dir failed"
+        if ! timeout 10m "$dir/bin/python" -m pip install --quiet --no-input \
+            --disable-pip-version-check --require-hashes --no-deps --prefer-binary \
+            -r "$lock"; then
+            rm -rf -- "$dir"
+            die "could not install .ci/python/$name.txt from PyPI"
+        fi
+        : >"$dir/.complete"
+    fi
+    python_env=$dir
+}

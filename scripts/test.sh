@@ -26,6 +26,16 @@ ensure_commands "${KEYRING_TOOLS[@]}" ps:procps kill:procps chromium:chromium
 ensure_cargo
 make_scratch
 
+# The real Python clients and servers the tests drive (mcp-atlassian, pycontribs jira,
+# OpenBao, Composio's SDK...), each in a virtual environment of its own made from a hashed
+# lock in .ci/python/, handed to the tests as JIRA_AUTH_TEST_PYTHON_<NAME>. With CI set, a
+# test whose environment is missing fails; without, it is skipped with the reason.
+for lock in .ci/python/*.txt; do
+    name=$(basename -- "$lock" .txt)
+    ensure_python_env "$name"
+    export "JIRA_AUTH_TEST_PYTHON_${name^^}=$python_env"
+done
+
 # The arguments before the first `--` are cargo's, those after it the test harness's.
 cargo_args=()
 harness_args=()

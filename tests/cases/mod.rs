@@ -24,6 +24,7 @@ mod login;
 mod methods;
 mod network;
 mod profiles;
+mod python_tools;
 mod readme;
 #[cfg(unix)]
 mod real_browser;

@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod env;
 pub mod http;
 pub mod methods;
+pub mod python;
 pub mod screen;
 pub mod spawned;
 pub mod waiting;
