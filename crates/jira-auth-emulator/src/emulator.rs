@@ -268,6 +268,21 @@ impl Emulator {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
+
+    /// The auth server's handler, called in-process: how the emulated Composio's callback
+    /// exchanges a code at this Atlassian (composio.rs) without a request over loopback from
+    /// inside a handler.
+    pub(crate) fn auth_handler(&self) -> Arc<dyn Fn(&Request) -> Response + Send + Sync> {
+        let state = Arc::clone(&self.state);
+        Arc::new(move |req: &Request| lock(&state).handle_auth(req))
+    }
+
+    /// Whether a consent with this `state` broke on an unticked scope, in-process as
+    /// [`Emulator::auth_handler`].
+    pub(crate) fn refusals(&self) -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
+        let state = Arc::clone(&self.state);
+        Arc::new(move |st: &str| lock(&state).refused_states.iter().any(|s| s == st))
+    }
 }
 
 /// A panicking handler must not turn every later request into a poison panic.
@@ -332,6 +347,8 @@ struct State {
     /// The rehearsal Jira all sites answer from (one per emulator: a site's host and the
     /// gateway see the same issues).
     jira: Jira,
+    /// The `state` of every consent that broke on an unticked scope ("Something went wrong").
+    refused_states: Vec<String>,
 }
 
 type Params = Vec<(String, String)>;
@@ -371,6 +388,7 @@ impl State {
             refresh_delay: Duration::ZERO,
             describe_scope: None,
             jira: Jira::seeded(&api::cloud_user()),
+            refused_states: Vec::new(),
         }
     }
 
