@@ -494,7 +494,7 @@ impl Jira {
             (Resource::Issues, "POST") => self.create(ctx, v, req),
             (Resource::Issue(key), "GET") => match self.issue_index(key) {
                 Some(i) => {
-                    let fields = Fields::parse(&list_param(req, "fields"), Fields::All);
+                    let fields = Fields::parse(&list_param(req, "fields"), Fields::All(Vec::new()));
                     Response::json(200, render::issue(self, ctx, v, &self.issues[i], &fields))
                 }
                 None => issue_not_found(),
@@ -614,7 +614,7 @@ impl Jira {
         let default = if cloud {
             Fields::Only(Vec::new())
         } else {
-            Fields::Navigable
+            Fields::Navigable(Vec::new())
         };
         let fields = Fields::parse(&params.fields, default);
         let page: Vec<Value> = found
@@ -1137,16 +1137,18 @@ impl Jira {
     }
 }
 
-/// Which fields an issue is shown with (`fields=`): Jira's `*all`, `*navigable`, a list, and
-/// `-name` to leave one out.
+/// Which fields an issue is shown with (`fields=`): Jira's `*all` and `*navigable` (each with
+/// the `-name`s it leaves out), or a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Fields {
-    All,
-    Navigable,
+    All(Vec<String>),
+    Navigable(Vec<String>),
     Only(Vec<String>),
 }
 
 impl Fields {
+    /// What `requested` (comma-separated, maybe repeated) asks for; `default` when nothing is
+    /// named (a list of `-name`s alone leaves those out of it).
     fn parse(requested: &[String], default: Fields) -> Fields {
         let names: Vec<&str> = requested
             .iter()
@@ -1154,22 +1156,32 @@ impl Fields {
             .map(str::trim)
             .filter(|f| !f.is_empty())
             .collect();
-        if names.is_empty() {
-            return default;
+        let left_out: Vec<String> = names
+            .iter()
+            .filter_map(|n| n.strip_prefix('-'))
+            .map(str::to_string)
+            .collect();
+        let named: Vec<&str> = names.into_iter().filter(|n| !n.starts_with('-')).collect();
+        if named.contains(&"*all") {
+            return Fields::All(left_out);
         }
-        if names.contains(&"*all") {
-            return Fields::All;
+        if named.contains(&"*navigable") {
+            return Fields::Navigable(left_out);
         }
-        if names.contains(&"*navigable") {
-            return Fields::Navigable;
+        if !named.is_empty() {
+            return Fields::Only(named.iter().map(|n| (*n).to_string()).collect());
         }
-        Fields::Only(names.iter().map(|n| (*n).to_string()).collect())
+        match default {
+            Fields::All(_) => Fields::All(left_out),
+            Fields::Navigable(_) => Fields::Navigable(left_out),
+            only => only,
+        }
     }
 
     fn shows(&self, name: &str, navigable: bool) -> bool {
         match self {
-            Fields::All => true,
-            Fields::Navigable => navigable,
+            Fields::All(left_out) => !left_out.iter().any(|n| n == name),
+            Fields::Navigable(left_out) => navigable && !left_out.iter().any(|n| n == name),
             Fields::Only(names) => names.iter().any(|n| n == name),
         }
     }

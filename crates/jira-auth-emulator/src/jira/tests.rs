@@ -299,6 +299,10 @@ fn issues_are_read_created_edited_and_commented_in_v3_documents_and_v2_strings()
         v2["fields"],
         json!({"description": "The first issue of the demo project.\nIt is done.", "labels": ["setup"]})
     );
+    let (_, without) = jira.get("/rest/api/2/issue/DEMO-1?fields=*all,-comment,-description");
+    let shown = without["fields"].as_object().unwrap();
+    assert!(shown.contains_key("summary") && shown.contains_key("labels"));
+    assert!(!shown.contains_key("comment") && !shown.contains_key("description"));
 
     // v3 wants documents.
     let (status, refused) = jira.call("POST", "/rest/api/3/issue", Some(json!({"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "s", "description": "plain"}})));
