@@ -155,7 +155,7 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     let env = TestEnv::new();
     let port = free_port();
     let (sandbox, vars) = serve(&env, &["--auto-approve", "--port", &port.to_string()]);
-    assert_eq!(vars.len(), 16);
+    assert_eq!(vars.len(), 21);
     assert!(var(&vars, "JIRA_AUTH_AUTH_URL").starts_with("http://127.0.0.1:"));
     assert_eq!(
         var(&vars, "JIRA_AUTH_SANDBOX_REDIRECT_URI"),
@@ -252,6 +252,33 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     crate::support::env::run(dc_sa)
         .assert_code(0)
         .assert_says("Authorized as sandbox-bot");
+    // Its Composio: the second app handed over, an account connected through the consent
+    // page (the fake browser follows Composio's link), and the check that it works.
+    let mut composio = with_vars(&["composio", "init", "--profile", "agent", "--json"]);
+    composio
+        .args(["--preset", "read-only", "--store", "file", "--no-input"])
+        .args(["--user-id", "ada", "--site", "sandbox"])
+        .args([
+            "--callback-url",
+            &var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL"),
+        ])
+        .env(
+            "JIRA_AUTH_CLIENT_ID",
+            var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_ID"),
+        )
+        .env(
+            "JIRA_AUTH_CLIENT_SECRET",
+            var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_SECRET"),
+        )
+        .env("BROWSER", crate::support::browser::browser_env_value());
+    let handed = crate::support::env::run(composio);
+    handed.assert_code(0);
+    let doc = handed.json();
+    assert_eq!(doc["connected_account"]["status"], "ACTIVE", "{doc}");
+    assert_eq!(doc["composio_base_url"], var(&vars, "COMPOSIO_BASE_URL"));
+    crate::support::env::run(with_vars(&["composio", "status", "--profile", "agent"]))
+        .assert_code(0)
+        .assert_says("is ACTIVE");
     // SIGTERM is how a supervisor stops it: exit 0.
     stop(sandbox, libc::SIGTERM);
 }
