@@ -95,15 +95,15 @@ const COMPOSIO_CLIENT: &str = "ComposioHandOffClient0123456789a";
 
 /// A test world with Composio beside its Atlassian: the app to hand over (ticked with
 /// `ticked`), Composio's project API key and the app's secret, made up per test.
-struct World {
-    env: TestEnv,
-    composio: Composio,
-    key: String,
-    secret: String,
+pub(crate) struct World {
+    pub(crate) env: TestEnv,
+    pub(crate) composio: Composio,
+    pub(crate) key: String,
+    pub(crate) secret: String,
 }
 
 impl World {
-    fn new(ticked: &[&str]) -> World {
+    pub(crate) fn new(ticked: &[&str]) -> World {
         let env = TestEnv::new();
         let key = format!("ak_{}", random_hex(12));
         let composio = Composio::start(&env.emu, &key);
@@ -124,7 +124,7 @@ impl World {
 
     /// `jira-auth composio ARGS…` with Composio's variables and the app's secret in the
     /// environment, the file store, and the fake browser.
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = self.env.cmd();
         cmd.arg("composio")
             .args(args)
@@ -137,7 +137,7 @@ impl World {
     }
 
     /// Runs it, and checks no secret of this world is in its output or files.
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let out = run(self.cmd(args));
         self.assert_no_leaks(&out);
         out
@@ -150,7 +150,7 @@ impl World {
     }
 
     #[track_caller]
-    fn assert_no_leaks(&self, out: &Run) {
+    pub(crate) fn assert_no_leaks(&self, out: &Run) {
         self.env.assert_no_leaks(out);
         for secret in self.secrets() {
             for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
@@ -162,7 +162,7 @@ impl World {
         }
     }
 
-    fn secrets(&self) -> Vec<String> {
+    pub(crate) fn secrets(&self) -> Vec<String> {
         let mut all = self.composio.issued_secrets();
         all.push(self.key.clone());
         all.push(self.secret.clone());
@@ -324,6 +324,16 @@ fn the_app_is_handed_over_connected_checked_and_narrowed() {
         .jira(&["token", "--json"])
         .assert_error(2, "method_mismatch")
         .assert_says("Composio holds its grant");
+    world
+        .env
+        .jira(&["doctor", "--json"])
+        .assert_error(2, "method_mismatch")
+        .assert_says("jira-auth composio status");
+    let status = world.env.jira(&["status"]);
+    status
+        .assert_code(2)
+        .assert_says("an app handed to Composio, which holds its grant");
+    assert!(!status.stderr.contains("refresh "), "{}", status.stderr);
 }
 
 /// A scope the auth config asks for and the app has not ticked: Atlassian's bare "Something
