@@ -260,7 +260,7 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
         .args(["--user-id", "ada", "--site", "sandbox"])
         .args([
             "--callback-url",
-            &var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL"),
+            var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL"),
         ])
         .env(
             "JIRA_AUTH_CLIENT_ID",

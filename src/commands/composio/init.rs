@@ -88,9 +88,9 @@ pub(super) fn run(ctx: &Ctx, args: ComposioInitArgs) -> Result {
     };
     if p.interactive() {
         ui.say(&scopes::console::console_checklist(&scopes, &callback_url));
-        ui.say(&format!(
-            "That callback URL is Composio's (check it on the auth config's page in Composio's dashboard; older pages show /api/v3/…). Atlassian documents one callback URL per app, so this app cannot also serve jira-auth's own http://127.0.0.1:8976/callback: for tokens of jira-auth's own (`jira-auth init`), create a second app. jira-auth never shares a grant with Composio: two holders of one rotating refresh token would revoke each other."
-        ));
+        ui.say(
+            "That callback URL is Composio's (check it on the auth config's page in Composio's dashboard; older pages show /api/v3/…). Atlassian documents one callback URL per app, so this app cannot also serve jira-auth's own http://127.0.0.1:8976/callback: for tokens of jira-auth's own (`jira-auth init`), create a second app. jira-auth never shares a grant with Composio: two holders of one rotating refresh token would revoke each other.",
+        );
         if let Some(w) = world {
             ui.say(&format!(
                 "In the sandbox, that app exists already: paste its Client ID {} and its secret {} below, as you would from the console.",

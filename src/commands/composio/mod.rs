@@ -85,9 +85,9 @@ fn load(ctx: &Ctx) -> Result<Stored> {
                 cfg.credential.method().as_str()
             ),
         )
-        .hint(format!(
-            "hand an app to Composio with `jira-auth composio init --profile NAME` (a profile of its own: `composio` unless --profile); `jira-auth status` lists the profiles"
-        )));
+        .hint(
+            "hand an app to Composio with `jira-auth composio init --profile NAME` (a profile of its own: `composio` unless --profile); `jira-auth status` lists the profiles",
+        ));
     }
     Ok(Stored { cfg, kind })
 }
