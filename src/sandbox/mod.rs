@@ -144,14 +144,7 @@ impl World {
             client_secret: made_up("ATOA", 64),
             redirect_uri: options.redirect_uri,
         };
-        let ticked: Vec<&str> = match options.scenario {
-            Scenario::UntickedScope => vec!["read:jira-work"],
-            _ => crate::scopes::catalog::all()
-                .iter()
-                .map(|s| s.name)
-                .filter(|s| *s != crate::scopes::OFFLINE_ACCESS)
-                .collect(),
-        };
+        let ticked = ticked(options.scenario);
         let registered = match options.scenario {
             Scenario::WrongRedirect => app.redirect_uri.replacen("127.0.0.1", "localhost", 1),
             _ => app.redirect_uri.clone(),
@@ -271,14 +264,7 @@ impl World {
             api_key: given_key,
             server,
         };
-        let ticked: Vec<&str> = match self.scenario {
-            Scenario::UntickedScope => vec!["read:jira-work"],
-            _ => crate::scopes::catalog::all()
-                .iter()
-                .map(|s| s.name)
-                .filter(|s| *s != crate::scopes::OFFLINE_ACCESS)
-                .collect(),
-        };
+        let ticked = ticked(self.scenario);
         self.emu.register_client(Client::new(
             &world.client_id,
             &world.client_secret,
@@ -301,6 +287,19 @@ impl World {
             (_, true) => Consent::Ask,
             (_, false) => Consent::Approve,
         });
+    }
+}
+
+/// The scopes ticked for the world's apps: every scope of jira-auth's catalog, or only
+/// read:jira-work in the unticked-scope scenario.
+fn ticked(scenario: Scenario) -> Vec<&'static str> {
+    match scenario {
+        Scenario::UntickedScope => vec!["read:jira-work"],
+        _ => crate::scopes::catalog::all()
+            .iter()
+            .map(|s| s.name)
+            .filter(|s| *s != crate::scopes::OFFLINE_ACCESS)
+            .collect(),
     }
 }
 

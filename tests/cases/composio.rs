@@ -143,6 +143,15 @@ impl World {
         out
     }
 
+    /// `composio connect` of `user` with nobody to open the link (no browser, --no-browser),
+    /// waiting at most `timeout` seconds.
+    pub(crate) fn unopened_connect(&self, user: &str, timeout: &str) -> Command {
+        let mut cmd = self.cmd(&["connect", "--user-id", user, "--site", "acme"]);
+        cmd.args(["--no-browser", "--timeout", timeout])
+            .env_remove("BROWSER");
+        cmd
+    }
+
     fn init(&self, extra: &[&str]) -> Run {
         let mut args = vec!["init", "--no-input", "--preset", "read-only"];
         args.extend_from_slice(extra);
@@ -364,18 +373,8 @@ fn an_expired_link_and_a_stuck_consent_say_what_to_do() {
         .assert_says("open the new link soon");
     // Nobody opens the link: the wait ends at the timeout with the same explanation.
     world.composio.set_link_ttl(Duration::from_secs(600));
-    let mut cmd = world.cmd(&[
-        "connect",
-        "--user-id",
-        "bob",
-        "--site",
-        "acme",
-        "--no-browser",
-        "--timeout",
-        "2",
-        "--json",
-    ]);
-    cmd.env_remove("BROWSER");
+    let mut cmd = world.unopened_connect("bob", "2");
+    cmd.arg("--json");
     let out = run(cmd);
     world.assert_no_leaks(&out);
     out.assert_error(7, "callback_timeout")

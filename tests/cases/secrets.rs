@@ -566,15 +566,7 @@ fn the_composio_hand_off_at_vv_keeps_the_api_key_and_client_secret_out() {
 
     #[cfg(target_os = "linux")]
     {
-        let mut cmd = world.cmd(&[
-            "connect",
-            "--user-id",
-            "bob",
-            "--site",
-            "acme",
-            "--no-browser",
-        ]);
-        cmd.args(["--timeout", "30"]).env_remove("BROWSER");
+        let cmd = world.unopened_connect("bob", "30");
         let waiting = crate::support::spawned::Spawned::start(cmd, world.env.dir.path(), "connect");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let link = loop {

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{ForApps, Stored, Target, something_went_wrong};
 use crate::cli::{ComposioConnectArgs, ComposioConnectionArgs};
+use crate::commands::shared::consent::{self, Opener};
 use crate::commands::{Ctx, Result};
 use crate::composio::{self, Account, Project};
 use crate::error::{CliError, Code};
@@ -54,13 +55,6 @@ pub(super) fn run(ctx: &Ctx, args: ComposioConnectArgs) -> Result {
     let c = &report.connected_account;
     report.for_apps.say(ctx, Some((&c.user_id, &c.id)));
     Ok(())
-}
-
-/// Who opens Composio's link.
-enum Opener {
-    Browser,
-    Person,
-    Sandbox,
 }
 
 /// The connection, ACTIVE, and remembered in the profile.
@@ -291,33 +285,15 @@ fn site(ctx: &Ctx, args: &ComposioConnectionArgs) -> Result<String> {
     check(&typed).map_err(CliError::usage)
 }
 
-/// Who opens the link, decided before anything is made: the browser; the person (told, or
-/// --no-browser); in the sandbox with nobody to open it, its own user agent. A run where
+/// Who opens the link, decided before anything is made, as for a consent; a run where
 /// nobody could open it and nothing asks how is an error at once, not a wait for nothing.
 fn opener(ctx: &Ctx, args: &ComposioConnectionArgs) -> Result<Opener> {
-    let ui = ctx.ui;
-    let why_not = ui.why_no_browser();
-    let browser = !args.no_browser && why_not.is_none();
-    let person = browser || ui.prompter().interactive();
-    if let Some(world) = ctx.sandbox.get() {
-        let someone_opens = browser || (person && !args.no_browser);
-        world.ask(someone_opens);
-        if !someone_opens {
-            return Ok(Opener::Sandbox);
-        }
-    }
-    if browser {
-        return Ok(Opener::Browser);
-    }
-    match why_not {
-        Some(why) if !(args.no_browser || person) => Err(CliError::new(
-            Code::BrowserUnavailable,
-            format!(
-                "no browser can be opened here ({why}) and nothing can be asked: the connection would wait {} s for nothing; nothing was made at Composio",
-                args.timeout
-            ),
-        )
-        .hint("give --no-browser: the link is printed, and you (or anyone) open it in any browser, on any machine; Composio's callback receives the answer")),
-        _ => Ok(Opener::Person),
-    }
+    consent::who_opens(ctx, args.no_browser, false).map_err(|why| CliError::new(
+        Code::BrowserUnavailable,
+        format!(
+            "no browser can be opened here ({why}) and nothing can be asked: the connection would wait {} s for nothing; nothing was made at Composio",
+            args.timeout
+        ),
+    )
+    .hint("give --no-browser: the link is printed, and you (or anyone) open it in any browser, on any machine; Composio's callback receives the answer"))
 }
