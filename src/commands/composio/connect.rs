@@ -184,8 +184,18 @@ fn remember(
     app.connected_account_id = Some(account.id.clone());
     let site_url = format!("https://{site}.atlassian.net");
     if !stored.cfg.site.is_sandbox() {
-        stored.cfg.site =
-            crate::store::Site::cloud(stored.cfg.site.cloud_id.clone(), site_url, site.clone());
+        let servers = stored
+            .cfg
+            .site
+            .servers()
+            .cloned()
+            .unwrap_or_else(|| crate::oauth::AuthServer::record(ctx.endpoints()));
+        stored.cfg.site = crate::store::Site::cloud(
+            stored.cfg.site.cloud_id.clone(),
+            site_url,
+            site.clone(),
+            servers,
+        );
     }
     stored.cfg.updated_at = time::OffsetDateTime::now_utc();
     ctx.profiles.save(&stored.cfg, stored.kind)?;

@@ -12,6 +12,7 @@ use crate::commands::shared::input::{self, Console};
 use crate::commands::shared::{consent, scope_choice};
 use crate::commands::{Ctx, Result};
 use crate::error::{CliError, Code, Context as _};
+use crate::oauth::AuthServer;
 use crate::sandbox::{Options, SITE_NAMES, Scenario, World, cloud_id};
 use crate::scopes;
 use crate::store::model::ComposioApp;
@@ -130,10 +131,18 @@ pub(super) fn run(ctx: &Ctx, args: ComposioInitArgs) -> Result {
             "note: the auth config profile '{profile}' had before is still in Composio; delete it in the dashboard if nothing uses it"
         );
     }
+    // Composio, not jira-auth, talks to Atlassian for this profile; the servers recorded are
+    // the ones this command knew, as for every Cloud profile.
+    let servers = AuthServer::record(ctx.endpoints());
     let site = if args.sandbox {
-        Site::cloud(cloud_id(0), String::new(), SITE_NAMES[0].to_string())
+        Site::cloud(
+            cloud_id(0),
+            String::new(),
+            SITE_NAMES[0].to_string(),
+            servers,
+        )
     } else {
-        Site::cloud(String::new(), String::new(), String::new())
+        Site::cloud(String::new(), String::new(), String::new(), servers)
     };
     let app = ComposioApp {
         auth_config_id,
