@@ -214,6 +214,55 @@ pub(crate) fn data_center_myself(
     }
 }
 
+/// `/rest/api/3/myself` where a Cloud profile's credential is taken (its stored REST base:
+/// the site or the gateway for an API token, the gateway for the others), sent as its
+/// method sends it (Basic for an API token, never as Bearer): `status --check`'s live
+/// question for the methods accessible-resources does not serve, as doctor's `myself` is.
+pub(crate) fn cloud_myself(ctx: &Ctx, cfg: &crate::store::AuthConfig) -> Result<atlassian::Myself> {
+    let http = ctx.net.http()?;
+    let (secret, scheme) = cfg.credential.secret();
+    let header = scheme.authorization(secret);
+    let base = crate::profile::api_base_url(cfg, ctx.endpoints());
+    let answer = ctx
+        .net
+        .block_on(atlassian::site::myself_at(http, &base, &header))?;
+    match answer {
+        Ok(answer) => Ok(answer.value),
+        Err(atlassian::ApiError::Unauthorized(_)) => {
+            let method = cfg.credential.method();
+            let (code, what) = match method {
+                crate::store::Method::ApiToken => {
+                    (crate::error::Code::ApiTokenRejected, "the API token")
+                }
+                crate::store::Method::ServiceAccount => (
+                    crate::error::Code::ServiceAccountRejected,
+                    "the service account's access token",
+                ),
+                _ => (crate::error::Code::AccessTokenRejected, "the access token"),
+            };
+            let fix = match method {
+                crate::store::Method::OAuth => {
+                    format!(
+                        "run `jira-auth login --profile {}` to consent again",
+                        cfg.profile
+                    )
+                }
+                other => format!(
+                    "it was revoked or changed where it was made: set it up again with `jira-auth init --force --method {} --profile {}`",
+                    other.as_str(),
+                    cfg.profile
+                ),
+            };
+            Err(CliError::new(
+                code,
+                format!("{base} refused {what} (401 on /rest/api/3/myself)"),
+            )
+            .hint(fix))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(crate) type Result<T = ()> = std::result::Result<T, CliError>;
 
 /// Atlassian expires every API token at most this long after its creation (since

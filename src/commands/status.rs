@@ -177,6 +177,23 @@ fn probe(ctx: &Ctx, session: &crate::profile::Session) -> Result<String> {
             cfg.site.url, me.display_name
         ));
     }
+    let method = cfg.credential.method();
+    if matches!(
+        method,
+        crate::store::Method::ServiceAccount | crate::store::Method::ApiToken
+    ) && !cfg.site.is_data_center()
+    {
+        // accessible-resources lists the sites of OAuth grants: it may refuse a service
+        // account's token, and an API token is no Bearer token at all. The credential's own
+        // REST API is the word, as doctor's `myself` check asks it.
+        let me = super::cloud_myself(ctx, &cfg)?;
+        return Ok(format!(
+            "{} accepts the {} (GET /rest/api/3/myself answers as {})",
+            cfg.site.url,
+            method.as_str(),
+            me.display_name
+        ));
+    }
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let site = &cfg.site;
     if !resources.iter().any(|r| r.id == site.cloud_id) {

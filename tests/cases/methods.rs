@@ -82,3 +82,68 @@ fn doctor_checks_a_service_account_and_an_api_token_where_their_api_answers() {
         0
     );
 }
+
+/// `status --check` and `scopes check` ask each method its own live question (a service
+/// account and an API token: `/myself` where their credential is taken, as doctor does;
+/// accessible-resources only for OAuth grants), and an API token is never sent as a Bearer
+/// token anywhere: every request of every command, read from the emulator's request log.
+#[test]
+fn every_method_is_checked_where_its_credential_answers_and_an_api_token_is_never_bearer() {
+    let env = TestEnv::builder().profile_in_file_store().build();
+    let mut sa = env.init_service_account();
+    sa.args(["--store", "file", "--profile", "robot"]);
+    run(sa).assert_code(0);
+    for token in [&env.classic_token, &env.scoped_token] {
+        let name = if token == &env.classic_token {
+            "classic"
+        } else {
+            "scoped"
+        };
+        let mut tok = env.init_api_token(token);
+        tok.args(["--store", "file", "--profile", name]);
+        run(tok).assert_code(0);
+    }
+    for name in [env.profile.as_str(), "robot", "classic", "scoped"] {
+        let check = env.jira(&["status", "--check", "--profile", name, "--json"]);
+        check.assert_code(0);
+        let doc = check.json();
+        let said = doc["profiles"][0]["usable"]["check"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!said.is_empty(), "{name}: {doc}");
+        env.jira(&["doctor", "--profile", name]).assert_code(0);
+        env.jira(&["token", "--profile", name, "--min-ttl", "4000"]);
+        env.jira(&["header", "--profile", name]).assert_code(0);
+        env.jira(&["sites", "--profile", name]);
+    }
+    // A service account's scopes are those its token came with; an API token's are not
+    // known, which is said, not an empty table with ok: true.
+    let robot = env.jira(&["scopes", "check", "--profile", "robot", "--json"]);
+    robot.assert_code(0);
+    assert_eq!(robot.json()["ok"], true, "{}", robot.stdout);
+    for name in ["classic", "scoped"] {
+        let out = env.jira(&["scopes", "check", "--profile", name, "--json"]);
+        out.assert_error(2, "usage");
+        assert!(out.stdout.contains("does not apply"), "{}", out.stdout);
+    }
+    let requests = env.emu.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        let Some(auth) = &r.authorization else {
+            continue;
+        };
+        for token in [&env.classic_token, &env.scoped_token] {
+            assert!(
+                !(auth.starts_with("Bearer") && auth.contains(token.as_str())),
+                "an API token sent as Bearer: {} {} {}",
+                r.host,
+                r.method,
+                r.path
+            );
+        }
+        if r.path.contains("accessible-resources") {
+            assert!(auth.starts_with("Bearer "), "{} {}", r.method, r.path);
+        }
+    }
+}

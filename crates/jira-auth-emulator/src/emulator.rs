@@ -134,12 +134,28 @@ pub struct Emulator {
     site_hosts: Mutex<Vec<(String, HttpServer)>>,
 }
 
+/// How many requests `Emulator::requests` remembers.
+pub const MAX_SEEN_REQUESTS: usize = 1000;
+
+/// One request an emulated host received.
+#[derive(Debug, Clone)]
+pub struct SeenRequest {
+    /// `auth`, `api` or `site` (a site's own host).
+    pub host: &'static str,
+    pub method: String,
+    pub path: String,
+    /// The whole `Authorization` header, when there was one (the emulator's secrets are
+    /// made up: a test may look at them).
+    pub authorization: Option<String>,
+}
+
 impl Emulator {
     pub fn start() -> Emulator {
         let state = Arc::new(Mutex::new(State::new()));
         let auth_state = Arc::clone(&state);
         let auth: HeldBackHandler = Arc::new(move |req: &Request| {
             let mut state = lock(&auth_state);
+            state.note_request("auth", req);
             let delay = if is_refresh(req) {
                 state.refresh_delay
             } else {
@@ -152,6 +168,7 @@ impl Emulator {
         let api_state = Arc::clone(&state);
         let api: Handler = Arc::new(move |req: &Request| {
             let mut state = lock(&api_state);
+            state.note_request("api", req);
             let response = state.handle_api(req);
             state.dated(response)
         });
@@ -216,6 +233,14 @@ impl Emulator {
     #[cfg(any(test, feature = "testing"))]
     pub fn jira_requests(&self) -> Vec<String> {
         self.lock().jira.served()
+    }
+
+    /// The latest requests any of its hosts received (at most [`MAX_SEEN_REQUESTS`]), oldest
+    /// first, each with the `Authorization` header it carried: what a client sent where,
+    /// and how.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.lock().requests.clone()
     }
 
     /// Every authorization code, access token and refresh token ever issued, in issue order.
@@ -357,6 +382,8 @@ struct State {
     jira: Jira,
     /// The `state` of every consent that broke on an unticked scope ("Something went wrong").
     refused_states: Vec<String>,
+    /// Every request with the `Authorization` it carried, for tests (see `requests`).
+    requests: Vec<SeenRequest>,
 }
 
 type Params = Vec<(String, String)>;
@@ -397,7 +424,21 @@ impl State {
             describe_scope: None,
             jira: Jira::seeded(&api::cloud_user()),
             refused_states: Vec::new(),
+            requests: Vec::new(),
         }
+    }
+
+    /// Keeps what `requests` tells tests, within its bound.
+    fn note_request(&mut self, host: &'static str, req: &Request) {
+        if self.requests.len() >= MAX_SEEN_REQUESTS {
+            self.requests.remove(0);
+        }
+        self.requests.push(SeenRequest {
+            host,
+            method: req.method.clone(),
+            path: req.path.clone(),
+            authorization: req.header("authorization").map(str::to_string),
+        });
     }
 
     /// Counts the hit, then serves an injected fault if one is queued for `ep`.

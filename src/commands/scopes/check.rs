@@ -9,7 +9,7 @@ use crate::error::{CliError, Code, Exit};
 use crate::profile::RENEWAL_MARGIN;
 use crate::scopes::check::{self as cmp, Comparison, SiteScopes};
 use crate::scopes::{self, OFFLINE_ACCESS, ScopeError, Unknown};
-use crate::store::{AuthConfig, Site};
+use crate::store::{AuthConfig, Method, Site};
 
 /// What `scopes check --json` prints; the table and the notes are made from it.
 #[derive(Serialize)]
@@ -70,8 +70,29 @@ fn compute(
 ) -> Result<(Report, Comparison)> {
     let c = &cfg.credential;
     let required = required.unwrap_or_else(|| c.scopes_requested().to_vec());
+    match c.method() {
+        Method::ApiToken | Method::Pat => {
+            return Err(CliError::usage(format!(
+                "scopes check does not apply to profile '{}': {}",
+                cfg.profile,
+                if c.method() == Method::Pat {
+                    "a personal access token has no scopes, only its user's permissions in Jira"
+                } else {
+                    "Atlassian does not say which scopes an API token has (a classic one has the account's permissions; a scoped one's were chosen at id.atlassian.com)"
+                }
+            ))
+            .hint(format!(
+                "`jira-auth doctor --profile {}` checks that the credential works",
+                cfg.profile
+            )));
+        }
+        Method::OAuth | Method::ServiceAccount | Method::Composio => {}
+    }
     if cfg.site.is_data_center() {
         return Ok(compute_data_center(cfg, required));
+    }
+    if c.method() == Method::ServiceAccount {
+        return Ok(compute_service_account(cfg, required));
     }
     let (site, site_note) = match ctx.accessible_resources(c.secret().0) {
         Ok(resources) => (
@@ -126,6 +147,42 @@ fn compute(
         ok,
     };
     Ok((report, comparison))
+}
+
+/// A Cloud service account: its scopes are those its last token came with (set in
+/// admin.atlassian.com, not asked for), and its site was given at init: accessible-resources
+/// lists OAuth grants' sites, and is not asked.
+fn compute_service_account(cfg: &AuthConfig, required: Vec<String>) -> (Report, Comparison) {
+    let c = &cfg.credential;
+    let comparison = cmp::compare(&required, c.scopes_granted(), false, SiteScopes::Unknown);
+    let ok = comparison.ok();
+    let login = format!(
+        "jira-auth init --force --method service-account --profile {}",
+        cfg.profile
+    );
+    let report = Report {
+        profile: cfg.profile.clone(),
+        site: SiteInReport {
+            site: cfg.site.clone(),
+            in_accessible_resources: None,
+        },
+        required: comparison.required.clone(),
+        granted: comparison.granted.clone(),
+        missing: comparison.missing.clone(),
+        extra: comparison.extra.clone(),
+        notes: vec![
+            "a service account's scopes are those its token came with; its site was given at init (accessible-resources lists OAuth grants' sites, and is not asked)".into(),
+        ],
+        fixes: comparison
+            .missing
+            .iter()
+            .map(|m| format!("{m}: add it to the service account's credential in admin.atlassian.com (Directory → Service accounts), then `{login}`"))
+            .collect(),
+        login: (!ok).then(|| login.clone()),
+        login_command: login,
+        ok,
+    };
+    (report, comparison)
 }
 
 /// Data Center: no accessible-resources and no offline_access; a granted scope includes

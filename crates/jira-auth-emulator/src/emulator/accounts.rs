@@ -118,7 +118,11 @@ impl Emulator {
         }
         let state = Arc::clone(&self.state);
         let id = cloud_id.to_string();
-        let handler: Handler = Arc::new(move |req: &Request| lock(&state).handle_site(&id, req));
+        let handler: Handler = Arc::new(move |req: &Request| {
+            let mut state = lock(&state);
+            state.note_request("site", req);
+            state.handle_site(&id, req)
+        });
         let host = HttpServer::start(handler);
         let url = host.url();
         hosts.push((cloud_id.to_string(), host));
