@@ -262,10 +262,30 @@ impl Profiles {
     ) -> Result<AuthConfig, ProfileError> {
         let cfg = match store.load(name) {
             Ok(Some(cfg)) => cfg,
-            Ok(None) => self.adopt_legacy(store, name, info, held)?,
+            Ok(None) => match self.adopt_legacy(store, name, info, held) {
+                Ok(cfg) => cfg,
+                Err(e) => {
+                    // The item is gone (or another's): what the cache holds of it must not
+                    // outlive it, or `token` would answer for a profile `status` says is
+                    // unusable.
+                    self.forget_cached(name, "its credentials are missing");
+                    return Err(e);
+                }
+            },
             Err(e) => {
-                if matches!(e, StoreError::Locked { .. }) {
-                    self.keychain_locked(name);
+                match e {
+                    StoreError::Locked { .. } => {
+                        self.keychain_locked(name);
+                    }
+                    StoreError::Corrupt { .. }
+                    | StoreError::Exposed { .. }
+                    | StoreError::NotOwned { .. } => {
+                        self.forget_cached(
+                            name,
+                            "its stored credentials cannot be read or trusted",
+                        );
+                    }
+                    _ => {}
                 }
                 return Err(ProfileError::store(Step::Read)(e));
             }
@@ -425,6 +445,14 @@ impl Profiles {
             tracing::info!("the keychain is locked: dropped the cached access token of '{name}'");
         }
         cached
+    }
+
+    /// Drops the profile's cached token because its stored credentials are `why`.
+    fn forget_cached(&self, name: &str, why: &str) {
+        if self.cache.holds(name) {
+            self.cache.remove(name);
+            tracing::info!("dropped the cached access token of '{name}': {why}");
+        }
     }
 
     /// The profile's token in the kernel-keyring cache, if the cache holds one.

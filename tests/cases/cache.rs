@@ -5,7 +5,8 @@ use std::process::Command;
 
 use crate::support::emulator::Endpoint;
 use crate::support::env::{
-    Run, TestEnv, require_keyutils, require_secret_service, run, secret_tool_lookup, site,
+    Run, TestEnv, require_keyutils, require_secret_service, run, secret_tool_clear,
+    secret_tool_lookup, secret_tool_store, site,
 };
 
 /// A session bus address where nothing listens: any Secret Service access fails at once.
@@ -432,4 +433,32 @@ fn a_locked_keychain_ends_the_cached_token_once_a_command_meets_it() {
     );
     assert!(key_id(&desc).is_none());
     env.assert_no_leaks(&doctor);
+}
+
+/// One truth: a keychain item found missing or unreadable ends the cached token, so `token`
+/// then says what `status` says, instead of answering from the cache for up to an hour.
+#[test]
+#[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
+fn a_missing_or_damaged_keychain_item_ends_the_cached_token() {
+    require_secret_service();
+    require_keyutils();
+    for (damage, exit) in [("deleted", 3), ("damaged", 6)] {
+        let env = TestEnv::with_profile();
+        token_from_cache(&env);
+        let desc = env.cache_description();
+        assert!(key_id(&desc).is_some(), "cached as {desc}");
+        match damage {
+            "deleted" => secret_tool_clear(&env.keychain_account()),
+            _ => secret_tool_store(&env.keychain_account(), "{not a profile"),
+        }
+        let status = env.jira(&["status"]);
+        status.assert_code(exit);
+        assert!(
+            key_id(&desc).is_none(),
+            "{damage}: the cached token outlived the item"
+        );
+        let token = env.jira(&["token"]);
+        token.assert_code(exit);
+        assert!(token.stdout.is_empty(), "{damage}: a token from the cache");
+    }
 }
