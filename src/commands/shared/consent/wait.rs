@@ -105,11 +105,24 @@ pub(super) async fn consent(
                 browser = None;
                 if let Ok(why) = failure {
                     spinner.suspend(|| say!(ui, "warning: {why}; open the URL above yourself"));
-                    seen.browser_failed = Some(why);
+                    seen.browser_failed = Some(why.clone());
                     if !paste.reading() {
                         spinner.finish_and_clear();
                         spinner = indicatif::ProgressBar::hidden();
                         paste.offer();
+                    }
+                    if !paste.reading() && !ui.prompter().interactive() {
+                        // Nobody is at it and nothing is read: as for no browser at all,
+                        // fail now rather than wait the whole timeout for nothing.
+                        return Err(CliError::new(
+                            Code::BrowserUnavailable,
+                            format!(
+                                "the browser did not open the consent URL ({why}) and nothing can be asked (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal): the consent would wait {} s for nothing; nothing was stored",
+                                plan.way.timeout.as_secs()
+                            ),
+                        )
+                        .hint("fix $BROWSER (or unset it), or open the consent URL in a browser elsewhere and give the address it ends on on stdin: --paste (or JIRA_AUTH_PASTE=1)")
+                        .hint("in CI, use a service account, which needs no browser: `jira-auth init --method service-account` (README: \"Jira in CI\")"));
                     }
                 }
             }
