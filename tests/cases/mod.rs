@@ -4,6 +4,7 @@ mod api_token;
 mod architecture;
 mod cache;
 mod completions;
+mod composio;
 #[cfg(unix)]
 mod datacenter;
 mod doctor;

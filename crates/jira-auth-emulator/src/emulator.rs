@@ -261,6 +261,21 @@ impl Emulator {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
+
+    /// The auth server's handler, called in-process: how the emulated Composio's callback
+    /// exchanges a code at this Atlassian (composio.rs) without a request over loopback from
+    /// inside a handler.
+    pub(crate) fn auth_handler(&self) -> Arc<dyn Fn(&Request) -> Response + Send + Sync> {
+        let state = Arc::clone(&self.state);
+        Arc::new(move |req: &Request| lock(&state).handle_auth(req))
+    }
+
+    /// Whether a consent with this `state` broke on an unticked scope, in-process as
+    /// [`Emulator::auth_handler`].
+    pub(crate) fn refusals(&self) -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
+        let state = Arc::clone(&self.state);
+        Arc::new(move |st: &str| lock(&state).refused_states.iter().any(|s| s == st))
+    }
 }
 
 /// A panicking handler must not turn every later request into a poison panic.
@@ -322,6 +337,8 @@ struct State {
     /// How long a refresh's answer is held back after the refresh took effect.
     refresh_delay: Duration,
     describe_scope: Option<consent::DescribeScope>,
+    /// The `state` of every consent that broke on an unticked scope ("Something went wrong").
+    refused_states: Vec<String>,
 }
 
 type Params = Vec<(String, String)>;
@@ -360,6 +377,7 @@ impl State {
             api_clock_skew: 0,
             refresh_delay: Duration::ZERO,
             describe_scope: None,
+            refused_states: Vec::new(),
         }
     }
 

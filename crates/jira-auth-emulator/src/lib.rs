@@ -14,6 +14,7 @@
 //! own ([`http`]); the API is blocking: a server is up when its constructor returns, and
 //! stops when dropped. Nothing here reaches beyond loopback, prints, or reads the environment.
 
+pub mod composio;
 pub mod datacenter;
 pub mod emulator;
 pub mod http;
