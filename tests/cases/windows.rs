@@ -8,7 +8,7 @@
 
 use std::process::Stdio;
 
-use crate::cases::listener::{assert_page, exchange, get};
+use crate::cases::listener::{assert_page, exchange, get, without_state};
 use crate::support::emulator::Endpoint;
 use crate::support::env::{SITE_ID, TICKED, TestEnv, free_port};
 use crate::support::waiting::{Waiting, consent_redirect};
@@ -392,12 +392,7 @@ fn the_listener_on_windows_sockets_refuses_strangers_and_takes_the_callback() {
         400,
         "a wrong Host",
     );
-    let (path, query) = real.split_once('?').unwrap();
-    let code_only: String = query
-        .split('&')
-        .filter(|p| !p.starts_with("state="))
-        .collect::<Vec<_>>()
-        .join("&");
+    let (path, code_only) = without_state(&real);
     let wrong_state = format!("{path}?{code_only}&state=wrong");
     assert_page(
         &exchange(addr, &get(&wrong_state, Some(&host))),
