@@ -16,6 +16,7 @@ mod help;
 mod index;
 mod init;
 mod init_failures;
+mod jira_clients;
 // A Unix pseudo-terminal (expectrl's Windows sessions are ConPTY, with another API).
 #[cfg(unix)]
 mod interactive;

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::http::{Handler, HeldBackHandler, HttpServer, Request, Response};
+use crate::jira::Jira;
 pub use accounts::{ApiToken, ServiceAccount, TokenKind};
 use auth::is_refresh;
 
@@ -115,6 +116,12 @@ pub enum Endpoint {
     SiteMyself,
     /// `GET {site}/rest/api/2/serverInfo` (a site's own host, no credentials)
     ServerInfo,
+    /// `{api}/ex/jira/{cloudid}/rest/api/{2,3}/…`: the rehearsal Jira (issues, search,
+    /// projects, fields…; src/jira/) through the gateway, `myself` aside
+    Jira,
+    /// `{site}/rest/api/{2,3}/…`: the rehearsal Jira on a site's own host (classic API
+    /// tokens), `myself` and `serverInfo` aside
+    SiteJira,
 }
 
 /// Both servers plus the state they share, and the sites' own hosts once asked for;
@@ -337,6 +344,9 @@ struct State {
     /// How long a refresh's answer is held back after the refresh took effect.
     refresh_delay: Duration,
     describe_scope: Option<consent::DescribeScope>,
+    /// The rehearsal Jira all sites answer from (one per emulator: a site's host and the
+    /// gateway see the same issues).
+    jira: Jira,
     /// The `state` of every consent that broke on an unticked scope ("Something went wrong").
     refused_states: Vec<String>,
 }
@@ -377,6 +387,7 @@ impl State {
             api_clock_skew: 0,
             refresh_delay: Duration::ZERO,
             describe_scope: None,
+            jira: Jira::seeded(&api::cloud_user()),
             refused_states: Vec::new(),
         }
     }
