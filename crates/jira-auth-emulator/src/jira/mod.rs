@@ -30,6 +30,8 @@ use jql::{Condition, Field, Query};
 
 /// Issues one emulator holds at most: creating more is refused (a rehearsal, not a store).
 pub(crate) const MAX_ISSUES: usize = 5000;
+/// Requests [`Jira::served`] remembers.
+const SERVED_KEPT: usize = 256;
 /// Comments one issue holds at most.
 const MAX_COMMENTS: usize = 1000;
 /// Jira's limit on a summary's length.
@@ -189,7 +191,7 @@ struct Priority {
     name: &'static str,
 }
 
-const ISSUE_TYPES: [IssueType; 3] = [
+const ISSUE_TYPES: [IssueType; 4] = [
     IssueType {
         id: "10001",
         name: "Task",
@@ -204,6 +206,13 @@ const ISSUE_TYPES: [IssueType; 3] = [
         id: "10003",
         name: "Story",
         description: "A user story.",
+    },
+    // No issue is one, but clients look for it (mcp-atlassian searches `issuetype = Epic` to
+    // find the epic fields), as Jira Software has it.
+    IssueType {
+        id: "10000",
+        name: "Epic",
+        description: "A big user story that needs to be broken down.",
     },
 ];
 
@@ -328,6 +337,8 @@ pub(crate) struct Jira {
     issues: Vec<Issue>,
     next_issue_id: u64,
     next_comment_id: u64,
+    /// `METHOD /path` of the latest requests served, for tests to see what a client called.
+    served: std::collections::VecDeque<String>,
 }
 
 impl Jira {
@@ -347,6 +358,7 @@ impl Jira {
             issues: Vec::new(),
             next_issue_id: 10000,
             next_comment_id: 10000,
+            served: std::collections::VecDeque::new(),
         };
         // Fixed dates a day apart, in seeding order: ORDER BY created has a known answer.
         let first = OffsetDateTime::from_unix_timestamp(SEEDED_FROM).expect("a valid date");
@@ -372,6 +384,12 @@ impl Jira {
             });
         }
         jira
+    }
+
+    /// `METHOD /path` (the query left out) of the latest requests it answered, oldest first.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn served(&self) -> Vec<String> {
+        self.served.iter().cloned().collect()
     }
 
     /// Gives `issue` its id and number, and keeps it.
@@ -405,6 +423,11 @@ impl Jira {
     /// Answers `route` for the caller of `ctx`. The host has checked the credential, and that
     /// it may write when [`Route::writes`] says so.
     pub(crate) fn serve(&mut self, route: &Route, ctx: &Ctx<'_>, req: &Request) -> Response {
+        if self.served.len() == SERVED_KEPT {
+            self.served.pop_front();
+        }
+        self.served
+            .push_back(format!("{} {}", req.method, req.path));
         let v = route.version;
         let method = req.method.as_str();
         match (&route.resource, method) {

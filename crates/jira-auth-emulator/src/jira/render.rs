@@ -67,7 +67,7 @@ pub(crate) fn issue_type(ctx: &Ctx<'_>, v: u8, t: &IssueType) -> Value {
         "name": t.name,
         "description": t.description,
         "subtask": false,
-        "hierarchyLevel": 0,
+        "hierarchyLevel": if t.name == "Epic" { 1 } else { 0 },
     })
 }
 
