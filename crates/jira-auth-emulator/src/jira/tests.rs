@@ -131,6 +131,35 @@ fn search_answers_the_jql_subset_in_its_order() {
         ["DEMO-4"]
     );
     assert_eq!(search("project = DEMO AND type = Bug"), ["DEMO-2"]);
+    // What agents write: open work, by category or resolution, and dates.
+    assert_eq!(
+        search("project = DEMO AND statusCategory != Done ORDER BY key"),
+        ["DEMO-2", "DEMO-3", "DEMO-4"]
+    );
+    assert_eq!(
+        search("resolution = Unresolved AND project = OPS"),
+        ["OPS-1"]
+    );
+    assert_eq!(
+        search("resolution IS NOT EMPTY ORDER BY key"),
+        ["DEMO-1", "OPS-2"]
+    );
+    assert_eq!(
+        search("created >= \"2026-01-08\" AND created < \"2026/01/10 08:59\" ORDER BY key"),
+        ["DEMO-4", "OPS-1"]
+    );
+    assert_eq!(
+        search("project = OPS AND updated <= -1d ORDER BY key"),
+        ["OPS-1", "OPS-2"]
+    );
+    assert!(
+        search("created >= startOfDay()").is_empty(),
+        "nothing seeded today"
+    );
+    let (_, done) = jira.get("/rest/api/2/issue/DEMO-1?fields=resolution");
+    assert_eq!(done["fields"]["resolution"]["name"], "Done");
+    let (_, open) = jira.get("/rest/api/2/issue/DEMO-2?fields=resolution");
+    assert_eq!(open["fields"]["resolution"], Value::Null);
 }
 
 #[test]
@@ -182,6 +211,15 @@ fn cloud_search_pages_with_a_token_and_wants_a_bounded_query() {
             .unwrap()
             .starts_with("Unbounded JQL")
     );
+    let count = |jql: &str| {
+        jira.call(
+            "POST",
+            "/rest/api/3/search/approximate-count",
+            Some(json!({"jql": jql})),
+        )
+    };
+    assert_eq!(count("project = DEMO"), (200, json!({"count": 4})));
+    assert_eq!(count("").0, 400);
     // Cloud's old search is gone, as on Cloud.
     let (status, body) = jira.get(&format!("/rest/api/2/search?jql={}", q("project = DEMO")));
     assert_eq!(status, 410);
