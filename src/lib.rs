@@ -17,6 +17,7 @@ mod fault;
 mod net;
 mod oauth;
 mod profile;
+mod proxy;
 mod sandbox;
 mod scopes;
 mod store;
@@ -84,6 +85,7 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
         Command::Doctor(_) => done(commands::doctor::run(&ctx)),
         Command::Sites(args) => done(commands::sites::run(&ctx, args)),
         Command::Sandbox(args) => done(commands::sandbox::run(&ctx, args)),
+        Command::Proxy(args) => commands::proxy::run(&ctx, args),
         Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),
     }
 }
