@@ -117,9 +117,8 @@ pub enum Command {
     /// no profile (stateless mode, as `token`).
     #[command(after_help = examples::EXEC)]
     Exec(ExecArgs),
-    /// Serve the profile's Jira REST API on loopback for long-running programs (MCP servers,
-    /// agents, bots): every request leaves with the profile's current credential, renewed
-    /// ahead of expiry, so the program never holds one that expires
+    /// Serve the profile's Jira on loopback, each request sent with its current credential:
+    /// for MCP servers, agents and bots that run longer than a token lives
     ///
     /// Clients authenticate to the proxy with a key made for this run (256 random bits, as
     /// `Authorization: Bearer KEY`). With `-- CMD`, CMD runs with JIRA_URL and
@@ -572,7 +571,7 @@ pub mod examples {
   jira-auth token --json                  # with expiry, cloud id, site and API base URL";
     pub const HEADER: &str = "Examples:
   base=$(jira-auth token --json | jq -r .api_base_url)
-  curl -H \"Authorization: $(jira-auth header)\" \"$base/rest/api/3/myself\"";
+  { printf 'Authorization: '; jira-auth header; } | curl -H @- \"$base/rest/api/3/myself\"";
     pub const EXEC: &str = "Examples:
   jira-auth exec -- ./sync-issues.sh      # it reads JIRA_ACCESS_TOKEN, JIRA_API_BASE_URL…
   jira-auth exec --profile work -- sh -c 'echo \"$JIRA_SITE_URL\"'";

@@ -18,13 +18,13 @@ use std::process::{Command, ExitCode};
 
 use secrecy::ExposeSecret;
 
+use super::shared::child::cannot_start;
 use super::{Ctx, Result};
 use crate::cli::ExecArgs;
-use crate::store::model::Scheme;
+use crate::error::CliError;
 #[cfg(not(unix))]
 use crate::error::Exit;
-use super::shared::child::cannot_start;
-use crate::error::CliError;
+use crate::store::model::Scheme;
 
 pub(crate) fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
     let (program, rest) = args

@@ -175,11 +175,7 @@ pub(crate) fn run(ctx: &Ctx, args: ProxyArgs) -> Result<ExitCode> {
 }
 
 /// A credential for the proxy, through the same path as `token`'s.
-fn answer(
-    ctx: &Ctx,
-    min_ttl: Duration,
-    want: &Want,
-) -> std::result::Result<Fresh, Failure> {
+fn answer(ctx: &Ctx, min_ttl: Duration, want: &Want) -> std::result::Result<Fresh, Failure> {
     let access = match want {
         Want::Valid { min_ttl } => ctx.valid_access(*min_ttl),
         Want::Replace { rejected } => ctx.valid_access(min_ttl).and_then(|a| {
@@ -252,9 +248,7 @@ fn lines(served: &Served) -> SecretString {
 
 /// The listener `--port` or `--socket` asks for, the proxy's own names, its URL, and the
 /// socket's path.
-fn listen(
-    args: &ProxyArgs,
-) -> Result<(Listener, Own, String, Option<std::path::PathBuf>)> {
+fn listen(args: &ProxyArgs) -> Result<(Listener, Own, String, Option<std::path::PathBuf>)> {
     if let Some(path) = &args.socket {
         return socket(path);
     }
@@ -303,7 +297,9 @@ fn loopback(port: Option<&str>) -> Result<SocketAddr> {
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -328,7 +324,11 @@ fn socket(path: &std::path::Path) -> Result<(Listener, Own, String, Option<std::
             .recursive(true)
             .mode(0o700)
             .create(&dir)
-            .map_err(|e| CliError::usage(format!("--socket {shown}: cannot create its directory: {e}")))?;
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "--socket {shown}: cannot create its directory: {e}"
+                ))
+            })?;
     }
     let meta = std::fs::metadata(&dir)
         .map_err(|e| CliError::usage(format!("--socket {shown}: its directory: {e}")))?;
@@ -425,7 +425,10 @@ fn watch(
     child: mpsc::Receiver<std::process::Child>,
     ready: mpsc::Sender<std::io::Result<()>>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -580,7 +583,10 @@ mod tests {
     #[test]
     fn only_loopback_addresses_are_listened_on() {
         assert_eq!(loopback(None).unwrap().to_string(), "127.0.0.1:0");
-        assert_eq!(loopback(Some("8088")).unwrap().to_string(), "127.0.0.1:8088");
+        assert_eq!(
+            loopback(Some("8088")).unwrap().to_string(),
+            "127.0.0.1:8088"
+        );
         assert_eq!(
             loopback(Some("127.0.0.2:9")).unwrap().to_string(),
             "127.0.0.2:9"

@@ -162,6 +162,20 @@ impl Outgoing {
 
 async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
     let (parts, body) = request.into_parts();
+    // hyper bounds what it buffers, but a head that arrives in one read can exceed that.
+    let head_bytes = parts.uri.to_string().len()
+        + parts
+            .headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum::<usize>();
+    if head_bytes > MAX_HEAD_BYTES {
+        return error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "proxy_head_too_large",
+            "the request's headers are too large",
+        );
+    }
     if let Err(refusal) = judge::judge(
         &parts.method,
         &parts.uri,
@@ -212,13 +226,22 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
         Outgoing::Held(bytes) => reqwest::Body::from(bytes),
         Outgoing::Streamed(incoming) => reqwest::Body::wrap(incoming),
     };
-    let first = send(shared, &parts.method, &url, &headers, &credential, body).await;
+    let first = send(
+        shared,
+        &parts.method,
+        &url,
+        &headers,
+        &credential,
+        body,
+        replay.is_some(),
+    )
+    .await;
     let answer = match (first, replay) {
         (Ok(resp), Some(again)) if resp.status() == reqwest::StatusCode::UNAUTHORIZED => {
             match shared.credentials.after_unauthorized(&credential).await {
                 Some(renewed) => {
                     tracing::debug!("retrying once with the renewed credential");
-                    send(shared, &parts.method, &url, &headers, &renewed, again).await
+                    send(shared, &parts.method, &url, &headers, &renewed, again, true).await
                 }
                 None => Ok(resp),
             }
@@ -241,6 +264,7 @@ async fn send(
     headers: &HeaderMap,
     credential: &Current,
     body: reqwest::Body,
+    bounded: bool,
 ) -> Result<reqwest::Response, Response<Body>> {
     let mut authorization = HeaderValue::from_str(credential.header.expose_secret())
         .map_err(|_| error(StatusCode::BAD_GATEWAY, "internal", "unusable credential"))?;
@@ -251,7 +275,14 @@ async fn send(
         .headers(headers.clone())
         .header(header::AUTHORIZATION, authorization)
         .body(body);
-    match tokio::time::timeout(shared.upstream_timeout, request.send()).await {
+    // A streamed upload takes as long as its client sends: only the reads of the answer
+    // are bounded then (the client's read timeout); otherwise the whole wait for the head.
+    let limit = if bounded {
+        shared.upstream_timeout
+    } else {
+        Duration::MAX
+    };
+    match tokio::time::timeout(limit, request.send()).await {
         Ok(Ok(resp)) => Ok(resp),
         Ok(Err(e)) if e.is_timeout() => Err(upstream_slow(shared)),
         Ok(Err(e)) => {

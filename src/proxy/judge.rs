@@ -157,6 +157,7 @@ impl Own {
         Own { hosts: Some(hosts) }
     }
 
+    #[cfg(unix)]
     pub(crate) fn socket() -> Own {
         Own { hosts: None }
     }
@@ -302,7 +303,10 @@ mod tests {
 
     fn judged(method: &str, target: &str, pairs: &[(&str, &str)]) -> Result<(), Refusal> {
         let bearer = format!("Bearer {}", "k".repeat(43));
-        let mut all = vec![("host", "127.0.0.1:4000"), ("authorization", bearer.as_str())];
+        let mut all = vec![
+            ("host", "127.0.0.1:4000"),
+            ("authorization", bearer.as_str()),
+        ];
         all.retain(|(k, _)| !pairs.iter().any(|(p, _)| p == k));
         all.extend(pairs.iter().copied());
         all.retain(|(_, v)| !v.is_empty());
@@ -380,7 +384,10 @@ mod tests {
             judged("GET", "/", &[("host", "127.0.0.1:4001")]),
             Err(Refusal::ForeignHost)
         );
-        assert_eq!(judged("GET", "/", &[("host", "")]), Err(Refusal::ForeignHost));
+        assert_eq!(
+            judged("GET", "/", &[("host", "")]),
+            Err(Refusal::ForeignHost)
+        );
         assert_eq!(
             judged("GET", "/", &[("origin", "https://evil.example")]),
             Err(Refusal::ForeignOrigin)
@@ -398,7 +405,7 @@ mod tests {
             Err(Refusal::AbsoluteForm)
         );
         // A socket has no Host to check, and no page can send an Origin to it.
-        let socket = Own::socket();
+        let socket = Own { hosts: None };
         let bearer = format!("Bearer {}", "k".repeat(43));
         let h = headers(&[("host", "anything"), ("authorization", &bearer)]);
         assert_eq!(
@@ -445,7 +452,9 @@ mod tests {
         );
         let dc = Url::parse("http://127.0.0.1:9/jira").unwrap();
         assert_eq!(
-            upstream_url(&dc, "/jira/rest/api/2/myself").unwrap().as_str(),
+            upstream_url(&dc, "/jira/rest/api/2/myself")
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:9/jira/rest/api/2/myself"
         );
         assert_eq!(

@@ -24,6 +24,8 @@ mod login;
 mod methods;
 mod network;
 mod profiles;
+#[cfg(unix)]
+mod proxy;
 mod python_tools;
 mod readme;
 #[cfg(unix)]
