@@ -28,13 +28,15 @@ make_scratch
 
 # The real Python clients and servers the tests drive (mcp-atlassian, pycontribs jira,
 # OpenBao, Composio's SDK...), each in a virtual environment of its own made from a hashed
-# lock in .ci/python/, handed to the tests as JIRA_AUTH_TEST_PYTHON_<NAME>. With CI set, a
-# test whose environment is missing fails; without, it is skipped with the reason.
+# lock in .ci/python/, handed to the tests as JIRA_AUTH_TEST_PYTHON_<NAME>. Here a test whose
+# environment is missing fails (JIRA_AUTH_TEST_PYTHON_REQUIRED); under a plain `cargo test`
+# it is skipped with the reason.
 for lock in .ci/python/*.txt; do
     name=$(basename -- "$lock" .txt)
     ensure_python_env "$name"
     export "JIRA_AUTH_TEST_PYTHON_${name^^}=$python_env"
 done
+export JIRA_AUTH_TEST_PYTHON_REQUIRED=1
 
 # The arguments before the first `--` are cargo's, those after it the test harness's.
 cargo_args=()

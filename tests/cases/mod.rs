@@ -4,6 +4,7 @@ mod api_token;
 mod architecture;
 mod cache;
 mod completions;
+mod composio;
 #[cfg(unix)]
 mod datacenter;
 mod doctor;
@@ -15,6 +16,7 @@ mod help;
 mod index;
 mod init;
 mod init_failures;
+mod jira_clients;
 // A Unix pseudo-terminal (expectrl's Windows sessions are ConPTY, with another API).
 #[cfg(unix)]
 mod interactive;

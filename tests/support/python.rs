@@ -18,7 +18,7 @@ pub fn env(name: &str) -> Option<PathBuf> {
                 None => format!("{variable} is not set"),
             };
             assert!(
-                std::env::var_os("CI").is_none(),
+                std::env::var_os("JIRA_AUTH_TEST_PYTHON_REQUIRED").is_none(),
                 "{why}: run the tests with scripts/test.sh, which installs .ci/python/{name}.txt"
             );
             eprintln!("skipped: {why} (scripts/test.sh installs .ci/python/{name}.txt)");

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::http::{Handler, HeldBackHandler, HttpServer, Request, Response};
+use crate::jira::Jira;
 pub use accounts::{ApiToken, ServiceAccount, TokenKind};
 use auth::is_refresh;
 
@@ -115,6 +116,12 @@ pub enum Endpoint {
     SiteMyself,
     /// `GET {site}/rest/api/2/serverInfo` (a site's own host, no credentials)
     ServerInfo,
+    /// `{api}/ex/jira/{cloudid}/rest/api/{2,3}/…`: the rehearsal Jira (issues, search,
+    /// projects, fields…; src/jira/) through the gateway, `myself` aside
+    Jira,
+    /// `{site}/rest/api/{2,3}/…`: the rehearsal Jira on a site's own host (classic API
+    /// tokens), `myself` and `serverInfo` aside
+    SiteJira,
 }
 
 /// Both servers plus the state they share, and the sites' own hosts once asked for;
@@ -261,6 +268,21 @@ impl Emulator {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
+
+    /// The auth server's handler, called in-process: how the emulated Composio's callback
+    /// exchanges a code at this Atlassian (composio.rs) without a request over loopback from
+    /// inside a handler.
+    pub(crate) fn auth_handler(&self) -> Arc<dyn Fn(&Request) -> Response + Send + Sync> {
+        let state = Arc::clone(&self.state);
+        Arc::new(move |req: &Request| lock(&state).handle_auth(req))
+    }
+
+    /// Whether a consent with this `state` broke on an unticked scope, in-process as
+    /// [`Emulator::auth_handler`].
+    pub(crate) fn refusals(&self) -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
+        let state = Arc::clone(&self.state);
+        Arc::new(move |st: &str| lock(&state).refused_states.iter().any(|s| s == st))
+    }
 }
 
 /// A panicking handler must not turn every later request into a poison panic.
@@ -322,6 +344,11 @@ struct State {
     /// How long a refresh's answer is held back after the refresh took effect.
     refresh_delay: Duration,
     describe_scope: Option<consent::DescribeScope>,
+    /// The rehearsal Jira all sites answer from (one per emulator: a site's host and the
+    /// gateway see the same issues).
+    jira: Jira,
+    /// The `state` of every consent that broke on an unticked scope ("Something went wrong").
+    refused_states: Vec<String>,
 }
 
 type Params = Vec<(String, String)>;
@@ -360,6 +387,8 @@ impl State {
             api_clock_skew: 0,
             refresh_delay: Duration::ZERO,
             describe_scope: None,
+            jira: Jira::seeded(&api::cloud_user()),
+            refused_states: Vec::new(),
         }
     }
 

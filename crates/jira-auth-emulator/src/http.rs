@@ -118,6 +118,11 @@ impl Response {
         )
     }
 
+    /// A response without a body (`204 No Content`).
+    pub fn empty(status: u16) -> Response {
+        Response::new(status, None, Vec::new())
+    }
+
     /// A 302 with an empty body, as an authorization server sends it.
     pub fn redirect(location: &str) -> Response {
         Response::new(302, None, Vec::new()).with_header("Location", location)

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::json;
 
 use crate::http::{Handler, HttpServer, Request, Response, http_date, percent_encode};
+use crate::jira::{self, Ctx, Flavor, Jira, Person, Route};
 
 mod provider;
 
@@ -70,6 +71,8 @@ pub enum DcEndpoint {
     Authorize,
     Token,
     Myself,
+    /// `/rest/api/2/…` but serverInfo and myself: the rehearsal Jira (src/jira/).
+    Jira,
 }
 
 struct Code {
@@ -132,6 +135,8 @@ struct State {
     /// The next requests to an endpoint answered with a status instead: (status, how many).
     faults: HashMap<DcEndpoint, (u16, usize)>,
     issued: Vec<String>,
+    /// The rehearsal Jira it answers from.
+    jira: Jira,
 }
 
 impl State {
@@ -183,6 +188,7 @@ impl DataCenter {
             hits: HashMap::new(),
             faults: HashMap::new(),
             issued: Vec::new(),
+            jira: Jira::seeded(&user()),
         }));
         let handler_state = Arc::clone(&state);
         let prefix = context.clone();
@@ -350,7 +356,8 @@ fn handle(state: &mut State, path: &str, req: &Request) -> Response {
         "/rest/api/2/serverInfo" => DcEndpoint::ServerInfo,
         "/rest/oauth2/latest/authorize" => DcEndpoint::Authorize,
         "/rest/oauth2/latest/token" => DcEndpoint::Token,
-        "/rest/api/2/myself" => DcEndpoint::Myself,
+        "/rest/api/2/myself" | "/rest/api/latest/myself" => DcEndpoint::Myself,
+        _ if Route::parse(path, Flavor::DataCenter).is_some() => DcEndpoint::Jira,
         _ => return not_found(),
     };
     *state.hits.entry(ep).or_default() += 1;
@@ -359,6 +366,7 @@ fn handle(state: &mut State, path: &str, req: &Request) -> Response {
         return Response::json(*status, json!({"errorMessages": ["Injected fault"]}));
     }
     match (ep, req.method.as_str()) {
+        (DcEndpoint::Jira, _) => rehearsal(state, path, req),
         (DcEndpoint::Token, "POST") => token(state, req),
         (DcEndpoint::Token, _) => method_not_allowed(),
         (_, "GET") => match ep {
@@ -395,34 +403,68 @@ fn error_page(status: u16, what: &str) -> Response {
     )
 }
 
-fn myself(state: &State, req: &Request) -> Response {
+/// Who a request's Bearer credential is, and whether it may write: a live access token
+/// (a user's grant, or a service account's) or a personal access token. `None`: Data
+/// Center's 401.
+fn caller(state: &State, req: &Request) -> Option<(Person, bool)> {
     let bearer = req
         .header("authorization")
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string());
+        .map(|(_, t)| t.trim().to_string())?;
     let now = state.now();
-    let live = bearer.as_ref().and_then(|t| {
-        state
-            .tokens
-            .get(t)
-            .filter(|tok| now < tok.expires_at && !tok.scopes.is_empty())
-    });
-    if let Some(name) = live.and_then(|tok| tok.service_account.as_ref()) {
+    let live = state
+        .tokens
+        .get(&bearer)
+        .filter(|tok| now < tok.expires_at && !tok.scopes.is_empty());
+    if let Some(token) = live {
+        let writes = token
+            .scopes
+            .iter()
+            .any(|s| level(s).is_some_and(|l| l >= 1));
+        let person = match &token.service_account {
+            Some(name) => Person {
+                id: format!("svc-{name}"),
+                name: name.clone(),
+                display_name: name.clone(),
+                email: None,
+                app: true,
+            },
+            None => user(),
+        };
+        return Some((person, writes));
+    }
+    // A personal access token acts with all its user's permissions.
+    state.pats.contains(&bearer).then(|| (user(), true))
+}
+
+/// The one user.
+fn user() -> Person {
+    Person {
+        id: USER_KEY.to_string(),
+        name: USER_NAME.to_string(),
+        display_name: USER_DISPLAY_NAME.to_string(),
+        email: Some(USER_EMAIL.to_string()),
+        app: false,
+    }
+}
+
+fn myself(state: &State, req: &Request) -> Response {
+    let Some((person, _)) = caller(state, req) else {
+        return unauthenticated();
+    };
+    if person.app {
+        let name = &person.name;
         return Response::json(
             200,
             json!({
                 "self": format!("{}/rest/api/2/user?username={name}", state.base_url),
-                "key": format!("svc-{name}"),
+                "key": person.id,
                 "name": name,
                 "displayName": name,
                 "active": true,
             }),
         );
-    }
-    let ok = live.is_some() || bearer.is_some_and(|t| state.pats.contains(&t));
-    if !ok {
-        return unauthenticated();
     }
     Response::json(
         200,
@@ -436,6 +478,31 @@ fn myself(state: &State, req: &Request) -> Response {
             "timeZone": "Europe/Paris",
         }),
     )
+}
+
+/// The rehearsal Jira under the context path, for a Bearer credential of this instance; a
+/// READ token that tries a change gets a 403.
+fn rehearsal(state: &mut State, path: &str, req: &Request) -> Response {
+    let Some(route) = Route::parse(path, Flavor::DataCenter) else {
+        return not_found();
+    };
+    let Some((person, writes)) = caller(state, req) else {
+        return unauthenticated();
+    };
+    if route.writes(&req.method) && !writes {
+        return jira::error(
+            403,
+            "The access token's scope does not allow this request (it needs WRITE).",
+            json!({}),
+        );
+    }
+    let base = state.base_url.clone();
+    let ctx = Ctx {
+        flavor: Flavor::DataCenter,
+        base: &base,
+        caller: &person,
+    };
+    state.jira.serve(&route, &ctx, req)
 }
 
 /// Data Center's 401.

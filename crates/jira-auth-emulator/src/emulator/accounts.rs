@@ -14,6 +14,7 @@ use super::api::user_myself;
 use super::auth::token_response;
 use super::{Emulator, Endpoint, State, lock, param};
 use crate::http::{Handler, HttpServer, Request, Response};
+use crate::jira::{self, Ctx, Flavor, Person, Route};
 
 /// A service account's OAuth 2.0 credential, as created in admin.atlassian.com → Directory →
 /// Service accounts → Create credentials → OAuth 2.0, with its scopes chosen there.
@@ -35,6 +36,17 @@ impl ServiceAccount {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             account_id: "712020:5ae1c0de-0000-4000-8000-5e41ce0acc01".into(),
             name: "ci-bot".into(),
+        }
+    }
+
+    /// The account as the rehearsal Jira shows its issues' reporters and comments' authors.
+    pub(super) fn person(&self) -> Person {
+        Person {
+            id: self.account_id.clone(),
+            name: String::new(),
+            display_name: self.name.clone(),
+            email: Some(format!("{}@serviceaccount.atlassian.com", self.name)),
+            app: true,
         }
     }
 
@@ -220,14 +232,17 @@ impl State {
     fn handle_site(&mut self, cloud_id: &str, req: &Request) -> Response {
         let ep = match req.path.as_str() {
             "/_edge/tenant_info" => Endpoint::TenantInfo,
-            "/rest/api/3/myself" => Endpoint::SiteMyself,
-            "/rest/api/2/serverInfo" => Endpoint::ServerInfo,
+            path if super::api::is_myself(path) => Endpoint::SiteMyself,
+            "/rest/api/2/serverInfo" | "/rest/api/3/serverInfo" | "/rest/api/latest/serverInfo" => {
+                Endpoint::ServerInfo
+            }
+            path if Route::parse(path, Flavor::Cloud).is_some() => Endpoint::SiteJira,
             _ => return not_a_site(),
         };
         if let Some(fault) = self.count_and_fault(ep) {
             return fault;
         }
-        if req.method != "GET" {
+        if ep != Endpoint::SiteJira && req.method != "GET" {
             return super::method_not_allowed("GET");
         }
         if !self.sites.iter().any(|s| s.id == cloud_id) {
@@ -243,25 +258,34 @@ impl State {
                 .iter()
                 .find(|s| s.id == cloud_id)
                 .map(|s| s.url.clone());
-            return Response::json(
-                200,
-                json!({"baseUrl": url, "version": "1001.0.0-SNAPSHOT",
-                       "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
-                       "buildNumber": 100284, "serverTitle": "Jira", "defaultLocale": {"locale": "en_US"}}),
-            );
+            return Response::json(200, jira::server_info_cloud(url.as_deref()));
         }
         // The site's own REST API takes classic API tokens; a scoped one, an OAuth or a
         // service-account token is refused here (they answer through the gateway).
-        match basic_credentials(req).and_then(|b| self.api_token(&b).cloned()) {
-            Some(ApiToken {
-                kind: TokenKind::Classic,
-                ..
-            }) => Response::json(200, user_myself()),
-            _ => Response::json(
+        let classic = basic_credentials(req)
+            .and_then(|b| self.api_token(&b).cloned())
+            .is_some_and(|t| t.kind == TokenKind::Classic);
+        if !classic {
+            return jira::error(
                 401,
-                json!({"errorMessages": ["Client must be authenticated to access this resource."], "errors": {}}),
-            ),
+                "Client must be authenticated to access this resource.",
+                json!({}),
+            );
         }
+        if ep == Endpoint::SiteMyself {
+            return Response::json(200, user_myself());
+        }
+        let Some(route) = Route::parse(&req.path, Flavor::Cloud) else {
+            return not_a_site();
+        };
+        let caller = super::api::cloud_user();
+        let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
+        let ctx = Ctx {
+            flavor: Flavor::Cloud,
+            base: &base,
+            caller: &caller,
+        };
+        self.jira.serve(&route, &ctx, req)
     }
 }
 

@@ -12,6 +12,7 @@ use super::{
     method_not_allowed, not_found, scope_mismatch,
 };
 use crate::http::{Request, Response};
+use crate::jira::{Ctx, Flavor, Person, Route};
 
 impl State {
     /// Stamps the API server's (possibly skewed) clock on a response.
@@ -30,30 +31,33 @@ impl State {
     }
 
     pub(super) fn handle_api(&mut self, req: &Request) -> Response {
-        let cloud_id = myself_cloud_id(&req.path);
-        let ep = match req.path.as_str() {
-            "/oauth/token/accessible-resources" => Endpoint::AccessibleResources,
-            "/me" => Endpoint::Me,
-            _ if cloud_id.is_some() => Endpoint::Myself,
+        let gateway = gateway_path(&req.path);
+        let ep = match (req.path.as_str(), gateway) {
+            ("/oauth/token/accessible-resources", _) => Endpoint::AccessibleResources,
+            ("/me", _) => Endpoint::Me,
+            (_, Some((_, rest))) if is_myself(rest) => Endpoint::Myself,
+            (_, Some((_, rest))) if Route::parse(rest, Flavor::Cloud).is_some() => Endpoint::Jira,
             _ => return not_found(),
         };
         if let Some(fault) = self.count_and_fault(ep) {
             return fault;
         }
-        if req.method != "GET" {
+        if ep != Endpoint::Jira && req.method != "GET" {
             return method_not_allowed("GET");
         }
+        let (cloud_id, rest) = gateway.unwrap_or_default();
         // API tokens (Basic email:token): only scoped ones, and only on the Jira gateway.
         if let Some(basic) = basic_credentials(req) {
-            return match (ep, self.api_token(&basic)) {
-                (Endpoint::Myself, Some(t)) => match &t.kind {
-                    TokenKind::Scoped(scopes) => {
-                        let scopes = scopes.clone();
-                        self.myself(cloud_id.unwrap_or_default(), &scopes, None)
-                    }
-                    TokenKind::Classic => unauthorized(),
+            let scopes = match (ep, self.api_token(&basic)) {
+                (Endpoint::Myself | Endpoint::Jira, Some(t)) => match &t.kind {
+                    TokenKind::Scoped(scopes) => scopes.clone(),
+                    TokenKind::Classic => return unauthorized(),
                 },
-                _ => unauthorized(),
+                _ => return unauthorized(),
+            };
+            return match ep {
+                Endpoint::Myself => self.myself(cloud_id, &scopes, None),
+                _ => self.gateway_jira(cloud_id, rest, &scopes, None, req),
             };
         }
         let token = req
@@ -111,11 +115,62 @@ impl State {
                     "account_status": "active",
                 }),
             ),
+            Endpoint::Myself => {
+                let (scopes, sa) = (token.scopes.clone(), token.service_account.clone());
+                self.myself(cloud_id, &scopes, sa.as_deref())
+            }
             _ => {
                 let (scopes, sa) = (token.scopes.clone(), token.service_account.clone());
-                self.myself(cloud_id.unwrap_or_default(), &scopes, sa.as_deref())
+                self.gateway_jira(cloud_id, rest, &scopes, sa.as_deref(), req)
             }
         }
+    }
+
+    /// The rehearsal Jira of site `cloud_id` through the gateway, for a caller with `scopes`
+    /// (the user's, or the service account `service_account`'s): reads want a read scope of
+    /// Jira's, changes a write scope, else the gateway's scope-mismatch 401.
+    fn gateway_jira(
+        &mut self,
+        cloud_id: &str,
+        rest: &str,
+        scopes: &[String],
+        service_account: Option<&str>,
+        req: &Request,
+    ) -> Response {
+        if !self.sites.iter().any(|site| site.id == cloud_id) {
+            return site_not_found();
+        }
+        let Some(route) = Route::parse(rest, Flavor::Cloud) else {
+            return not_found();
+        };
+        let grants = |kind: &str| {
+            scopes.iter().any(|s| {
+                *s == format!("{kind}:jira-work")
+                    || (s.starts_with(&format!("{kind}:")) && s.ends_with(":jira"))
+            })
+        };
+        let allowed = if route.writes(&req.method) {
+            grants("write")
+        } else {
+            grants("read")
+        };
+        if !allowed {
+            return scope_mismatch();
+        }
+        let caller = match service_account.and_then(|id| self.service_accounts.get(id)) {
+            Some(sa) => sa.person(),
+            None => cloud_user(),
+        };
+        let base = format!(
+            "http://{}/ex/jira/{cloud_id}",
+            req.header("host").unwrap_or("127.0.0.1")
+        );
+        let ctx = Ctx {
+            flavor: Flavor::Cloud,
+            base: &base,
+            caller: &caller,
+        };
+        self.jira.serve(&route, &ctx, req)
     }
 
     /// `/rest/api/3/myself` of site `cloud_id` for a caller with `scopes`: the user, or the
@@ -127,10 +182,7 @@ impl State {
         service_account: Option<&str>,
     ) -> Response {
         if !self.sites.iter().any(|site| site.id == cloud_id) {
-            return Response::json(
-                404,
-                json!({"code": 404, "message": "Site not found or not accessible"}),
-            );
+            return site_not_found();
         }
         if !["read:jira-user", "read:jira-work", "read:user:jira"]
             .iter()
@@ -160,9 +212,37 @@ pub(super) fn unauthorized() -> Response {
     Response::json(401, json!({"code": 401, "message": "Unauthorized"}))
 }
 
-/// The cloud id in `/ex/jira/{cloudid}/rest/api/3/myself`, if the path has that shape.
-pub(super) fn myself_cloud_id(path: &str) -> Option<&str> {
+/// The one user as the rehearsal Jira shows a Cloud caller.
+pub(super) fn cloud_user() -> Person {
+    Person {
+        id: USER_ACCOUNT_ID.to_string(),
+        name: String::new(),
+        display_name: USER_NAME.to_string(),
+        email: Some(USER_EMAIL.to_string()),
+        app: false,
+    }
+}
+
+fn site_not_found() -> Response {
+    Response::json(
+        404,
+        json!({"code": 404, "message": "Site not found or not accessible"}),
+    )
+}
+
+/// `(cloud id, the path below it)` of a gateway path `/ex/jira/{cloudid}/rest/…`.
+pub(super) fn gateway_path(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix("/ex/jira/")?;
-    let (cloud_id, tail) = rest.split_once('/')?;
-    (!cloud_id.is_empty() && tail == "rest/api/3/myself").then_some(cloud_id)
+    let slash = rest.find('/')?;
+    let (cloud_id, tail) = rest.split_at(slash);
+    (!cloud_id.is_empty() && tail.starts_with("/rest/")).then_some((cloud_id, tail))
+}
+
+/// `/rest/api/{2,3,latest}/myself`, which the hosts answer themselves (service accounts,
+/// API tokens' checks).
+pub(super) fn is_myself(rest: &str) -> bool {
+    matches!(
+        rest,
+        "/rest/api/3/myself" | "/rest/api/2/myself" | "/rest/api/latest/myself"
+    )
 }

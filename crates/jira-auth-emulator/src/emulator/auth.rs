@@ -115,6 +115,8 @@ impl State {
         for scope in q("scope").split_whitespace() {
             if scope != OFFLINE_ACCESS && !client.scopes.iter().any(|s| s == scope) {
                 // The consent page breaks without saying why, and never returns to the app.
+                // Remembered by its `state`, for the emulated Composio (composio.rs).
+                self.refused_states.push(q("state").to_string());
                 return Response::html(
                     200,
                     "<!DOCTYPE html><html><head><title>Atlassian</title></head>\
