@@ -28,6 +28,8 @@ mod network;
 mod profiles;
 #[cfg(unix)]
 mod proxy;
+#[cfg(unix)]
+mod proxy_clients;
 mod python_tools;
 mod readme;
 #[cfg(unix)]
