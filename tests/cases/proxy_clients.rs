@@ -147,12 +147,7 @@ fn python_clients_work_through_the_proxy_for_every_method() {
                 want[5]["author"] = steps[1]["displayName"].clone();
                 assert_ne!(steps[1]["displayName"], "Ada Lovelace");
             }
-            assert_eq!(
-                steps,
-                want,
-                "{} through the proxy, {name}",
-                client.name()
-            );
+            assert_eq!(steps, want, "{} through the proxy, {name}", client.name());
             // Everything went through the proxy with the profile's own credential: the
             // client never had it.
             assert!(!proxy.lines.contains(&env.classic_token));
@@ -292,4 +287,87 @@ fn mcp_atlassian_run_by_an_agent_host_works_across_expiries() {
     );
     let renewed = renewals(&env, false) - before;
     assert!(renewed >= 3, "{renewed} renewals: {summary}");
+}
+
+/// 20 clients at once for 60 s through one proxy, on tokens of 4 s and a strict rotation (a
+/// rotated refresh token used again revokes the family at once), while other processes ask
+/// `jira-auth token` for the same profile: every request succeeds, no refresh token is
+/// spent twice (the family would be revoked, and every later request fail), and the
+/// refreshes are those of the rotations, not one per request. About 60 s.
+#[test]
+fn twenty_clients_for_a_minute_with_token_calls_from_other_processes() {
+    let env = TestEnv::builder()
+        .access_token_ttl(4)
+        .reuse_interval(0)
+        .profile_in_file_store()
+        .build();
+    let proxy = proxy(&env);
+    let before = env.emu.hits(Endpoint::Token);
+    let until = Instant::now() + Duration::from_secs(60);
+    let (requests, failures, tokens) = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..20)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (mut done, mut failed) = (0usize, Vec::new());
+                    while Instant::now() < until {
+                        let (code, body) = proxy.get("/rest/api/3/myself");
+                        done += 1;
+                        if code != 200 {
+                            failed.push(format!("{code}: {body}"));
+                        }
+                    }
+                    (done, failed)
+                })
+            })
+            .collect();
+        // The environment of `env.cmd()`, to build commands on another thread.
+        let template = env.cmd();
+        let program = template.get_program().to_owned();
+        let envs: Vec<_> = template
+            .get_envs()
+            .map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned)))
+            .collect();
+        let others = scope.spawn(move || {
+            let mut runs = Vec::new();
+            while Instant::now() < until {
+                let mut cmd = Command::new(&program);
+                for (k, v) in &envs {
+                    match v {
+                        Some(v) => cmd.env(k, v),
+                        None => cmd.env_remove(k),
+                    };
+                }
+                cmd.args(["token", "--min-ttl", "2"]);
+                runs.push(run(cmd).code);
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            runs
+        });
+        let mut requests = 0;
+        let mut failures = Vec::new();
+        for client in clients {
+            let (done, failed) = client.join().unwrap();
+            requests += done;
+            failures.extend(failed);
+        }
+        (requests, failures, others.join().unwrap())
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {requests} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert!(tokens.iter().all(|c| *c == 0), "token calls: {tokens:?}");
+    // The family is alive: a forced renewal (a token valid longer than any lives) works.
+    let mut cmd = env.cmd();
+    cmd.args(["token", "--min-ttl", "1000000"]);
+    run(cmd).assert_code(0);
+    // Tokens of 4 s over 60 s: some 15 to 30 rotations, never one per request.
+    let refreshes = env.emu.hits(Endpoint::Token) - before - 1;
+    assert!(
+        (10..=60).contains(&refreshes),
+        "{refreshes} refreshes for {requests} requests and {} token calls",
+        tokens.len()
+    );
 }
