@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::support::broken::{Action, Scripted};
 use crate::support::emulator::Endpoint;
-use crate::support::env::{SITE_ID, TestEnv, free_port, random_hex, run};
+use crate::support::env::{SITE_ID, TestEnv, free_port, random_hex, run, walk};
 use crate::support::http::Response;
 use crate::support::proxy::{Proxy, client, raw, status};
 use crate::support::spawned::Spawned;
@@ -475,19 +475,6 @@ fn the_key_is_in_no_log_argv_or_file_and_a_command_gets_the_variables() {
         );
     }
     env.assert_no_leaks(&result);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]

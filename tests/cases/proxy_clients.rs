@@ -371,3 +371,34 @@ fn twenty_clients_for_a_minute_with_token_calls_from_other_processes() {
         tokens.len()
     );
 }
+
+/// What a newcomer does after the README's `init --sandbox`: point a real client at
+/// `jira-auth proxy`, offline. The proxy hosts the sandbox's emulated Jira itself (restored
+/// from the profile), so nothing answers but this process: not the Atlassian the environment
+/// names (the test's emulator, never asked), not the network.
+#[test]
+fn after_init_sandbox_real_clients_work_through_the_proxy_offline() {
+    let Some(dir) = python::env("libraries") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let mut init = env.cmd();
+    init.env_remove("BROWSER")
+        .args(["init", "--sandbox", "--no-browser", "--store", "file"])
+        .args(["--preset", "read-write"])
+        .args(["--port", &env.port.to_string(), "--timeout", "20"]);
+    run(init).assert_code(0);
+    for client in CLIENTS {
+        // Each proxy restores a world of its own: each round makes OPS-3.
+        let proxy = proxy(&env);
+        assert_eq!(
+            round(&dir, client, &via(&proxy, true)),
+            expected(client, true),
+            "{} through the proxy to the sandbox",
+            client.name()
+        );
+    }
+    for ep in [Endpoint::Token, Endpoint::Jira, Endpoint::Myself] {
+        assert_eq!(env.emu.hits(ep), 0, "{ep:?}");
+    }
+}
