@@ -254,6 +254,9 @@ fn apply(emu: &Emulator, scenario: Scenario) {
         Endpoint::Myself,
         Endpoint::TenantInfo,
         Endpoint::SiteMyself,
+        // The rehearsal Jira: a client tried against the sandbox meets the scenario too.
+        Endpoint::Jira,
+        Endpoint::SiteJira,
     ];
     match scenario {
         Scenario::RotateFast => {

@@ -47,24 +47,33 @@ fn scenarios_queue_their_faults() {
     let limited = world(Scenario::RateLimited, false);
     let unavailable = world(Scenario::Unavailable, false);
     let normal = world(Scenario::Normal, false);
-    let get = |w: &World| {
+    let get = |w: &World, path: &str| {
         std::net::TcpStream::connect(w.endpoints().api.socket_addrs(|| None).unwrap()[0])
             .and_then(|mut s| {
                 use std::io::{Read, Write};
-                s.write_all(b"GET /me HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+                let request =
+                    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+                s.write_all(request.as_bytes())?;
                 let mut out = String::new();
                 s.read_to_string(&mut out)?;
                 Ok(out)
             })
             .unwrap()
     };
-    assert!(get(&limited).starts_with("HTTP/1.1 429 "));
-    assert!(get(&limited).starts_with("HTTP/1.1 401 "), "once only");
-    for _ in 0..3 {
-        assert!(get(&unavailable).starts_with("HTTP/1.1 503 "));
+    // The rehearsal Jira meets the scenario as the rest of the API does.
+    let issue = format!("/ex/jira/{}/rest/api/2/issue/DEMO-1", cloud_id(0));
+    for path in ["/me", issue.as_str()] {
+        assert!(get(&limited, path).starts_with("HTTP/1.1 429 "), "{path}");
+        assert!(
+            get(&limited, path).starts_with("HTTP/1.1 401 "),
+            "once only"
+        );
+        for _ in 0..3 {
+            assert!(get(&unavailable, path).starts_with("HTTP/1.1 503 "));
+        }
+        assert!(
+            get(&normal, path).starts_with("HTTP/1.1 401 "),
+            "no token, no fault"
+        );
     }
-    assert!(
-        get(&normal).starts_with("HTTP/1.1 401 "),
-        "no token, no fault"
-    );
 }

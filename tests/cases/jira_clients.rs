@@ -209,3 +209,147 @@ fn python_clients_work_data_center_under_its_context_path_with_a_pat() {
         assert!(dc.hits(DcEndpoint::Jira) >= 8, "{}", client.name());
     }
 }
+
+/// Runs tests/python/mcp_tools.py: mcp-atlassian over stdio, with `JIRA_URL` and the
+/// credential in its environment. The tool list, then one `{call, isError, result}` per call.
+fn mcp_round(dir: &Path, url: &str, credential: &[(&str, &str)]) -> (Vec<String>, Vec<Value>) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mcp_tools.py");
+    let mut cmd = Command::new(dir.join("bin/python"));
+    cmd.arg(&script)
+        .env("JIRA_URL", url)
+        .env("NO_PROXY", "*")
+        .env_remove("JIRA_PERSONAL_TOKEN")
+        .env_remove("JIRA_USERNAME")
+        .env_remove("JIRA_API_TOKEN");
+    for (name, value) in credential {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "mcp-atlassian against {url}: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
+    let tools = lines.next().unwrap()["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    (tools, lines.collect())
+}
+
+/// The paths a client called, without their queries.
+fn paths(requests: Vec<String>) -> Vec<String> {
+    requests
+        .into_iter()
+        .map(|r| r.split('?').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn mcp_atlassians_tools_work_data_center_with_a_pat() {
+    let Some(dir) = python::env("mcp") else {
+        return;
+    };
+    let dc = DataCenter::start("/jira");
+    let pat = random_hex(22);
+    dc.add_pat(&pat);
+    let (tools, calls) = mcp_round(&dir, &dc.base_url(), &[("JIRA_PERSONAL_TOKEN", &pat)]);
+    for tool in [
+        "jira_get_issue",
+        "jira_search",
+        "jira_create_issue",
+        "jira_add_comment",
+    ] {
+        assert!(tools.iter().any(|t| t == tool), "{tool} in {tools:?}");
+    }
+    let failed: Vec<&Value> = calls.iter().filter(|c| c["isError"] != false).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let result = |i: usize| &calls[i]["result"];
+    assert_eq!(result(0)["key"], "DEMO-2");
+    assert_eq!(result(0)["assignee"]["name"], "ada");
+    let keys: Vec<&Value> = result(1)["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["key"])
+        .collect();
+    assert_eq!(keys, ["DEMO-1", "DEMO-2", "DEMO-3"]);
+    assert_eq!(result(1)["total"], 4);
+    assert_eq!(result(2)["issue"]["key"], "OPS-3");
+    assert_eq!(result(3)["body"], "A comment from mcp-atlassian");
+    assert_eq!(result(4)["issue"]["summary"], "Edited by mcp-atlassian");
+    // What its get-issue and search tools call (issue, comments, fields; DC's search).
+    let called = paths(dc.jira_requests());
+    for path in [
+        "GET /jira/rest/api/2/issue/DEMO-2",
+        "GET /jira/rest/api/2/issue/DEMO-2/comment",
+        "GET /jira/rest/api/2/field",
+        "GET /jira/rest/api/2/search",
+        "POST /jira/rest/api/2/issue",
+        "POST /jira/rest/api/2/issue/OPS-1/comment",
+        "PUT /jira/rest/api/2/issue/OPS-1",
+    ] {
+        assert!(called.iter().any(|c| c == path), "{path} in {called:#?}");
+    }
+}
+
+/// mcp-atlassian takes a loopback `JIRA_URL` for Server/Data Center whatever is behind it, so
+/// on a Cloud site (as behind a local proxy) it speaks v2 and searches with Data Center's
+/// `/rest/api/2/search`, which Cloud removed: its search tool gets Cloud's 410, while reading,
+/// creating, commenting and editing work.
+#[test]
+fn mcp_atlassian_on_a_cloud_site_by_a_loopback_url_reads_and_writes_but_its_search_meets_clouds_410()
+ {
+    let Some(dir) = python::env("mcp") else {
+        return;
+    };
+    let emu = Emulator::start();
+    let token = ApiToken {
+        email: USER_EMAIL.into(),
+        token: format!("ATATT{}", random_hex(16)),
+        kind: TokenKind::Classic,
+    };
+    emu.register_api_token(token.clone());
+    let (_, calls) = mcp_round(
+        &dir,
+        &emu.site_url(CLOUD_ID),
+        &[
+            ("JIRA_USERNAME", &token.email),
+            ("JIRA_API_TOKEN", &token.token),
+        ],
+    );
+    let by_name = |name: &str| calls.iter().find(|c| c["call"] == name).unwrap();
+    let search = by_name("jira_search");
+    assert_eq!(search["isError"], true);
+    assert!(
+        search["result"]
+            .as_str()
+            .unwrap()
+            .contains("Please migrate to the /rest/api/3/search/jql API"),
+        "{search}"
+    );
+    for name in [
+        "jira_get_issue",
+        "jira_create_issue",
+        "jira_add_comment",
+        "jira_update_issue",
+    ] {
+        assert_eq!(by_name(name)["isError"], false, "{:#}", by_name(name));
+    }
+    let called = paths(emu.jira_requests());
+    assert!(
+        called.iter().any(|c| c == "GET /rest/api/2/search"),
+        "{called:#?}"
+    );
+    assert!(
+        !called.iter().any(|c| c.contains("search/jql")),
+        "{called:#?}"
+    );
+}

@@ -210,6 +210,14 @@ impl Emulator {
         self.lock().hits.get(&ep).copied().unwrap_or(0)
     }
 
+    /// `METHOD /path` of the latest requests its rehearsal Jira answered (the gateway's and
+    /// the sites' hosts', `myself` and anonymous `serverInfo` aside), oldest first: what a
+    /// client called.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn jira_requests(&self) -> Vec<String> {
+        self.lock().jira.served()
+    }
+
     /// Every authorization code, access token and refresh token ever issued, in issue order.
     #[cfg(any(test, feature = "testing"))]
     pub fn issued_secrets(&self) -> Vec<String> {

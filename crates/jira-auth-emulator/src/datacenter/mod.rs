@@ -317,6 +317,13 @@ impl DataCenter {
         self.lock().faults.insert(ep, (status, times));
     }
 
+    /// `METHOD /path` of the latest requests its rehearsal Jira answered (`myself` and
+    /// `serverInfo` aside), oldest first: what a client called.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn jira_requests(&self) -> Vec<String> {
+        self.lock().jira.served()
+    }
+
     #[cfg(any(test, feature = "testing"))]
     pub fn hits(&self, ep: DcEndpoint) -> usize {
         self.lock().hits.get(&ep).copied().unwrap_or(0)

@@ -11,7 +11,10 @@
 //! condition := field ("=" | "!=" | "~" | "!~") value
 //!            | field [NOT] IN "(" value ("," value)* ")"
 //!            | field IS [NOT] (EMPTY | NULL)
+//!            | (created | updated) ("=" | "!=" | "<" | "<=" | ">" | ">=") date
 //! value     := word | "quoted" | 'quoted' | currentUser()
+//! date      := a period ("-7d", "-1w 2d", "4h") | "yyyy-MM-dd[ HH:mm]" | "yyyy/MM/dd[ HH:mm]"
+//!            | now() | startOfDay()
 //! sort      := field [ASC | DESC]
 //! ```
 
@@ -25,6 +28,8 @@ pub(crate) enum Field {
     Description,
     Text,
     Status,
+    StatusCategory,
+    Resolution,
     IssueType,
     Priority,
     Labels,
@@ -44,6 +49,8 @@ impl Field {
             "description" => Field::Description,
             "text" => Field::Text,
             "status" => Field::Status,
+            "statuscategory" => Field::StatusCategory,
+            "resolution" => Field::Resolution,
             "issuetype" | "type" => Field::IssueType,
             "priority" => Field::Priority,
             "labels" => Field::Labels,
@@ -65,6 +72,8 @@ impl Field {
             Field::Description => "description",
             Field::Text => "text",
             Field::Status => "status",
+            Field::StatusCategory => "statusCategory",
+            Field::Resolution => "resolution",
             Field::IssueType => "issuetype",
             Field::Priority => "priority",
             Field::Labels => "labels",
@@ -85,6 +94,130 @@ impl Field {
 pub(crate) enum Value {
     Literal(String),
     CurrentUser,
+    /// `now()` or `startOfDay()`: dates, which only `created` and `updated` take.
+    Now,
+    StartOfDay,
+}
+
+/// A date a condition compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum When {
+    /// This many seconds from now (negative: ago).
+    FromNow(i64),
+    /// Midnight UTC today, and this many seconds from it.
+    FromStartOfDay(i64),
+    /// A moment (Unix seconds, UTC).
+    At(i64),
+}
+
+impl When {
+    /// The moment, given now (Unix seconds).
+    pub(crate) fn at(self, now: i64) -> i64 {
+        match self {
+            When::FromNow(secs) => now + secs,
+            When::FromStartOfDay(secs) => now - now.rem_euclid(86_400) + secs,
+            When::At(at) => at,
+        }
+    }
+}
+
+/// How a date is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DateOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl DateOp {
+    pub(crate) fn holds(self, left: i64, right: i64) -> bool {
+        match self {
+            DateOp::Eq => left == right,
+            DateOp::Ne => left != right,
+            DateOp::Lt => left < right,
+            DateOp::Le => left <= right,
+            DateOp::Gt => left > right,
+            DateOp::Ge => left >= right,
+        }
+    }
+}
+
+/// A period (`-7d`, `-1w 2d`, `4h`, `+30m`) in seconds, or a date (`2026-01-05`,
+/// `2026/01/05 09:00`, UTC) as Unix seconds; Jira's message otherwise.
+fn date(text: &str, field: Field) -> Result<When, String> {
+    let invalid = || {
+        format!(
+            "Date value '{text}' for field '{}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.",
+            field.name()
+        )
+    };
+    let trimmed = text.trim();
+    if trimmed.starts_with(|c: char| c.is_ascii_digit()) && trimmed.len() >= 10 {
+        let (day, time) = trimmed.split_at(10);
+        let parts: Vec<&str> = day.split(['-', '/']).collect();
+        let [y, m, d] = parts.as_slice() else {
+            return Err(invalid());
+        };
+        let number = |s: &str| s.parse::<i64>().map_err(|_| invalid());
+        let month = u8::try_from(number(m)?)
+            .ok()
+            .and_then(|m| time::Month::try_from(m).ok());
+        let date = month
+            .and_then(|month| {
+                time::Date::from_calendar_date(
+                    i32::try_from(number(y).ok()?).ok()?,
+                    month,
+                    u8::try_from(number(d).ok()?).ok()?,
+                )
+                .ok()
+            })
+            .ok_or_else(invalid)?;
+        let (hour, minute) = match time.trim() {
+            "" => (0, 0),
+            hm => {
+                let (h, m) = hm.split_once(':').ok_or_else(invalid)?;
+                (number(h)?, number(m)?)
+            }
+        };
+        if !(0..24).contains(&hour) || !(0..60).contains(&minute) {
+            return Err(invalid());
+        }
+        let midnight = date.midnight().assume_utc().unix_timestamp();
+        return Ok(When::At(midnight + hour * 3600 + minute * 60));
+    }
+    let (sign, rest) = match trimmed.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    let mut total = 0i64;
+    let mut digits = String::new();
+    let mut any = false;
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            'w' | 'd' | 'h' | 'm' if !digits.is_empty() => {
+                let n: i64 = digits.parse().map_err(|_| invalid())?;
+                let unit = match c {
+                    'w' => 7 * 86_400,
+                    'd' => 86_400,
+                    'h' => 3600,
+                    _ => 60,
+                };
+                total = total.saturating_add(n.saturating_mul(unit));
+                digits.clear();
+                any = true;
+            }
+            ' ' if digits.is_empty() => {}
+            _ => return Err(invalid()),
+        }
+    }
+    if !any || !digits.is_empty() {
+        return Err(invalid());
+    }
+    Ok(When::FromNow(sign * total))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +236,12 @@ pub(crate) enum Condition {
     },
     /// `field IS EMPTY`; `negated` for `IS NOT EMPTY`.
     Empty { field: Field, negated: bool },
+    /// `created >= -7d`: a date field against a date.
+    Date {
+        field: Field,
+        op: DateOp,
+        when: When,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -403,10 +542,36 @@ impl Parser<'_> {
             got => return Err(self.expecting("operator", got.as_ref())),
         };
         if matches!(field, Field::Created | Field::Updated) {
-            return Err(format!(
-                "The field '{}' is only sorted on by this rehearsal Jira, not searched: use it in ORDER BY.",
-                field.name()
-            ));
+            let op = match op.as_str() {
+                "=" => DateOp::Eq,
+                "!=" => DateOp::Ne,
+                "<" => DateOp::Lt,
+                "<=" => DateOp::Le,
+                ">" => DateOp::Gt,
+                ">=" => DateOp::Ge,
+                "is" | "is not" => {
+                    return Err(format!("The field '{}' is never empty.", field.name()));
+                }
+                other => {
+                    return Err(format!(
+                        "The operator '{}' is not supported by the '{}' field.",
+                        other.to_uppercase(),
+                        field.name()
+                    ));
+                }
+            };
+            let when = match self.value()? {
+                Value::Literal(text) => date(&text, field)?,
+                Value::Now => When::FromNow(0),
+                Value::StartOfDay => When::FromStartOfDay(0),
+                Value::CurrentUser => {
+                    return Err(format!(
+                        "The field '{}' takes a date, not currentUser().",
+                        field.name()
+                    ));
+                }
+            };
+            return Ok(Condition::Date { field, op, when });
         }
         let unsupported = || {
             format!(
@@ -415,17 +580,29 @@ impl Parser<'_> {
                 field.name()
             )
         };
+        let no_dates = |values: Vec<Value>| {
+            if values
+                .iter()
+                .any(|v| matches!(v, Value::Now | Value::StartOfDay))
+            {
+                return Err(format!(
+                    "The field '{}' does not take a date function.",
+                    field.name()
+                ));
+            }
+            Ok(values)
+        };
         match op.as_str() {
             "=" | "!=" if field.is_text() => Err(unsupported()),
             "=" | "!=" => Ok(Condition::Equals {
                 field,
-                values: vec![self.value()?],
+                values: no_dates(vec![self.value()?])?,
                 negated: op == "!=",
             }),
             "in" | "not in" if field.is_text() => Err(unsupported()),
             "in" | "not in" => Ok(Condition::Equals {
                 field,
-                values: self.list()?,
+                values: no_dates(self.list()?)?,
                 negated: op == "not in",
             }),
             "~" | "!~" if field.is_text() => match self.value()? {
@@ -434,7 +611,7 @@ impl Parser<'_> {
                     text,
                     negated: op == "!~",
                 }),
-                Value::CurrentUser => Err(unsupported()),
+                _ => Err(unsupported()),
             },
             "is" | "is not" => match self.next() {
                 Some(t) if t.is_keyword("empty") || t.is_keyword("null") => Ok(Condition::Empty {
@@ -456,12 +633,14 @@ impl Parser<'_> {
                     if self.next() != Some(Token::Op(")")) {
                         return Err(self.expecting("')'", None));
                     }
-                    if word.eq_ignore_ascii_case("currentUser") {
-                        return Ok(Value::CurrentUser);
-                    }
-                    return Err(format!(
-                        "Unable to find JQL function '{word}()'. (This rehearsal Jira knows currentUser() only.)"
-                    ));
+                    return match word.to_ascii_lowercase().as_str() {
+                        "currentuser" => Ok(Value::CurrentUser),
+                        "now" => Ok(Value::Now),
+                        "startofday" => Ok(Value::StartOfDay),
+                        _ => Err(format!(
+                            "Unable to find JQL function '{word}()'. (This rehearsal Jira knows currentUser(), now() and startOfDay().)"
+                        )),
+                    };
                 }
                 Ok(Value::Literal(word))
             }
@@ -575,6 +754,25 @@ mod tests {
     }
 
     #[test]
+    fn dates_are_periods_days_or_functions() {
+        let when = |jql: &str| match parse(jql).unwrap().filter {
+            Some(Expr::Condition(Condition::Date { when, .. })) => when,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(when("created >= -7d"), When::FromNow(-7 * 86_400));
+        assert_eq!(when("updated < \"-1w 2d\""), When::FromNow(-9 * 86_400));
+        assert_eq!(when("created > 4h"), When::FromNow(4 * 3600));
+        assert_eq!(when("created >= \"2026-01-05\""), When::At(1_767_571_200));
+        assert_eq!(
+            when("created <= \"2026/01/05 09:00\""),
+            When::At(1_767_603_600)
+        );
+        assert_eq!(when("created >= startOfDay()"), When::FromStartOfDay(0));
+        assert_eq!(when("updated <= now()"), When::FromNow(0));
+        assert_eq!(When::FromStartOfDay(0).at(1_767_603_600), 1_767_571_200);
+    }
+
+    #[test]
     fn bad_queries_get_jiras_messages() {
         assert_eq!(
             parse("project DEMO").unwrap_err(),
@@ -604,7 +802,17 @@ mod tests {
         );
         assert!(parse("(project = DEMO").unwrap_err().contains("')'"));
         assert!(parse("project in DEMO").unwrap_err().contains("'('"));
-        assert!(parse("created >= -7d").unwrap_err().contains("ORDER BY"));
+        assert!(
+            parse("created >= -7x")
+                .unwrap_err()
+                .starts_with("Date value '-7x' for field 'created' is invalid.")
+        );
+        assert!(
+            parse("updated > \"2026-13-01\"")
+                .unwrap_err()
+                .contains("invalid")
+        );
+        assert!(parse("created ~ x").unwrap_err().contains("not supported"));
         assert!(
             parse("project = x AND")
                 .unwrap_err()

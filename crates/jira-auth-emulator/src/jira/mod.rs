@@ -30,6 +30,8 @@ use jql::{Condition, Field, Query};
 
 /// Issues one emulator holds at most: creating more is refused (a rehearsal, not a store).
 pub(crate) const MAX_ISSUES: usize = 5000;
+/// Requests [`Jira::served`] remembers.
+const SERVED_KEPT: usize = 256;
 /// Comments one issue holds at most.
 const MAX_COMMENTS: usize = 1000;
 /// Jira's limit on a summary's length.
@@ -89,6 +91,8 @@ enum Resource {
     Search,
     /// `search/jql`: Cloud's.
     SearchJql,
+    /// `search/approximate-count`: Cloud's count of what a bounded query finds.
+    ApproximateCount,
 }
 
 impl Route {
@@ -117,6 +121,9 @@ impl Route {
             ["issue", key, "comment"] if !key.is_empty() => Resource::Comments((*key).to_string()),
             ["search"] => Resource::Search,
             ["search", "jql"] if flavor == Flavor::Cloud => Resource::SearchJql,
+            ["search", "approximate-count"] if flavor == Flavor::Cloud => {
+                Resource::ApproximateCount
+            }
             _ => return None,
         };
         Some(Route { version, resource })
@@ -126,7 +133,10 @@ impl Route {
     /// read-only credential may not do.
     pub(crate) fn writes(&self, method: &str) -> bool {
         !matches!(method, "GET" | "HEAD")
-            && !matches!(self.resource, Resource::Search | Resource::SearchJql)
+            && !matches!(
+                self.resource,
+                Resource::Search | Resource::SearchJql | Resource::ApproximateCount
+            )
     }
 }
 
@@ -168,6 +178,16 @@ struct Issue {
     comments: Vec<Comment>,
 }
 
+impl Issue {
+    /// Done is the one resolved status.
+    fn resolved(&self) -> bool {
+        self.status.category.1 == "done"
+    }
+}
+
+/// The one resolution, `(id, name)`, of issues whose status is Done.
+const RESOLUTION: (&str, &str) = ("10000", "Done");
+
 #[derive(Debug)]
 struct IssueType {
     id: &'static str,
@@ -189,7 +209,7 @@ struct Priority {
     name: &'static str,
 }
 
-const ISSUE_TYPES: [IssueType; 3] = [
+const ISSUE_TYPES: [IssueType; 4] = [
     IssueType {
         id: "10001",
         name: "Task",
@@ -204,6 +224,13 @@ const ISSUE_TYPES: [IssueType; 3] = [
         id: "10003",
         name: "Story",
         description: "A user story.",
+    },
+    // No issue is one, but clients look for it (mcp-atlassian searches `issuetype = Epic` to
+    // find the epic fields), as Jira Software has it.
+    IssueType {
+        id: "10000",
+        name: "Epic",
+        description: "A big user story that needs to be broken down.",
     },
 ];
 
@@ -328,6 +355,8 @@ pub(crate) struct Jira {
     issues: Vec<Issue>,
     next_issue_id: u64,
     next_comment_id: u64,
+    /// `METHOD /path` of the latest requests served, for tests to see what a client called.
+    served: std::collections::VecDeque<String>,
 }
 
 impl Jira {
@@ -347,6 +376,7 @@ impl Jira {
             issues: Vec::new(),
             next_issue_id: 10000,
             next_comment_id: 10000,
+            served: std::collections::VecDeque::new(),
         };
         // Fixed dates a day apart, in seeding order: ORDER BY created has a known answer.
         let first = OffsetDateTime::from_unix_timestamp(SEEDED_FROM).expect("a valid date");
@@ -372,6 +402,12 @@ impl Jira {
             });
         }
         jira
+    }
+
+    /// `METHOD /path` (the query left out) of the latest requests it answered, oldest first.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn served(&self) -> Vec<String> {
+        self.served.iter().cloned().collect()
     }
 
     /// Gives `issue` its id and number, and keeps it.
@@ -405,6 +441,11 @@ impl Jira {
     /// Answers `route` for the caller of `ctx`. The host has checked the credential, and that
     /// it may write when [`Route::writes`] says so.
     pub(crate) fn serve(&mut self, route: &Route, ctx: &Ctx<'_>, req: &Request) -> Response {
+        if self.served.len() == SERVED_KEPT {
+            self.served.pop_front();
+        }
+        self.served
+            .push_back(format!("{} {}", req.method, req.path));
         let v = route.version;
         let method = req.method.as_str();
         match (&route.resource, method) {
@@ -469,6 +510,7 @@ impl Jira {
                 "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046",
                 json!({}),
             ),
+            (Resource::ApproximateCount, "POST") => self.approximate_count(ctx, req),
             (Resource::Search | Resource::SearchJql, "GET" | "POST") => {
                 self.search(route, ctx, req)
             }
@@ -500,26 +542,55 @@ impl Jira {
         )
     }
 
+    /// `{"count": N}` for a bounded query (Cloud's is approximate; this one is exact).
+    fn approximate_count(&self, ctx: &Ctx<'_>, req: &Request) -> Response {
+        let jql = match json_body(req) {
+            Ok(body) => body
+                .get("jql")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            Err(response) => return response,
+        };
+        let query = match self.bounded_query(&jql) {
+            Ok(query) => query,
+            Err(response) => return response,
+        };
+        Response::json(200, json!({"count": self.found(&query, ctx.caller).len()}))
+    }
+
+    /// A query Cloud's searches take: it parses, names what exists, and has a condition.
+    fn bounded_query(&self, jql: &str) -> Result<Query, Response> {
+        let query = jql::parse(jql).map_err(|message| error(400, &message, json!({})))?;
+        if query.filter.is_none() {
+            return Err(error(
+                400,
+                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.",
+                json!({}),
+            ));
+        }
+        self.check_values(&query)
+            .map_err(|message| error(400, &message, json!({})))?;
+        Ok(query)
+    }
+
     fn search(&self, route: &Route, ctx: &Ctx<'_>, req: &Request) -> Response {
         let params = match SearchParams::of(req) {
             Ok(params) => params,
             Err(response) => return response,
         };
-        let query = match jql::parse(&params.jql) {
-            Ok(query) => query,
-            Err(message) => return error(400, &message, json!({})),
-        };
         let cloud = route.resource == Resource::SearchJql;
-        if cloud && query.filter.is_none() {
-            return error(
-                400,
-                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.",
-                json!({}),
-            );
-        }
-        if let Err(message) = self.check_values(&query) {
-            return error(400, &message, json!({}));
-        }
+        let query = if cloud {
+            self.bounded_query(&params.jql)
+        } else {
+            jql::parse(&params.jql)
+                .and_then(|query| self.check_values(&query).map(|()| query))
+                .map_err(|message| error(400, &message, json!({})))
+        };
+        let query = match query {
+            Ok(query) => query,
+            Err(response) => return response,
+        };
         let found = self.found(&query, ctx.caller);
         let (start, max) = if cloud {
             let start = match params.next_page_token.as_deref().map(decode_page_token) {
@@ -601,6 +672,17 @@ impl Jira {
                         }
                         true
                     }
+                    Field::StatusCategory => STATUSES.iter().any(|s| {
+                        let (id, key, name) = s.category;
+                        name.eq_ignore_ascii_case(value)
+                            || key.eq_ignore_ascii_case(value)
+                            || id.to_string() == *value
+                    }),
+                    Field::Resolution => {
+                        value.eq_ignore_ascii_case("unresolved")
+                            || value.eq_ignore_ascii_case(RESOLUTION.1)
+                            || *value == RESOLUTION.0
+                    }
                     Field::Status => STATUSES
                         .iter()
                         .any(|s| s.name.eq_ignore_ascii_case(value) || s.id == value),
@@ -674,6 +756,8 @@ impl Jira {
             Field::Summary | Field::Text => a.summary.cmp(&b.summary),
             Field::Description => a.description.cmp(&b.description),
             Field::Status => a.status.name.cmp(b.status.name),
+            Field::StatusCategory => a.status.category.0.cmp(&b.status.category.0),
+            Field::Resolution => a.resolved().cmp(&b.resolved()),
             Field::IssueType => a.issue_type.name.cmp(b.issue_type.name),
             // Highest first is ascending, as Jira sorts priorities by their order.
             Field::Priority => a.priority.id.cmp(b.priority.id),
@@ -703,6 +787,8 @@ impl Jira {
                         _ => false,
                     },
                     jql::Value::Literal(value) => self.equals(issue, *field, value),
+                    // The parser gives dates to date fields only.
+                    jql::Value::Now | jql::Value::StartOfDay => false,
                 });
                 any != *negated
             }
@@ -725,8 +811,16 @@ impl Jira {
                 let found = haystacks.iter().any(|h| h.to_lowercase().contains(&needle));
                 found != *negated
             }
+            Condition::Date { field, op, when } => {
+                let at = match field {
+                    Field::Updated => issue.updated,
+                    _ => issue.created,
+                };
+                op.holds(at.unix_timestamp(), when.at(now().unix_timestamp()))
+            }
             Condition::Empty { field, negated } => {
                 let empty = match field {
+                    Field::Resolution => !issue.resolved(),
                     Field::Assignee => issue.assignee.is_none(),
                     Field::Labels => issue.labels.is_empty(),
                     Field::Description => issue.description.is_none(),
@@ -751,6 +845,20 @@ impl Jira {
             Field::Id => issue.id.to_string() == value,
             Field::Status => {
                 issue.status.name.eq_ignore_ascii_case(value) || issue.status.id == value
+            }
+            Field::StatusCategory => {
+                let (id, key, name) = issue.status.category;
+                name.eq_ignore_ascii_case(value)
+                    || key.eq_ignore_ascii_case(value)
+                    || id.to_string() == value
+            }
+            Field::Resolution => {
+                if value.eq_ignore_ascii_case("unresolved") {
+                    !issue.resolved()
+                } else {
+                    issue.resolved()
+                        && (value.eq_ignore_ascii_case(RESOLUTION.1) || value == RESOLUTION.0)
+                }
             }
             Field::IssueType => {
                 issue.issue_type.name.eq_ignore_ascii_case(value) || issue.issue_type.id == value
@@ -1242,12 +1350,13 @@ fn issue_not_found() -> Response {
 }
 
 /// Fields in the order `field` lists them: `(id, name, navigable, schema type)`.
-const FIELDS: [(&str, &str, bool, &str); 13] = [
+const FIELDS: [(&str, &str, bool, &str); 14] = [
     ("summary", "Summary", true, "string"),
     ("description", "Description", true, "string"),
     ("issuetype", "Issue Type", true, "issuetype"),
     ("project", "Project", true, "project"),
     ("status", "Status", true, "status"),
+    ("resolution", "Resolution", true, "resolution"),
     ("priority", "Priority", true, "priority"),
     ("labels", "Labels", true, "array"),
     ("reporter", "Reporter", true, "user"),

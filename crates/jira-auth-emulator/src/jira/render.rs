@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    Comment, Ctx, FIELDS, Fields, Flavor, Issue, IssueType, Jira, Person, Priority, Project, Status,
+    Comment, Ctx, FIELDS, Fields, Flavor, Issue, IssueType, Jira, Person, Priority, Project,
+    RESOLUTION, Status,
 };
 
 /// What a Cloud site says of itself (the site's host and the gateway alike); `base_url` is
@@ -67,7 +68,7 @@ pub(crate) fn issue_type(ctx: &Ctx<'_>, v: u8, t: &IssueType) -> Value {
         "name": t.name,
         "description": t.description,
         "subtask": false,
-        "hierarchyLevel": 0,
+        "hierarchyLevel": if t.name == "Epic" { 1 } else { 0 },
     })
 }
 
@@ -219,6 +220,13 @@ pub(crate) fn issue(jira: &Jira, ctx: &Ctx<'_>, v: u8, issue: &Issue, fields: &F
             "issuetype" => issue_type(ctx, v, issue.issue_type),
             "project" => project(ctx, v, &jira.projects[issue.project]),
             "status" => status(ctx, v, issue.status),
+            "resolution" if issue.resolved() => json!({
+                "self": format!("{}/rest/api/{v}/resolution/{}", ctx.base, RESOLUTION.0),
+                "id": RESOLUTION.0,
+                "name": RESOLUTION.1,
+                "description": "Work has been completed on this issue.",
+            }),
+            "resolution" => Value::Null,
             "priority" => priority(ctx, v, issue.priority),
             "labels" => json!(issue.labels),
             "reporter" | "creator" => person(ctx, v, &issue.reporter),

@@ -131,6 +131,35 @@ fn search_answers_the_jql_subset_in_its_order() {
         ["DEMO-4"]
     );
     assert_eq!(search("project = DEMO AND type = Bug"), ["DEMO-2"]);
+    // What agents write: open work, by category or resolution, and dates.
+    assert_eq!(
+        search("project = DEMO AND statusCategory != Done ORDER BY key"),
+        ["DEMO-2", "DEMO-3", "DEMO-4"]
+    );
+    assert_eq!(
+        search("resolution = Unresolved AND project = OPS"),
+        ["OPS-1"]
+    );
+    assert_eq!(
+        search("resolution IS NOT EMPTY ORDER BY key"),
+        ["DEMO-1", "OPS-2"]
+    );
+    assert_eq!(
+        search("created >= \"2026-01-08\" AND created < \"2026/01/10 08:59\" ORDER BY key"),
+        ["DEMO-4", "OPS-1"]
+    );
+    assert_eq!(
+        search("project = OPS AND updated <= -1d ORDER BY key"),
+        ["OPS-1", "OPS-2"]
+    );
+    assert!(
+        search("created >= startOfDay()").is_empty(),
+        "nothing seeded today"
+    );
+    let (_, done) = jira.get("/rest/api/2/issue/DEMO-1?fields=resolution");
+    assert_eq!(done["fields"]["resolution"]["name"], "Done");
+    let (_, open) = jira.get("/rest/api/2/issue/DEMO-2?fields=resolution");
+    assert_eq!(open["fields"]["resolution"], Value::Null);
 }
 
 #[test]
@@ -182,6 +211,15 @@ fn cloud_search_pages_with_a_token_and_wants_a_bounded_query() {
             .unwrap()
             .starts_with("Unbounded JQL")
     );
+    let count = |jql: &str| {
+        jira.call(
+            "POST",
+            "/rest/api/3/search/approximate-count",
+            Some(json!({"jql": jql})),
+        )
+    };
+    assert_eq!(count("project = DEMO"), (200, json!({"count": 4})));
+    assert_eq!(count("").0, 400);
     // Cloud's old search is gone, as on Cloud.
     let (status, body) = jira.get(&format!("/rest/api/2/search?jql={}", q("project = DEMO")));
     assert_eq!(status, 410);
@@ -568,4 +606,124 @@ fn fields_projects_and_the_gateways_server_info() {
     assert_eq!(jira.get("/rest/api/2/project/ops").1["name"], "Operations");
     let (_, info) = jira.get("/rest/api/2/serverInfo");
     assert_eq!(info["deploymentType"], "Cloud");
+}
+
+#[test]
+fn a_service_accounts_changes_are_its_own_on_cloud_and_data_center() {
+    use crate::datacenter::ServiceAccount as DcServiceAccount;
+    use crate::emulator::ServiceAccount;
+
+    let emu = Emulator::start();
+    emu.register_service_account(ServiceAccount::new(
+        "sa-client",
+        "sa-secret",
+        &["read:jira-work", "write:jira-work"],
+    ));
+    let (status, minted) = crate::emulator::tests::post_token(
+        &emu,
+        json!({"grant_type": "client_credentials", "client_id": "sa-client",
+               "client_secret": "sa-secret", "audience": "api.atlassian.com"}),
+    );
+    assert_eq!(status, 200, "{minted}");
+    let jira = Jira {
+        root: format!("{}/ex/jira/{CLOUD_ID}", emu.api_url()),
+        authorization: format!("Bearer {}", minted["access_token"].as_str().unwrap()),
+    };
+    let (status, comment) = jira.call(
+        "POST",
+        "/rest/api/2/issue/DEMO-1/comment",
+        Some(json!({"body": "from a bot"})),
+    );
+    assert_eq!(status, 201, "{comment}");
+    assert_eq!(comment["author"]["accountType"], "app");
+    assert_eq!(comment["author"]["displayName"], "ci-bot");
+    let search = format!(
+        "/rest/api/3/search/jql?fields=key&jql={}",
+        q("reporter = currentUser()")
+    );
+    assert!(jira.keys(&search).is_empty(), "the seeded issues are Ada's");
+
+    // Data Center: a READ service account reads and may not change; a WRITE one may.
+    let dc = DataCenter::start("");
+    dc.create_service_account(DcServiceAccount {
+        client_id: "dc-sa".into(),
+        client_secret: "dc-sa-secret".into(),
+        name: "ci-bot".into(),
+    });
+    let mint = |scope: &str| {
+        let response = http()
+            .post(format!("{}/rest/oauth2/latest/token", dc.base_url()))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=client_credentials&client_id=dc-sa&client_secret=dc-sa-secret&scope={scope}"
+            ))
+            .send()
+            .unwrap();
+        let token = json_body(response)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Jira {
+            root: dc.base_url(),
+            authorization: format!("Bearer {token}"),
+        }
+    };
+    let reader = mint("READ");
+    assert_eq!(reader.get("/rest/api/2/issue/OPS-1").0, 200);
+    let create = json!({"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "bot work"}});
+    let (status, body) = reader.call("POST", "/rest/api/2/issue", Some(create.clone()));
+    assert_eq!(status, 403, "{body}");
+    assert!(body["errorMessages"][0].as_str().unwrap().contains("WRITE"));
+    let writer = mint("WRITE");
+    let (status, created) = writer.call("POST", "/rest/api/2/issue", Some(create));
+    assert_eq!(status, 201, "{created}");
+    let (_, issue) = writer.get(&format!(
+        "/rest/api/2/issue/{}",
+        created["key"].as_str().unwrap()
+    ));
+    assert_eq!(issue["fields"]["reporter"]["name"], "ci-bot");
+    dc.advance_clock(Duration::from_secs(3601));
+    assert_eq!(writer.get("/rest/api/2/issue/OPS-1").0, 401, "expired");
+}
+
+#[test]
+fn one_emulator_holds_a_bounded_number_of_issues() {
+    let user = super::Person {
+        id: "712020:ada".into(),
+        name: String::new(),
+        display_name: "Ada Lovelace".into(),
+        email: None,
+        app: false,
+    };
+    let mut jira = super::Jira::seeded(&user);
+    let template = jira.issues[0].clone();
+    while jira.issues.len() < super::MAX_ISSUES {
+        jira.add_issue(template.clone());
+    }
+    let route = super::Route::parse("/rest/api/2/issue", super::Flavor::Cloud).unwrap();
+    let ctx = super::Ctx {
+        flavor: super::Flavor::Cloud,
+        base: "http://127.0.0.1:1",
+        caller: &user,
+    };
+    let req = crate::http::Request {
+        method: "POST".into(),
+        path: "/rest/api/2/issue".into(),
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: json!({"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "one too many"}})
+            .to_string()
+            .into_bytes(),
+    };
+    let refused = jira.serve(&route, &ctx, &req);
+    assert_eq!(refused.status, 400);
+    let body: Value = serde_json::from_slice(&refused.body).unwrap();
+    assert!(
+        body["errorMessages"][0]
+            .as_str()
+            .unwrap()
+            .contains("at most 5000 issues"),
+        "{body}"
+    );
+    assert_eq!(jira.issues.len(), super::MAX_ISSUES);
 }
