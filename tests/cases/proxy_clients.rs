@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::jira_clients::{CLIENTS, Client, Target, expected, round};
+use super::jira_clients::{CLIENTS, Target, expected, round};
 use crate::support::emulator::{ApiToken, Endpoint, TokenKind, USER_EMAIL};
 use crate::support::env::{TestEnv, random_hex, run};
 use crate::support::proxy::Proxy;
@@ -49,9 +49,11 @@ fn world(
     env
 }
 
-/// The methods, each as a fresh world (so each round's new issue is OPS-3): its name,
-/// whether it is Cloud, and the world.
-fn methods() -> Vec<(&'static str, bool, Box<dyn Fn() -> TestEnv>)> {
+/// A method's name, whether it is Cloud, and how to make a world with a profile of it.
+type Method = (&'static str, bool, Box<dyn Fn() -> TestEnv>);
+
+/// The methods, each as a fresh world (so each round's new issue is OPS-3).
+fn methods() -> Vec<Method> {
     vec![
         (
             "cloud oauth",
