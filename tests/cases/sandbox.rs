@@ -330,3 +330,54 @@ fn the_unticked_scope_scenario_ends_in_the_timeout_that_explains_it() {
     let excerpt = seen[0]["consent_body_excerpt"].as_str().unwrap_or_default();
     assert!(excerpt.contains("Something went wrong"), "{seen:?}");
 }
+
+/// docs/sandbox.md's curl lines, run as a newcomer would once `jira-auth sandbox`'s lines are
+/// sourced: Data Center with the PAT, a Cloud site with the classic API token, both answering
+/// the rehearsal Jira's seeded issues.
+#[cfg(unix)]
+#[test]
+fn the_documented_curl_lines_reach_the_rehearsal_jira_with_the_printed_credentials() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sandbox.md"),
+    )
+    .unwrap();
+    let block = doc
+        .split("<!-- rehearsal-curl -->\n```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/sandbox.md's rehearsal-curl block");
+    let env = TestEnv::new();
+    let (sandbox, vars) = serve(&env, &[]);
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-e", "-c", block]).env("NO_PROXY", "*");
+    for (k, v) in &vars {
+        sh.env(k, v);
+    }
+    let out = sh.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(answers.len(), 2, "{stdout}");
+    let keys = |answer: &serde_json::Value| -> Vec<String> {
+        answer["issues"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"))
+            .iter()
+            .map(|i| i["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(answers[0]["total"], 4);
+    assert_eq!(keys(&answers[0]), ["DEMO-4", "DEMO-3", "DEMO-2", "DEMO-1"]);
+    assert_eq!(keys(&answers[1]), ["OPS-1"]);
+    let fields = &answers[1]["issues"][0]["fields"];
+    assert_eq!(fields["summary"], "Rotate the service account's secret");
+    assert_eq!(fields["status"]["name"], "To Do");
+    stop(sandbox, libc::SIGTERM);
+}

@@ -155,8 +155,8 @@ fn date(text: &str, field: Field) -> Result<When, String> {
         )
     };
     let trimmed = text.trim();
-    if trimmed.starts_with(|c: char| c.is_ascii_digit()) && trimmed.len() >= 10 {
-        let (day, time) = trimmed.split_at(10);
+    let split = trimmed.get(..10).zip(trimmed.get(10..));
+    if let Some((day, time)) = split.filter(|_| trimmed.starts_with(|c: char| c.is_ascii_digit())) {
         let parts: Vec<&str> = day.split(['-', '/']).collect();
         let [y, m, d] = parts.as_slice() else {
             return Err(invalid());
@@ -385,10 +385,17 @@ fn tokens(jql: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
+/// Conditions one query may hold, and how deep parentheses and `NOT` may nest: the parser and
+/// the evaluator recurse, and a query is a request's text, so both are bounded.
+const MAX_CONDITIONS: usize = 200;
+const MAX_DEPTH: usize = 20;
+
 struct Parser<'a> {
     jql: &'a str,
     tokens: Vec<Token>,
     at: usize,
+    depth: usize,
+    conditions: usize,
 }
 
 /// Parses `jql`; the error is Jira's message for it.
@@ -397,6 +404,8 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
         jql,
         tokens: tokens(jql)?,
         at: 0,
+        depth: 0,
+        conditions: 0,
     };
     parser.query()
 }
@@ -489,12 +498,29 @@ impl Parser<'_> {
         Ok(left)
     }
 
+    fn too_complex(&self) -> String {
+        format!(
+            "The JQL query is too complex for this rehearsal Jira: at most {MAX_CONDITIONS} conditions and {MAX_DEPTH} levels of parentheses or NOT."
+        )
+    }
+
     fn not(&mut self) -> Result<Expr, String> {
-        if self.peek_keyword("not") {
-            self.next();
-            return Ok(Expr::Not(Box::new(self.not()?)));
+        let nested = self.peek_keyword("not") || self.peek() == Some(&Token::Op("("));
+        if !nested {
+            self.conditions += 1;
+            if self.conditions > MAX_CONDITIONS {
+                return Err(self.too_complex());
+            }
+            return self.condition().map(Expr::Condition);
         }
-        if self.peek() == Some(&Token::Op("(")) {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.too_complex());
+        }
+        let expr = if self.peek_keyword("not") {
+            self.next();
+            Expr::Not(Box::new(self.not()?))
+        } else {
             self.next();
             let inner = self.or()?;
             if self.peek() != Some(&Token::Op(")")) {
@@ -502,9 +528,10 @@ impl Parser<'_> {
                 return Err(self.expecting("')'", got.as_ref()));
             }
             self.next();
-            return Ok(inner);
-        }
-        self.condition().map(Expr::Condition)
+            inner
+        };
+        self.depth -= 1;
+        Ok(expr)
     }
 
     fn field(&mut self) -> Result<Field, String> {
@@ -770,6 +797,38 @@ mod tests {
         assert_eq!(when("created >= startOfDay()"), When::FromStartOfDay(0));
         assert_eq!(when("updated <= now()"), When::FromNow(0));
         assert_eq!(When::FromStartOfDay(0).at(1_767_603_600), 1_767_571_200);
+    }
+
+    #[test]
+    fn queries_are_bounded_and_odd_text_never_panics() {
+        let deep = format!("{}project = DEMO{}", "(".repeat(21), ")".repeat(21));
+        assert!(parse(&deep).unwrap_err().contains("too complex"));
+        let nots = format!("{}project = DEMO", "NOT ".repeat(21));
+        assert!(parse(&nots).unwrap_err().contains("too complex"));
+        let twenty = format!("{}project = DEMO{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse(&twenty).is_ok());
+        let long = vec!["key = DEMO-1"; 201].join(" OR ");
+        assert!(parse(&long).unwrap_err().contains("too complex"));
+        assert!(parse(&vec!["key = DEMO-1"; 200].join(" OR ")).is_ok());
+        // A million parentheses would overflow a recursive parser's stack.
+        assert!(parse(&"(".repeat(1_000_000)).is_err());
+        for odd in [
+            "created > \"2026-01-0é 10:00\"",
+            "created > \"20260105éé\"",
+            "created > 1234567890é",
+            "summary ~ \"\\",
+            "é = ü",
+            "project = \u{0}",
+            "!",
+            "!=",
+            "project in (",
+            "project in (A,",
+            "ORDER BY",
+            "ORDER BY key,",
+            "key = currentUser(",
+        ] {
+            assert!(parse(odd).is_err(), "{odd}");
+        }
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub(crate) const MAX_ISSUES: usize = 5000;
 const SERVED_KEPT: usize = 256;
 /// Comments one issue holds at most.
 const MAX_COMMENTS: usize = 1000;
+/// Jira's limit on a text field (a description, a comment), in characters.
+const MAX_TEXT_CHARS: usize = 32_767;
+/// Text one emulator stores at most, all issues and comments together: what bounds its
+/// memory, whatever the requests.
+const MAX_STORED_BYTES: usize = 64 << 20;
 /// Jira's limit on a summary's length.
 const MAX_SUMMARY_CHARS: usize = 255;
 
@@ -179,6 +184,14 @@ struct Issue {
 }
 
 impl Issue {
+    /// The bytes of text it holds, comments included.
+    fn text_bytes(&self) -> usize {
+        self.summary.len()
+            + self.description.as_ref().map_or(0, String::len)
+            + self.labels.iter().map(String::len).sum::<usize>()
+            + self.comments.iter().map(|c| c.body.len()).sum::<usize>()
+    }
+
     /// Done is the one resolved status.
     fn resolved(&self) -> bool {
         self.status.category.1 == "done"
@@ -494,7 +507,7 @@ impl Jira {
             (Resource::Issues, "POST") => self.create(ctx, v, req),
             (Resource::Issue(key), "GET") => match self.issue_index(key) {
                 Some(i) => {
-                    let fields = Fields::parse(&list_param(req, "fields"), Fields::All);
+                    let fields = Fields::parse(&list_param(req, "fields"), Fields::All(Vec::new()));
                     Response::json(200, render::issue(self, ctx, v, &self.issues[i], &fields))
                 }
                 None => issue_not_found(),
@@ -614,7 +627,7 @@ impl Jira {
         let default = if cloud {
             Fields::Only(Vec::new())
         } else {
-            Fields::Navigable
+            Fields::Navigable(Vec::new())
         };
         let fields = Fields::parse(&params.fields, default);
         let page: Vec<Value> = found
@@ -873,6 +886,23 @@ impl Jira {
         }
     }
 
+    /// Whether `adding` bytes of text may replace `replacing` ones within
+    /// [`MAX_STORED_BYTES`]; the 400 that says so if not.
+    fn room_for(&self, adding: usize, replacing: usize) -> Result<(), Response> {
+        let stored: usize = self.issues.iter().map(Issue::text_bytes).sum();
+        if stored - replacing + adding > MAX_STORED_BYTES {
+            return Err(error(
+                400,
+                &format!(
+                    "This rehearsal Jira holds at most {} MB of text; start a new emulator.",
+                    MAX_STORED_BYTES >> 20
+                ),
+                json!({}),
+            ));
+        }
+        Ok(())
+    }
+
     fn create(&mut self, ctx: &Ctx<'_>, v: u8, req: &Request) -> Response {
         let body = match json_body(req) {
             Ok(body) => body,
@@ -958,6 +988,9 @@ impl Jira {
         if !errors.is_empty() {
             return error(400, "", Value::Object(errors));
         }
+        if let Err(response) = self.room_for(issue.text_bytes(), 0) {
+            return response;
+        }
         let index = self.add_issue(issue);
         let issue = &self.issues[index];
         Response::json(
@@ -985,7 +1018,16 @@ impl Jira {
                 check_summary(text)?;
                 issue.summary = text.to_string();
             }
-            "description" => issue.description = rich_text(v, value)?,
+            "description" => {
+                let text = rich_text(v, value)?;
+                if text
+                    .as_ref()
+                    .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+                {
+                    return Err(too_long());
+                }
+                issue.description = text;
+            }
             "labels" => {
                 let labels = value.as_array().ok_or("Labels must be a list.")?;
                 issue.labels = labels.iter().map(label).collect::<Result<_, _>>()?;
@@ -1090,6 +1132,9 @@ impl Jira {
         if !errors.is_empty() {
             return error(400, "", Value::Object(errors));
         }
+        if let Err(response) = self.room_for(issue.text_bytes(), self.issues[index].text_bytes()) {
+            return response;
+        }
         issue.updated = now();
         self.issues[index] = issue;
         Response::empty(204)
@@ -1114,6 +1159,12 @@ impl Jira {
                 );
             }
         };
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return error(400, "", json!({"comment": too_long()}));
+        }
+        if let Err(response) = self.room_for(text.len(), 0) {
+            return response;
+        }
         if self.issues[index].comments.len() >= MAX_COMMENTS {
             return error(
                 400,
@@ -1137,16 +1188,18 @@ impl Jira {
     }
 }
 
-/// Which fields an issue is shown with (`fields=`): Jira's `*all`, `*navigable`, a list, and
-/// `-name` to leave one out.
+/// Which fields an issue is shown with (`fields=`): Jira's `*all` and `*navigable` (each with
+/// the `-name`s it leaves out), or a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Fields {
-    All,
-    Navigable,
+    All(Vec<String>),
+    Navigable(Vec<String>),
     Only(Vec<String>),
 }
 
 impl Fields {
+    /// What `requested` (comma-separated, maybe repeated) asks for; `default` when nothing is
+    /// named (a list of `-name`s alone leaves those out of it).
     fn parse(requested: &[String], default: Fields) -> Fields {
         let names: Vec<&str> = requested
             .iter()
@@ -1154,22 +1207,32 @@ impl Fields {
             .map(str::trim)
             .filter(|f| !f.is_empty())
             .collect();
-        if names.is_empty() {
-            return default;
+        let left_out: Vec<String> = names
+            .iter()
+            .filter_map(|n| n.strip_prefix('-'))
+            .map(str::to_string)
+            .collect();
+        let named: Vec<&str> = names.into_iter().filter(|n| !n.starts_with('-')).collect();
+        if named.contains(&"*all") {
+            return Fields::All(left_out);
         }
-        if names.contains(&"*all") {
-            return Fields::All;
+        if named.contains(&"*navigable") {
+            return Fields::Navigable(left_out);
         }
-        if names.contains(&"*navigable") {
-            return Fields::Navigable;
+        if !named.is_empty() {
+            return Fields::Only(named.iter().map(|n| (*n).to_string()).collect());
         }
-        Fields::Only(names.iter().map(|n| (*n).to_string()).collect())
+        match default {
+            Fields::All(_) => Fields::All(left_out),
+            Fields::Navigable(_) => Fields::Navigable(left_out),
+            only => only,
+        }
     }
 
     fn shows(&self, name: &str, navigable: bool) -> bool {
         match self {
-            Fields::All => true,
-            Fields::Navigable => navigable,
+            Fields::All(left_out) => !left_out.iter().any(|n| n == name),
+            Fields::Navigable(left_out) => navigable && !left_out.iter().any(|n| n == name),
             Fields::Only(names) => names.iter().any(|n| n == name),
         }
     }
@@ -1286,9 +1349,17 @@ fn value_text(value: &Value) -> Option<String> {
 
 fn label(value: &Value) -> Result<String, String> {
     match value.as_str() {
+        Some(l) if l.chars().count() > 255 => {
+            Err("The label exceeds the 255 character limit.".to_string())
+        }
         Some(l) if !l.is_empty() && !l.contains(char::is_whitespace) => Ok(l.to_string()),
         _ => Err("The label must be a string without spaces.".to_string()),
     }
+}
+
+/// Jira's words for a text over [`MAX_TEXT_CHARS`].
+fn too_long() -> String {
+    "The entered text is too long. It exceeds the allowed limit of 32,767 characters.".to_string()
 }
 
 fn check_summary(summary: &str) -> Result<(), String> {

@@ -299,6 +299,10 @@ fn issues_are_read_created_edited_and_commented_in_v3_documents_and_v2_strings()
         v2["fields"],
         json!({"description": "The first issue of the demo project.\nIt is done.", "labels": ["setup"]})
     );
+    let (_, without) = jira.get("/rest/api/2/issue/DEMO-1?fields=*all,-comment,-description");
+    let shown = without["fields"].as_object().unwrap();
+    assert!(shown.contains_key("summary") && shown.contains_key("labels"));
+    assert!(!shown.contains_key("comment") && !shown.contains_key("description"));
 
     // v3 wants documents.
     let (status, refused) = jira.call("POST", "/rest/api/3/issue", Some(json!({"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "s", "description": "plain"}})));
@@ -397,6 +401,27 @@ fn errors_for_unknown_issues_bad_bodies_and_missing_fields() {
         (status, &body["errors"]["comment"]),
         (400, &json!("Comment body can not be empty!"))
     );
+    let too_long =
+        json!("The entered text is too long. It exceeds the allowed limit of 32,767 characters.");
+    let long = "x".repeat(32_768);
+    let (status, body) = jira.call(
+        "POST",
+        "/rest/api/2/issue/DEMO-1/comment",
+        Some(json!({"body": long})),
+    );
+    assert_eq!((status, &body["errors"]["comment"]), (400, &too_long));
+    let (status, body) = jira.call(
+        "PUT",
+        "/rest/api/2/issue/DEMO-1",
+        Some(json!({"fields": {"description": long}})),
+    );
+    assert_eq!((status, &body["errors"]["description"]), (400, &too_long));
+    let (status, _) = jira.call(
+        "PUT",
+        "/rest/api/2/issue/DEMO-1",
+        Some(json!({"fields": {"description": "x".repeat(32_767)}})),
+    );
+    assert_eq!(status, 204, "at the limit");
     let response = http()
         .post(format!("{}/rest/api/2/issue", jira.root))
         .header("Authorization", &jira.authorization)
@@ -726,4 +751,29 @@ fn one_emulator_holds_a_bounded_number_of_issues() {
         "{body}"
     );
     assert_eq!(jira.issues.len(), super::MAX_ISSUES);
+
+    // Text is bounded too, whatever the number of issues: a comment that would pass the
+    // emulator's store is refused.
+    let mut jira = super::Jira::seeded(&user);
+    let mut big = jira.issues[0].clone();
+    big.description = Some("x".repeat(super::MAX_STORED_BYTES / 2));
+    jira.add_issue(big.clone());
+    jira.add_issue(big);
+    let route =
+        super::Route::parse("/rest/api/2/issue/DEMO-1/comment", super::Flavor::Cloud).unwrap();
+    let comment = crate::http::Request {
+        path: "/rest/api/2/issue/DEMO-1/comment".into(),
+        body: json!({"body": "one more"}).to_string().into_bytes(),
+        ..req
+    };
+    let refused = jira.serve(&route, &ctx, &comment);
+    assert_eq!(refused.status, 400);
+    let body: Value = serde_json::from_slice(&refused.body).unwrap();
+    assert!(
+        body["errorMessages"][0]
+            .as_str()
+            .unwrap()
+            .contains("at most 64 MB of text"),
+        "{body}"
+    );
 }
