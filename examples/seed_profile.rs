@@ -76,6 +76,10 @@ fn seed(profile: String, method: Method) -> Result<(), CliError> {
             "11111111-2222-4333-8444-555555555555".into(),
             "https://bench.atlassian.net".into(),
             "bench".into(),
+            jira_auth::model::CloudServers {
+                auth: settings.endpoints.auth.clone(),
+                api: settings.endpoints.api.clone(),
+            },
         ),
         credential,
         account: None,

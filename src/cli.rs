@@ -201,6 +201,12 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub auto_approve: bool,
 
+    /// Write the KEY=VALUE lines (or, with --json, the object) to this file instead of
+    /// stdout: created readable by you alone (0600 on Unix), complete once it exists, and
+    /// removed when the sandbox stops. Its lines hold the sandbox's client secrets
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub output: JsonArg,
 }
@@ -600,7 +606,7 @@ pub mod examples {
   jira-auth sites use beta
   jira-auth sites use https://beta.atlassian.net";
     pub const SANDBOX: &str = "Examples:
-  jira-auth sandbox > sandbox.env &       # then: set -a; . ./sandbox.env; set +a
+  jira-auth sandbox --env-file sandbox.env &   # then: ( set -a; . ./sandbox.env; set +a; …)
   jira-auth sandbox --scenario unticked-scope
   jira-auth sandbox --auto-approve --port 9000  # for a test suite without a browser";
     pub const COMPLETIONS: &str = "Examples:

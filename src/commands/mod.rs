@@ -33,6 +33,7 @@ use crate::atlassian::{self, Resource};
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
 use crate::net::{Endpoints, Net};
+use crate::oauth::AuthServer;
 use crate::profile::{
     Access, Found, INACTIVITY_EXPIRY_DAYS, Notice, ProfileError, Profiles, Session, Usable,
 };
@@ -73,21 +74,43 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Decides who answers for a profile, before anything of it is sent: a profile's secrets
+    /// go only to the servers it was made with (`AuthServer::made_with`).
+    ///
     /// A sandbox profile is never sent to Atlassian's hosts, which never saw its tokens. One
     /// made by `init --sandbox` (its site is `*.jira-auth.invalid`), or one made against a
     /// `jira-auth sandbox` when no JIRA_AUTH_AUTH_URL/API_URL names one now, is answered by a
     /// sandbox restored from the profile inside this command, so that `token`, `doctor` and
-    /// the rest keep working offline after the emulator that made it is gone. (Otherwise the
-    /// variables name the running sandbox, as for any profile.)
+    /// the rest keep working offline after the emulator that made it is gone. Otherwise this
+    /// run's endpoints must be the ones the profile was made with: variables left over from
+    /// a sandbox (or naming any other server) are refused for it, not followed.
     pub(crate) fn answer_for(&self, found: &Found) -> std::result::Result<(), ProfileError> {
         let site = &found.info.site;
         let in_process = site.url.ends_with(".jira-auth.invalid");
         let restore = site.is_sandbox() && (in_process || self.settings.endpoints.are_atlassians());
-        if restore && self.sandbox.get().is_none() {
-            let cfg = self.profiles.load(found)?;
-            let _ = self.sandbox.set(World::restore(&cfg));
+        if restore {
+            if self.sandbox.get().is_none() {
+                let cfg = self.profiles.load(found)?;
+                let _ = self.sandbox.set(World::restore(&cfg));
+            }
+            return Ok(());
         }
-        Ok(())
+        match (
+            AuthServer::made_with(site),
+            AuthServer::of(site, self.endpoints()),
+        ) {
+            (AuthServer::Atlassian(made_with), AuthServer::Atlassian(this_run))
+                if !made_with.same_servers(&this_run) =>
+            {
+                Err(ProfileError::OtherServers {
+                    name: found.name.clone(),
+                    made_with,
+                    this_run,
+                    sandbox: site.is_sandbox(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The selected profile, which must exist, ready to give out a valid credential.

@@ -118,12 +118,18 @@ pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
         }
     ));
     ui.say(&format!(
-        "Try: jira-auth sandbox > sandbox.env &  then  set -a; . ./sandbox.env; set +a; jira-auth init --profile try --preset read-only --site sandbox{}",
+        "Try, in a subshell so that the variables end with it: jira-auth sandbox --env-file sandbox.env &  then  ( set -a; . ./sandbox.env; set +a; jira-auth init --profile try --preset read-only --site sandbox{} )",
         if redirect.port() == DEFAULT_PORT && args.redirect_uri.is_none() {
             String::new()
         } else {
             " --redirect-uri \"$JIRA_AUTH_SANDBOX_REDIRECT_URI\"".to_string()
         }
+    ));
+    // A real profile refuses these endpoint variables (its secrets go only to its own
+    // servers), so a shell that sourced them must drop them to use one.
+    ui.say(&format!(
+        "A shell that sourced the lines itself drops them with: unset {}",
+        ORDER.join(" ")
     ));
     ui.say(&format!(
         "Jira Data Center too, at {}: env -u JIRA_AUTH_CLIENT_ID JIRA_AUTH_PAT=\"$JIRA_AUTH_SANDBOX_DC_PAT\" jira-auth init --method pat --profile dc --site \"$JIRA_AUTH_SANDBOX_DC_SITE\" (its OAuth: --client-id \"$JIRA_AUTH_SANDBOX_DC_CLIENT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET\"; its redirect URL is plain http, which the emulated Jira allows; its service account: --method service-account --scopes READ --client-id \"$JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET\")",
@@ -139,11 +145,15 @@ pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
             () = std::future::ready(()) => {}
         }
         let terminated = terminated();
-        if args.output.json {
-            // Now, not when the command is over as other reports are: it serves until stopped.
-            ui.print(&crate::ui::document::text(&served))?;
+        // Now, not when the command is over as other reports are: it serves until stopped.
+        let text = if args.output.json {
+            crate::ui::document::text(&served)
         } else {
-            ui.print(&lines(&served))?;
+            lines(&served)
+        };
+        match &args.env_file {
+            Some(path) => write_private(path, &text)?,
+            None => ui.print(&text)?,
         }
         tokio::select! {
             _ = &mut interrupted => {}
@@ -151,34 +161,62 @@ pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
         }
         Ok::<(), CliError>(())
     })??;
+    if let Some(path) = &args.env_file {
+        // Its secrets and ports died with the sandbox: a stale file would only mislead.
+        let _ = std::fs::remove_file(path);
+    }
     ui.say("jira-auth sandbox: stopped.");
     drop(world);
     Ok(())
 }
 
+/// Writes `text` to `path` so that it is never readable by others, not even for a moment,
+/// and a reader sees it whole or not at all: a temporary file in the same directory, which
+/// tempfile creates 0600 on Unix, renamed over `path`.
+fn write_private(path: &std::path::Path, text: &str) -> Result {
+    use std::io::Write;
+    let failed = |e: std::io::Error| {
+        CliError::usage(format!("--env-file {}: {e}", path.display()))
+            .hint("name a file in a directory you can write to")
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".jira-auth-sandbox-")
+        .tempfile_in(dir)
+        .map_err(failed)?;
+    tmp.write_all(text.as_bytes()).map_err(failed)?;
+    tmp.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
+}
+
 /// `KEY=VALUE` lines in the order of [`Served`]'s fields. No value needs quoting: they are
 /// URLs, ids, tokens and an email, none with spaces or shell characters.
+/// The variables of [`Served`], in the order of its lines.
+const ORDER: [&str; 16] = [
+    "JIRA_AUTH_AUTH_URL",
+    "JIRA_AUTH_API_URL",
+    "JIRA_AUTH_CLIENT_ID",
+    "JIRA_AUTH_CLIENT_SECRET",
+    "JIRA_AUTH_SITE",
+    "JIRA_AUTH_SANDBOX_REDIRECT_URI",
+    "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_ID",
+    "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_SECRET",
+    "JIRA_AUTH_SANDBOX_EMAIL",
+    "JIRA_AUTH_SANDBOX_API_TOKEN",
+    "JIRA_AUTH_SANDBOX_DC_SITE",
+    "JIRA_AUTH_SANDBOX_DC_CLIENT_ID",
+    "JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET",
+    "JIRA_AUTH_SANDBOX_DC_PAT",
+    "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID",
+    "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET",
+];
+
 fn lines(served: &Served) -> String {
     let value = serde_json::to_value(served).expect("strings always serialize");
-    let order = [
-        "JIRA_AUTH_AUTH_URL",
-        "JIRA_AUTH_API_URL",
-        "JIRA_AUTH_CLIENT_ID",
-        "JIRA_AUTH_CLIENT_SECRET",
-        "JIRA_AUTH_SITE",
-        "JIRA_AUTH_SANDBOX_REDIRECT_URI",
-        "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_ID",
-        "JIRA_AUTH_SANDBOX_SERVICE_ACCOUNT_SECRET",
-        "JIRA_AUTH_SANDBOX_EMAIL",
-        "JIRA_AUTH_SANDBOX_API_TOKEN",
-        "JIRA_AUTH_SANDBOX_DC_SITE",
-        "JIRA_AUTH_SANDBOX_DC_CLIENT_ID",
-        "JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET",
-        "JIRA_AUTH_SANDBOX_DC_PAT",
-        "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID",
-        "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET",
-    ];
-    order
+    ORDER
         .iter()
         .map(|k| format!("{k}={}\n", value[k].as_str().unwrap_or_default()))
         .collect()

@@ -117,7 +117,13 @@ fn switch(ctx: &Ctx, wanted: &str) -> Result {
     let cfg = ctx.told(ctx.session()?.valid_config(RENEWAL_MARGIN)?);
     let resources = ctx.accessible_resources(cfg.credential.secret().0)?;
     let target = pick(&resources, wanted, &cfg)?;
-    let new_site = Site::cloud(target.id.clone(), target.url.clone(), target.name.clone());
+    // The same servers: `sites use` moves a grant between the sites it covers.
+    let new_site = Site::cloud(
+        target.id.clone(),
+        target.url.clone(),
+        target.name.clone(),
+        crate::oauth::AuthServer::record(ctx.endpoints()),
+    );
     let profile = cfg.profile.clone();
     // The token above may have been refreshed since: the profile layer rewrites the config
     // as it is under the lock, never this copy. The cached token gets the new site with it,

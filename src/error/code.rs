@@ -58,6 +58,7 @@ codes! {
     SiteNotFound = "site_not_found", Usage, "no site the grant covers matches the one named";
     SiteAmbiguous = "site_ambiguous", Usage, "several sites match, or several are covered and none was named";
     PortUnavailable = "port_unavailable", Usage, "the callback port cannot be listened on";
+    OtherServers = "other_servers", Usage, "JIRA_AUTH_AUTH_URL or JIRA_AUTH_API_URL name other servers than the profile was made with, which alone get its secrets";
     MethodMismatch = "method_mismatch", Usage, "the profile's method has no such thing (login of an API token)";
     DeploymentMismatch = "deployment_mismatch", Usage, "a method or option the site's deployment does not have (a PAT on Cloud, an API token on Data Center, stateless mode on Data Center, --deployment data-center for *.atlassian.net)";
     DeploymentUnknown = "deployment_unknown", Usage, "an address where no Jira answers /rest/api/2/serverInfo, or one that will not say whether it is Cloud or Data Center";

@@ -1,11 +1,12 @@
 //! The conversions: what each domain failure means for the user, as an exit code, a context
 //! and hints.
 
+use crate::net::Endpoints;
 use crate::oauth::callback::ListenError;
 use crate::oauth::redirect::RedirectError;
 use crate::profile::{ProfileError, Refused, Step};
 use crate::scopes::{ScopeError, Unknown};
-use crate::settings::SettingsError;
+use crate::settings::{API_URL, AUTH_URL, SettingsError};
 use crate::store::{InvalidProfileName, StoreError};
 use crate::ui::{OutputError, PromptError};
 
@@ -196,6 +197,76 @@ impl From<PromptError> for CliError {
     }
 }
 
+/// Names each endpoint variable whose server is not the profile's (unset ones as the
+/// Atlassian host they default to), the profile's own servers, and the ways out.
+fn other_servers(
+    name: &str,
+    made_with: &Endpoints,
+    this_run: &Endpoints,
+    sandbox: bool,
+) -> CliError {
+    let text = |u: &url::Url| u.as_str().trim_end_matches('/').to_string();
+    let real = Endpoints::atlassian();
+    let pairs = [
+        (AUTH_URL, &made_with.auth, &this_run.auth, &real.auth),
+        (API_URL, &made_with.api, &this_run.api, &real.api),
+    ];
+    let differing: Vec<String> = pairs
+        .iter()
+        .filter(|(_, own, now, _)| text(own) != text(now))
+        .map(|(var, _, now, default)| {
+            if text(now) == text(default) {
+                format!("{var} unset (Atlassian's {})", text(now))
+            } else {
+                format!("{var}={}", text(now))
+            }
+        })
+        .collect();
+    let own = if made_with.are_atlassians() {
+        format!(
+            "Atlassian's own servers ({}, {})",
+            text(&made_with.auth),
+            text(&made_with.api)
+        )
+    } else {
+        format!(
+            "the servers {} and {}",
+            text(&made_with.auth),
+            text(&made_with.api)
+        )
+    };
+    let mut e = CliError::new(
+        Code::OtherServers,
+        format!(
+            "profile '{name}' was made with {own}, and its secrets go only there; this run has {}: nothing was sent",
+            differing.join(" and ")
+        ),
+    );
+    if !this_run.are_atlassians() {
+        let set: Vec<&str> = pairs
+            .iter()
+            .filter(|(_, _, now, default)| text(now) != text(default))
+            .map(|(var, ..)| *var)
+            .collect();
+        e = e.hint(format!(
+            "to use profile '{name}' from this shell, unset them first (a shell that sourced `jira-auth sandbox`'s lines keeps them): `unset {}`",
+            set.join(" ")
+        ));
+    }
+    if sandbox {
+        e = e.hint(format!(
+            "profile '{name}' is a sandbox's: without these variables it is answered offline by a sandbox restored from it, never sent anywhere"
+        ));
+    } else if !made_with.are_atlassians() {
+        e = e.hint(format!(
+            "or name its own servers: `{AUTH_URL}={} {API_URL}={} jira-auth …`",
+            text(&made_with.auth),
+            text(&made_with.api)
+        ));
+    }
+    e.hint("for the servers this run names, make a profile of its own: `jira-auth init --profile NAME`")
+}
+
 impl From<ProfileError> for CliError {
     fn from(e: ProfileError) -> CliError {
         match e {
@@ -256,6 +327,12 @@ impl From<ProfileError> for CliError {
                 }
             }
             ProfileError::Site(e) => CliError::from(e),
+            ProfileError::OtherServers {
+                ref name,
+                ref made_with,
+                ref this_run,
+                sandbox,
+            } => other_servers(name, made_with, this_run, sandbox),
             ProfileError::Renew {
                 source,
                 maybe_rotated,

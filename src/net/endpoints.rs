@@ -29,6 +29,12 @@ impl Endpoints {
         self.auth == real.auth && self.api == real.api
     }
 
+    /// The same servers, a trailing slash or not (`https://proxy/atl` is `https://proxy/atl/`).
+    pub fn same_servers(&self, other: &Endpoints) -> bool {
+        let text = |u: &Url| u.as_str().trim_end_matches('/').to_string();
+        text(&self.auth) == text(&other.auth) && text(&self.api) == text(&other.api)
+    }
+
     pub fn authorize(&self) -> Url {
         join(&self.auth, "authorize")
     }

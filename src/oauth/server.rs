@@ -25,7 +25,7 @@ use super::token::{Seen, TokenError, map_token_error, token_client, token_set, t
 use super::{OAuthError, RedirectUri, TokenSet};
 use crate::atlassian::{self, ApiError};
 use crate::net::{Endpoints, Http, HttpError, Peer, Retry};
-use crate::store::{Account, Site};
+use crate::store::{Account, CloudServers, Site};
 
 /// Atlassian's API audience, sent with the consent and with client credentials.
 pub(crate) const AUDIENCE: &str = "api.atlassian.com";
@@ -79,6 +79,29 @@ impl AuthServer {
         match site.data_center_base() {
             Some(base) => AuthServer::data_center(base),
             None => AuthServer::atlassian(endpoints),
+        }
+    }
+
+    /// The server a stored site was made with, as it recorded it: a Cloud site's Atlassian
+    /// servers (Atlassian's own for a profile of a build that recorded none, as every such
+    /// profile was made with them), or its Data Center instance. Its secrets go there only:
+    /// a run whose endpoints differ is refused for it (`Ctx::servers_for`).
+    pub fn made_with(site: &Site) -> AuthServer {
+        match (site.data_center_base(), site.servers()) {
+            (Some(base), _) => AuthServer::data_center(base),
+            (None, Some(servers)) => AuthServer::Atlassian(Box::new(Endpoints {
+                auth: servers.auth.clone(),
+                api: servers.api.clone(),
+            })),
+            (None, None) => AuthServer::atlassian(&Endpoints::atlassian()),
+        }
+    }
+
+    /// What a Cloud site made against `endpoints` records of them.
+    pub fn record(endpoints: &Endpoints) -> CloudServers {
+        CloudServers {
+            auth: endpoints.auth.clone(),
+            api: endpoints.api.clone(),
         }
     }
 
@@ -449,9 +472,14 @@ mod tests {
             "c1".into(),
             "https://acme.atlassian.net".into(),
             "acme".into(),
+            AuthServer::record(&endpoints),
         );
         assert_eq!(
             AuthServer::of(&cloud, &endpoints),
+            AuthServer::atlassian(&endpoints)
+        );
+        assert_eq!(
+            AuthServer::made_with(&cloud),
             AuthServer::atlassian(&endpoints)
         );
         let base = Url::parse("https://jira.example.com/jira").unwrap();

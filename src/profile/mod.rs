@@ -18,6 +18,7 @@ pub(crate) mod stateless;
 use std::path::{Path, PathBuf};
 
 use crate::atlassian::ApiError;
+use crate::net::Endpoints;
 use crate::oauth::OAuthError;
 use crate::store::cache::{Cache, CachedToken};
 use crate::store::index::{self, Index, ProfileInfo};
@@ -147,6 +148,19 @@ pub enum ProfileError {
     /// The site of a stateless credential could not be found (its tenant_info).
     #[error(transparent)]
     Site(#[from] ApiError),
+    /// A Cloud profile made with other Atlassian servers than this run's endpoints name: its
+    /// secrets go only to the servers it was made with, so nothing is sent.
+    #[error(
+        "profile '{name}' was made with the servers {} and {}, not this run's {} and {}: its secrets go only to its own",
+        .made_with.auth, .made_with.api, .this_run.auth, .this_run.api
+    )]
+    OtherServers {
+        name: String,
+        made_with: Box<Endpoints>,
+        this_run: Box<Endpoints>,
+        /// The profile is a sandbox's (`Site::is_sandbox`).
+        sandbox: bool,
+    },
 }
 
 impl ProfileError {

@@ -107,6 +107,7 @@ impl Profiles {
                 cloud_id,
                 sa.site.as_ref().map(SiteUrl::origin).unwrap_or_default(),
                 sa.site.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+                AuthServer::record(endpoints),
             ),
             has_refresh_token: false,
             refresh_token_issued_at: None,

@@ -76,6 +76,7 @@ fn site() -> Site {
         "1324a887-45db-1bf4-1e99-ef0ff456d421".into(),
         "https://acme.atlassian.net".into(),
         "acme".into(),
+        crate::oauth::AuthServer::record(&crate::net::Endpoints::atlassian()),
     )
 }
 

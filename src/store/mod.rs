@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use model::{
-    Account, AuthConfig, CONFIG_VERSION, Credential, Deployment, Method, OAuthGrant,
+    Account, AuthConfig, CONFIG_VERSION, CloudServers, Credential, Deployment, Method, OAuthGrant,
     SANDBOX_CLOUD_ID_PREFIX, Site,
 };
 pub(crate) use namespace::namespace;

@@ -73,6 +73,20 @@ pub struct Site {
     pub name: String,
     /// `Some` on Data Center: where its OAuth provider and REST API are.
     base: Option<url::Url>,
+    /// Cloud: the Atlassian servers the profile was made with. `None` in a profile of an
+    /// earlier build, which was made with Atlassian's own (no record then meant no
+    /// JIRA_AUTH_AUTH_URL/API_URL to record), and on Data Center, whose server is `base`.
+    servers: Option<CloudServers>,
+}
+
+/// The servers a Cloud profile was made with: the authorization server (consent, token
+/// endpoint) and the API gateway, Atlassian's own or those JIRA_AUTH_AUTH_URL and
+/// JIRA_AUTH_API_URL named then (a proxy, a test's emulator, `jira-auth sandbox`). Its
+/// secrets go there and nowhere else.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CloudServers {
+    pub auth: url::Url,
+    pub api: url::Url,
 }
 
 /// A site as the JSON documents hold it (the format of every build).
@@ -84,6 +98,9 @@ struct StoredSite {
     /// Absent in profiles of earlier builds, which were all Cloud's.
     #[serde(default)]
     deployment: Deployment,
+    /// Absent in profiles of earlier builds: made with Atlassian's own servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    servers: Option<CloudServers>,
 }
 
 /// How a damaged stored site starts its message, so that `AuthConfig::from_json` can say
@@ -105,6 +122,7 @@ impl TryFrom<StoredSite> for Site {
             cloud_id: s.cloud_id,
             url: s.url,
             name: s.name,
+            servers: s.servers.filter(|_| base.is_none()),
             base,
         })
     }
@@ -114,6 +132,7 @@ impl From<Site> for StoredSite {
     fn from(s: Site) -> StoredSite {
         StoredSite {
             deployment: s.deployment(),
+            servers: s.servers,
             cloud_id: s.cloud_id,
             url: s.url,
             name: s.name,
@@ -164,13 +183,14 @@ impl std::fmt::Display for Deployment {
 pub const SANDBOX_CLOUD_ID_PREFIX: &str = "5a4db0c5-0000-4000-8000-";
 
 impl Site {
-    /// A Jira Cloud site.
-    pub fn cloud(cloud_id: String, url: String, name: String) -> Site {
+    /// A Jira Cloud site, reached through `servers` (recorded with it: see `servers`).
+    pub fn cloud(cloud_id: String, url: String, name: String, servers: CloudServers) -> Site {
         Site {
             cloud_id,
             url,
             name,
             base: None,
+            servers: Some(servers),
         }
     }
 
@@ -182,7 +202,15 @@ impl Site {
             url: base.as_str().trim_end_matches('/').to_string(),
             name: base.host_str().unwrap_or_default().to_ascii_lowercase(),
             base: Some(base.clone()),
+            servers: None,
         }
+    }
+
+    /// The Atlassian servers a Cloud profile was made with, as recorded; `None` on Data
+    /// Center (its server is its base URL) and in a Cloud profile of an earlier build, which
+    /// was made with Atlassian's own (`oauth::AuthServer::made_with` says which).
+    pub fn servers(&self) -> Option<&CloudServers> {
+        self.servers.as_ref()
     }
 
     /// One of the sandbox's emulated sites, not a real Jira site.
@@ -560,6 +588,10 @@ pub(crate) mod tests {
                 "id".into(),
                 "https://acme.atlassian.net".into(),
                 "acme".into(),
+                CloudServers {
+                    auth: url::Url::parse("https://auth.atlassian.com").unwrap(),
+                    api: url::Url::parse("https://api.atlassian.com").unwrap(),
+                },
             ),
             credential: Credential::OAuth(OAuthGrant {
                 client_id: "cid".into(),
@@ -605,6 +637,7 @@ pub(crate) mod tests {
         );
         assert_eq!(b.access_token_expires_at, g.access_token_expires_at);
         assert_eq!(back.site, cfg.site);
+        assert!(back.site.servers().is_some(), "the servers are recorded");
     }
 
     #[test]

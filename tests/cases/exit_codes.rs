@@ -458,10 +458,12 @@ fn exit_5_atlassian_out_of_reach_for_every_method() {
     let dead = format!("http://127.0.0.1:{}", free_port());
     // Renewals: OAuth refreshes, a service account mints (forced with --min-ttl).
     for (_, name) in &profiles[..2] {
+        env.record_servers(name, &dead, &env.emu.api_url());
         let mut cmd = as_profile(&env, name, &["token", "--min-ttl", "4000", "--json"]);
         cmd.env("JIRA_AUTH_AUTH_URL", &dead)
             .env("JIRA_AUTH_HTTP_TIMEOUT", "0.5");
         run(cmd).assert_error(5, "server_unavailable");
+        env.record_servers(name, &env.emu.auth_url(), &env.emu.api_url());
     }
     // An API token is verified at its site.
     let mut cmd = env.init_api_token(&env.classic_token);

@@ -40,6 +40,7 @@ mod sandbox;
 mod scopes_check;
 mod scopes_list;
 mod secrets;
+mod servers;
 mod service_account;
 mod sites;
 mod smaller;

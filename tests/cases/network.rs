@@ -28,6 +28,7 @@ fn refresh_via_json(env: &TestEnv, auth_url: &str) -> (Run, Duration) {
 }
 
 fn refresh_with(env: &TestEnv, auth_url: &str, extra: &[&str]) -> (Run, Duration) {
+    env.record_servers(&env.profile, auth_url, &env.emu.api_url());
     let mut cmd = env.cmd();
     cmd.args(["token", "--min-ttl", "4000"])
         .args(extra)
@@ -35,7 +36,10 @@ fn refresh_with(env: &TestEnv, auth_url: &str, extra: &[&str]) -> (Run, Duration
         .env("JIRA_AUTH_HTTP_TIMEOUT", TIMEOUT);
     let started = Instant::now();
     let out = run(cmd);
-    (out, started.elapsed())
+    let took = started.elapsed();
+    // Atlassian back where the profile was made.
+    env.record_servers(&env.profile, &env.emu.auth_url(), &env.emu.api_url());
+    (out, took)
 }
 
 /// `init --store file --json` against the scripted server for both Atlassian hosts.

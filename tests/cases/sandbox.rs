@@ -256,6 +256,43 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     stop(sandbox, libc::SIGTERM);
 }
 
+/// What `sandbox` writes for sourcing holds client secrets: `--env-file` creates it 0600
+/// (never readable by others, not for a moment), whole, and removes it when the sandbox
+/// stops; stderr gives the subshell form and the `unset` line for a shell that sourced it.
+#[cfg(unix)]
+#[test]
+fn the_env_file_is_private_whole_and_gone_when_the_sandbox_stops() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let path = env.dir.path().join("sandbox.env");
+    let mut cmd = env.cmd();
+    cmd.args(["sandbox", "--port", &free_port().to_string(), "--env-file"])
+        .arg(&path);
+    let sandbox = Spawned::start(cmd, env.dir.path(), "sandbox");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no env file:\n{}",
+            sandbox.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 16, "{text}");
+    assert!(text.contains("\nJIRA_AUTH_CLIENT_SECRET=ATOA"), "{text}");
+    assert_eq!(sandbox.stdout(), "", "the lines went to the file alone");
+    sandbox_stderr_says(&sandbox, "( set -a; . ./sandbox.env; set +a;");
+    sandbox_stderr_says(
+        &sandbox,
+        "unset JIRA_AUTH_AUTH_URL JIRA_AUTH_API_URL JIRA_AUTH_CLIENT_ID JIRA_AUTH_CLIENT_SECRET JIRA_AUTH_SITE",
+    );
+    stop(sandbox, libc::SIGTERM);
+    assert!(!path.exists(), "removed when the sandbox stopped");
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_the_sandbox_with_exit_code_0() {

@@ -112,7 +112,9 @@ fn sites_use_switches_by_subdomain_url_and_cloud_id_without_a_new_consent() {
         assert_eq!(j["profile"], env.profile.as_str());
         assert_eq!(
             j["site"],
-            serde_json::json!({"cloud_id": id, "name": name, "url": url, "deployment": "cloud"}),
+            serde_json::json!({"cloud_id": id, "name": name, "url": url, "deployment": "cloud",
+                "servers": {"auth": format!("{}/", env.emu.auth_url().trim_end_matches('/')),
+                    "api": format!("{}/", env.emu.api_url().trim_end_matches('/'))}}),
             "sites use {wanted}"
         );
         assert!(out.stderr.contains("changed site"), "{}", out.stderr);

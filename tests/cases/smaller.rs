@@ -131,6 +131,7 @@ fn a_refresh_that_never_left_the_machine_does_not_warn_about_rotation() {
     let env = TestEnv::builder().profile_in_file_store().build();
     // Nothing listens there: every connection is refused.
     let refused = format!("http://127.0.0.1:{}", free_port());
+    env.record_servers(&env.profile, &refused, &env.emu.api_url());
     let mut cmd = env.cmd();
     cmd.env("JIRA_AUTH_AUTH_URL", &refused)
         .args(["token", "--min-ttl", "4000"]);

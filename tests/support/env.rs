@@ -495,6 +495,20 @@ impl TestEnv {
         .unwrap();
     }
 
+    /// Records `auth` and `api` as the servers profile `name` was made with, in the index,
+    /// which every command checks before it sends anything of a profile: for a test that
+    /// moves Atlassian to a broken or scripted server under an existing profile (a profile's
+    /// secrets go only to its own servers, so the endpoint variables alone are refused).
+    pub fn record_servers(&self, name: &str, auth: &str, api: &str) {
+        let path = self.config_dir().join("profiles.json");
+        let mut index: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let site = &mut index["profiles"][name]["site"];
+        assert!(site.is_object(), "no profile {name} in {index}");
+        site["servers"] = serde_json::json!({"auth": auth, "api": api});
+        std::fs::write(&path, serde_json::to_string(&index).unwrap()).unwrap();
+    }
+
     pub fn browser_entries(&self) -> Vec<Value> {
         browser::read_browser_log(self.browser_log())
     }

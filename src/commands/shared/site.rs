@@ -112,6 +112,7 @@ pub(in crate::commands) fn resolve_site(ctx: &Ctx, target: &Target) -> Result<Si
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_default(),
+        crate::oauth::AuthServer::record(ctx.endpoints()),
     ))
 }
 

@@ -224,7 +224,12 @@ pub(in crate::commands) fn authorize(
             } else {
                 tokens.scopes.clone()
             };
-            let site = Site::cloud(site.id.clone(), site.url.clone(), site.name.clone());
+            let site = Site::cloud(
+                site.id.clone(),
+                site.url.clone(),
+                site.name.clone(),
+                AuthServer::record(endpoints),
+            );
             (site, granted)
         }
         // The site is the instance: no accessible-resources, no cloud id.
