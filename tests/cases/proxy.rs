@@ -31,6 +31,15 @@ fn proxy_cmd(env: &TestEnv, args: &[&str]) -> Command {
     cmd
 }
 
+/// `proxy` of a profile whose Atlassian API is now at `api` (a broken or scripted server):
+/// recorded as the profile's own, or its secrets would go nowhere.
+fn proxy_moved_to(env: &TestEnv, api: &str, args: &[&str]) -> Command {
+    env.record_servers(&env.profile, &env.emu.auth_url(), api);
+    let mut cmd = proxy_cmd(env, args);
+    cmd.env("JIRA_AUTH_API_URL", api);
+    cmd
+}
+
 fn start(env: &TestEnv, args: &[&str]) -> Proxy {
     Proxy::start(proxy_cmd(env, args), env.dir.path())
 }
@@ -220,18 +229,15 @@ fn an_upstream_that_is_down_or_silent_is_a_json_502_or_504_and_the_proxy_stays_u
     let env = env();
     // Nothing listens there.
     let down = format!("http://127.0.0.1:{}", free_port());
-    let mut cmd = proxy_cmd(&env, &[]);
-    cmd.env("JIRA_AUTH_API_URL", &down);
-    let proxy = Proxy::start(cmd, env.dir.path());
+    let proxy = Proxy::start(proxy_moved_to(&env, &down, &[]), env.dir.path());
     for _ in 0..2 {
         let (code, body) = proxy.get("/rest/api/3/myself");
         assert_eq!(code, 502, "{body}");
         assert_eq!(error_code(&body), "proxy_upstream_unavailable");
     }
     let silent = Scripted::start(|_| Action::Silent);
-    let mut cmd = proxy_cmd(&env, &[]);
-    cmd.env("JIRA_AUTH_API_URL", silent.url())
-        .env("JIRA_AUTH_HTTP_TIMEOUT", "1");
+    let mut cmd = proxy_moved_to(&env, &silent.url(), &[]);
+    cmd.env("JIRA_AUTH_HTTP_TIMEOUT", "1");
     let proxy = Proxy::start(cmd, env.dir.path());
     let (code, body) = proxy.get("/rest/api/3/myself");
     assert_eq!(code, 504, "{body}");
@@ -259,9 +265,7 @@ fn the_clients_credentials_cookies_and_hop_by_hop_headers_never_go_upstream() {
             Action::Respond(answer)
         })
     };
-    let mut cmd = proxy_cmd(&env, &[]);
-    cmd.env("JIRA_AUTH_API_URL", upstream.url());
-    let proxy = Proxy::start(cmd, env.dir.path());
+    let proxy = Proxy::start(proxy_moved_to(&env, &upstream.url(), &[]), env.dir.path());
     let resp = client()
         .get(format!("{}/rest/api/3/myself", proxy.url))
         .bearer_auth(&proxy.key)
@@ -628,9 +632,8 @@ impl Trickle {
 fn bodies_stream_both_ways() {
     let env = env();
     let upstream = Trickle::start();
-    let mut cmd = proxy_cmd(&env, &[]);
-    cmd.env("JIRA_AUTH_API_URL", format!("http://{}", upstream.addr));
-    let proxy = Proxy::start(cmd, env.dir.path());
+    let api = format!("http://{}", upstream.addr);
+    let proxy = Proxy::start(proxy_moved_to(&env, &api, &[]), env.dir.path());
     // Download: the first bytes arrive while upstream still holds the rest.
     let mut resp = client()
         .get(format!("{}/rest/api/3/attachment/content/1", proxy.url))
