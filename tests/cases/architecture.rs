@@ -105,6 +105,22 @@ const NEVER: &[(&str, &[&str])] = &[
             "commands", "profile", "oauth", "ui", "error", "cli", "settings",
         ],
     ),
+    (
+        "composio",
+        &[
+            "commands",
+            "profile",
+            "oauth",
+            "atlassian",
+            "scopes",
+            "store",
+            "ui",
+            "error",
+            "cli",
+            "settings",
+            "sandbox",
+        ],
+    ),
     // The proxy's server knows HTTP and nothing of ours: its credential comes from the
     // command, through a callback, and its client from the net layer, as a value.
     (
@@ -129,6 +145,7 @@ const NEVER: &[(&str, &[&str])] = &[
 /// The subcommands' modules under `src/commands/`, none of which may name another.
 const COMMANDS: &[&str] = &[
     "completions",
+    "composio",
     "doctor",
     "exec",
     "init",

@@ -285,6 +285,17 @@ fn mcp_atlassians_tools_work_data_center_with_a_pat() {
     assert_eq!(result(2)["issue"]["key"], "OPS-3");
     assert_eq!(result(3)["body"], "A comment from mcp-atlassian");
     assert_eq!(result(4)["issue"]["summary"], "Edited by mcp-atlassian");
+    assert_eq!(
+        result(5),
+        // atlassian-python-api's reading of them: ids as numbers, no target status.
+        &json!([{"id": 21, "name": "In Progress"}, {"id": 31, "name": "Done"}])
+    );
+    assert_eq!(
+        result(6)["issue"]["status"]["name"],
+        "Done",
+        "{}",
+        result(6)
+    );
     // What its get-issue and search tools call (issue, comments, fields; DC's search).
     let called = paths(dc.jira_requests());
     for path in [
@@ -295,6 +306,8 @@ fn mcp_atlassians_tools_work_data_center_with_a_pat() {
         "POST /jira/rest/api/2/issue",
         "POST /jira/rest/api/2/issue/OPS-1/comment",
         "PUT /jira/rest/api/2/issue/OPS-1",
+        "GET /jira/rest/api/2/issue/DEMO-3/transitions",
+        "POST /jira/rest/api/2/issue/DEMO-3/transitions",
     ] {
         assert!(called.iter().any(|c| c == path), "{path} in {called:#?}");
     }

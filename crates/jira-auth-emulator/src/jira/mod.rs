@@ -9,11 +9,12 @@
 //! with plain strings): `serverInfo` (the gateway's; the hosts answer it without credentials
 //! themselves), `field`, `issuetype`, `priority`, `status`, `project` (a list, `project/search`
 //! on Cloud, one by key or id), `issue` (get, create, edit), `issue/{key}/comment` (list, add),
-//! and search: Cloud's `search/jql` (`nextPageToken`, a bounded query) and Data Center's
+//! `issue/{key}/transitions` (list, move), and search: Cloud's `search/jql` (`nextPageToken`, a
+//! bounded query) and `search/approximate-count`, and Data Center's
 //! `search` (`startAt`, `total`), with `GET` and `POST` forms and `fields` selection, over the
 //! JQL subset of jql.rs. Cloud's removed `search` answers 410 as Cloud does. Errors are Jira's
 //! `{"errorMessages": [...], "errors": {...}}` with Jira's status. The issues live as long as the
-//! emulator, at most [`MAX_ISSUES`] of them.
+//! emulator, at most [`MAX_ISSUES`] of them and [`MAX_STORED_BYTES`] of text.
 
 mod jql;
 mod render;
@@ -92,6 +93,7 @@ enum Resource {
     Issues,
     Issue(String),
     Comments(String),
+    Transitions(String),
     /// `search`: Data Center's; removed on Cloud.
     Search,
     /// `search/jql`: Cloud's.
@@ -124,6 +126,9 @@ impl Route {
             ["issue"] => Resource::Issues,
             ["issue", key] if !key.is_empty() => Resource::Issue((*key).to_string()),
             ["issue", key, "comment"] if !key.is_empty() => Resource::Comments((*key).to_string()),
+            ["issue", key, "transitions"] if !key.is_empty() => {
+                Resource::Transitions((*key).to_string())
+            }
             ["search"] => Resource::Search,
             ["search", "jql"] if flavor == Flavor::Cloud => Resource::SearchJql,
             ["search", "approximate-count"] if flavor == Flavor::Cloud => {
@@ -196,6 +201,17 @@ impl Issue {
     fn resolved(&self) -> bool {
         self.status.category.1 == "done"
     }
+}
+
+/// The transitions open to an issue, `(id, status it leads to)`: one to every other status
+/// (the workflow of a team-managed project, where any status goes to any other). A
+/// transition's id is its status's place: "11", "21", "31".
+fn transitions(issue: &Issue) -> impl Iterator<Item = (String, &'static Status)> + '_ {
+    STATUSES
+        .iter()
+        .enumerate()
+        .filter(|(_, status)| status.id != issue.status.id)
+        .map(|(i, status)| (format!("{}1", i + 1), status))
 }
 
 /// The one resolution, `(id, name)`, of issues whose status is Done.
@@ -518,6 +534,16 @@ impl Jira {
                 None => issue_not_found(),
             },
             (Resource::Comments(key), "POST") => self.comment(ctx, v, key, req),
+            (Resource::Transitions(key), "GET") => match self.issue_index(key) {
+                Some(i) => {
+                    let to: Vec<Value> = transitions(&self.issues[i])
+                        .map(|(id, status)| render::transition(ctx, v, id, status))
+                        .collect();
+                    Response::json(200, json!({"expand": "transitions", "transitions": to}))
+                }
+                None => issue_not_found(),
+            },
+            (Resource::Transitions(key), "POST") => self.transition(key, req),
             (Resource::Search, _) if ctx.flavor == Flavor::Cloud => error(
                 410,
                 "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046",
@@ -1137,6 +1163,40 @@ impl Jira {
         }
         issue.updated = now();
         self.issues[index] = issue;
+        Response::empty(204)
+    }
+
+    /// `POST issue/{key}/transitions` `{"transition": {"id": …}}`: the issue moves to that
+    /// transition's status (Done resolves it), 204.
+    fn transition(&mut self, key: &str, req: &Request) -> Response {
+        let Some(index) = self.issue_index(key) else {
+            return issue_not_found();
+        };
+        let body = match json_body(req) {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let wanted = body
+            .get("transition")
+            .and_then(|t| t.get("id"))
+            .and_then(value_text);
+        let Some(wanted) = wanted else {
+            return error(
+                400,
+                "",
+                json!({"transition": "Missing 'transition' identifier"}),
+            );
+        };
+        let issue = &mut self.issues[index];
+        let Some((_, status)) = transitions(issue).find(|(id, _)| *id == wanted) else {
+            return error(
+                400,
+                &format!("Transition id '{wanted}' is not valid for this issue."),
+                json!({}),
+            );
+        };
+        issue.status = status;
+        issue.updated = now();
         Response::empty(204)
     }
 

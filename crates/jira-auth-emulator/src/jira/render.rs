@@ -95,6 +95,20 @@ pub(crate) fn status(ctx: &Ctx<'_>, v: u8, s: &Status) -> Value {
     })
 }
 
+/// A transition leading to `to`.
+pub(crate) fn transition(ctx: &Ctx<'_>, v: u8, id: String, to: &Status) -> Value {
+    json!({
+        "id": id,
+        "name": to.name,
+        "to": status(ctx, v, to),
+        "hasScreen": false,
+        "isGlobal": true,
+        "isInitial": false,
+        "isAvailable": true,
+        "isConditional": false,
+    })
+}
+
 pub(crate) fn project(ctx: &Ctx<'_>, v: u8, p: &Project) -> Value {
     json!({
         "self": format!("{}/rest/api/{v}/project/{}", ctx.base, p.id),

@@ -777,3 +777,56 @@ fn one_emulator_holds_a_bounded_number_of_issues() {
         "{body}"
     );
 }
+
+#[test]
+fn issues_move_by_their_transitions() {
+    let dc = DataCenter::start("/jira");
+    let jira = data_center(&dc);
+    let (status, body) = jira.get("/rest/api/2/issue/DEMO-3/transitions");
+    assert_eq!(status, 200, "{body}");
+    let offered: Vec<(&str, &str)> = body["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["to"]["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        offered,
+        [("21", "In Progress"), ("31", "Done")],
+        "not to where it is"
+    );
+    let done = jira.call(
+        "POST",
+        "/rest/api/2/issue/DEMO-3/transitions",
+        Some(json!({"transition": {"id": "31"}})),
+    );
+    assert_eq!(done, (204, Value::Null));
+    let (_, issue) = jira.get("/rest/api/2/issue/DEMO-3?fields=status,resolution");
+    assert_eq!(issue["fields"]["status"]["name"], "Done");
+    assert_eq!(issue["fields"]["resolution"]["name"], "Done");
+    let search = format!(
+        "/rest/api/2/search?fields=key&jql={}",
+        q("project = DEMO AND resolution = Unresolved ORDER BY key")
+    );
+    assert_eq!(jira.keys(&search), ["DEMO-2", "DEMO-4"]);
+    let (status, body) = jira.call(
+        "POST",
+        "/rest/api/2/issue/DEMO-3/transitions",
+        Some(json!({"transition": {"id": "31"}})),
+    );
+    assert_eq!(status, 400, "already Done: {body}");
+    assert_eq!(
+        body["errorMessages"][0],
+        "Transition id '31' is not valid for this issue."
+    );
+    let (status, body) = jira.call(
+        "POST",
+        "/rest/api/2/issue/DEMO-3/transitions",
+        Some(json!({})),
+    );
+    assert_eq!(
+        (status, &body["errors"]["transition"]),
+        (400, &json!("Missing 'transition' identifier"))
+    );
+    assert_eq!(jira.get("/rest/api/2/issue/DEMO-99/transitions").0, 404);
+}
