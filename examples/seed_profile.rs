@@ -65,8 +65,10 @@ fn seed(profile: String, method: Method) -> Result<(), CliError> {
             token: SecretString::from(format!("ATATT{}", random(187))),
             api_base_url: "https://bench.atlassian.net".into(),
         }),
-        Method::Pat => {
-            return Err(CliError::usage("pat profiles are not supported yet"));
+        Method::Pat | Method::Composio => {
+            return Err(CliError::usage(
+                "pat and composio profiles are not supported yet",
+            ));
         }
     };
     let cfg = AuthConfig {

@@ -136,6 +136,14 @@ pub enum Command {
     /// it, with exit code 0.
     #[command(after_help = examples::SANDBOX)]
     Sandbox(SandboxArgs),
+    /// Hand your Atlassian OAuth app to Composio: its auth config (`init`), a connected
+    /// account (`connect`), whether it works (`status`), its scopes (`scopes`)
+    ///
+    /// Composio's base URL and project API key come from COMPOSIO_BASE_URL and
+    /// COMPOSIO_API_KEY (as Composio's SDK reads them), the key else from a hidden prompt; it
+    /// is never a flag and never stored. docs/composio.md walks the whole journey.
+    #[command(subcommand, after_help = examples::COMPOSIO)]
+    Composio(ComposioCommand),
     /// Print a shell completion script on stdout, e.g. `jira-auth completions bash`
     #[command(after_help = examples::COMPLETIONS)]
     Completions(CompletionsArgs),
@@ -159,6 +167,10 @@ impl Cli {
             Command::Doctor(a) => a.output,
             Command::Sandbox(a) => a.output,
             Command::Sites(a) => return a.json,
+            Command::Composio(ComposioCommand::Init(a)) => a.output,
+            Command::Composio(ComposioCommand::Connect(a)) => a.output,
+            Command::Composio(ComposioCommand::Status(a)) => a.output,
+            Command::Composio(ComposioCommand::Scopes(a)) => a.output,
             Command::Header(_) | Command::Exec(_) | Command::Completions(_) | Command::Man => {
                 return false;
             }
@@ -499,6 +511,122 @@ pub struct LogoutArgs {
     pub output: JsonArg,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ComposioCommand {
+    /// Hand an Atlassian OAuth 2.0 app to Composio as an auth config of its Jira toolkit
+    /// (custom credentials), and store it as a profile of kind composio
+    ///
+    /// The scopes, the developer-console checklist with Composio's callback URL, the app's
+    /// client id and secret (as `init` takes them), then the auth config (`ac_…`). Run again
+    /// for the same profile, it reuses that auth config (unless --force). With --user-id it
+    /// connects an account too, as `composio connect`.
+    #[command(after_help = examples::COMPOSIO_INIT)]
+    Init(ComposioInitArgs),
+    /// Connect a Jira site for a Composio user through the profile's auth config: the
+    /// consent in the browser, then Composio's status until ACTIVE, FAILED or the timeout
+    #[command(after_help = examples::COMPOSIO_CONNECT)]
+    Connect(ComposioConnectArgs),
+    /// Does it work? The auth config (there, enabled, its scopes against the requested ones)
+    /// and the user's connected accounts, each failed check with its fix
+    #[command(after_help = examples::COMPOSIO_STATUS)]
+    Status(ComposioStatusArgs),
+    /// Narrow or widen the scopes Composio asks Atlassian for (the auth config's), after
+    /// ticking them in the developer console; connected accounts keep theirs until they
+    /// connect again
+    #[command(after_help = examples::COMPOSIO_SCOPES)]
+    Scopes(ComposioScopesArgs),
+}
+
+/// How `composio connect` (and `composio init --user-id`) connects.
+#[derive(Debug, Args)]
+pub struct ComposioConnectionArgs {
+    /// The Composio user id to connect the Jira account for (your app's own id of the user)
+    #[arg(long, value_name = "ID")]
+    pub user_id: Option<String>,
+
+    /// The Jira Cloud site: a subdomain (acme) or URL (https://acme.atlassian.net), trimmed to
+    /// the subdomain Composio wants
+    #[arg(long, value_name = "SITE")]
+    pub site: Option<String>,
+
+    /// Print Composio's connect link but do not open a browser
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Seconds to wait for the connection to become ACTIVE
+    #[arg(long, env = "JIRA_AUTH_TIMEOUT", value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+/// Composio's callback URL for a custom app, as its docs give it (older pages: /api/v3/…).
+pub const COMPOSIO_CALLBACK_URL: &str =
+    "https://backend.composio.dev/api/v3.1/toolkits/auth/callback";
+
+#[derive(Debug, Args)]
+pub struct ComposioInitArgs {
+    /// Client ID of the OAuth 2.0 integration (developer console → Settings)
+    #[arg(long, env = "JIRA_AUTH_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Read the client secret from the first line of stdin (else env JIRA_AUTH_CLIENT_SECRET,
+    /// else a hidden prompt; never from a flag value, which `ps` would show)
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+
+    #[command(flatten)]
+    pub scopes: ScopeArgs,
+
+    /// The callback URL to register for the app: Composio's, as its dashboard shows it
+    /// for the auth config (check it there)
+    #[arg(long, value_name = "URL", default_value = COMPOSIO_CALLBACK_URL)]
+    pub callback_url: String,
+
+    /// Make a new auth config even if the profile has one, and replace the profile
+    #[arg(long)]
+    pub force: bool,
+
+    /// Rehearse it all against an emulated Atlassian and Composio inside this command: no
+    /// account, no network (the profile is named `sandbox-composio` unless --profile)
+    #[arg(long)]
+    pub sandbox: bool,
+
+    #[command(flatten)]
+    pub connection: ComposioConnectionArgs,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposioConnectArgs {
+    #[command(flatten)]
+    pub connection: ComposioConnectionArgs,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposioStatusArgs {
+    /// Whose connected accounts to check [default: the user of the last `composio connect`;
+    /// else every account of the auth config]
+    #[arg(long, value_name = "ID")]
+    pub user_id: Option<String>,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposioScopesArgs {
+    #[command(flatten)]
+    pub scopes: ScopeArgs,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
 /// The end of every `--help`: what people type. `jira-auth man` puts them in its EXAMPLES.
 pub mod examples {
     pub const TOP: &str = "Examples:
@@ -566,6 +694,26 @@ pub mod examples {
   jira-auth sandbox --env-file sandbox.env &   # then: ( set -a; . ./sandbox.env; set +a; …)
   jira-auth sandbox --scenario unticked-scope
   jira-auth sandbox --auto-approve --port 9000  # for a test suite without a browser";
+    pub const COMPOSIO: &str = "Examples:
+  export COMPOSIO_API_KEY=...             # Composio dashboard → Settings → API Keys
+  jira-auth composio init --profile agent --preset read-only
+  jira-auth composio connect --profile agent --user-id ada --site acme
+  jira-auth composio status --profile agent
+  jira-auth composio init --sandbox --user-id ada --site sandbox   # rehearse it offline";
+    pub const COMPOSIO_INIT: &str = "Examples:
+  jira-auth composio init                 # asked step by step: scopes, checklist, id, secret
+  export COMPOSIO_API_KEY=... JIRA_AUTH_CLIENT_SECRET=...
+  jira-auth composio init --no-input --profile agent --client-id \"$ID\" --preset read-only --json
+  jira-auth composio init --sandbox --user-id ada --site sandbox";
+    pub const COMPOSIO_CONNECT: &str = "Examples:
+  jira-auth composio connect --profile agent --user-id ada --site acme
+  jira-auth composio connect --profile agent --user-id ada --site https://acme.atlassian.net --no-browser";
+    pub const COMPOSIO_STATUS: &str = "Examples:
+  jira-auth composio status --profile agent
+  jira-auth composio status --profile agent --user-id ada --json";
+    pub const COMPOSIO_SCOPES: &str = "Examples:
+  jira-auth composio scopes --profile agent --preset read-only
+  jira-auth composio scopes --profile agent --scopes \"read:jira-work write:jira-work\"";
     pub const COMPLETIONS: &str = "Examples:
   jira-auth completions bash > ~/.local/share/bash-completion/completions/jira-auth
   jira-auth completions zsh > ~/.zfunc/_jira-auth";

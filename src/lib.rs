@@ -13,6 +13,7 @@ pub mod ui;
 
 mod atlassian;
 mod commands;
+mod composio;
 mod fault;
 mod net;
 mod oauth;
@@ -84,6 +85,7 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
         Command::Doctor(_) => done(commands::doctor::run(&ctx)),
         Command::Sites(args) => done(commands::sites::run(&ctx, args)),
         Command::Sandbox(args) => done(commands::sandbox::run(&ctx, args)),
+        Command::Composio(cmd) => done(commands::composio::run(&ctx, cmd)),
         Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),
     }
 }

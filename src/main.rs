@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         client_secret: take_secret(settings::CLIENT_SECRET),
         api_token: take_secret(settings::API_TOKEN),
         pat: take_secret(settings::PAT),
+        composio_api_key: take_secret(settings::COMPOSIO_API_KEY),
     };
     unset_empty_variables();
 

@@ -34,12 +34,18 @@ pub const CLOUD_ID: &str = "JIRA_AUTH_CLOUD_ID";
 pub const CLIENT_SECRET: &str = "JIRA_AUTH_CLIENT_SECRET";
 pub const API_TOKEN: &str = "JIRA_AUTH_API_TOKEN";
 pub const PAT: &str = "JIRA_AUTH_PAT";
+/// Composio's project API key, as Composio's SDK reads it (`jira-auth composio`).
+pub const COMPOSIO_API_KEY: &str = "COMPOSIO_API_KEY";
+/// Composio's base URL, as Composio's SDK reads it.
+pub const COMPOSIO_BASE_URL: &str = "COMPOSIO_BASE_URL";
+/// Where Composio is unless `COMPOSIO_BASE_URL` says otherwise (its SDK's default).
+pub const DEFAULT_COMPOSIO_BASE_URL: &str = "https://backend.composio.dev";
 
 /// The secrets jira-auth accepts from the environment. `main` takes them out of it (and
 /// overwrites them in the initial environment block) before any thread exists, so that no
 /// child process (the browser, `exec`'s command) inherits them and `/proc/PID/environ` does
 /// not show them while `init` waits.
-pub const SECRET_VARS: [&str; 3] = [CLIENT_SECRET, API_TOKEN, PAT];
+pub const SECRET_VARS: [&str; 4] = [CLIENT_SECRET, API_TOKEN, PAT, COMPOSIO_API_KEY];
 
 /// Every variable jira-auth reads outside clap (clap's own are in cli.rs, with their flags),
 /// and what it does: for the ENVIRONMENT of `jira-auth man`. (The fault-injection point of
@@ -82,6 +88,14 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
         "the API token for init --method api-token, taken out of the environment at start; never a flag",
     ),
     (
+        COMPOSIO_API_KEY,
+        "jira-auth composio: Composio's project API key (as its SDK reads it), taken out of the environment at start (else a hidden prompt); never a flag, never stored",
+    ),
+    (
+        COMPOSIO_BASE_URL,
+        "jira-auth composio: Composio's base URL (default https://backend.composio.dev, as its SDK reads it); plain http only for loopback hosts",
+    ),
+    (
         "BROWSER",
         "the browser command to open the consent page with (':'-separated commands; %s is the URL); a text browser is never started, and one not found on PATH counts as none",
     ),
@@ -109,6 +123,7 @@ pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The variables of other programs that jira-auth honours.
 const FOREIGN: &[&str] = &[
+    COMPOSIO_BASE_URL,
     "BROWSER",
     "PATH",
     "DISPLAY",
@@ -202,6 +217,8 @@ pub struct Settings {
     /// `SSH_CONNECTION`: this runs in an SSH session, so the browser is likely on another
     /// machine.
     pub ssh: Option<SshSession>,
+    /// `COMPOSIO_BASE_URL` when set; else a Composio profile's own, or Composio's.
+    pub composio_base_url: Option<Url>,
 }
 
 /// An SSH session, as `SSH_CONNECTION` ("CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT") and
@@ -229,6 +246,8 @@ pub struct EnvSecrets {
     pub api_token: Option<SecretString>,
     /// A Data Center personal access token (`JIRA_AUTH_PAT`).
     pub pat: Option<SecretString>,
+    /// Composio's project API key (`COMPOSIO_API_KEY`).
+    pub composio_api_key: Option<SecretString>,
 }
 
 /// What stateless mode reads besides the client secret: each `None` when unset (the command
@@ -279,6 +298,10 @@ impl Settings {
             secrets: EnvSecrets::default(),
             stateless: stateless(env)?,
             ssh: ssh_session(env),
+            composio_base_url: match env.text(COMPOSIO_BASE_URL) {
+                Some(_) => Some(base_url(env, COMPOSIO_BASE_URL, DEFAULT_COMPOSIO_BASE_URL)?),
+                None => None,
+            },
         })
     }
 }

@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 pub(crate) mod completions;
+pub(crate) mod composio;
 pub(crate) mod doctor;
 pub(crate) mod exec;
 pub(crate) mod init;

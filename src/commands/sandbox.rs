@@ -55,6 +55,18 @@ struct Served {
     dc_service_account_id: String,
     #[serde(rename = "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET")]
     dc_service_account_secret: String,
+    /// The emulated Composio, under the names Composio's SDK reads.
+    #[serde(rename = "COMPOSIO_BASE_URL")]
+    composio_base_url: String,
+    #[serde(rename = "COMPOSIO_API_KEY")]
+    composio_api_key: String,
+    /// The second app, registered for Composio's callback, to hand to it.
+    #[serde(rename = "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_ID")]
+    composio_client_id: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_SECRET")]
+    composio_client_secret: String,
+    #[serde(rename = "JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL")]
+    composio_callback_url: String,
 }
 
 pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
@@ -66,12 +78,14 @@ pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
                 .map_err(|e| CliError::usage(format!("--port {port}: {e}")))?
         }
     };
-    let world = World::start(Options {
+    let mut world = World::start(Options {
         redirect_uri: redirect.to_string(),
         scenario: args.scenario,
         ask: !args.auto_approve,
         served: true,
     });
+    world.start_composio();
+    let composio = world.composio.as_ref().expect("just started");
     let endpoints = world.endpoints();
     let site = &world.sites[0];
     let dc = world
@@ -95,6 +109,11 @@ pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
         dc_pat: dc.pat.clone(),
         dc_service_account_id: dc.service_account_id.clone(),
         dc_service_account_secret: dc.service_account_secret.clone(),
+        composio_base_url: composio.server.url(),
+        composio_api_key: composio.api_key.clone(),
+        composio_client_id: composio.client_id.clone(),
+        composio_client_secret: composio.client_secret.clone(),
+        composio_callback_url: composio.server.callback_url(),
     };
     let ui = ctx.ui;
     let scenario = clap::ValueEnum::to_possible_value(&args.scenario)
@@ -134,6 +153,10 @@ pub(crate) fn run(ctx: &Ctx, args: SandboxArgs) -> Result {
     ui.say(&format!(
         "Jira Data Center too, at {}: env -u JIRA_AUTH_CLIENT_ID JIRA_AUTH_PAT=\"$JIRA_AUTH_SANDBOX_DC_PAT\" jira-auth init --method pat --profile dc --site \"$JIRA_AUTH_SANDBOX_DC_SITE\" (its OAuth: --client-id \"$JIRA_AUTH_SANDBOX_DC_CLIENT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_CLIENT_SECRET\"; its redirect URL is plain http, which the emulated Jira allows; its service account: --method service-account --scopes READ --client-id \"$JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID\" with JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET\")",
         dc.instance.base_url()
+    ));
+    ui.say(&format!(
+        "Composio too, at {}: JIRA_AUTH_CLIENT_SECRET=\"$JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_SECRET\" jira-auth composio init --profile agent --preset read-only --client-id \"$JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_ID\" --callback-url \"$JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL\", then jira-auth composio connect --profile agent --user-id ada --site sandbox (it reads COMPOSIO_BASE_URL and COMPOSIO_API_KEY, as Composio's SDK does)",
+        composio.server.url()
     ));
     ctx.net.block_on(async {
         // The handlers go in before the lines come out: whoever reads them may stop the
@@ -195,7 +218,7 @@ fn write_private(path: &std::path::Path, text: &str) -> Result {
 /// `KEY=VALUE` lines in the order of [`Served`]'s fields. No value needs quoting: they are
 /// URLs, ids, tokens and an email, none with spaces or shell characters.
 /// The variables of [`Served`], in the order of its lines.
-const ORDER: [&str; 16] = [
+const ORDER: [&str; 21] = [
     "JIRA_AUTH_AUTH_URL",
     "JIRA_AUTH_API_URL",
     "JIRA_AUTH_CLIENT_ID",
@@ -212,6 +235,11 @@ const ORDER: [&str; 16] = [
     "JIRA_AUTH_SANDBOX_DC_PAT",
     "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_ID",
     "JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET",
+    "COMPOSIO_BASE_URL",
+    "COMPOSIO_API_KEY",
+    "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_ID",
+    "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_SECRET",
+    "JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL",
 ];
 
 fn lines(served: &Served) -> String {
@@ -269,15 +297,24 @@ mod tests {
             dc_pat: "NjQp".into(),
             dc_service_account_id: "dcsa".into(),
             dc_service_account_secret: "dcsasecret".into(),
+            composio_base_url: "http://127.0.0.1:5".into(),
+            composio_api_key: "ak_k".into(),
+            composio_client_id: "cid2".into(),
+            composio_client_secret: "ATOAc".into(),
+            composio_callback_url: "http://127.0.0.1:5/api/v3.1/toolkits/auth/callback".into(),
         };
         let text = lines(&served);
         let keys: Vec<&str> = text.lines().map(|l| l.split_once('=').unwrap().0).collect();
-        assert_eq!(keys.len(), 16);
+        assert_eq!(keys.len(), 21);
         assert_eq!(keys[0], "JIRA_AUTH_AUTH_URL");
         assert!(text.starts_with("JIRA_AUTH_AUTH_URL=http://127.0.0.1:1\n"));
         assert!(text.contains("\nJIRA_AUTH_SANDBOX_API_TOKEN=ATATTt\n"));
         assert!(text.contains("\nJIRA_AUTH_SANDBOX_DC_PAT=NjQp\n"));
-        assert!(text.ends_with("JIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET=dcsasecret\n"));
+        assert!(text.contains("\nJIRA_AUTH_SANDBOX_DC_SERVICE_ACCOUNT_SECRET=dcsasecret\n"));
+        assert!(text.contains("\nCOMPOSIO_API_KEY=ak_k\n"));
+        assert!(text.ends_with(
+            "JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL=http://127.0.0.1:5/api/v3.1/toolkits/auth/callback\n"
+        ));
         assert!(text.contains("\nJIRA_AUTH_SANDBOX_REDIRECT_URI=http://127.0.0.1:8976/callback\n"));
     }
 }

@@ -262,7 +262,7 @@ fn render(ctx: &Ctx, report: &Report) {
                 ui,
                 "  deployment Jira Data Center (REST API at the site's base URL)"
             );
-        } else {
+        } else if p.method != Method::Composio || !p.site.cloud_id.is_empty() {
             say!(ui, "  cloud id   {}", p.site.cloud_id);
         }
         if p.sandbox {
@@ -273,6 +273,16 @@ fn render(ctx: &Ctx, report: &Report) {
         }
         if let Some(account) = &p.authorized_as {
             say!(ui, "  account    {}", account.describe());
+        }
+        if p.method == Method::Composio {
+            // Composio holds the grant: no token, refresh or granted scopes of jira-auth's.
+            say!(
+                ui,
+                "  composio   an app handed to Composio, which holds its grant: `jira-auth composio status --profile {}` checks it",
+                p.name
+            );
+            say!(ui, "  store      {}", p.store);
+            continue;
         }
         if !matches!(p.method, Method::ApiToken | Method::Pat) {
             say!(ui, "  scopes     {}", p.scopes_granted.join(" "));

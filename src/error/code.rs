@@ -65,6 +65,7 @@ codes! {
     ScopeWrongDeployment = "scope_wrong_deployment", Usage, "a scope of the other deployment (a Cloud scope for Data Center, or READ, WRITE… for Cloud)";
     BrowserUnavailable = "browser_unavailable", Usage, "no browser can be opened and nothing can be asked: init would wait for nothing";
     PasteInvalid = "paste_invalid", Usage, "the address read from stdin (--paste) is not this run's callback";
+    ComposioInvalid = "composio_invalid", Usage, "Composio refused a request as invalid (its message is quoted)";
     ProfileNotFound = "profile_not_found", AuthNeeded, "no such profile (or none at all)";
     ProfileUnusable = "profile_unusable", AuthNeeded, "the profile's stored credentials are missing or cannot be used";
     ConsentDenied = "consent_denied", AuthNeeded, "consent was declined on the consent page";
@@ -80,6 +81,10 @@ codes! {
     PatRejected = "pat_rejected", AuthNeeded, "the Data Center instance refused the personal access token";
     AccessTokenRejected = "access_token_rejected", AuthNeeded, "Atlassian or the Jira server refused the access token";
     SiteNotInGrant = "site_not_in_grant", AuthNeeded, "the profile's site is not (or no longer) covered by the grant";
+    ComposioKeyRejected = "composio_key_rejected", AuthNeeded, "Composio refused the project API key (COMPOSIO_API_KEY)";
+    ComposioAuthConfigUnusable = "composio_auth_config_unusable", AuthNeeded, "the profile's Composio auth config is gone (deleted in the dashboard) or disabled";
+    ComposioNotConnected = "composio_not_connected", AuthNeeded, "no ACTIVE Composio connected account for the user (none yet, or only failed, expired or revoked ones)";
+    ComposioConnectionFailed = "composio_connection_failed", AuthNeeded, "the Composio connection ended FAILED or EXPIRED (a scope not ticked, a declined consent, an expired link)";
     ScopeMissing = "scope_missing", ScopeCheck, "a required scope is not granted";
     ServerUnavailable = "server_unavailable", Unavailable, "Atlassian, the Jira server or the network did not answer, after retries";
     RateLimited = "rate_limited", Unavailable, "the server's rate limit (Atlassian's or the Jira server's), after retries";

@@ -285,6 +285,14 @@ impl From<ProfileError> for CliError {
                 );
                 CliError::of(Code::ProfileUnusable, e).hint(hint)
             }
+            ProfileError::HeldByComposio { ref name } => {
+                let status = format!(
+                    "`jira-auth composio status --profile {name}` checks the auth config and its connected accounts"
+                );
+                CliError::of(Code::MethodMismatch, e)
+                    .hint("app code reaches Jira through Composio's SDK with the auth config id; a token of jira-auth's own needs a profile of its own (`jira-auth init --profile NAME`, with a second app: one callback URL per app)")
+                    .hint(status)
+            }
             ProfileError::RemovedWhileWaiting { ref name } => {
                 let hint = format!("create it again with `jira-auth init --profile {name}`");
                 CliError::of(Code::ProfileNotFound, e).hint(hint)

@@ -29,6 +29,7 @@ impl From<HttpError> for CliError {
                         "; every run that uses this app's client id counts against the same rate limit"
                     }
                     Peer::Jira(_) => "",
+                    Peer::Composio => "; every call with this project's API key counts against the same limit",
                 };
                 (
                     Code::RateLimited,
@@ -44,6 +45,7 @@ impl From<HttpError> for CliError {
                 Some(match peer {
                     Peer::Atlassian => "check your network or proxy, and https://status.atlassian.com; then run the command again".to_string(),
                     Peer::Jira(base) => format!("check your network or proxy, and that {base} is up (its administrators know); then run the command again"),
+                    Peer::Composio => "check your network or proxy, COMPOSIO_BASE_URL, and https://status.composio.dev; then run the command again".to_string(),
                 }),
             ),
         };
@@ -240,4 +242,28 @@ pub fn site_lines(sites: &[Resource]) -> String {
         .map(|line| format!("  {line}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+impl From<crate::composio::ComposioError> for CliError {
+    fn from(e: crate::composio::ComposioError) -> CliError {
+        use crate::composio::ComposioError;
+        match e {
+            ComposioError::Http(h) => CliError::from(h),
+            ComposioError::KeyRejected { .. } => CliError::of(Code::ComposioKeyRejected, e)
+                .hint("copy the project API key again from Composio's dashboard (Settings → API Keys) into COMPOSIO_API_KEY, or type it at the prompt; a key of another project, or one revoked, is refused")
+                .hint("COMPOSIO_BASE_URL must name the Composio the key belongs to (unset: https://backend.composio.dev)"),
+            ComposioError::Invalid { .. } => CliError::of(Code::ComposioInvalid, e)
+                .hint("Composio's message says what it refused; fix that input and run the command again (nothing was changed)"),
+            ComposioError::NotFound { what, .. } => {
+                let hint = if what == "auth config" {
+                    "it was deleted in Composio's dashboard, or COMPOSIO_BASE_URL and COMPOSIO_API_KEY name another project: `jira-auth composio init --force` hands the app over again"
+                } else {
+                    "it was deleted in Composio's dashboard: `jira-auth composio connect` makes a new one"
+                };
+                CliError::of(Code::ComposioAuthConfigUnusable, e).hint(hint)
+            }
+            ComposioError::Unexpected { .. } => CliError::of(Code::BadResponse, e)
+                .hint("check COMPOSIO_BASE_URL (unset: https://backend.composio.dev) and any proxy in between"),
+        }
+    }
 }

@@ -39,6 +39,8 @@ pub enum Retry {
 pub enum Peer {
     Atlassian,
     Jira(String),
+    /// Composio's backend (`jira-auth composio`).
+    Composio,
 }
 
 impl std::fmt::Display for Peer {
@@ -46,6 +48,7 @@ impl std::fmt::Display for Peer {
         match self {
             Peer::Atlassian => f.write_str("Atlassian"),
             Peer::Jira(base) => write!(f, "the Jira server {base}"),
+            Peer::Composio => f.write_str("Composio"),
         }
     }
 }

@@ -63,9 +63,10 @@ impl Session<'_> {
 pub(crate) fn api_base_url(cfg: &AuthConfig, endpoints: &Endpoints) -> String {
     match &cfg.credential {
         Credential::ApiToken(t) => t.api_base_url.clone(),
-        Credential::OAuth(_) | Credential::ServiceAccount(_) | Credential::Pat(_) => {
-            AuthServer::of(&cfg.site, endpoints).rest_base(&cfg.site)
-        }
+        Credential::OAuth(_)
+        | Credential::ServiceAccount(_)
+        | Credential::Pat(_)
+        | Credential::Composio(_) => AuthServer::of(&cfg.site, endpoints).rest_base(&cfg.site),
     }
 }
 

@@ -110,6 +110,12 @@ pub enum ProfileError {
         "the keychain item of profile '{name}' holds another config directory's profile of that name (earlier jira-auth builds kept one item per name for all config directories)"
     )]
     OthersLegacyItem { name: String },
+    /// A Composio hand-off (`jira-auth composio init`): Composio holds its grant, and
+    /// jira-auth has no token to give out or renew.
+    #[error(
+        "profile '{name}' is an app handed to Composio: Composio holds its grant, so jira-auth has no token of it"
+    )]
+    HeldByComposio { name: String },
     #[error("profile '{name}' was removed while this command waited for it")]
     RemovedWhileWaiting { name: String },
     #[error(

@@ -18,7 +18,7 @@ use crate::net::{Endpoints, HttpError, Net};
 use crate::oauth::{AuthServer, Client, OAuthError, TokenSet};
 use crate::store::index::ProfileInfo;
 use crate::store::model::{OAuthGrant, ServiceAccount};
-use crate::store::{AuthConfig, Credential, Kind, SecretStore, Site};
+use crate::store::{AuthConfig, Credential, Kind, Method, SecretStore, Site};
 
 /// Atlassian's reuse interval: a rotated refresh token keeps working this long.
 const REUSE_INTERVAL: Duration = Duration::minutes(10);
@@ -45,8 +45,12 @@ impl<'a> Session<'a> {
         endpoints: &'a Endpoints,
         wanted: Option<&str>,
     ) -> Result<Session<'a>, ProfileError> {
+        let found = profiles.find(wanted)?;
+        if found.info.method == Method::Composio {
+            return Err(ProfileError::HeldByComposio { name: found.name });
+        }
         Ok(Session {
-            found: profiles.find(wanted)?,
+            found,
             profiles,
             net,
             endpoints,
@@ -166,7 +170,9 @@ impl<'a> Session<'a> {
                     .map_err(|e| self.recorded(&name, e))?,
             ),
             // Never stale (no expiry), so never here; kept as it is should that change.
+            // Composio's profiles never get here: `Session::open` refuses them.
             static_secret @ (Credential::ApiToken(_) | Credential::Pat(_)) => static_secret,
+            held @ Credential::Composio(_) => held,
         };
         fault::point("after-refresh");
         let new = AuthConfig {

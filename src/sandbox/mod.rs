@@ -18,6 +18,7 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 use url::Url;
 
+use jira_auth_emulator::composio::Composio;
 use jira_auth_emulator::datacenter;
 use jira_auth_emulator::emulator::{
     ApiToken, Client, Consent, Emulator, Endpoint, ServiceAccount, Site, TokenKind, USER_EMAIL,
@@ -53,8 +54,12 @@ pub enum Scenario {
     RotateFast,
     /// The first request to each endpoint is answered 429 with Retry-After: 1
     RateLimited,
-    /// The token endpoint and the API answer 503 (the consent page still works)
+    /// The token endpoint, the API and Composio answer 503 (the consent page still works)
     Unavailable,
+    /// Composio refuses the API key the sandbox gives out (`jira-auth composio`)
+    BadApiKey,
+    /// Composio's connect links have expired when opened (`jira-auth composio connect`)
+    ExpiredLink,
 }
 
 /// How a world is set up.
@@ -90,6 +95,18 @@ pub(crate) struct DataCenterWorld {
     pub service_account_secret: String,
 }
 
+/// An emulated Composio beside the world's Atlassian (`jira-auth composio`), with a second
+/// app registered in the "developer console" for Composio's callback: one callback URL per
+/// app, as Atlassian documents, so the app handed to Composio is never the loopback one.
+pub(crate) struct ComposioWorld {
+    pub server: Composio,
+    /// The project API key this world gives out (refused in the bad-api-key scenario).
+    pub api_key: String,
+    pub client_id: String,
+    /// Made up for this world; it opens nothing else.
+    pub client_secret: String,
+}
+
 /// An emulated Atlassian with everything a rehearsal needs; dropping it stops it.
 pub(crate) struct World {
     emu: Emulator,
@@ -102,6 +119,8 @@ pub(crate) struct World {
     pub sites: Vec<Site>,
     /// Served worlds only (`jira-auth sandbox`): a Data Center instance beside the Cloud.
     pub data_center: Option<DataCenterWorld>,
+    /// Composio, once asked for ([`World::start_composio`]).
+    pub composio: Option<ComposioWorld>,
 }
 
 impl World {
@@ -125,14 +144,7 @@ impl World {
             client_secret: made_up("ATOA", 64),
             redirect_uri: options.redirect_uri,
         };
-        let ticked: Vec<&str> = match options.scenario {
-            Scenario::UntickedScope => vec!["read:jira-work"],
-            _ => crate::scopes::catalog::all()
-                .iter()
-                .map(|s| s.name)
-                .filter(|s| *s != crate::scopes::OFFLINE_ACCESS)
-                .collect(),
-        };
+        let ticked = ticked(options.scenario);
         let registered = match options.scenario {
             Scenario::WrongRedirect => app.redirect_uri.replacen("127.0.0.1", "localhost", 1),
             _ => app.redirect_uri.clone(),
@@ -172,6 +184,7 @@ impl World {
             api_token,
             sites,
             data_center,
+            composio: None,
         };
         world.ask(options.ask);
         world
@@ -225,9 +238,40 @@ impl World {
                 ));
             }
             // Static secrets renew nothing; the API token's base URL is its own.
-            Credential::ApiToken(_) | Credential::Pat(_) => {}
+            // Composio's hand-off holds no token of this world's.
+            Credential::ApiToken(_) | Credential::Pat(_) | Credential::Composio(_) => {}
         }
         world
+    }
+
+    /// Starts an emulated Composio beside this world's Atlassian, and registers the app to
+    /// hand to it (ticked as the scenario says; its callback Composio's).
+    pub(crate) fn start_composio(&mut self) -> &ComposioWorld {
+        let given_key = made_up("ak_", 24);
+        let accepted = match self.scenario {
+            Scenario::BadApiKey => made_up("ak_", 24),
+            _ => given_key.clone(),
+        };
+        let server = Composio::start(&self.emu, &accepted);
+        match self.scenario {
+            Scenario::ExpiredLink => server.set_link_ttl(Duration::ZERO),
+            Scenario::Unavailable => server.fail_next(503, usize::MAX),
+            _ => {}
+        }
+        let world = ComposioWorld {
+            client_id: made_up("", 32),
+            client_secret: made_up("ATOA", 64),
+            api_key: given_key,
+            server,
+        };
+        let ticked = ticked(self.scenario);
+        self.emu.register_client(Client::new(
+            &world.client_id,
+            &world.client_secret,
+            &world.server.callback_url(),
+            &ticked,
+        ));
+        self.composio.insert(world)
     }
 
     /// Where this world's Atlassian is, for jira-auth's own calls.
@@ -243,6 +287,19 @@ impl World {
             (_, true) => Consent::Ask,
             (_, false) => Consent::Approve,
         });
+    }
+}
+
+/// The scopes ticked for the world's apps: every scope of jira-auth's catalog, or only
+/// read:jira-work in the unticked-scope scenario.
+fn ticked(scenario: Scenario) -> Vec<&'static str> {
+    match scenario {
+        Scenario::UntickedScope => vec!["read:jira-work"],
+        _ => crate::scopes::catalog::all()
+            .iter()
+            .map(|s| s.name)
+            .filter(|s| *s != crate::scopes::OFFLINE_ACCESS)
+            .collect(),
     }
 }
 
@@ -269,7 +326,12 @@ fn apply(emu: &Emulator, scenario: Scenario) {
         Scenario::Unavailable => api
             .iter()
             .for_each(|ep| emu.fail_next(*ep, 503, usize::MAX, None)),
-        Scenario::Normal | Scenario::UntickedScope | Scenario::Deny | Scenario::WrongRedirect => {}
+        Scenario::Normal
+        | Scenario::UntickedScope
+        | Scenario::Deny
+        | Scenario::WrongRedirect
+        | Scenario::BadApiKey
+        | Scenario::ExpiredLink => {}
     }
 }
 

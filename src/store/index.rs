@@ -179,10 +179,14 @@ impl Index {
     /// profile made while the default is a sandbox's (`init --sandbox` tried first must not
     /// leave `token` answering with sandbox tokens once a real profile exists).
     pub fn upsert(&mut self, name: &str, info: ProfileInfo) {
-        let real = !info.site.is_sandbox();
+        // Nor must an app handed to Composio, which gives out no token, stay the default
+        // once a profile that does exists.
+        let gives_tokens =
+            |i: &ProfileInfo| !i.site.is_sandbox() && i.method != super::Method::Composio;
+        let real = gives_tokens(&info);
         self.profiles.insert(name.to_string(), info);
         let current = self.default.as_deref().and_then(|d| self.profiles.get(d));
-        if current.is_none_or(|d| real && d.site.is_sandbox()) {
+        if current.is_none_or(|d| real && !gives_tokens(d)) {
             self.default = Some(name.to_string());
         }
     }

@@ -251,6 +251,10 @@ pub enum Method {
     ApiToken,
     /// A Jira Data Center personal access token, sent as Bearer
     Pat,
+    /// Your OAuth 2.0 app handed to Composio as an auth config (`jira-auth composio`):
+    /// Composio holds the grant, jira-auth no token
+    #[value(skip)]
+    Composio,
 }
 
 impl Method {
@@ -267,6 +271,7 @@ impl Method {
             Method::ServiceAccount => "service-account",
             Method::ApiToken => "api-token",
             Method::Pat => "pat",
+            Method::Composio => "composio",
         }
     }
 
@@ -284,6 +289,31 @@ pub enum Credential {
     ServiceAccount(ServiceAccount),
     ApiToken(ApiToken),
     Pat(PersonalAccessToken),
+    Composio(ComposioApp),
+}
+
+/// An OAuth 2.0 (3LO) app handed to Composio: the auth config Composio made of it, and the
+/// app as it was handed over. Composio holds the grant (its connected accounts' tokens), so
+/// there is no token here; the client secret is kept like every other profile's secrets, so
+/// that `composio init --force` can hand the same app over again. The Composio API key is
+/// never stored: it comes from `COMPOSIO_API_KEY` or a prompt each time.
+#[derive(Serialize, Deserialize)]
+pub struct ComposioApp {
+    /// The auth config's id, `ac_…`: what app code passes to Composio's SDK.
+    pub auth_config_id: String,
+    /// Composio's base URL the auth config was made at.
+    pub base_url: String,
+    pub client_id: String,
+    #[serde(serialize_with = "expose")]
+    pub client_secret: SecretString,
+    /// The callback URL the app's console was told to register (Composio's).
+    pub callback_url: String,
+    pub scopes_requested: Vec<String>,
+    /// The Composio user id and connected account of the last `composio connect`.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub connected_account_id: Option<String>,
 }
 
 /// An OAuth 2.0 authorization-code grant.
@@ -380,6 +410,10 @@ impl Scheme {
     }
 }
 
+/// The secret of a credential that has none to send (a Composio hand-off).
+static NO_SECRET: std::sync::LazyLock<SecretString> =
+    std::sync::LazyLock::new(|| SecretString::from(String::new()));
+
 impl Credential {
     pub fn method(&self) -> Method {
         match self {
@@ -387,6 +421,7 @@ impl Credential {
             Credential::ServiceAccount(_) => Method::ServiceAccount,
             Credential::ApiToken(_) => Method::ApiToken,
             Credential::Pat(_) => Method::Pat,
+            Credential::Composio(_) => Method::Composio,
         }
     }
 
@@ -402,6 +437,10 @@ impl Credential {
                 },
             ),
             Credential::Pat(p) => (&p.token, Scheme::Bearer),
+            // Composio holds the grant: nothing to send. Commands refuse such a profile
+            // before asking for its secret (`ProfileError::HeldByComposio`); were one to ask,
+            // an empty secret fails where the client secret could leak.
+            Credential::Composio(_) => (&NO_SECRET, Scheme::Bearer),
         }
     }
 
@@ -411,7 +450,7 @@ impl Credential {
         match self {
             Credential::OAuth(g) => Some(g.access_token_expires_at),
             Credential::ServiceAccount(s) => Some(s.access_token_expires_at),
-            Credential::ApiToken(_) | Credential::Pat(_) => None,
+            Credential::ApiToken(_) | Credential::Pat(_) | Credential::Composio(_) => None,
         }
     }
 
@@ -426,6 +465,7 @@ impl Credential {
         match self {
             Credential::OAuth(g) => Some(&g.client_id),
             Credential::ServiceAccount(s) => Some(&s.client_id),
+            Credential::Composio(c) => Some(&c.client_id),
             Credential::ApiToken(_) | Credential::Pat(_) => None,
         }
     }
@@ -434,6 +474,7 @@ impl Credential {
         match self {
             Credential::OAuth(g) => &g.scopes_requested,
             Credential::ServiceAccount(s) => &s.scopes_requested,
+            Credential::Composio(c) => &c.scopes_requested,
             Credential::ApiToken(_) | Credential::Pat(_) => &[],
         }
     }
@@ -442,7 +483,7 @@ impl Credential {
         match self {
             Credential::OAuth(g) => &g.scopes_granted,
             Credential::ServiceAccount(s) => &s.scopes_granted,
-            Credential::ApiToken(_) | Credential::Pat(_) => &[],
+            Credential::ApiToken(_) | Credential::Pat(_) | Credential::Composio(_) => &[],
         }
     }
 

@@ -105,11 +105,28 @@ const NEVER: &[(&str, &[&str])] = &[
             "commands", "profile", "oauth", "ui", "error", "cli", "settings",
         ],
     ),
+    (
+        "composio",
+        &[
+            "commands",
+            "profile",
+            "oauth",
+            "atlassian",
+            "scopes",
+            "store",
+            "ui",
+            "error",
+            "cli",
+            "settings",
+            "sandbox",
+        ],
+    ),
 ];
 
 /// The subcommands' modules under `src/commands/`, none of which may name another.
 const COMMANDS: &[&str] = &[
     "completions",
+    "composio",
     "doctor",
     "exec",
     "init",

@@ -1,7 +1,8 @@
 //! The shape of every JSON document, pinned as a snapshot: with those pinned where their
 //! command is tested (`init_json`, `init_api_token_scoped_json`, `status_json`, `token_json`,
 //! `stateless_token_json`, `sites_json`, `scopes_check_missing_json`, `doctor_healthy_json`,
-//! `doctor_scope_missing_json`, `init_paste_over_ssh`), these are docs/usage.md's "JSON output".
+//! `doctor_scope_missing_json`, `init_paste_over_ssh`, `composio_init_json`,
+//! `composio_status_json`), these are docs/usage.md's "JSON output".
 
 use crate::support::env::{SITE_ID, TestEnv, site};
 

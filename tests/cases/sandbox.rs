@@ -155,7 +155,7 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     let env = TestEnv::new();
     let port = free_port();
     let (sandbox, vars) = serve(&env, &["--auto-approve", "--port", &port.to_string()]);
-    assert_eq!(vars.len(), 16);
+    assert_eq!(vars.len(), 21);
     assert!(var(&vars, "JIRA_AUTH_AUTH_URL").starts_with("http://127.0.0.1:"));
     assert_eq!(
         var(&vars, "JIRA_AUTH_SANDBOX_REDIRECT_URI"),
@@ -252,6 +252,33 @@ fn jira_auth_sandbox_serves_init_token_and_a_service_account_until_stopped() {
     crate::support::env::run(dc_sa)
         .assert_code(0)
         .assert_says("Authorized as sandbox-bot");
+    // Its Composio: the second app handed over, an account connected through the consent
+    // page (the fake browser follows Composio's link), and the check that it works.
+    let mut composio = with_vars(&["composio", "init", "--profile", "agent", "--json"]);
+    composio
+        .args(["--preset", "read-only", "--store", "file", "--no-input"])
+        .args(["--user-id", "ada", "--site", "sandbox"])
+        .args([
+            "--callback-url",
+            var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CALLBACK_URL"),
+        ])
+        .env(
+            "JIRA_AUTH_CLIENT_ID",
+            var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_ID"),
+        )
+        .env(
+            "JIRA_AUTH_CLIENT_SECRET",
+            var(&vars, "JIRA_AUTH_SANDBOX_COMPOSIO_CLIENT_SECRET"),
+        )
+        .env("BROWSER", crate::support::browser::browser_env_value());
+    let handed = crate::support::env::run(composio);
+    handed.assert_code(0);
+    let doc = handed.json();
+    assert_eq!(doc["connected_account"]["status"], "ACTIVE", "{doc}");
+    assert_eq!(doc["composio_base_url"], var(&vars, "COMPOSIO_BASE_URL"));
+    crate::support::env::run(with_vars(&["composio", "status", "--profile", "agent"]))
+        .assert_code(0)
+        .assert_says("is ACTIVE");
     // SIGTERM is how a supervisor stops it: exit 0.
     stop(sandbox, libc::SIGTERM);
 }
@@ -281,7 +308,7 @@ fn the_env_file_is_private_whole_and_gone_when_the_sandbox_stops() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     let text = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(text.lines().count(), 16, "{text}");
+    assert_eq!(text.lines().count(), 21, "{text}");
     assert!(text.contains("\nJIRA_AUTH_CLIENT_SECRET=ATOA"), "{text}");
     assert_eq!(sandbox.stdout(), "", "the lines went to the file alone");
     sandbox_stderr_says(&sandbox, "( set -a; . ./sandbox.env; set +a;");

@@ -516,3 +516,82 @@ fn data_center_flows_leak_nothing_at_debug_verbosity() {
     out.assert_code(3);
     env.assert_no_leaks(&out);
 }
+
+/// The hand-off to Composio at -vv, its failures included: the Composio API key and the
+/// app's client secret never in output, JSON, errors or files; and, while `composio connect`
+/// waits, neither in its command line nor in its environment as `ps e` shows it.
+#[test]
+fn the_composio_hand_off_at_vv_keeps_the_api_key_and_client_secret_out() {
+    let world = crate::cases::composio::World::new(crate::support::env::TICKED);
+    let init = world.run(&[
+        "init",
+        "--no-input",
+        "--preset",
+        "read-only",
+        "--json",
+        "-vv",
+    ]);
+    init.assert_code(0);
+    assert!(init.stderr.contains("DEBUG"), "{}", init.stderr);
+    for args in [
+        &["init", "--no-input", "--preset", "read-only", "-vv"][..],
+        &[
+            "connect",
+            "--user-id",
+            "ada",
+            "--site",
+            "acme",
+            "--json",
+            "-vv",
+        ],
+        &["status", "--json", "-vv"],
+        &["scopes", "--preset", "read-write", "--json", "-vv"],
+        &["status", "-vv"],
+    ] {
+        let out = world.run(args);
+        assert!(out.code == 0 || out.code == 4, "{args:?}: {}", out.stderr);
+    }
+    // A refused key is not echoed, whatever it is.
+    let wrong = "ak_wrong_key_0123456789";
+    let mut cmd = world.cmd(&["status", "--json", "-vv"]);
+    cmd.env("COMPOSIO_API_KEY", wrong);
+    let out = run(cmd);
+    out.assert_code(3);
+    world.assert_no_leaks(&out);
+    assert!(
+        !out.stdout.contains(wrong) && !out.stderr.contains(wrong),
+        "{}",
+        out.stderr
+    );
+
+    #[cfg(target_os = "linux")]
+    {
+        let cmd = world.unopened_connect("bob", "30");
+        let waiting = crate::support::spawned::Spawned::start(cmd, world.env.dir.path(), "connect");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let link = loop {
+            let err = waiting.stderr();
+            if let Some(line) = err.lines().find(|l| l.contains("/api/v3/s/")) {
+                break line.trim().to_string();
+            }
+            assert!(std::time::Instant::now() < deadline, "no link:\n{err}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let pid = waiting.pid();
+        for (what, text) in [
+            ("/proc/PID/cmdline", cmdline(pid)),
+            ("/proc/PID/environ", environ(pid)),
+        ] {
+            for secret in world.secrets() {
+                assert!(
+                    !text.contains(&secret),
+                    "a Composio secret in {what}: {text}"
+                );
+            }
+        }
+        jira_auth_emulator::user::follow(&link);
+        let out = waiting.finish(std::time::Duration::from_secs(30));
+        out.assert_code(0);
+        world.assert_no_leaks(&out);
+    }
+}

@@ -191,10 +191,27 @@ fn visit(consent_url: &str, mode: Mode, entry: &mut Value, errors: &mut Vec<Stri
         callback
     };
     // From here on, never log the URL: it carries the authorization code.
-    let response = match client.get(&callback).send() {
+    let mut response = match client.get(&callback).send() {
         Ok(response) => response,
         Err(e) => return errors.push(format!("callback: {}", describe(e))),
     };
+    // A link that leads to the consent page (Composio's connect link) takes one more hop or
+    // two: followed as a browser follows them. jira-auth's own callback never redirects.
+    let mut hops = 0;
+    while hops < 3
+        && response.status().is_redirection()
+        && let Some(next) = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(|location| absolute(location, &callback))
+    {
+        hops += 1;
+        response = match client.get(&next).send() {
+            Ok(response) => response,
+            Err(e) => return errors.push(format!("redirect {hops}: {}", describe(e))),
+        };
+    }
     entry["callback_status"] = json!(response.status().as_u16());
     entry["callback_content_type"] = json!(
         response

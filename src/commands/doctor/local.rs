@@ -183,6 +183,11 @@ fn absent_fields(credential: &Credential, cloud_id: &str) -> Vec<&'static str> {
             ("API base URL", blank(&t.api_base_url)),
         ],
         Credential::Pat(p) => vec![("token", p.token.expose_secret().is_empty())],
+        Credential::Composio(c) => vec![
+            ("auth config id", blank(&c.auth_config_id)),
+            ("client id", blank(&c.client_id)),
+            ("client secret", c.client_secret.expose_secret().is_empty()),
+        ],
     };
     fields
         .into_iter()
@@ -302,6 +307,7 @@ pub(super) fn callback_port(facts: &Facts) -> Check {
             Method::ServiceAccount => "a service account",
             Method::ApiToken => "an API token",
             Method::Pat => "a personal access token",
+            Method::Composio => "an app handed to Composio (Composio's callback)",
             Method::OAuth => "this method",
         };
         return Check::skip(

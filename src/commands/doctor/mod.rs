@@ -23,6 +23,13 @@ use super::{Ctx, Result};
 use crate::error::CliError;
 
 pub(crate) fn run(ctx: &Ctx) -> Result {
+    // An app handed to Composio has none of these to check (no token, no callback here):
+    // `jira-auth composio status` asks Composio instead.
+    if let Ok(found) = ctx.profiles.find(ctx.wanted())
+        && found.info.method == crate::store::Method::Composio
+    {
+        return Err(crate::profile::ProfileError::HeldByComposio { name: found.name }.into());
+    }
     let mut facts = Facts::default();
     let checks = vec![
         files::files(ctx),

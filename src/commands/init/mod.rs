@@ -63,6 +63,10 @@ pub(crate) fn run(ctx: &Ctx, args: InitArgs) -> Result {
         Method::ServiceAccount => service_account::run(ctx, args, profile, store),
         Method::ApiToken => api_token::run(ctx, args, profile, store),
         Method::Pat => pat::run(ctx, args, profile, store),
+        // Not a value of --method (clap skips it): `jira-auth composio init`.
+        Method::Composio => Err(CliError::usage(
+            "a Composio hand-off is set up by `jira-auth composio init`",
+        )),
     }
 }
 
@@ -147,6 +151,7 @@ fn refuse_what_the_method_ignores(args: &InitArgs) -> Result {
         Method::Pat => {
             "a personal access token needs only the Data Center instance (--site) and the token (JIRA_AUTH_PAT or --pat-stdin)"
         }
+        Method::Composio => "`jira-auth composio init` sets up a Composio hand-off",
     };
     Err(CliError::usage(format!(
         "--method {} does not use {}: {why}",

@@ -83,14 +83,35 @@ impl Way {
 }
 
 fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
+    who_opens(ctx, args.no_browser, args.paste).map_err(|why| CliError::new(
+        Code::BrowserUnavailable,
+        format!(
+            "no browser can be opened here ({why}) and nothing can be asked (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal): the consent would wait {} s for nothing; nothing was changed",
+            args.timeout
+        ),
+    )
+    .hint("open the consent URL in a browser elsewhere and give the address it ends on on stdin: --paste (or JIRA_AUTH_PASTE=1)")
+    .hint("in CI, use a service account, which needs no browser: `jira-auth init --method service-account` (README: \"Jira in CI\")")
+    .hint("or run it where a browser can be opened; --no-browser waits for the callback while you open the printed URL yourself, on this machine"))
+}
+
+/// Who opens a consent URL (or Composio's connect link): the browser; the person, from the
+/// printed URL (`--no-browser`, no browser here but a terminal, or an answer that comes
+/// another way: `answered_elsewhere`); in the sandbox, when nobody is to open it, its own
+/// user agent. `Err(why no browser)` when nobody could open it at all.
+pub(in crate::commands) fn who_opens(
+    ctx: &Ctx,
+    no_browser: bool,
+    answered_elsewhere: bool,
+) -> std::result::Result<Opener, String> {
     let ui = ctx.ui;
     let why_not = ui.why_no_browser();
-    let browser = !args.no_browser && why_not.is_none();
+    let browser = !no_browser && why_not.is_none();
     let person = browser || ui.prompter().interactive();
     if let Some(world) = ctx.sandbox.get() {
         // `--no-browser` in the sandbox, even in a terminal, is the quick start's "no browser
         // needed": nobody is to open its consent page, so the sandbox answers it itself.
-        let someone_opens = browser || (person && !args.no_browser);
+        let someone_opens = browser || (person && !no_browser);
         world.ask(someone_opens);
         if !someone_opens {
             return Ok(Opener::Sandbox);
@@ -100,16 +121,7 @@ fn opener(ctx: &Ctx, args: &ConsentArgs) -> Result<Opener> {
         return Ok(Opener::Browser);
     }
     match why_not {
-        Some(why) if !(args.no_browser || args.paste || person) => Err(CliError::new(
-            Code::BrowserUnavailable,
-            format!(
-                "no browser can be opened here ({why}) and nothing can be asked (--no-input, JIRA_AUTH_NO_INPUT, or stdin is not a terminal): the consent would wait {} s for nothing; nothing was changed",
-                args.timeout
-            ),
-        )
-        .hint("open the consent URL in a browser elsewhere and give the address it ends on on stdin: --paste (or JIRA_AUTH_PASTE=1)")
-        .hint("in CI, use a service account, which needs no browser: `jira-auth init --method service-account` (README: \"Jira in CI\")")
-        .hint("or run it where a browser can be opened; --no-browser waits for the callback while you open the printed URL yourself, on this machine")),
+        Some(why) if !(no_browser || answered_elsewhere || person) => Err(why.to_string()),
         _ => Ok(Opener::Person),
     }
 }
