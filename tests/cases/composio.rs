@@ -91,7 +91,7 @@ fn composios_own_sdk_connects_through_the_emulator() {
 
 /// The client id of the app handed to Composio: a second app, registered for Composio's
 /// callback (one callback URL per app).
-const COMPOSIO_CLIENT: &str = "ComposioHandOffClient0123456789a";
+pub(crate) const COMPOSIO_CLIENT: &str = "ComposioHandOffClient0123456789a";
 
 /// A test world with Composio beside its Atlassian: the app to hand over (ticked with
 /// `ticked`), Composio's project API key and the app's secret, made up per test.
@@ -439,4 +439,41 @@ fn composios_refusals_have_their_exit_codes() {
     run(cmd)
         .assert_error(5, "server_unavailable")
         .assert_says("status.composio.dev");
+}
+
+/// `composio init --sandbox` with nobody at it: everything chosen, the consent approved by
+/// the sandbox itself, the account ACTIVE, offline.
+#[test]
+fn the_sandbox_rehearses_the_whole_hand_off_with_nothing_to_type() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd();
+    cmd.args([
+        "composio",
+        "init",
+        "--sandbox",
+        "--user-id",
+        "ada",
+        "--site",
+        "sandbox",
+    ])
+    .args(["--store", "file", "--json"])
+    .env_remove("BROWSER");
+    let out = run(cmd);
+    out.assert_code(0);
+    env.assert_no_leaks(&out);
+    let doc = out.json();
+    assert_eq!(doc["sandbox"], true, "{doc}");
+    assert_eq!(doc["connected_account"]["status"], "ACTIVE");
+    assert!(
+        doc["connected_account_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("ca_")
+    );
+    assert!(
+        out.stderr
+            .contains("the sandbox approves the consent by itself"),
+        "{}",
+        out.stderr
+    );
 }

@@ -533,3 +533,32 @@ fn the_data_center_wizard_asks_its_own_questions() {
     assert!(!menu.contains("ADMIN"), "{menu}");
     env.assert_no_secret_in("the terminal", &screen);
 }
+
+/// `composio init` at a terminal, as the guide's reader runs it: the Composio API key asked
+/// hidden (no COMPOSIO_API_KEY), the preset menu, the checklist with Composio's callback
+/// URL, the client id and the hidden secret, then the connection through the browser. Neither
+/// secret is ever echoed.
+#[test]
+fn composio_init_asks_the_api_key_and_the_client_secret_hidden() {
+    use crate::cases::composio::{COMPOSIO_CLIENT, World};
+    let world = World::new(crate::support::env::TICKED);
+    let mut cmd = world.cmd(&["init", "--user-id", "ada", "--site", "acme"]);
+    cmd.env_remove("COMPOSIO_API_KEY")
+        .env_remove("JIRA_AUTH_CLIENT_SECRET")
+        .env_remove("JIRA_AUTH_CLIENT_ID");
+    let (mut p, mut screen) = in_a_pty(cmd);
+    type_hidden(&mut p, &mut screen, "Composio API key", &world.key);
+    expect_text(&mut p, &mut screen, "Which access does this profile need?");
+    p.send("\r").unwrap();
+    expect_text(&mut p, &mut screen, "/api/v3.1/toolkits/auth/callback");
+    expect_text(&mut p, &mut screen, "create a second app");
+    expect_text(&mut p, &mut screen, "Client ID");
+    p.send(format!("{COMPOSIO_CLIENT}\r")).unwrap();
+    type_hidden(&mut p, &mut screen, "Client secret", &world.secret);
+    expect_text(&mut p, &mut screen, "is ACTIVE");
+    expect_text(&mut p, &mut screen, "auth config id");
+    assert_exits(p, &screen, 0);
+    for secret in [&world.key, &world.secret] {
+        assert!(!screen.contains(secret.as_str()), "echoed:\n{screen}");
+    }
+}
