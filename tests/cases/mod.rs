@@ -26,6 +26,10 @@ mod login;
 mod methods;
 mod network;
 mod profiles;
+#[cfg(unix)]
+mod proxy;
+#[cfg(unix)]
+mod proxy_clients;
 mod python_tools;
 mod readme;
 #[cfg(unix)]
@@ -45,3 +49,6 @@ mod status;
 mod terminal;
 mod token;
 mod trust;
+// The Windows build under Wine, on Linux: scripts/test-windows.sh.
+#[cfg(unix)]
+mod windows;

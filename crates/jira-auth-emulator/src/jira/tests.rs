@@ -711,21 +711,21 @@ fn a_service_accounts_changes_are_its_own_on_cloud_and_data_center() {
     assert_eq!(writer.get("/rest/api/2/issue/OPS-1").0, 401, "expired");
 }
 
-#[test]
-fn one_emulator_holds_a_bounded_number_of_issues() {
-    let user = super::Person {
+fn ada() -> super::Person {
+    super::Person {
         id: "712020:ada".into(),
         name: String::new(),
         display_name: "Ada Lovelace".into(),
         email: None,
         app: false,
-    };
-    let mut jira = super::Jira::seeded(&user);
-    let template = jira.issues[0].clone();
-    while jira.issues.len() < super::MAX_ISSUES {
-        jira.add_issue(template.clone());
     }
-    let route = super::Route::parse("/rest/api/2/issue", super::Flavor::Cloud).unwrap();
+}
+
+/// What `jira` answers a caller's `POST path` of `body`, without HTTP: the status and the
+/// first of its error messages.
+fn post_directly(jira: &mut super::Jira, path: &str, body: Value) -> (u16, String) {
+    let user = ada();
+    let route = super::Route::parse(path, super::Flavor::Cloud).unwrap();
     let ctx = super::Ctx {
         flavor: super::Flavor::Cloud,
         base: "http://127.0.0.1:1",
@@ -733,49 +733,41 @@ fn one_emulator_holds_a_bounded_number_of_issues() {
     };
     let req = crate::http::Request {
         method: "POST".into(),
-        path: "/rest/api/2/issue".into(),
+        path: path.into(),
         query: Vec::new(),
         headers: Vec::new(),
-        body: json!({"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "one too many"}})
-            .to_string()
-            .into_bytes(),
+        body: body.to_string().into_bytes(),
     };
-    let refused = jira.serve(&route, &ctx, &req);
-    assert_eq!(refused.status, 400);
-    let body: Value = serde_json::from_slice(&refused.body).unwrap();
-    assert!(
-        body["errorMessages"][0]
-            .as_str()
-            .unwrap()
-            .contains("at most 5000 issues"),
-        "{body}"
-    );
+    let response = jira.serve(&route, &ctx, &req);
+    let body: Value = serde_json::from_slice(&response.body).unwrap();
+    let message = body["errorMessages"][0].as_str().unwrap_or_default();
+    (response.status, message.to_string())
+}
+
+#[test]
+fn one_emulator_holds_a_bounded_number_of_issues() {
+    let mut jira = super::Jira::seeded(&ada());
+    let template = jira.issues[0].clone();
+    while jira.issues.len() < super::MAX_ISSUES {
+        jira.add_issue(template.clone());
+    }
+    let create = json!({"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "one too many"}});
+    let (status, message) = post_directly(&mut jira, "/rest/api/2/issue", create);
+    assert_eq!(status, 400);
+    assert!(message.contains("at most 5000 issues"), "{message}");
     assert_eq!(jira.issues.len(), super::MAX_ISSUES);
 
     // Text is bounded too, whatever the number of issues: a comment that would pass the
     // emulator's store is refused.
-    let mut jira = super::Jira::seeded(&user);
-    let mut big = jira.issues[0].clone();
+    jira.issues.truncate(6);
+    let mut big = template;
     big.description = Some("x".repeat(super::MAX_STORED_BYTES / 2));
     jira.add_issue(big.clone());
     jira.add_issue(big);
-    let route =
-        super::Route::parse("/rest/api/2/issue/DEMO-1/comment", super::Flavor::Cloud).unwrap();
-    let comment = crate::http::Request {
-        path: "/rest/api/2/issue/DEMO-1/comment".into(),
-        body: json!({"body": "one more"}).to_string().into_bytes(),
-        ..req
-    };
-    let refused = jira.serve(&route, &ctx, &comment);
-    assert_eq!(refused.status, 400);
-    let body: Value = serde_json::from_slice(&refused.body).unwrap();
-    assert!(
-        body["errorMessages"][0]
-            .as_str()
-            .unwrap()
-            .contains("at most 64 MB of text"),
-        "{body}"
-    );
+    let comment = json!({"body": "one more"});
+    let (status, message) = post_directly(&mut jira, "/rest/api/2/issue/DEMO-1/comment", comment);
+    assert_eq!(status, 400);
+    assert!(message.contains("at most 64 MB of text"), "{message}");
 }
 
 #[test]
