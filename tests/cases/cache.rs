@@ -5,8 +5,7 @@ use std::process::Command;
 
 use crate::support::emulator::Endpoint;
 use crate::support::env::{
-    Run, TestEnv, require_keyutils, require_secret_service, run, secret_tool_clear,
-    secret_tool_lookup, secret_tool_store, site,
+    Run, TestEnv, require_keyutils, require_secret_service, run, secret_tool_lookup, site,
 };
 
 /// A session bus address where nothing listens: any Secret Service access fails at once.
@@ -437,9 +436,11 @@ fn a_locked_keychain_ends_the_cached_token_once_a_command_meets_it() {
 
 /// One truth: a keychain item found missing or unreadable ends the cached token, so `token`
 /// then says what `status` says, instead of answering from the cache for up to an hour.
+#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "needs a Secret Service and keyutils in the user keyring: run scripts/test.sh"]
 fn a_missing_or_damaged_keychain_item_ends_the_cached_token() {
+    use crate::support::env::{secret_tool_clear, secret_tool_store};
     require_secret_service();
     require_keyutils();
     for (damage, exit) in [("deleted", 3), ("damaged", 6)] {
