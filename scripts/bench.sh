@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of `jira-auth token` against one Secret Service round trip, in one run:
 #
-#     scripts/bench.sh            # 300 timed runs of each command
+#     scripts/bench.sh            # 300 timed runs of each command, then the proxy's part
 #     RUNS=1000 scripts/bench.sh
+#     scripts/bench.sh proxy      # the proxy's part alone (scripts/bench-proxy.sh)
 #
 # Inside a private D-Bus session with a throwaway gnome-keyring (as scripts/test.sh), it
 # stores one 1.5 KB secret with `secret-tool` and a ready profile with examples/seed_profile,
@@ -26,6 +27,13 @@ script_name=bench.sh
 # shellcheck source=scripts/lib.sh
 . "$repo_root/scripts/lib.sh"
 
+if [[ ${1:-} == proxy ]]; then
+    ensure_cargo
+    log "building the release binary (a few minutes when cold)"
+    cargo build --release --locked --bin jira-auth
+    exec "$repo_root/scripts/bench-proxy.sh"
+fi
+
 ensure_commands "${KEYRING_TOOLS[@]}" hyperfine:hyperfine python3:python3
 # GNU time measures peak RSS; `time` alone is the shell keyword, hence the path.
 [[ -x /usr/bin/time ]] || ensure_commands /usr/bin/time:time
@@ -35,4 +43,8 @@ log "building the release binary and the seeding example (a few minutes when col
 cargo build --release --locked --bin jira-auth --example seed_profile
 make_scratch
 export BENCH_RUNS=${RUNS:-300}
-dbus-run-session -- "$repo_root/scripts/in-keyring-session.sh" "$repo_root/scripts/bench-in-session.sh"
+status=0
+dbus-run-session -- "$repo_root/scripts/in-keyring-session.sh" "$repo_root/scripts/bench-in-session.sh" || status=1
+# `jira-auth proxy` against the emulator it forwards to (no keyring: a file-store profile).
+"$repo_root/scripts/bench-proxy.sh" || status=1
+exit "$status"

@@ -117,6 +117,19 @@ pub enum Command {
     /// no profile (stateless mode, as `token`).
     #[command(after_help = examples::EXEC)]
     Exec(ExecArgs),
+    /// Serve the profile's Jira on loopback, each request sent with its current credential:
+    /// for MCP servers, agents and bots that run longer than a token lives
+    ///
+    /// Clients authenticate to the proxy with a key made for this run (256 random bits, as
+    /// `Authorization: Bearer KEY`). With `-- CMD`, CMD runs with JIRA_URL and
+    /// JIRA_API_BASE_URL (the proxy), the key under JIRA_PERSONAL_TOKEN, JIRA_API_TOKEN
+    /// (with JIRA_AUTH_TYPE=bearer), JIRA_ACCESS_TOKEN and JIRA_AUTH_HEADER, and
+    /// without JIRA_USERNAME, JIRA_CLOUD_ID, JIRA_OAUTH_* and ATLASSIAN_OAUTH_*; signals are
+    /// passed on to it, the proxy stops when it exits, and its exit status is jira-auth's
+    /// (127 not found, 126 cannot be run). Without CMD, those variables are printed
+    /// (KEY=VALUE lines, one write) and the proxy serves until SIGINT or SIGTERM (exit 0).
+    #[command(after_help = examples::PROXY)]
+    Proxy(ProxyArgs),
     /// The scope catalog, and a check of required against granted scopes
     #[command(subcommand, after_help = examples::SCOPES)]
     Scopes(ScopesCommand),
@@ -166,6 +179,7 @@ impl Cli {
             Command::Scopes(ScopesCommand::Check(a)) => a.output,
             Command::Doctor(a) => a.output,
             Command::Sandbox(a) => a.output,
+            Command::Proxy(a) => a.output,
             Command::Sites(a) => return a.json,
             Command::Composio(ComposioCommand::Init(a)) => a.output,
             Command::Composio(ComposioCommand::Connect(a)) => a.output,
@@ -339,6 +353,29 @@ pub struct MinTtlArgs {
         value_parser = seconds
     )]
     pub min_ttl: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Listen on this port of 127.0.0.1, or on ADDRESS:PORT of another loopback address
+    /// [default: a free port of 127.0.0.1]
+    #[arg(long, value_name = "[ADDRESS:]PORT", conflicts_with = "socket")]
+    pub port: Option<String>,
+
+    /// Listen on a Unix socket at PATH instead (mode 0600; its directory is made 0700, or must
+    /// be yours alone already)
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub ttl: MinTtlArgs,
+
+    #[command(flatten)]
+    pub output: JsonArg,
+
+    /// The command to run with the proxy's variables, and its arguments (after `--`)
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -668,10 +705,16 @@ pub mod examples {
   jira-auth token --json                  # with expiry, cloud id, site and API base URL";
     pub const HEADER: &str = "Examples:
   base=$(jira-auth token --json | jq -r .api_base_url)
-  curl -H \"Authorization: $(jira-auth header)\" \"$base/rest/api/3/myself\"";
+  { printf 'Authorization: '; jira-auth header; } | curl -H @- \"$base/rest/api/3/myself\"";
     pub const EXEC: &str = "Examples:
   jira-auth exec -- ./sync-issues.sh      # it reads JIRA_ACCESS_TOKEN, JIRA_API_BASE_URL…
   jira-auth exec --profile work -- sh -c 'echo \"$JIRA_SITE_URL\"'";
+    pub const PROXY: &str = "Examples:
+  jira-auth proxy -- mcp-atlassian        # an MCP server whose Jira token never expires
+  jira-auth proxy --profile work -- python bot.py
+  jira-auth proxy -- sh -c 'printf \"Authorization: Bearer %s\\n\" \"$JIRA_API_TOKEN\" |
+      curl -sS -H @- \"$JIRA_URL/rest/api/3/myself\"'
+  jira-auth proxy --port 8088             # print JIRA_URL=…, the key…; serve until Ctrl-C";
     pub const SCOPES: &str = "Examples:
   jira-auth scopes list --search comment
   jira-auth scopes check --require \"read:jira-work write:jira-work\"";

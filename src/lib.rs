@@ -18,6 +18,7 @@ mod fault;
 mod net;
 mod oauth;
 mod profile;
+mod proxy;
 mod sandbox;
 mod scopes;
 mod store;
@@ -85,6 +86,7 @@ pub fn run(cli: Cli, env: &Env, secrets: EnvSecrets, ui: &Ui) -> Result<ExitCode
         Command::Doctor(_) => done(commands::doctor::run(&ctx)),
         Command::Sites(args) => done(commands::sites::run(&ctx, args)),
         Command::Sandbox(args) => done(commands::sandbox::run(&ctx, args)),
+        Command::Proxy(args) => commands::proxy::run(&ctx, args),
         Command::Composio(cmd) => done(commands::composio::run(&ctx, cmd)),
         Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),
     }

@@ -137,6 +137,11 @@ const FOREIGN: &[&str] = &[
     "LANG",
 ];
 
+/// Prefixes of other clients' credential variables, which `jira-auth proxy` unsets for its
+/// command: a token there would compete with the proxy's key (mcp-atlassian prefers
+/// `JIRA_OAUTH_ACCESS_TOKEN` to anything else).
+pub const COMPETING_PREFIXES: &[&str] = &["JIRA_OAUTH_", "ATLASSIAN_OAUTH_"];
+
 /// The process environment as it was at start-up (minus the client secret, which `main`
 /// takes out first): the raw input of `Settings`, and what tests build by hand.
 #[derive(Debug, Clone, Default)]
@@ -152,6 +157,11 @@ impl Env {
         Env(std::env::vars_os()
             .filter_map(|(k, v)| {
                 let k = k.into_string().ok()?;
+                // Other clients' token variables: their names only (`proxy` removes them
+                // from its command's environment); their values are none of ours.
+                if COMPETING_PREFIXES.iter().any(|p| k.starts_with(p)) {
+                    return Some((k, OsString::new()));
+                }
                 (k.starts_with("JIRA_AUTH_") || FOREIGN.contains(&k.as_str())).then_some((k, v))
             })
             .collect())
@@ -217,6 +227,8 @@ pub struct Settings {
     /// `SSH_CONNECTION`: this runs in an SSH session, so the browser is likely on another
     /// machine.
     pub ssh: Option<SshSession>,
+    /// The names of the set variables with a [`COMPETING_PREFIXES`] prefix.
+    pub competing: Vec<String>,
     /// `COMPOSIO_BASE_URL` when set; else a Composio profile's own, or Composio's.
     pub composio_base_url: Option<Url>,
 }
@@ -298,6 +310,12 @@ impl Settings {
             secrets: EnvSecrets::default(),
             stateless: stateless(env)?,
             ssh: ssh_session(env),
+            competing: env
+                .0
+                .keys()
+                .filter(|k| COMPETING_PREFIXES.iter().any(|p| k.starts_with(p)))
+                .cloned()
+                .collect(),
             composio_base_url: match env.text(COMPOSIO_BASE_URL) {
                 Some(_) => Some(base_url(env, COMPOSIO_BASE_URL, DEFAULT_COMPOSIO_BASE_URL)?),
                 None => None,

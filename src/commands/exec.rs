@@ -18,11 +18,13 @@ use std::process::{Command, ExitCode};
 
 use secrecy::ExposeSecret;
 
+use super::shared::child::cannot_start;
 use super::{Ctx, Result};
 use crate::cli::ExecArgs;
+use crate::error::CliError;
 #[cfg(not(unix))]
 use crate::error::Exit;
-use crate::error::{CliError, Code};
+use crate::store::model::Scheme;
 
 pub(crate) fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
     let (program, rest) = args
@@ -41,6 +43,21 @@ pub(crate) fn run(ctx: &Ctx, args: ExecArgs) -> Result<ExitCode> {
     } else {
         cmd.env("JIRA_CLOUD_ID", &access.site.cloud_id);
     }
+    // A nested `jira-auth token` stays on this profile (none in stateless mode, whose
+    // variables the command inherits as they are).
+    if let Some(profile) = &access.profile {
+        cmd.env("JIRA_AUTH_PROFILE", profile);
+    }
+    // Variables of another credential than this one are removed, never left as inherited.
+    match access.expires_at {
+        Some(at) => cmd.env("JIRA_ACCESS_TOKEN_EXPIRES_AT", super::rfc3339(at)),
+        None => cmd.env_remove("JIRA_ACCESS_TOKEN_EXPIRES_AT"),
+    };
+    // Clients' Basic options take the email and the token separately.
+    match &access.scheme {
+        Scheme::Basic { email } => cmd.env("JIRA_EMAIL", email),
+        Scheme::Bearer => cmd.env_remove("JIRA_EMAIL"),
+    };
     // A site known by its cloud id alone has no address: better no variable than one the
     // command inherited from elsewhere.
     if access.site.url.is_empty() {
@@ -71,47 +88,4 @@ fn run_as(mut cmd: Command, program: &str) -> Result<ExitCode> {
     Ok(ExitCode::from(
         status.code().map_or(Exit::Unexpected.code(), |c| c as u8),
     ))
-}
-
-/// What a shell says of a command it cannot start, and its exit status.
-fn cannot_start(program: &str, e: &std::io::Error) -> CliError {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        return CliError::new(
-            Code::CommandNotFound,
-            format!("cannot run '{program}': command not found"),
-        )
-        .hint("check the name, or give its path; the command is looked for on PATH");
-    }
-    let why = if std::path::Path::new(program).is_dir() {
-        "it is a directory".to_string()
-    } else if e.kind() == std::io::ErrorKind::PermissionDenied {
-        "permission denied (is it executable? `chmod +x` it)".to_string()
-    } else {
-        e.to_string()
-    };
-    CliError::new(
-        Code::CommandNotExecutable,
-        format!("cannot run '{program}': {why}"),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_command_that_cannot_start_is_said_as_a_shell_says_it() {
-        let e = cannot_start("nope", &std::io::ErrorKind::NotFound.into());
-        assert_eq!(
-            (e.exit().code(), e.code().as_str()),
-            (127, "command_not_found")
-        );
-        assert_eq!(e.message(), "cannot run 'nope': command not found");
-        let e = cannot_start("/", &std::io::ErrorKind::PermissionDenied.into());
-        assert_eq!(
-            (e.exit().code(), e.code().as_str()),
-            (126, "command_not_executable")
-        );
-        assert_eq!(e.message(), "cannot run '/': it is a directory");
-    }
 }

@@ -17,6 +17,7 @@ pub(crate) mod init;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod man;
+pub(crate) mod proxy;
 pub(crate) mod sandbox;
 pub(crate) mod scopes;
 mod shared;

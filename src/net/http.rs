@@ -130,6 +130,18 @@ impl Http {
         Ok(Http { client, timeout })
     }
 
+    /// The client `jira-auth proxy` forwards with: the same TLS and no redirects, but no
+    /// retries (the proxy's client decides) and no limit on a whole exchange (bodies stream
+    /// for as long as they take); `timeout` bounds the wait for each part of an answer.
+    pub fn relay(timeout: Duration) -> Result<Client, HttpError> {
+        Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .read_timeout(timeout)
+            .build()
+            .map_err(|e| HttpError::Setup(e.to_string()))
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -121,6 +121,25 @@ const NEVER: &[(&str, &[&str])] = &[
             "sandbox",
         ],
     ),
+    // The proxy's server knows HTTP and nothing of ours: its credential comes from the
+    // command, through a callback, and its client from the net layer, as a value.
+    (
+        "proxy",
+        &[
+            "commands",
+            "profile",
+            "oauth",
+            "atlassian",
+            "scopes",
+            "store",
+            "net",
+            "ui",
+            "error",
+            "cli",
+            "settings",
+            "sandbox",
+        ],
+    ),
 ];
 
 /// The subcommands' modules under `src/commands/`, none of which may name another.
@@ -133,6 +152,7 @@ const COMMANDS: &[&str] = &[
     "login",
     "logout",
     "man",
+    "proxy",
     "sandbox",
     "scopes",
     "sites",

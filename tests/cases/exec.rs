@@ -184,3 +184,47 @@ fn a_command_that_cannot_start_exits_127_or_126_as_a_shell_says() {
     );
     env.assert_no_leaks(&not_executable);
 }
+
+#[test]
+fn exec_names_the_profile_the_expiry_and_an_api_tokens_email() {
+    let env = env();
+    let script = r#"printf '%s\n%s\n%s' "$JIRA_AUTH_PROFILE" "$JIRA_ACCESS_TOKEN_EXPIRES_AT" "${JIRA_EMAIL-unset}""#;
+    // Inherited values of another credential are replaced or removed, never passed on.
+    let mut cmd = env.cmd();
+    cmd.args(["exec", "--", "sh", "-c", script])
+        .env("JIRA_EMAIL", "someone@elsewhere.example")
+        .env("JIRA_ACCESS_TOKEN_EXPIRES_AT", "1999-01-01T00:00:00Z");
+    let out = crate::support::env::run(cmd);
+    out.assert_code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], env.profile);
+    let stored = env.stored()["credential"]["access_token_expires_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    };
+    assert_eq!(at(lines[1]), at(&stored));
+    assert_eq!(lines[2], "unset");
+
+    // An API token: its email for clients' Basic options, and no expiry.
+    let api = TestEnv::new();
+    let mut init = api.init_api_token(&api.classic_token);
+    init.args(["--store", "file"]);
+    crate::support::env::run(init).assert_code(0);
+    let mut cmd = api.cmd();
+    cmd.args(["exec", "--", "sh", "-c", script])
+        .env("JIRA_ACCESS_TOKEN_EXPIRES_AT", "1999-01-01T00:00:00Z");
+    let out = crate::support::env::run(cmd);
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{}\n\n{}",
+            api.profile,
+            crate::support::emulator::USER_EMAIL
+        )
+    );
+}

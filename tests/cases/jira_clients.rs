@@ -21,13 +21,13 @@ use jira_auth_emulator::datacenter::{DataCenter, DcEndpoint};
 const CLOUD_ID: &str = "0f3c9a4e-7d1b-4c2a-9e58-ac3e00000001";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Client {
+pub(crate) enum Client {
     Pycontribs,
     Atlassian,
 }
 
 impl Client {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Client::Pycontribs => "pycontribs",
             Client::Atlassian => "atlassian",
@@ -44,15 +44,15 @@ impl Client {
 }
 
 /// Where the script goes and with what: the REST root and the credential.
-struct Target {
-    cloud: bool,
-    url: String,
-    token: String,
-    email: Option<String>,
+pub(crate) struct Target {
+    pub(crate) cloud: bool,
+    pub(crate) url: String,
+    pub(crate) token: String,
+    pub(crate) email: Option<String>,
 }
 
 /// Runs the script's round with `client` against `target`: one JSON object per step.
-fn round(dir: &Path, client: Client, target: &Target) -> Vec<Value> {
+pub(crate) fn round(dir: &Path, client: Client, target: &Target) -> Vec<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/jira_clients.py");
     let mut cmd = Command::new(dir.join("bin/python"));
     cmd.arg(&script)
@@ -88,7 +88,7 @@ fn round(dir: &Path, client: Client, target: &Target) -> Vec<Value> {
 
 /// What every round prints, on Cloud or Data Center: the seeded issues, then `OPS-3` made,
 /// commented and edited by the client.
-fn expected(client: Client, cloud: bool) -> Vec<Value> {
+pub(crate) fn expected(client: Client, cloud: bool) -> Vec<Value> {
     let maker = client.maker();
     let deployment = if cloud { "Cloud" } else { "DataCenter" };
     let mut server_info = json!({"step": "server_info", "deploymentType": deployment});
@@ -117,7 +117,7 @@ fn expected(client: Client, cloud: bool) -> Vec<Value> {
     ]
 }
 
-const CLIENTS: [Client; 2] = [Client::Pycontribs, Client::Atlassian];
+pub(crate) const CLIENTS: [Client; 2] = [Client::Pycontribs, Client::Atlassian];
 
 #[test]
 fn python_clients_work_the_cloud_gateway_with_an_oauth_token() {

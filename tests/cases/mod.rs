@@ -26,6 +26,10 @@ mod login;
 mod methods;
 mod network;
 mod profiles;
+#[cfg(unix)]
+mod proxy;
+#[cfg(unix)]
+mod proxy_clients;
 mod python_tools;
 mod readme;
 #[cfg(unix)]

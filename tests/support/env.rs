@@ -805,7 +805,8 @@ pub fn random_hex(bytes: usize) -> String {
     out
 }
 
-fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {

@@ -11,6 +11,8 @@ pub mod emulator;
 pub mod env;
 pub mod http;
 pub mod methods;
+#[cfg(unix)]
+pub mod proxy;
 pub mod python;
 pub mod screen;
 pub mod spawned;
