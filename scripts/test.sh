@@ -60,9 +60,11 @@ for arg in ${harness_args[@]+"${harness_args[@]}"}; do
     [[ $arg == --ignored ]] && include_ignored=()
 done
 # The whole workspace: jira-auth and the emulator crate (crates/jira-auth-emulator), whose
-# own tests run with its `testing` feature (jira-auth's dev-dependency turns it on).
+# own tests run with its `testing` feature (jira-auth's dev-dependency turns it on). Not the
+# Windows suite either: it needs the Windows build under Wine (scripts/test-windows.sh).
 command=(cargo test --locked --workspace ${cargo_args[@]+"${cargo_args[@]}"} --
     ${include_ignored[@]+"${include_ignored[@]}"} --skip support::browser::act_as_browser
+    --skip cases::windows::
     ${harness_args[@]+"${harness_args[@]}"})
 
 log "running '${command[*]}' with JIRA_AUTH_TEST_SECRET_SERVICE=1 against a throwaway gnome-keyring in a private D-Bus session ($scratch)"

@@ -346,6 +346,7 @@ impl From<ProfileError> for CliError {
                 maybe_rotated,
                 data_center,
             } => {
+                let unusable = matches!(source, crate::oauth::OAuthError::Unusable { .. });
                 let err = CliError::from(source);
                 if maybe_rotated && data_center {
                     // Data Center documents no reuse interval: a rotated-out token may be
@@ -353,6 +354,8 @@ impl From<ProfileError> for CliError {
                     err.hint("run the command again now: if Jira did receive this refresh and rotates refresh tokens, the stored refresh token may no longer work, and the profile needs `jira-auth login`")
                 } else if maybe_rotated {
                     err.hint("run the command again within 10 minutes, even if nothing needs a token now: if Atlassian did receive this refresh, the stored refresh token stops working after that and the profile needs `jira-auth login`")
+                } else if unusable {
+                    err.hint("the profile was kept, with the new refresh token the answer brought if any: run the command again")
                 } else {
                     err
                 }

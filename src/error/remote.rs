@@ -65,9 +65,10 @@ impl From<OAuthError> for CliError {
             OAuthError::ClientRejected(_) => Code::ClientIdRejected,
             OAuthError::CodeRejected { .. } => Code::CodeRejected,
             OAuthError::RefreshRejected { .. } => Code::RefreshTokenRejected,
-            OAuthError::Unexpected { .. } | OAuthError::Protocol(_) | OAuthError::Http(_) => {
-                Code::BadResponse
-            }
+            OAuthError::Unexpected { .. }
+            | OAuthError::Unusable { .. }
+            | OAuthError::Protocol(_)
+            | OAuthError::Http(_) => Code::BadResponse,
         };
         let hints: Vec<String> = match &e {
             OAuthError::Http(_) => {
@@ -134,7 +135,7 @@ impl From<OAuthError> for CliError {
             OAuthError::RefreshRejected { by: Atlassian(_), .. } => vec![
                 "run `jira-auth login` (or `jira-auth init --force`) to consent again; the stored profile was kept".into(),
             ],
-            OAuthError::Unexpected { by, .. } => {
+            OAuthError::Unexpected { by, .. } | OAuthError::Unusable { by, .. } => {
                 let hint = proxy_hint(by);
                 return with_hints(CliError::of(code, e), [hint]);
             }

@@ -25,6 +25,9 @@ pub(crate) fn new_state() -> String {
 }
 
 /// What a successful token response gives us.
+/// The longest access-token lifetime believed, from an answer or a stored item.
+pub(crate) use token::MAX_LIFETIME;
+
 pub struct TokenSet {
     pub access_token: SecretString,
     pub expires_at: OffsetDateTime,
@@ -77,6 +80,17 @@ pub enum OAuthError {
     },
     #[error("the token endpoint answered {0}")]
     Protocol(String),
+    /// A token response that parsed but cannot be used: an empty access token, one with
+    /// characters no token has (a line break would inject a header into an `Authorization:`
+    /// line), a lifetime of 0 or of years. `what` says which, never the value. `rotated` is
+    /// the answer's new refresh token when that one is sound: the refresh spent the old one,
+    /// so it is the grant now and must be stored (profile/session.rs).
+    #[error("{} answered with a token that cannot be used: {what}", .by.name())]
+    Unusable {
+        by: AuthServer,
+        what: String,
+        rotated: Option<secrecy::SecretString>,
+    },
 }
 
 fn client_refused(by: &AuthServer, stored: bool) -> &'static str {

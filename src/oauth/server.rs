@@ -225,7 +225,7 @@ impl AuthServer {
                 other => other,
             }
         })?;
-        Ok(token_set(&resp))
+        token_set(&resp, self)
     }
 
     /// Trades a refresh token for a new access token and, where the server rotates them (as
@@ -270,7 +270,7 @@ impl AuthServer {
             }
             other => other.map_err(|e| self.error_on_refresh(e, &seen)),
         }?;
-        Ok(token_set(&answer))
+        token_set(&answer, self)
     }
 
     /// A service account's new access token (OAuth 2.0 client credentials): no consent and
@@ -317,7 +317,7 @@ impl AuthServer {
                 other => other,
             },
         })?;
-        Ok(token_set(&resp))
+        token_set(&resp, self)
     }
 
     /// Who `token` belongs to, only to say so (which account consented; the wrong one is an

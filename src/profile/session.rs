@@ -161,10 +161,25 @@ impl<'a> Session<'a> {
         // reuse interval (and the inactivity clock) from the send time keeps our view of
         // both on the safe side.
         let credential = match cfg.credential {
-            Credential::OAuth(grant) => Credential::OAuth(
-                self.renew_grant(&name, grant, &cfg.site)
-                    .map_err(|e| self.recorded(&name, e))?,
-            ),
+            Credential::OAuth(grant) => match self.renew_grant(&name, grant, &cfg.site) {
+                Ok(grant) => Credential::OAuth(grant),
+                Err(Failed { error, kept: None }) => return Err(self.recorded(&name, error)),
+                Err(Failed {
+                    error,
+                    kept: Some(kept),
+                }) => {
+                    return Err(self.keep_rotated(
+                        store,
+                        kind,
+                        AuthConfig {
+                            credential: Credential::OAuth(*kept),
+                            updated_at: OffsetDateTime::now_utc(),
+                            ..cfg
+                        },
+                        error,
+                    ));
+                }
+            },
             Credential::ServiceAccount(sa) => Credential::ServiceAccount(
                 self.mint(sa, &cfg.site)
                     .map_err(|e| self.recorded(&name, e))?,
@@ -194,6 +209,46 @@ impl<'a> Session<'a> {
             value: new,
             notices,
         })
+    }
+
+    /// A refresh whose answer had an unusable access token but a sound new refresh token:
+    /// the refresh spent the stored one, so the new one is the grant now. It is stored (the
+    /// stale access token with it), and the error says so; if it cannot be stored, the
+    /// stored one still works for the reuse interval, which the error's hint says instead.
+    fn keep_rotated(
+        &self,
+        store: &dyn SecretStore,
+        kind: Kind,
+        kept: AuthConfig,
+        error: ProfileError,
+    ) -> ProfileError {
+        let ProfileError::Renew {
+            source,
+            data_center,
+            ..
+        } = error
+        else {
+            return error;
+        };
+        match store.save(&kept) {
+            Ok(()) => {
+                self.profiles.cache_after_save(&kept, kind);
+                let _ = self.profiles.index_upsert(&kept, kind);
+                ProfileError::Renew {
+                    source,
+                    maybe_rotated: false,
+                    data_center,
+                }
+            }
+            Err(e) => {
+                tracing::warn!("the rotated refresh token could not be stored: {e}");
+                ProfileError::Renew {
+                    source,
+                    maybe_rotated: true,
+                    data_center,
+                }
+            }
+        }
     }
 
     /// A failed renewal, recorded in the index when Atlassian refused it (as opposed to not
@@ -227,11 +282,12 @@ impl<'a> Session<'a> {
         name: &str,
         grant: OAuthGrant,
         site: &Site,
-    ) -> Result<OAuthGrant, ProfileError> {
+    ) -> Result<OAuthGrant, Failed> {
         let Some(current) = grant.refresh_token.clone() else {
             return Err(ProfileError::NoRefreshToken {
                 name: name.to_string(),
-            });
+            }
+            .into());
         };
         let server = AuthServer::of(site, self.endpoints);
         let dc = server.is_data_center();
@@ -254,13 +310,15 @@ impl<'a> Session<'a> {
                         tracing::info!(
                             "the newest refresh token was rejected; trying the previous one, still within the reuse interval"
                         );
-                        let tokens = call(&previous).map_err(|e| renew_error(e, dc))?;
-                        (tokens, previous, again)
+                        match call(&previous) {
+                            Ok(tokens) => (tokens, previous, again),
+                            Err(e) => return Err(failed_refresh(e, dc, grant, previous, again)),
+                        }
                     }
-                    None => return Err(renew_error(refused, dc)),
+                    None => return Err(renew_error(refused, dc).into()),
                 }
             }
-            Err(e) => return Err(renew_error(e, dc)),
+            Err(e) => return Err(failed_refresh(e, dc, grant, current, sent)),
         };
         Ok(renewed(grant, tokens, used, sent))
     }
@@ -312,6 +370,59 @@ pub(super) fn mint(
     net.block_on(server.client_credentials(http, client, scopes))?
 }
 
+/// A grant's failed renewal, with what must be stored of it anyway.
+struct Failed {
+    error: ProfileError,
+    /// The grant with the refresh token the failed answer rotated in (its access token
+    /// unusable, the stale one kept): to be stored, or the grant is lost.
+    kept: Option<Box<OAuthGrant>>,
+}
+
+impl From<ProfileError> for Failed {
+    fn from(error: ProfileError) -> Failed {
+        Failed { error, kept: None }
+    }
+}
+
+/// A refresh that spent `used` and failed; an answer whose only fault is its access token
+/// brought a new refresh token, kept in a grant to store.
+fn failed_refresh(
+    e: OAuthError,
+    dc: bool,
+    grant: OAuthGrant,
+    used: SecretString,
+    sent: OffsetDateTime,
+) -> Failed {
+    let OAuthError::Unusable {
+        by,
+        what,
+        rotated: Some(rotated),
+    } = e
+    else {
+        return renew_error(e, dc).into();
+    };
+    let access_token = grant.access_token.clone();
+    let stale_at = grant.access_token_expires_at;
+    let tokens = TokenSet {
+        access_token,
+        expires_at: stale_at,
+        refresh_token: Some(rotated),
+        scopes: Vec::new(),
+    };
+    Failed {
+        kept: Some(Box::new(renewed(grant, tokens, used, sent))),
+        error: ProfileError::Renew {
+            source: OAuthError::Unusable {
+                by,
+                what,
+                rotated: None,
+            },
+            maybe_rotated: true,
+            data_center: dc,
+        },
+    }
+}
+
 /// A failed renewal; one that may have reached Atlassian (the answer lost on the way) may
 /// have rotated the stored refresh token, which then works for the reuse interval only.
 fn renew_error(source: OAuthError, data_center: bool) -> ProfileError {
@@ -327,9 +438,14 @@ fn renew_error(source: OAuthError, data_center: bool) -> ProfileError {
     }
 }
 
+/// Outlives `min_ttl`, and not by more than any server gives a token: an expiry years
+/// away (a year-9999 one in a damaged or hostile item) is not believed but renewed.
 pub(super) fn fresh(cfg: &AuthConfig, min_ttl: std::time::Duration) -> bool {
     match cfg.credential.expires_at() {
-        Some(at) => at - OffsetDateTime::now_utc() > min_ttl,
+        Some(at) => {
+            let left = at - OffsetDateTime::now_utc();
+            left > min_ttl && left <= crate::oauth::MAX_LIFETIME
+        }
         None => true,
     }
 }

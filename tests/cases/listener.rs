@@ -27,7 +27,7 @@ fn callback_target(consent_url: &str) -> String {
 }
 
 /// Sends `raw` on a new connection and returns everything the server sent before closing.
-fn exchange(addr: SocketAddr, raw: &[u8]) -> String {
+pub(crate) fn exchange(addr: SocketAddr, raw: &[u8]) -> String {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(15)))
@@ -39,7 +39,19 @@ fn exchange(addr: SocketAddr, raw: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn get(target: &str, host: Option<&str>) -> Vec<u8> {
+/// The callback target `real` (`/callback?code=…&state=…`) taken apart: its path, and its
+/// query without the state.
+pub(crate) fn without_state(real: &str) -> (&str, String) {
+    let (path, query) = real.split_once('?').unwrap();
+    let rest = query
+        .split('&')
+        .filter(|p| !p.starts_with("state="))
+        .collect::<Vec<_>>()
+        .join("&");
+    (path, rest)
+}
+
+pub(crate) fn get(target: &str, host: Option<&str>) -> Vec<u8> {
     let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
     format!("GET {target} HTTP/1.1\r\n{host}User-Agent: probe\r\n\r\n").into_bytes()
 }
@@ -47,7 +59,7 @@ fn get(target: &str, host: Option<&str>) -> Vec<u8> {
 /// Every page the listener sends: the status, a restrictive CSP, nothing loaded from
 /// elsewhere, nothing the request carried reflected as markup.
 #[track_caller]
-fn assert_page(resp: &str, status: u16, what: &str) {
+pub(crate) fn assert_page(resp: &str, status: u16, what: &str) {
     assert!(
         resp.starts_with(&format!("HTTP/1.1 {status} ")),
         "{what}: expected {status}, got:\n{resp}"
@@ -187,12 +199,7 @@ fn the_listener_refuses_hostile_requests_and_keeps_waiting_for_the_real_callback
     assert_page(&exchange(addr, big.as_bytes()), 431, "a 9 KiB header");
 
     // Wrong, missing, empty or repeated state, with the real code.
-    let (path, query) = real.split_once('?').unwrap();
-    let code_only: String = query
-        .split('&')
-        .filter(|p| !p.starts_with("state="))
-        .collect::<Vec<_>>()
-        .join("&");
+    let (path, code_only) = without_state(&real);
     for (target, what) in [
         (format!("{path}?{code_only}&state=wrong"), "wrong state"),
         (format!("{path}?{code_only}"), "no state"),

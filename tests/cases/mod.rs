@@ -49,3 +49,6 @@ mod status;
 mod terminal;
 mod token;
 mod trust;
+// The Windows build under Wine, on Linux: scripts/test-windows.sh.
+#[cfg(unix)]
+mod windows;

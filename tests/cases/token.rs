@@ -595,3 +595,66 @@ fn a_profile_logged_out_while_token_waited_is_reported_as_removed() {
     assert!(stderr.contains("was removed"), "{stderr}");
     assert_eq!(env.emu.hits(Endpoint::Token), 1, "no refresh");
 }
+
+/// An `expires_in` of thousands of years (~3·10^11 s would not even fit a date) is a broken
+/// or hostile answer: refused as `bad_response` (exit 5), never a panic; and the refresh that
+/// brought it spent the stored refresh token, so the new one that came with it is stored (the
+/// emulator's reuse interval is 0 here: the spent one would end the grant).
+#[test]
+fn an_absurd_lifetime_is_refused_and_the_rotated_refresh_token_is_kept() {
+    let env = TestEnv::builder()
+        .profile_in_file_store()
+        .due_for_refresh()
+        .reuse_interval(0)
+        .build();
+    let spent = env.stored()["credential"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for absurd in [300_000_000_000, 100_000_000_000_000_000, 0] {
+        env.emu.set_access_token_ttl(absurd);
+        let out = env.jira(&["token", "--json"]);
+        out.assert_error(5, "bad_response");
+        let message = out.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.contains("would live") || message.contains("expires at once"),
+            "{message}"
+        );
+        env.assert_no_leaks(&out);
+        let stored = env.stored();
+        let kept = stored["credential"]["refresh_token"].as_str().unwrap();
+        assert_ne!(kept, spent, "the rotated refresh token was stored");
+        assert!(
+            env.emu.issued_secrets().iter().any(|s| s == kept),
+            "one the emulator issued"
+        );
+    }
+    env.emu.set_access_token_ttl(3600);
+    env.jira(&["token"]).assert_code(0);
+}
+
+/// An expiry no server gives (year 9999, in a damaged or planted item) is not believed: the
+/// token is renewed as a stale one would be.
+#[test]
+fn a_stored_expiry_years_away_is_not_believed() {
+    let env = TestEnv::builder().profile_in_file_store().build();
+    env.edit_stored(|cfg| {
+        cfg["credential"]["access_token_expires_at"] = "9999-12-31T00:00:00Z".into();
+    });
+    let before = env.emu.hits(Endpoint::Token);
+    let out = env.jira(&["token"]);
+    out.assert_code(0);
+    assert_eq!(env.emu.hits(Endpoint::Token), before + 1, "renewed");
+    let stored = env.stored();
+    let at = stored["credential"]["access_token_expires_at"]
+        .as_str()
+        .unwrap();
+    assert!(!at.starts_with("9999"), "{at}");
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{}\n",
+            stored["credential"]["access_token"].as_str().unwrap()
+        )
+    );
+}

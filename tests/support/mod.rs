@@ -17,3 +17,5 @@ pub mod python;
 pub mod screen;
 pub mod spawned;
 pub mod waiting;
+#[cfg(unix)]
+pub mod wine;
