@@ -21,7 +21,7 @@ script_name=bench.sh
 
 ensure_commands wrk:wrk python3:python3 curl:curl
 ensure_cargo
-bin=$repo_root/target/release/jira-auth
+bin=${CARGO_TARGET_DIR:-$repo_root/target}/release/jira-auth
 [[ -x $bin ]] || cargo build --release --locked --bin jira-auth
 own_scratch=false
 if [[ -z ${JIRA_AUTH_TEST_SCRATCH:-} ]]; then
