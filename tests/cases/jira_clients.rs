@@ -296,6 +296,11 @@ fn mcp_atlassians_tools_work_data_center_with_a_pat() {
         "{}",
         result(6)
     );
+    let boards = result(7).to_string();
+    assert!(
+        boards.contains("OPS board") && !boards.contains("DEMO board"),
+        "{boards}"
+    );
     // What its get-issue and search tools call (issue, comments, fields; DC's search).
     let called = paths(dc.jira_requests());
     for path in [
@@ -308,6 +313,7 @@ fn mcp_atlassians_tools_work_data_center_with_a_pat() {
         "PUT /jira/rest/api/2/issue/OPS-1",
         "GET /jira/rest/api/2/issue/DEMO-3/transitions",
         "POST /jira/rest/api/2/issue/DEMO-3/transitions",
+        "GET /jira/rest/agile/1.0/board",
     ] {
         assert!(called.iter().any(|c| c == path), "{path} in {called:#?}");
     }

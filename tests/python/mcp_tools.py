@@ -1,7 +1,7 @@
 """mcp-atlassian's Jira tools, called as an agent host calls them: mcp-atlassian started over
-stdio by the `mcp` SDK, its tools listed, then get-issue, search, create, comment, update and a
-transition called. Run by tests/cases/jira_clients.rs against the emulator's rehearsal Jira;
-prints one JSON object per call on stdout.
+stdio by the `mcp` SDK, its tools listed, then get-issue, search, create, comment, update, a
+transition and the boards called. Run by tests/cases/jira_clients.rs against the emulator's
+rehearsal Jira; prints one JSON object per call on stdout.
 
 mcp-atlassian reads its configuration from the environment (JIRA_URL, JIRA_PERSONAL_TOKEN or
 JIRA_USERNAME and JIRA_API_TOKEN), which this script hands on as it got it: nothing secret on
@@ -27,6 +27,7 @@ CALLS = [
     ("jira_update_issue", {"issue_key": "OPS-1", "fields": json.dumps({"summary": "Edited by mcp-atlassian"})}),
     ("jira_get_transitions", {"issue_key": "DEMO-3"}),
     ("jira_transition_issue", {"issue_key": "DEMO-3", "transition_id": "31"}),
+    ("jira_get_agile_boards", {"project_key": "OPS"}),
 ]
 
 

@@ -143,10 +143,12 @@ impl State {
         let Some(route) = Route::parse(rest, Flavor::Cloud) else {
             return not_found();
         };
+        // The classic scope, or a granular one of Jira's or Jira Software's (boards).
         let grants = |kind: &str| {
             scopes.iter().any(|s| {
                 *s == format!("{kind}:jira-work")
-                    || (s.starts_with(&format!("{kind}:")) && s.ends_with(":jira"))
+                    || (s.starts_with(&format!("{kind}:"))
+                        && (s.ends_with(":jira") || s.ends_with(":jira-software")))
             })
         };
         let allowed = if route.writes(&req.method) {

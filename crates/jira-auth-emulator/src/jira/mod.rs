@@ -9,7 +9,8 @@
 //! with plain strings): `serverInfo` (the gateway's; the hosts answer it without credentials
 //! themselves), `field`, `issuetype`, `priority`, `status`, `project` (a list, `project/search`
 //! on Cloud, one by key or id), `issue` (get, create, edit), `issue/{key}/comment` (list, add),
-//! `issue/{key}/transitions` (list, move), and search: Cloud's `search/jql` (`nextPageToken`, a
+//! `issue/{key}/transitions` (list, move), Jira Software's `/rest/agile/1.0/board` (one per
+//! project, with its issues), and search: Cloud's `search/jql` (`nextPageToken`, a
 //! bounded query) and `search/approximate-count`, and Data Center's
 //! `search` (`startAt`, `total`), with `GET` and `POST` forms and `fields` selection, over the
 //! JQL subset of jql.rs. Cloud's removed `search` answers 410 as Cloud does. Errors are Jira's
@@ -100,12 +101,32 @@ enum Resource {
     SearchJql,
     /// `search/approximate-count`: Cloud's count of what a bounded query finds.
     ApproximateCount,
+    /// `/rest/agile/1.0/board`: a board per project.
+    Boards,
+    Board(String),
+    BoardIssues(String),
 }
 
 impl Route {
     /// The route of `path` (below the host's REST root, e.g. `/rest/api/3/issue/DEMO-1`), if
     /// it is one of the surface's. `myself` is not: its hosts answer it.
     pub(crate) fn parse(path: &str, flavor: Flavor) -> Option<Route> {
+        if let Some(agile) = path.strip_prefix("/rest/agile/1.0/") {
+            let parts: Vec<&str> = agile.trim_end_matches('/').split('/').collect();
+            let resource = match parts.as_slice() {
+                ["board"] => Resource::Boards,
+                ["board", id] if !id.is_empty() => Resource::Board((*id).to_string()),
+                ["board", id, "issue"] if !id.is_empty() => {
+                    Resource::BoardIssues((*id).to_string())
+                }
+                _ => return None,
+            };
+            // Jira Software's API shows issues as v2 does.
+            return Some(Route {
+                version: 2,
+                resource,
+            });
+        }
         let rest = path.strip_prefix("/rest/api/")?;
         let (version, tail) = rest.split_once('/')?;
         let version = match (version, flavor) {
@@ -550,6 +571,17 @@ impl Jira {
                 json!({}),
             ),
             (Resource::ApproximateCount, "POST") => self.approximate_count(ctx, req),
+            (Resource::Boards, "GET") => self.boards(ctx, req),
+            (Resource::Board(id), "GET") => match self.board(id) {
+                Some(project) => {
+                    Response::json(200, render::board(ctx, project, &self.projects[project]))
+                }
+                None => board_not_found(),
+            },
+            (Resource::BoardIssues(id), "GET") => match self.board(id) {
+                Some(project) => self.board_issues(ctx, project, req),
+                None => board_not_found(),
+            },
             (Resource::Search | Resource::SearchJql, "GET" | "POST") => {
                 self.search(route, ctx, req)
             }
@@ -577,6 +609,69 @@ impl Jira {
                 "total": self.projects.len(),
                 "isLast": last,
                 "values": values,
+            }),
+        )
+    }
+
+    /// The project board `id` shows (boards are numbered from 1 in the projects' order).
+    fn board(&self, id: &str) -> Option<usize> {
+        let n: usize = id.parse().ok()?;
+        (1..=self.projects.len()).contains(&n).then(|| n - 1)
+    }
+
+    /// `GET /rest/agile/1.0/board`: every board, or a project's (`projectKeyOrId`), a page.
+    fn boards(&self, ctx: &Ctx<'_>, req: &Request) -> Response {
+        let wanted = req.query_param("projectKeyOrId");
+        let boards: Vec<Value> = (0..self.projects.len())
+            .filter(|&i| wanted.is_none_or(|w| self.project_index(w) == Some(i)))
+            .map(|i| render::board(ctx, i, &self.projects[i]))
+            .collect();
+        let start = number_param(req, "startAt").unwrap_or(0);
+        let max = number_param(req, "maxResults").unwrap_or(50).min(50);
+        let page: Vec<Value> = boards.iter().skip(start).take(max).cloned().collect();
+        Response::json(
+            200,
+            json!({
+                "maxResults": max,
+                "startAt": start,
+                "total": boards.len(),
+                "isLast": start + page.len() >= boards.len(),
+                "values": page,
+            }),
+        )
+    }
+
+    /// `GET /rest/agile/1.0/board/{id}/issue`: the board's project's issues, narrowed by
+    /// `jql`, a page of them as Data Center's search gives it.
+    fn board_issues(&self, ctx: &Ctx<'_>, project: usize, req: &Request) -> Response {
+        let jql = req.query_param("jql").unwrap_or_default();
+        let query =
+            match jql::parse(jql).and_then(|query| self.check_values(&query).map(|()| query)) {
+                Ok(query) => query,
+                Err(message) => return error(400, &message, json!({})),
+            };
+        let found: Vec<usize> = self
+            .found(&query, ctx.caller)
+            .into_iter()
+            .filter(|&i| self.issues[i].project == project)
+            .collect();
+        let start = number_param(req, "startAt").unwrap_or(0);
+        let max = number_param(req, "maxResults").unwrap_or(50).min(1000);
+        let fields = Fields::parse(&list_param(req, "fields"), Fields::Navigable(Vec::new()));
+        let page: Vec<Value> = found
+            .iter()
+            .skip(start)
+            .take(max)
+            .map(|&i| render::issue(self, ctx, 2, &self.issues[i], &fields))
+            .collect();
+        Response::json(
+            200,
+            json!({
+                "expand": "schema,names",
+                "startAt": start,
+                "maxResults": max,
+                "total": found.len(),
+                "issues": page,
             }),
         )
     }
@@ -1470,6 +1565,14 @@ fn now() -> OffsetDateTime {
 pub(crate) fn error(status: u16, message: &str, errors: Value) -> Response {
     let messages: Vec<&str> = [message].into_iter().filter(|m| !m.is_empty()).collect();
     Response::json(status, json!({"errorMessages": messages, "errors": errors}))
+}
+
+fn board_not_found() -> Response {
+    error(
+        404,
+        "Board does not exist or you do not have permission to see it.",
+        json!({}),
+    )
 }
 
 fn issue_not_found() -> Response {

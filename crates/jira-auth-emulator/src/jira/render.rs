@@ -95,6 +95,24 @@ pub(crate) fn status(ctx: &Ctx<'_>, v: u8, s: &Status) -> Value {
     })
 }
 
+/// The scrum board of `project`, board `index + 1`.
+pub(crate) fn board(ctx: &Ctx<'_>, index: usize, project: &Project) -> Value {
+    let id = index + 1;
+    json!({
+        "id": id,
+        "self": format!("{}/rest/agile/1.0/board/{id}", ctx.base),
+        "name": format!("{} board", project.key),
+        "type": "scrum",
+        "location": {
+            "projectId": project.id,
+            "projectKey": project.key,
+            "projectName": project.name,
+            "displayName": format!("{} ({})", project.name, project.key),
+            "projectTypeKey": "software",
+        },
+    })
+}
+
 /// A transition leading to `to`.
 pub(crate) fn transition(ctx: &Ctx<'_>, v: u8, id: String, to: &Status) -> Value {
     json!({

@@ -822,3 +822,52 @@ fn issues_move_by_their_transitions() {
     );
     assert_eq!(jira.get("/rest/api/2/issue/DEMO-99/transitions").0, 404);
 }
+
+#[test]
+fn boards_show_their_projects_issues_under_rest_agile() {
+    let emu = Emulator::start();
+    let jira = gateway(
+        &emu,
+        &["read:board-scope:jira-software", "read:issue-details:jira"],
+    );
+    let (status, boards) = jira.get("/rest/agile/1.0/board");
+    assert_eq!(status, 200, "{boards}");
+    assert_eq!(
+        (boards["total"].as_u64(), boards["isLast"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert_eq!(boards["values"][1]["location"]["projectKey"], "OPS");
+    assert!(
+        boards["values"][0]["self"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/ex/jira/{CLOUD_ID}/rest/agile/1.0/board/1"))
+    );
+    let (_, ops) = jira.get("/rest/agile/1.0/board?projectKeyOrId=OPS");
+    assert_eq!(ops["values"].as_array().unwrap().len(), 1);
+    assert_eq!(jira.get("/rest/agile/1.0/board/2").1["name"], "OPS board");
+    let issues = format!(
+        "/rest/agile/1.0/board/1/issue?jql={}&fields=summary",
+        q("status != Done ORDER BY key")
+    );
+    assert_eq!(jira.keys(&issues), ["DEMO-2", "DEMO-3", "DEMO-4"]);
+    assert_eq!(
+        jira.get("/rest/agile/1.0/board/3"),
+        (
+            404,
+            json!({"errorMessages": ["Board does not exist or you do not have permission to see it."], "errors": {}})
+        )
+    );
+    assert_eq!(
+        jira.get("/rest/agile/1.0/sprint/1").0,
+        404,
+        "no sprints here"
+    );
+
+    let dc = DataCenter::start("/jira");
+    let jira = data_center(&dc);
+    assert_eq!(
+        jira.keys("/rest/agile/1.0/board/2/issue?maxResults=1"),
+        ["OPS-2"]
+    );
+}
