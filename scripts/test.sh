@@ -21,8 +21,9 @@ script_name=test.sh
 
 # ps and kill (procps) are used by the tests themselves: the process-list check, signals.
 # Chromium is the real browser of the end-to-end tests (tests/cases/real_browser.rs), which
-# keep their screenshots in target/browser-screenshots/.
-ensure_commands "${KEYRING_TOOLS[@]}" ps:procps kill:procps chromium:chromium
+# keep their screenshots in target/browser-screenshots/. curl: the documented curl lines
+# (docs/sandbox.md, the proxy's examples) are run by the tests as a newcomer would.
+ensure_commands "${KEYRING_TOOLS[@]}" ps:procps kill:procps chromium:chromium curl:curl
 ensure_cargo
 make_scratch
 
